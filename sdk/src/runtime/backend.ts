@@ -1,0 +1,182 @@
+/**
+ * The Backend contract: the small part of a container runtime that differs
+ * between Linux and WASI. The Engine owns everything else (images, records,
+ * state machine, volumes, logs) and calls a backend only through this file.
+ *
+ * Lifecycle of a BackendContainer, driven by the Engine:
+ *
+ *   create(spec) ──> start(stdio) ──> wait() resolves ──> start(stdio) again ...
+ *        │                 │                                      │
+ *        └──────────── remove() (tears down the writable layer) ──┘
+ *
+ * - `create` prepares the root file system (the image's layers, shared and
+ *   read-only, plus a writable layer of the container's own) and checks the
+ *   spec; it starts no process.
+ * - `start` resolves once the process runs (or has already finished, for a
+ *   very short one); `wait` resolves with its exit status.
+ * - The writable layer survives process exit and is discarded by `remove`.
+ * - A backend that cannot do something says so in `capabilities` and throws
+ *   SkiffError UNSUPPORTED when asked; it never silently ignores an option.
+ */
+import type { Provider } from '../content/types.js';
+import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
+
+export interface LayerRef {
+  /** The layer blob as stored (usually tar+gzip). */
+  descriptor: Descriptor;
+  /** Digest of the uncompressed tar (config.rootfs.diff_ids). */
+  diffId: string;
+}
+
+export interface ImageSpec {
+  /** Image ID: the config digest. */
+  id: string;
+  config: ImageConfig;
+  /** Bottom layer first. */
+  layers: LayerRef[];
+}
+
+/** A node-fs-shaped synchronous API (node:fs or a memfs Volume). */
+export type FsLike = typeof import('node:fs');
+
+/** Where a named volume's data lives. */
+export interface VolumeHandle {
+  name: string;
+  /** Directory on the host (Node): every backend can use it. */
+  hostPath?: string;
+  /** In-memory file system (browsers, tests): used by the WASI backend. */
+  fs?: FsLike;
+  /** The root of the volume inside `fs`. */
+  fsRoot?: string;
+}
+
+export type Mount =
+  | { type: 'bind'; source: string; target: string; readOnly: boolean }
+  | { type: 'volume'; volume: VolumeHandle; target: string; readOnly: boolean }
+  | { type: 'tmpfs'; target: string; readOnly: false; sizeBytes?: number };
+
+export interface ProcessSpec {
+  /** argv; args[0] is the program (a path in the container, or a name found on PATH). */
+  args: string[];
+  /** KEY=VALUE */
+  env: string[];
+  /** Absolute working directory in the container. */
+  cwd: string;
+  /** `uid[:gid]` or a user name from the image's /etc/passwd; empty means root. */
+  user?: string;
+  tty?: boolean;
+}
+
+export interface Resources {
+  memoryBytes?: number;
+  /** CPU quota in CPUs, e.g. 0.5. */
+  cpus?: number;
+  pidsLimit?: number;
+}
+
+export interface ContainerSpec {
+  id: string;
+  image: ImageSpec;
+  process: ProcessSpec;
+  mounts: Mount[];
+  hostname?: string;
+  readOnlyRootfs?: boolean;
+  resources?: Resources;
+  /** `none` (loopback only; the default), `host`. */
+  network?: 'none' | 'host';
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** Wall-clock limit on one run; the process is killed when it passes. */
+  timeoutMs?: number;
+  /** WASI: a fixed clock and seeded random so output never varies. */
+  deterministic?: { seed?: number; timeNs?: bigint };
+}
+
+export interface Stdio {
+  /** Closed (EOF) when absent. */
+  stdin?: ReadableStream<Uint8Array>;
+  stdout: WritableStream<Uint8Array>;
+  stderr: WritableStream<Uint8Array>;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  /** Set when a signal ended the process, e.g. SIGKILL. */
+  signal?: string;
+  oomKilled?: boolean;
+  /** Why the runtime ended it (a WASI trap, a timeout...). */
+  error?: string;
+}
+
+export interface ProcessStats {
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
+  cpuNanos?: number;
+  pids?: number;
+}
+
+/** A process started beside the container's main one (`exec`). */
+export interface BackendProcess {
+  readonly pid?: number;
+  wait(): Promise<ExitStatus>;
+  kill(signal?: string): Promise<void>;
+}
+
+export interface BackendContainer {
+  readonly id: string;
+  /** Host PID of the main process while it runs, where the backend has one. */
+  readonly pid?: number;
+  start(stdio: Stdio): Promise<void>;
+  wait(): Promise<ExitStatus>;
+  /** Default SIGKILL. Needs capabilities.signals for anything but SIGKILL. */
+  kill(signal?: string): Promise<void>;
+  exec(process: ProcessSpec, stdio: Stdio): Promise<BackendProcess>;
+  /** What the container changed, as an uncompressed tar with OCI whiteouts. */
+  exportChanges(): ReadableStream<Uint8Array>;
+  stats(): Promise<ProcessStats>;
+  /** Discards the writable layer and every resource; the process must have exited. */
+  remove(): Promise<void>;
+}
+
+export interface BackendCapabilities {
+  /** Signals other than a kill (SIGTERM, SIGHUP...). */
+  signals: boolean;
+  exec: boolean;
+  tty: boolean;
+  bindMounts: boolean;
+  memoryLimit: boolean;
+  cpuLimit: boolean;
+  pidsLimit: boolean;
+  users: boolean;
+  hostname: boolean;
+  network: boolean;
+}
+
+export interface BackendContext {
+  /** Where layer blobs are read from. */
+  content: Provider;
+  /** A directory the backend may own for caches and state (Node only). */
+  stateDir?: string;
+}
+
+export interface Backend {
+  /** `linux`, `wasm`. */
+  readonly name: string;
+  /** The platforms this backend runs, in order of preference. */
+  readonly platforms: Platform[];
+  readonly capabilities: BackendCapabilities;
+  /** Called once by the Engine before first use. */
+  init(ctx: BackendContext): Promise<void>;
+  create(spec: ContainerSpec): Promise<BackendContainer>;
+  /**
+   * After an Engine restart: reattach to a container created by an earlier
+   * process, or return undefined when the backend kept nothing of it.
+   */
+  restore?(id: string, spec: ContainerSpec): Promise<BackendContainer | undefined>;
+  close?(): Promise<void>;
+}
+
+export interface BackendFactory {
+  (): Backend | Promise<Backend>;
+}
