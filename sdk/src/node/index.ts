@@ -1,0 +1,12 @@
+// @skiff/sdk/node: the parts of skiff that need Node (file-system store, CLI support).
+import { installNodeHasher } from './hasher.js';
+
+installNodeHasher();
+
+export { createNodeEngine, loadBackends, type NodeEngineOptions } from './engine.js';
+export { FsImageLayout } from './fs-layout.js';
+export { FsRecordStore } from './records.js';
+export { FsLogStore } from './logs.js';
+export { FsVolumeStore } from './volumes.js';
+export { defaultRoot, rootPaths } from './root.js';
+export { writeFileAtomicSync } from './atomic.js';

@@ -1,0 +1,678 @@
+/**
+ * The Engine: everything that is the same on every backend. It resolves images,
+ * keeps container records and their state machine, volumes and logs, and drives
+ * a Backend (runtime/backend.ts) for the few things that differ.
+ */
+import { conflict, invalidArgument, notFound, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
+import type { ImageLayout } from '../content/types.js';
+import { ImageStore, type ResolvedImage } from '../image/store.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
+import type { Platform } from '../image/types.js';
+import { MemoryVolumeStore } from '../volumes/memory.js';
+import type { VolumeStore } from '../volumes/types.js';
+import type { Backend, BackendContainer, ContainerSpec, ExitStatus, Mount, ProcessSpec, ProcessStats } from './backend.js';
+import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
+import { isValidContainerName, randomId, randomName } from './names.js';
+import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
+import { OutputHub } from './output.js';
+import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
+import { assertCan } from './state.js';
+
+/** Somewhere to get an image that is not in the store yet (bundled samples, a registry). */
+export interface ImageSource {
+  readonly name: string;
+  /** Puts `reference` into `layout` and returns true, or returns false when it doesn't have it. */
+  provide(reference: string, platforms: Platform[], layout: ImageLayout, options?: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void }): Promise<boolean>;
+}
+
+export interface ProgressEvent {
+  id?: string;
+  status: string;
+  current?: number;
+  total?: number;
+}
+
+export interface EngineOptions {
+  layout: ImageLayout;
+  backends: Backend[];
+  /** Backends that exist but cannot run here, with the reason (e.g. no native helper). */
+  unavailableBackends?: Record<string, string>;
+  volumes?: VolumeStore;
+  records?: ContainerRecordStore;
+  logs?: LogStore;
+  imageSources?: ImageSource[];
+  /** Per-backend state directories (Node). */
+  stateDirFor?: (backend: string) => string;
+}
+
+export interface RunResult {
+  id: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  oomKilled?: boolean;
+  error?: string;
+}
+
+export interface StartOptions {
+  stdin?: ReadableStream<Uint8Array> | Uint8Array | string;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  env?: string[] | Record<string, string>;
+  workingDir?: string;
+  user?: string;
+  stdin?: ReadableStream<Uint8Array> | Uint8Array | string;
+}
+
+export interface LogsOptions extends LogReadOptions {
+  follow?: boolean;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+interface Live {
+  backend: Backend;
+  container?: BackendContainer;
+  hub?: OutputHub;
+  /** Made by an attach before start; the next start uses it. */
+  pendingHub?: OutputHub;
+  /** Settles when the current run ends. */
+  exited?: Promise<ExitStatus>;
+  removed: Promise<void>;
+  markRemoved: () => void;
+  nextExit: Array<(s: ExitStatus) => void>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class Engine {
+  readonly images: ImageStore;
+  readonly volumes: VolumeStore;
+  readonly backends: Backend[];
+  private readonly records: ContainerRecordStore;
+  private readonly logStore: LogStore;
+  private readonly sources: ImageSource[];
+  private readonly unavailable: Record<string, string>;
+  private readonly live = new Map<string, Live>();
+  private initialized?: Promise<void>;
+
+  constructor(private readonly options: EngineOptions) {
+    this.images = new ImageStore(options.layout);
+    this.volumes = options.volumes ?? new MemoryVolumeStore();
+    this.backends = options.backends;
+    this.records = options.records ?? new MemoryRecordStore();
+    this.logStore = options.logs ?? new MemoryLogStore();
+    this.sources = options.imageSources ?? [];
+    this.unavailable = options.unavailableBackends ?? {};
+  }
+
+  get layout(): ImageLayout {
+    return this.options.layout;
+  }
+
+  /** Initializes the backends and finds containers left by an earlier Engine. */
+  init(): Promise<void> {
+    this.initialized ??= (async () => {
+      for (const b of this.backends) {
+        const ctx: { content: ImageLayout; stateDir?: string } = { content: this.options.layout };
+        const dir = this.options.stateDirFor?.(b.name);
+        if (dir) ctx.stateDir = dir;
+        await b.init(ctx);
+      }
+      await this.recover();
+    })();
+    return this.initialized;
+  }
+
+  private async recover(): Promise<void> {
+    for (const r of await this.records.list()) {
+      if (r.state.status !== 'running') continue;
+      const backend = this.backends.find((b) => b.name === r.backend);
+      let restored: BackendContainer | undefined;
+      if (backend?.restore) {
+        try {
+          restored = await backend.restore(r.id, await this.specOf(r));
+        } catch {
+          restored = undefined;
+        }
+      }
+      if (restored && backend) {
+        const live = this.liveOf(r.id, backend);
+        live.container = restored;
+        live.hub = new OutputHub(r.id, this.logStore);
+        this.watchExit(r.id, live);
+      } else {
+        r.state = { ...r.state, status: 'exited', exitCode: r.state.exitCode || 255, finishedAt: new Date().toISOString(), error: 'the engine that ran this container stopped; its process is gone' };
+        delete r.state.pid;
+        await this.records.save(r);
+      }
+    }
+  }
+
+  // ---- images ------------------------------------------------------------
+
+  /** The platforms the engine can run, in order of preference. */
+  get platforms(): Platform[] {
+    return this.backends.flatMap((b) => b.platforms);
+  }
+
+  /** Makes sure an image is in the store, asking the image sources when it isn't. */
+  async ensureImage(name: string, platforms: Platform[], options: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}): Promise<void> {
+    try {
+      await this.images.lookup(name);
+      return;
+    } catch (err) {
+      if (!isSkiffError(err, 'NOT_FOUND')) throw err;
+    }
+    for (const s of this.sources) {
+      if (await s.provide(name, platforms, this.options.layout, options)) return;
+    }
+    throw notFound(`No such image: ${name}; pull it or load it first (skiff pull / skiff load)`);
+  }
+
+  private backendByName(name: string): Backend {
+    const b = this.backends.find((x) => x.name === name);
+    if (b) return b;
+    if (this.unavailable[name]) throw unavailable(`the ${name} backend is not available here: ${this.unavailable[name]}`);
+    const names = [...this.backends.map((x) => x.name), ...Object.keys(this.unavailable)];
+    throw invalidArgument(`unknown backend "${name}"; available: ${names.join(', ') || 'none'}`);
+  }
+
+  /** Picks the backend for an image: the one asked for, else the first whose platform the image has. */
+  async chooseBackend(image: string, o: { backend?: string; platform?: string } = {}): Promise<{ backend: Backend; resolved: ResolvedImage }> {
+    const wanted = o.platform ? [parsePlatform(o.platform)] : undefined;
+    if (o.backend) {
+      const backend = this.backendByName(o.backend);
+      const platforms = wanted ?? backend.platforms;
+      if (wanted && !wanted.some((w) => backend.platforms.some((p) => platformMatches(p, w)))) {
+        throw unsupported(`the ${backend.name} backend runs ${backend.platforms.map(formatPlatform).join(', ')}, not ${o.platform}`);
+      }
+      await this.ensureImage(image, platforms);
+      return { backend, resolved: await this.images.resolve(image, platforms) };
+    }
+    await this.ensureImage(image, wanted ?? this.platforms);
+    const have = await this.images.platformsOf(image);
+    for (const backend of this.backends) {
+      const usable = backend.platforms.filter((p) => have.some((h) => platformMatches(p, h)) && (!wanted || wanted.some((w) => platformMatches(w, p))));
+      if (usable.length) return { backend, resolved: await this.images.resolve(image, usable) };
+    }
+    const offered = have.map(formatPlatform).join(', ') || 'unknown';
+    const why = Object.entries(this.unavailable).map(([n, r]) => `; the ${n} backend is unavailable: ${r}`).join('');
+    throw unsupported(`no backend here runs image ${image} (platform ${offered}); backends: ${this.backends.map((b) => `${b.name} (${b.platforms.map(formatPlatform).join(', ')})`).join(', ') || 'none'}${why}`);
+  }
+
+  // ---- containers --------------------------------------------------------
+
+  async create(o: CreateOptions): Promise<Container> {
+    await this.init();
+    if (!o.image) throw invalidArgument('an image is required');
+    const { backend, resolved } = await this.chooseBackend(o.image, o);
+    const proc = resolveProcess(resolved.config.config, o);
+    const resources = resolveResources(o);
+    this.checkCapabilities(backend, o, resources);
+    const all = await this.records.list();
+    let name = o.name;
+    if (name !== undefined) {
+      if (name.startsWith('/')) name = name.slice(1);
+      if (!isValidContainerName(name)) throw invalidArgument(`invalid container name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const clash = all.find((r) => r.name === name);
+      if (clash) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    } else {
+      const taken = new Set(all.map((r) => r.name));
+      name = randomName((n) => taken.has(n));
+    }
+    const id = randomId();
+    const { mounts, anonymous } = await this.resolveMounts(o, resolved);
+    const record: ContainerRecord = {
+      id,
+      name,
+      image: o.image,
+      imageId: resolved.id,
+      manifestDigest: resolved.manifestDescriptor.digest,
+      backend: backend.name,
+      created: new Date().toISOString(),
+      path: proc.args[0]!,
+      args: proc.args.slice(1),
+      env: proc.env,
+      workingDir: proc.workingDir,
+      user: proc.user,
+      tty: o.tty ?? false,
+      openStdin: o.openStdin ?? false,
+      labels: { ...(resolved.config.config?.Labels ?? {}), ...(o.labels ?? {}) },
+      mounts,
+      resources,
+      readOnlyRootfs: o.readOnly ?? false,
+      network: o.network ?? 'none',
+      privileged: o.privileged ?? false,
+      capAdd: o.capAdd ?? [],
+      capDrop: o.capDrop ?? [],
+      autoRemove: o.autoRemove ?? false,
+      state: { status: 'created', exitCode: 0, oomKilled: false },
+      anonymousVolumes: anonymous,
+    };
+    if (o.entrypoint !== undefined) record.entrypoint = typeof o.entrypoint === 'string' ? [o.entrypoint] : o.entrypoint;
+    if (o.cmd !== undefined) record.cmd = o.cmd;
+    if (o.hostname !== undefined) record.hostname = o.hostname;
+    if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
+    const spec = await this.specOf(record, resolved, o.deterministic);
+    const live = this.liveOf(id, backend);
+    live.container = await backend.create(spec);
+    await this.records.save(record);
+    return new Container(this, id);
+  }
+
+  private checkCapabilities(b: Backend, o: CreateOptions, r: ContainerSpec['resources'] & object): void {
+    const c = b.capabilities;
+    const no = (what: string) => unsupported(`the ${b.name} backend does not support ${what}`);
+    if (r.memoryBytes !== undefined && !c.memoryLimit) throw no('memory limits (--memory)');
+    if (r.cpus !== undefined && !c.cpuLimit) throw no('CPU limits (--cpus)');
+    if (r.pidsLimit !== undefined && !c.pidsLimit) throw no('process limits (--pids-limit)');
+    if (o.tty && !c.tty) throw no('a terminal (-t)');
+    if (o.hostname !== undefined && !c.hostname) throw no('setting the hostname');
+    if (o.network === 'host' && !c.network) throw no('--network host');
+    if (o.user && !c.users) throw no('running as another user (--user)');
+  }
+
+  private async resolveMounts(o: CreateOptions, image: ResolvedImage): Promise<{ mounts: MountRecord[]; anonymous: string[] }> {
+    const opts: MountOption[] = [...(o.volumes ?? []).map(parseVolumeSpec), ...(o.mounts ?? []), ...(o.tmpfs ?? []).map((t) => ({ type: 'tmpfs' as const, target: t.split(':')[0]! }))];
+    // Volumes the image declares get anonymous volumes unless something else is mounted there.
+    for (const target of Object.keys(image.config.config?.Volumes ?? {})) {
+      if (!opts.some((m) => cleanContainerPath(m.target) === cleanContainerPath(target))) opts.push({ type: 'volume', target });
+    }
+    const mounts: MountRecord[] = [];
+    const anonymous: string[] = [];
+    const seen = new Set<string>();
+    for (const m of opts) {
+      if (!m.target.startsWith('/')) throw invalidArgument(`invalid mount target "${m.target}": it must be an absolute path in the container`);
+      const target = cleanContainerPath(m.target);
+      if (target === '/') throw invalidArgument('invalid mount target "/": cannot mount over the container root');
+      if (seen.has(target)) throw invalidArgument(`duplicate mount point: ${target}`);
+      seen.add(target);
+      if (m.type === 'bind') {
+        if (!m.source?.startsWith('/')) throw invalidArgument(`invalid bind mount source "${m.source ?? ''}": it must be an absolute host path`);
+        mounts.push({ type: 'bind', source: m.source, target, readOnly: m.readOnly ?? false });
+      } else if (m.type === 'volume') {
+        let name = m.source;
+        if (name === undefined) {
+          name = (await this.volumes.create(undefined, { anonymous: true })).name;
+          anonymous.push(name);
+        } else {
+          await this.volumes.create(name);
+        }
+        mounts.push({ type: 'volume', source: name, target, readOnly: m.readOnly ?? false });
+      } else {
+        mounts.push({ type: 'tmpfs', source: 'tmpfs', target, readOnly: false });
+      }
+    }
+    return { mounts, anonymous };
+  }
+
+  /** Rebuilds the backend's spec from a record. */
+  private async specOf(r: ContainerRecord, resolved?: ResolvedImage, deterministic?: CreateOptions['deterministic']): Promise<ContainerSpec> {
+    const image = resolved ?? (await this.images.resolveDescriptor({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: r.manifestDigest, size: (await this.options.layout.info(r.manifestDigest))?.size ?? 0 }, [], undefined, r.image));
+    const mounts: Mount[] = [];
+    for (const m of r.mounts) {
+      if (m.type === 'bind') mounts.push({ type: 'bind', source: m.source, target: m.target, readOnly: m.readOnly });
+      else if (m.type === 'volume') mounts.push({ type: 'volume', volume: await this.volumes.handle(m.source), target: m.target, readOnly: m.readOnly });
+      else mounts.push({ type: 'tmpfs', target: m.target, readOnly: false });
+    }
+    const spec: ContainerSpec = {
+      id: r.id,
+      image: {
+        id: image.id,
+        config: image.config,
+        layers: image.manifest.layers.map((descriptor, i) => ({ descriptor, diffId: image.config.rootfs.diff_ids[i]! })),
+      },
+      process: { args: [r.path, ...r.args], env: r.env, cwd: r.workingDir, tty: r.tty, ...(r.user ? { user: r.user } : {}) },
+      mounts,
+      resources: r.resources,
+      readOnlyRootfs: r.readOnlyRootfs,
+      network: r.network,
+      privileged: r.privileged,
+      capAdd: r.capAdd,
+      capDrop: r.capDrop,
+    };
+    if (r.hostname !== undefined) spec.hostname = r.hostname;
+    if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
+    if (deterministic) spec.deterministic = deterministic;
+    return spec;
+  }
+
+  private liveOf(id: string, backend: Backend): Live {
+    let live = this.live.get(id);
+    if (!live) {
+      let markRemoved = () => {};
+      const removed = new Promise<void>((r) => (markRemoved = r));
+      live = { backend, removed, markRemoved, nextExit: [] };
+      this.live.set(id, live);
+    }
+    return live;
+  }
+
+  /** Finds a container by full ID, unique ID prefix or name. */
+  async record(idOrName: string): Promise<ContainerRecord> {
+    const key = idOrName.startsWith('/') ? idOrName.slice(1) : idOrName;
+    const direct = await this.records.load(key);
+    if (direct) return direct;
+    const all = await this.records.list();
+    const byName = all.find((r) => r.name === key);
+    if (byName) return byName;
+    const byPrefix = key.length > 0 && /^[a-f0-9]+$/.test(key) ? all.filter((r) => r.id.startsWith(key)) : [];
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw invalidArgument(`container ID prefix "${idOrName}" is ambiguous; give more characters`);
+    throw notFound(`No such container: ${idOrName}`);
+  }
+
+  container(idOrName: string): Container {
+    return new Container(this, idOrName);
+  }
+
+  async list(options: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+    await this.init();
+    const all = await this.records.list();
+    const out = options.all ? all : all.filter((r) => r.state.status === 'running');
+    return out.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  private async backendContainer(r: ContainerRecord): Promise<{ live: Live; container: BackendContainer }> {
+    const backend = this.backendByName(r.backend);
+    const live = this.liveOf(r.id, backend);
+    if (!live.container) {
+      const spec = await this.specOf(r);
+      live.container = (backend.restore && (await backend.restore(r.id, spec))) || (await backend.create(spec));
+    }
+    return { live, container: live.container };
+  }
+
+  async start(idOrName: string, options: StartOptions = {}): Promise<void> {
+    await this.init();
+    const r = await this.record(idOrName);
+    assertCan(r.state.status, 'start', idOrName);
+    const { live, container } = await this.backendContainer(r);
+    const hub = live.pendingHub ?? new OutputHub(r.id, this.logStore);
+    delete live.pendingHub;
+    live.hub = hub;
+    const stdio = { stdout: hub.writable('stdout'), stderr: hub.writable('stderr'), ...(options.stdin !== undefined ? { stdin: toStream(options.stdin) } : {}) };
+    r.state = { status: 'running', exitCode: 0, oomKilled: false, startedAt: new Date().toISOString() };
+    await this.records.save(r);
+    try {
+      await container.start(stdio);
+    } catch (err) {
+      r.state = { ...r.state, status: r.state.startedAt ? 'exited' : 'created', exitCode: 127, error: (err as Error).message, finishedAt: new Date().toISOString() };
+      await this.records.save(r);
+      await hub.close();
+      throw err;
+    }
+    if (container.pid !== undefined) {
+      r.state.pid = container.pid;
+      await this.records.save(r);
+    }
+    this.watchExit(r.id, live);
+  }
+
+  private watchExit(id: string, live: Live): void {
+    const container = live.container!;
+    live.exited = container.wait().catch((err): ExitStatus => ({ exitCode: 255, error: (err as Error).message }));
+    void live.exited.then(async (status) => {
+      await live.hub?.close();
+      const r = await this.records.load(id);
+      if (r) {
+        r.state = { status: 'exited', exitCode: status.exitCode, oomKilled: status.oomKilled ?? false, finishedAt: new Date().toISOString(), ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}), ...(status.error ? { error: status.error } : {}), ...(status.signal ? { signal: status.signal } : {}) };
+        await this.records.save(r);
+      }
+      const waiters = live.nextExit.splice(0);
+      for (const w of waiters) w(status);
+      if (r?.autoRemove) await this.remove(id, { volumes: true }).catch(() => {});
+    });
+  }
+
+  /** Waits like `docker wait`: for the container to stop running (default), exit next, or be removed. */
+  async wait(idOrName: string, condition: WaitCondition = 'not-running'): Promise<ExitStatus> {
+    const r = await this.record(idOrName);
+    const live = this.live.get(r.id);
+    const fromRecord = (): ExitStatus => ({ exitCode: r.state.exitCode, ...(r.state.oomKilled ? { oomKilled: true } : {}), ...(r.state.error ? { error: r.state.error } : {}) });
+    const nextExit = () => new Promise<ExitStatus>((res) => { if (live) live.nextExit.push(res); else res(fromRecord()); });
+    if (condition === 'removed') {
+      const status = r.state.status === 'running' || (r.state.status === 'created' && live) ? await nextExit() : fromRecord();
+      await live?.removed;
+      return status;
+    }
+    if (condition === 'next-exit' || r.state.status === 'running') {
+      if (r.state.status !== 'running' && !live) return fromRecord();
+      if (r.state.status === 'running' && live?.exited) {
+        const s = await live.exited;
+        await new Promise((res) => setTimeout(res, 0)); // let the record update land
+        return s;
+      }
+      return nextExit();
+    }
+    return fromRecord();
+  }
+
+  async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
+    const r = await this.record(idOrName);
+    assertCan(r.state.status, 'kill', idOrName);
+    const { live, container } = await this.backendContainer(r);
+    if (!live.backend.capabilities.signals && normalizeSignal(signal) !== 'SIGKILL') {
+      throw unsupported(`the ${live.backend.name} backend cannot deliver ${signal}; only SIGKILL`);
+    }
+    await container.kill(normalizeSignal(signal));
+  }
+
+  /** SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSec` (default 10). */
+  async stop(idOrName: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    if (r.state.status !== 'running') return;
+    const { live, container } = await this.backendContainer(r);
+    const grace = (options.timeoutSec ?? 10) * 1000;
+    const exited = live.exited ?? container.wait();
+    if (live.backend.capabilities.signals && grace > 0) {
+      await container.kill(normalizeSignal(options.signal ?? 'SIGTERM')).catch(() => {});
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), grace))]);
+      if (done) return void (await this.settled(r.id));
+    }
+    await container.kill('SIGKILL').catch(() => {});
+    await exited;
+    await this.settled(r.id);
+  }
+
+  /** Waits until the exit has been recorded. */
+  private async settled(id: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const r = await this.records.load(id);
+      if (!r || r.state.status !== 'running') return;
+      await new Promise((res) => setTimeout(res, 5));
+    }
+  }
+
+  async restart(idOrName: string, options: { timeoutSec?: number } = {}): Promise<void> {
+    await this.stop(idOrName, options);
+    await this.start(idOrName);
+  }
+
+  async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    if (r.state.status === 'running') {
+      if (!options.force) throw conflict(`You cannot remove a running container ${r.id}. Stop the container before attempting removal or force remove`);
+      await this.stop(r.id, { timeoutSec: 0 });
+    }
+    const live = this.live.get(r.id);
+    const backend = this.backends.find((b) => b.name === r.backend);
+    let container = live?.container;
+    if (!container && backend?.restore) container = await backend.restore(r.id, await this.specOf(r).catch(() => undefined as never)).catch(() => undefined);
+    await container?.remove();
+    await this.records.delete(r.id);
+    await this.logStore.delete(r.id);
+    if (options.volumes) for (const v of r.anonymousVolumes) await this.volumes.remove(v).catch(() => {});
+    this.live.delete(r.id);
+    live?.markRemoved();
+  }
+
+  async logs(idOrName: string, options: LogsOptions = {}): Promise<ReadableStream<LogEntry>> {
+    const r = await this.record(idOrName);
+    const hub = this.live.get(r.id)?.hub;
+    if (options.follow && r.state.status === 'running' && hub) {
+      // Subscribe first so nothing falls between the stored part and the live part.
+      const buffered: LogEntry[] = [];
+      let sink: ((e: LogEntry | null) => void) | undefined;
+      let ended = false;
+      const unsubscribe = hub.subscribe((e) => (sink ? sink(e) : e ? buffered.push(e) : (ended = true)));
+      await hub.flushed();
+      const stored = await this.logStore.read(r.id, options);
+      const lastStored = stored.length ? stored[stored.length - 1]!.time : -1;
+      return new ReadableStream<LogEntry>({
+        start(ctl) {
+          for (const e of stored) ctl.enqueue(e);
+          for (const e of buffered) if (e.time > lastStored || !stored.some((s) => s.data === e.data)) ctl.enqueue(e);
+          if (ended) return ctl.close();
+          sink = (e) => (e ? ctl.enqueue(e) : ctl.close());
+        },
+        cancel: () => unsubscribe(),
+      });
+    }
+    await hub?.flushed();
+    const entries = await this.logStore.read(r.id, options);
+    return new ReadableStream<LogEntry>({ start(ctl) { for (const e of entries) ctl.enqueue(e); ctl.close(); } });
+  }
+
+  /** Output from now until the current run ends (attach before start to see all of it). */
+  async attach(idOrName: string): Promise<ReadableStream<LogEntry>> {
+    const r = await this.record(idOrName);
+    const backend = this.backendByName(r.backend);
+    const live = this.liveOf(r.id, backend);
+    if (r.state.status !== 'running' || !live.hub) {
+      // Not started yet: make the next run's hub now; start() uses it.
+      live.pendingHub ??= new OutputHub(r.id, this.logStore);
+      return live.pendingHub.stream();
+    }
+    return live.hub.stream();
+  }
+
+  async exec(idOrName: string, o: ExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const r = await this.record(idOrName);
+    assertCan(r.state.status, 'exec', idOrName);
+    const { live, container } = await this.backendContainer(r);
+    if (!live.backend.capabilities.exec) throw unsupported(`the ${live.backend.name} backend cannot exec into containers`);
+    if (!o.cmd?.length) throw invalidArgument('exec needs a command');
+    const out = collector();
+    const err = collector();
+    const proc: ProcessSpec = { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}) };
+    const p = await container.exec(proc, { stdout: out.stream, stderr: err.stream, ...(o.stdin !== undefined ? { stdin: toStream(o.stdin) } : {}) });
+    const status = await p.wait();
+    return { exitCode: status.exitCode, stdout: out.text(), stderr: err.text() };
+  }
+
+  /** Like exec, but gives the backend process and lets the caller wire the streams. */
+  async execStreams(idOrName: string, o: ExecOptions, stdio: { stdout: WritableStream<Uint8Array>; stderr: WritableStream<Uint8Array>; stdin?: ReadableStream<Uint8Array> }) {
+    const r = await this.record(idOrName);
+    assertCan(r.state.status, 'exec', idOrName);
+    const { live, container } = await this.backendContainer(r);
+    if (!live.backend.capabilities.exec) throw unsupported(`the ${live.backend.name} backend cannot exec into containers`);
+    const proc: ProcessSpec = { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}) };
+    return container.exec(proc, stdio);
+  }
+
+  async stats(idOrName: string): Promise<ProcessStats> {
+    const r = await this.record(idOrName);
+    if (r.state.status !== 'running') return {};
+    const { container } = await this.backendContainer(r);
+    return container.stats();
+  }
+
+  /** What the container changed, as an uncompressed tar with OCI whiteouts. */
+  async exportChanges(idOrName: string): Promise<ReadableStream<Uint8Array>> {
+    const r = await this.record(idOrName);
+    const { container } = await this.backendContainer(r);
+    return container.exportChanges();
+  }
+
+  /** create + start + wait, collecting the output: `{ exitCode, stdout, stderr }`. */
+  async run(o: CreateOptions & StartOptions & { rm?: boolean }): Promise<RunResult> {
+    const c = await this.create(o);
+    const out = collector();
+    const err = collector();
+    try {
+      const stream = await this.attach(c.id);
+      const pump = pumpEntries(stream, out, err);
+      await this.start(c.id, o.stdin !== undefined ? { stdin: o.stdin } : {});
+      const status = await this.wait(c.id, 'next-exit');
+      await pump;
+      const result: RunResult = { id: c.id, exitCode: status.exitCode, stdout: out.text(), stderr: err.text() };
+      if (status.oomKilled) result.oomKilled = true;
+      if (status.error) result.error = status.error;
+      return result;
+    } finally {
+      if (o.rm || o.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const b of this.backends) await b.close?.();
+  }
+}
+
+/** A handle on one container; every method goes through the Engine. */
+export class Container {
+  constructor(private readonly engine: Engine, readonly id: string) {}
+  inspect(): Promise<ContainerRecord> { return this.engine.record(this.id); }
+  start(options?: StartOptions): Promise<void> { return this.engine.start(this.id, options); }
+  wait(condition?: WaitCondition): Promise<ExitStatus> { return this.engine.wait(this.id, condition); }
+  kill(signal?: string): Promise<void> { return this.engine.kill(this.id, signal); }
+  stop(options?: { timeoutSec?: number }): Promise<void> { return this.engine.stop(this.id, options); }
+  restart(): Promise<void> { return this.engine.restart(this.id); }
+  remove(options?: { force?: boolean; volumes?: boolean }): Promise<void> { return this.engine.remove(this.id, options); }
+  logs(options?: LogsOptions): Promise<ReadableStream<LogEntry>> { return this.engine.logs(this.id, options); }
+  attach(): Promise<ReadableStream<LogEntry>> { return this.engine.attach(this.id); }
+  exec(o: ExecOptions) { return this.engine.exec(this.id, o); }
+  stats(): Promise<ProcessStats> { return this.engine.stats(this.id); }
+  exportChanges(): Promise<ReadableStream<Uint8Array>> { return this.engine.exportChanges(this.id); }
+}
+
+export function normalizeSignal(s: string | number): string {
+  if (typeof s === 'number' || /^\d+$/.test(String(s))) {
+    const n = Number(s);
+    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 9: 'SIGKILL', 10: 'SIGUSR1', 12: 'SIGUSR2', 15: 'SIGTERM' };
+    if (!names[n]) throw invalidArgument(`unsupported signal number ${n}`);
+    return names[n]!;
+  }
+  const up = String(s).toUpperCase();
+  return up.startsWith('SIG') ? up : `SIG${up}`;
+}
+
+export function toStream(input: ReadableStream<Uint8Array> | Uint8Array | string): ReadableStream<Uint8Array> {
+  if (input instanceof ReadableStream) return input;
+  const bytes = typeof input === 'string' ? enc.encode(input) : input;
+  return new ReadableStream({ start(c) { if (bytes.length) c.enqueue(bytes); c.close(); } });
+}
+
+function collector() {
+  const parts: Uint8Array[] = [];
+  return {
+    push: (b: Uint8Array) => void parts.push(b),
+    stream: new WritableStream<Uint8Array>({ write: (b) => void parts.push(b.slice()) }),
+    text: () => dec.decode(concatAll(parts)),
+  };
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+async function pumpEntries(stream: ReadableStream<LogEntry>, out: ReturnType<typeof collector>, err: ReturnType<typeof collector>): Promise<void> {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    (value.stream === 'stdout' ? out : err).push(value.data);
+  }
+}
+
+export { SkiffError, filterLog };

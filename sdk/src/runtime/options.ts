@@ -1,0 +1,169 @@
+/**
+ * What a user asks for when creating a container, and the pure rules that turn
+ * it plus the image's defaults into the process to run (docker's semantics).
+ */
+import { invalidArgument } from '../errors/index.js';
+import type { ContainerDefaults } from '../image/types.js';
+import type { Resources } from './backend.js';
+
+export interface MountOption {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** Host path (bind), volume name (volume; omitted: anonymous). */
+  source?: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface CreateOptions {
+  image: string;
+  /** Replaces the image's Cmd. */
+  cmd?: string[];
+  /** Replaces the image's Entrypoint (and then the image's Cmd is dropped, as docker does). */
+  entrypoint?: string[] | string;
+  /** `KEY=VALUE` strings, or a record. Added to the image's Env, overriding same keys. */
+  env?: string[] | Record<string, string>;
+  workingDir?: string;
+  user?: string;
+  name?: string;
+  /** docker `-v` specs: `NAME:/dst[:ro]`, `/host:/dst[:ro]`, `/dst` (anonymous volume). */
+  volumes?: string[];
+  mounts?: MountOption[];
+  /** docker `--tmpfs /path`. */
+  tmpfs?: string[];
+  hostname?: string;
+  readOnly?: boolean;
+  /** Bytes, or a docker size string like `256m`. */
+  memory?: number | string;
+  cpus?: number;
+  pidsLimit?: number;
+  network?: 'none' | 'host';
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  autoRemove?: boolean;
+  tty?: boolean;
+  openStdin?: boolean;
+  labels?: Record<string, string>;
+  /** `linux` or `wasm`; by default the image's platform picks. */
+  backend?: string;
+  /** `os/arch`: which variant of a multi-platform image. */
+  platform?: string;
+  /** Kill the container's process when one run takes longer than this. */
+  timeoutMs?: number;
+  /** WASI: fixed clock and seeded random. */
+  deterministic?: { seed?: number; timeNs?: bigint };
+}
+
+export interface ResolvedProcess {
+  args: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+}
+
+export function envList(env: CreateOptions['env']): string[] {
+  if (!env) return [];
+  const list = Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  for (const e of list) {
+    const eq = e.indexOf('=');
+    const key = eq < 0 ? e : e.slice(0, eq);
+    if (key === '' || /\s/.test(key)) throw invalidArgument(`invalid environment variable "${e}": expected KEY=VALUE with a non-empty key without spaces`);
+  }
+  return list;
+}
+
+/** Image Env, then user env; a later KEY replaces an earlier one in place. */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) {
+    const eq = e.indexOf('=');
+    out.set(eq < 0 ? e : e.slice(0, eq), e);
+  }
+  return [...out.values()];
+}
+
+export function resolveProcess(defaults: ContainerDefaults | undefined, o: CreateOptions): ResolvedProcess {
+  const d = defaults ?? {};
+  let entrypoint: string[];
+  let cmd: string[];
+  if (o.entrypoint !== undefined) {
+    entrypoint = typeof o.entrypoint === 'string' ? (o.entrypoint === '' ? [] : [o.entrypoint]) : o.entrypoint;
+    cmd = o.cmd ?? [];
+  } else {
+    entrypoint = d.Entrypoint ?? [];
+    cmd = o.cmd && o.cmd.length > 0 ? o.cmd : (d.Cmd ?? []);
+  }
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) throw invalidArgument(`no command specified: the image has no Entrypoint or Cmd; give a command after the image name`);
+  const workingDir = o.workingDir || d.WorkingDir || '/';
+  if (!workingDir.startsWith('/')) throw invalidArgument(`the working directory "${workingDir}" is invalid: it must be an absolute path`);
+  const env = mergeEnv(d.Env ?? [], envList(o.env));
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  return { args, env, workingDir, user: o.user ?? d.User ?? '' };
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i;
+
+/** `512m`, `1g`, `1048576` -> bytes. */
+export function parseSize(v: number | string, what = 'size'): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v <= 0) throw invalidArgument(`invalid ${what} ${v}: it must be a positive number of bytes`);
+    return Math.floor(v);
+  }
+  const m = SIZE.exec(v.trim());
+  if (!m) throw invalidArgument(`invalid ${what} "${v}": use a number with an optional unit b, k, m, g (e.g. 256m)`);
+  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g' | 't'];
+  const n = Math.floor(Number(m[1]) * mult);
+  if (n <= 0) throw invalidArgument(`invalid ${what} "${v}": it must be positive`);
+  return n;
+}
+
+export function resolveResources(o: CreateOptions): Resources {
+  const r: Resources = {};
+  if (o.memory !== undefined) {
+    r.memoryBytes = parseSize(o.memory, 'memory limit');
+    if (r.memoryBytes < 6 * 1024 * 1024) throw invalidArgument(`minimum memory limit allowed is 6MB; got ${r.memoryBytes} bytes`);
+  }
+  if (o.cpus !== undefined) {
+    if (!Number.isFinite(o.cpus) || o.cpus <= 0) throw invalidArgument(`invalid --cpus ${o.cpus}: it must be a positive number like 0.5`);
+    r.cpus = o.cpus;
+  }
+  if (o.pidsLimit !== undefined) {
+    if (!Number.isInteger(o.pidsLimit) || o.pidsLimit === 0 || o.pidsLimit < -1) throw invalidArgument(`invalid --pids-limit ${o.pidsLimit}: use a positive integer (or -1 for unlimited)`);
+    if (o.pidsLimit > 0) r.pidsLimit = o.pidsLimit;
+  }
+  return r;
+}
+
+/** Parses docker `-v` specs into mount options. */
+export function parseVolumeSpec(spec: string): MountOption {
+  const parts = spec.split(':');
+  let mode: string | undefined;
+  if (parts.length === 3 || (parts.length === 2 && ['ro', 'rw'].includes(parts[1]!))) mode = parts.pop();
+  if (parts.length > 2 || parts.some((p) => p === '')) throw invalidArgument(`invalid volume spec "${spec}": expected NAME:/path, /host/path:/path or /path, optionally with :ro or :rw`);
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw invalidArgument(`invalid mode "${mode}" in volume spec "${spec}": use ro or rw`);
+  const readOnly = mode === 'ro';
+  if (parts.length === 1) {
+    const target = parts[0]!;
+    if (!target.startsWith('/')) throw invalidArgument(`invalid volume spec "${spec}": the container path must be absolute`);
+    return { type: 'volume', target, readOnly };
+  }
+  const [source, target] = parts as [string, string];
+  if (!target.startsWith('/')) throw invalidArgument(`invalid volume spec "${spec}": the container path "${target}" must be absolute`);
+  if (source.startsWith('/') || source.startsWith('.')) {
+    if (!source.startsWith('/')) throw invalidArgument(`invalid volume spec "${spec}": a bind mount source must be an absolute host path`);
+    return { type: 'bind', source, target, readOnly };
+  }
+  return { type: 'volume', source, target, readOnly };
+}
+
+/** Normalizes an absolute container path: no `.`/`..` segments, no trailing slash. */
+export function cleanContainerPath(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return '/' + out.join('/');
+}

@@ -1,0 +1,77 @@
+/** Container records: what the Engine keeps about each container. */
+import type { ContainerStatus } from './state.js';
+import type { Resources } from './backend.js';
+
+export interface MountRecord {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** Host path (bind) or volume name. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  exitCode: number;
+  startedAt?: string;
+  finishedAt?: string;
+  pid?: number;
+  oomKilled: boolean;
+  error?: string;
+  signal?: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** The image as the user named it. */
+  image: string;
+  /** Image ID (config digest) and the manifest it came from. */
+  imageId: string;
+  manifestDigest: string;
+  backend: string;
+  created: string;
+  /** The process as resolved from image defaults and options. */
+  path: string;
+  args: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  tty: boolean;
+  openStdin: boolean;
+  hostname?: string;
+  labels: Record<string, string>;
+  mounts: MountRecord[];
+  resources: Resources;
+  readOnlyRootfs: boolean;
+  network: 'none' | 'host';
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  autoRemove: boolean;
+  timeoutMs?: number;
+  state: ContainerState;
+  /** Names of anonymous volumes made for this container (removed with `rm -v`). */
+  anonymousVolumes: string[];
+}
+
+/** Persists records; the Node store keeps them as JSON files beside the image store. */
+export interface ContainerRecordStore {
+  save(record: ContainerRecord): Promise<void>;
+  load(id: string): Promise<ContainerRecord | undefined>;
+  list(): Promise<ContainerRecord[]>;
+  delete(id: string): Promise<void>;
+}
+
+export class MemoryRecordStore implements ContainerRecordStore {
+  private records = new Map<string, ContainerRecord>();
+  async save(r: ContainerRecord): Promise<void> { this.records.set(r.id, structuredClone(r)); }
+  async load(id: string): Promise<ContainerRecord | undefined> {
+    const r = this.records.get(id);
+    return r ? structuredClone(r) : undefined;
+  }
+  async list(): Promise<ContainerRecord[]> { return [...this.records.values()].map((r) => structuredClone(r)); }
+  async delete(id: string): Promise<void> { this.records.delete(id); }
+}

@@ -1,0 +1,238 @@
+/**
+ * The backend conformance suite: one test file's worth of behaviour that every
+ * Backend must show through the Engine (the same exit codes, output, image
+ * semantics and volume behaviour on Linux and on WASI). Run it from a test file:
+ *
+ *   describeBackendConformance('wasm', async () => ({ engine, shellImage, shell, ... }));
+ *
+ * It is exported for users' own backends as `@skiff/sdk/testing`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../runtime/engine.js';
+import { SkiffError } from '../errors/index.js';
+import type { ImageConfig } from '../image/types.js';
+
+export interface ConformanceTarget {
+  engine: Engine;
+  /** The backend under test, by name. */
+  backend: string;
+  /**
+   * An image in the engine's store with a POSIX-like shell: `sh -c` runs simple
+   * command lines with echo, cat, ls, pwd, env, mkdir, touch, rm, redirections,
+   * `;`, `&&`, `exit N`.
+   */
+  shellImage: string;
+  /** The shell command prefix, e.g. ['sh', '-c'] or ['/bin/sh', '-c']. */
+  shell: string[];
+  /** A fresh empty host directory for bind mounts; undefined where the backend has none (browsers). */
+  hostDir?: () => Promise<string>;
+  /** Reads and writes files in a host directory (Node's fs), for bind-mount checks. */
+  hostFs?: { readFile(p: string): Promise<string>; writeFile(p: string, s: string): Promise<void>; exists(p: string): Promise<boolean> };
+  cleanup?: () => Promise<void>;
+}
+
+export function describeBackendConformance(name: string, setup: () => Promise<ConformanceTarget>): void {
+  describe(`backend conformance: ${name}`, () => {
+    let t: ConformanceTarget;
+    let derived = '';
+    const sh = (line: string) => [...t.shell, line];
+    const run = (line: string, extra: Record<string, unknown> = {}) =>
+      t.engine.run({ image: t.shellImage, cmd: sh(line), backend: t.backend, rm: true, ...extra });
+
+    beforeAll(async () => {
+      t = await setup();
+      // An image derived from the shell image that sets every config default.
+      const base = await t.engine.images.resolve(t.shellImage, t.engine.backends.find((b) => b.name === t.backend)!.platforms);
+      const config: ImageConfig = structuredClone(base.config);
+      config.config = {
+        ...(config.config ?? {}),
+        Entrypoint: [...t.shell],
+        Cmd: ['echo "default cmd $GREETING"; pwd'],
+        Env: [...(config.config?.Env ?? []).filter((e) => !e.startsWith('GREETING=')), 'GREETING=hello from the image'],
+        WorkingDir: '/tmp',
+      };
+      derived = `conformance/${name}-defaults:latest`;
+      await t.engine.images.putImage(derived, config, base.manifest.layers);
+    });
+
+    afterAll(async () => {
+      await t?.cleanup?.();
+    });
+
+    it('runs a command and returns its stdout and exit code 0', async () => {
+      const r = await run('echo hello world');
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'hello world\n', stderr: '' });
+    });
+
+    it('passes exit codes through', async () => {
+      expect((await run('exit 3')).exitCode).toBe(3);
+      expect((await run('exit 0')).exitCode).toBe(0);
+      expect((await run('exit 255')).exitCode).toBe(255);
+    });
+
+    it('keeps stdout and stderr apart', async () => {
+      const r = await run('echo to-out; echo to-err 1>&2; echo again');
+      expect(r.stdout).toBe('to-out\nagain\n');
+      expect(r.stderr).toBe('to-err\n');
+    });
+
+    it('passes arguments without a shell re-splitting them', async () => {
+      const r = await run('echo "$0|$1|$2"', { cmd: [...t.shell, 'echo "$1|$2"', 'argzero', 'a b', 'c'] });
+      expect(r.stdout).toBe('a b|c\n');
+    });
+
+    it('sets environment variables and the working directory', async () => {
+      const r = await run('echo "$FOO/$BAR"; pwd', { env: ['FOO=one', 'BAR=two=2'], workingDir: '/tmp' });
+      expect(r.stdout).toBe('one/two=2\n/tmp\n');
+    });
+
+    it('feeds stdin', async () => {
+      const r = await run('cat', { stdin: 'line one\nline two\n' });
+      expect(r.stdout).toBe('line one\nline two\n');
+    });
+
+    it('uses the image config defaults: Entrypoint, Cmd, Env, WorkingDir', async () => {
+      const r = await t.engine.run({ image: derived, backend: t.backend, rm: true });
+      expect(r.stdout).toBe('default cmd hello from the image\n/tmp\n');
+      // A command replaces Cmd and keeps the Entrypoint.
+      const r2 = await t.engine.run({ image: derived, backend: t.backend, rm: true, cmd: ['echo replaced $GREETING'] });
+      expect(r2.stdout).toBe('replaced hello from the image\n');
+      // -e overrides the image's Env; -w its WorkingDir.
+      const r3 = await t.engine.run({ image: derived, backend: t.backend, rm: true, env: { GREETING: 'overridden' }, workingDir: '/' });
+      expect(r3.stdout).toBe('default cmd overridden\n/\n');
+      // --entrypoint replaces the Entrypoint and drops the image's Cmd.
+      const r4 = await t.engine.run({ image: derived, backend: t.backend, rm: true, entrypoint: t.shell[0]!, cmd: [...t.shell.slice(1), 'echo own'] });
+      expect(r4.stdout).toBe('own\n');
+    });
+
+    it("keeps a container's writes across its own restarts and drops them on removal", async () => {
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('echo kept >> /tmp/state; cat /tmp/state'), backend: t.backend });
+      await c.start();
+      expect((await c.wait()).exitCode).toBe(0);
+      await c.start();
+      expect((await c.wait()).exitCode).toBe(0);
+      const logs = await readAll(await c.logs());
+      expect(logs).toBe('kept\nkept\nkept\n');
+      await c.remove();
+      const r = await run('cat /tmp/state');
+      expect(r.exitCode).not.toBe(0);
+      await expect(t.engine.record(c.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it('isolates two containers of one image from each other', async () => {
+      const a = await t.engine.create({ image: t.shellImage, cmd: sh('echo a > /tmp/mine; cat /tmp/mine'), backend: t.backend });
+      const b = await t.engine.create({ image: t.shellImage, cmd: sh('cat /tmp/mine'), backend: t.backend });
+      await a.start();
+      expect((await a.wait()).exitCode).toBe(0);
+      await b.start();
+      expect((await b.wait()).exitCode).not.toBe(0);
+      await a.remove();
+      await b.remove();
+    });
+
+    it("keeps a named volume's data across containers", async () => {
+      const vol = `conf-${name}-${Date.now()}`;
+      const w = await run('echo persisted > /data/file', { volumes: [`${vol}:/data`] });
+      expect(w.exitCode).toBe(0);
+      const r = await run('cat /data/file', { volumes: [`${vol}:/data`] });
+      expect(r.stdout).toBe('persisted\n');
+      const ro = await run('echo nope > /data/file2', { volumes: [`${vol}:/data:ro`] });
+      expect(ro.exitCode).not.toBe(0);
+      expect((await t.engine.volumes.list()).map((v) => v.name)).toContain(vol);
+      await t.engine.volumes.remove(vol);
+    });
+
+    it('bind-mounts host directories read-write and read-only', async (ctx) => {
+      if (!t.hostDir || !t.hostFs) return ctx.skip();
+      const dir = await t.hostDir();
+      await t.hostFs.writeFile(`${dir}/from-host`, 'host data\n');
+      const rw = await run('cat /mnt/from-host; echo from container > /mnt/from-container', { volumes: [`${dir}:/mnt`] });
+      expect(rw).toMatchObject({ exitCode: 0, stdout: 'host data\n' });
+      expect(await t.hostFs.readFile(`${dir}/from-container`)).toBe('from container\n');
+      const ro = await run('cat /mnt/from-host; echo x > /mnt/denied', { volumes: [`${dir}:/mnt:ro`] });
+      expect(ro.stdout).toBe('host data\n');
+      expect(ro.exitCode).not.toBe(0);
+      expect(await t.hostFs.exists(`${dir}/denied`)).toBe(false);
+    });
+
+    it('keeps logs of both streams after the container exits', async () => {
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('echo out1; echo err1 1>&2; echo out2'), backend: t.backend });
+      await c.start();
+      await c.wait();
+      const entries = await readEntries(await c.logs());
+      expect(entries.filter((e) => e.stream === 'stdout').map((e) => e.text).join('')).toBe('out1\nout2\n');
+      expect(entries.filter((e) => e.stream === 'stderr').map((e) => e.text).join('')).toBe('err1\n');
+      const tail = await readAll(await c.logs({ tail: 1 }));
+      expect(tail).toBe('out2\n');
+      await c.remove();
+    });
+
+    it('exports what a container changed as a layer', async () => {
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('mkdir -p /tmp/exported && echo data > /tmp/exported/f'), backend: t.backend });
+      await c.start();
+      expect((await c.wait()).exitCode).toBe(0);
+      const tar = await readBytes(await c.exportChanges());
+      const text = new TextDecoder('latin1').decode(tar);
+      expect(text).toContain('tmp/exported/f');
+      await c.remove();
+    });
+
+    it('follows the state machine and refuses invalid transitions with CONFLICT', async () => {
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('exit 0'), backend: t.backend });
+      expect((await c.inspect()).state.status).toBe('created');
+      await expect(c.kill()).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(c.exec({ cmd: ['true'] })).rejects.toMatchObject({ code: 'CONFLICT' });
+      await c.start();
+      await c.wait();
+      expect((await c.inspect()).state).toMatchObject({ status: 'exited', exitCode: 0 });
+      expect((await t.engine.list({ all: true })).some((r) => r.id === c.id)).toBe(true);
+      expect((await t.engine.list()).some((r) => r.id === c.id)).toBe(false);
+      await c.remove();
+      await expect(c.inspect()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it('rejects bad input with the right error code', async () => {
+      const code = async (p: Promise<unknown>) => {
+        try {
+          await p;
+          return 'no error';
+        } catch (err) {
+          expect(err).toBeInstanceOf(SkiffError);
+          expect((err as Error).message.length).toBeGreaterThan(10);
+          return (err as SkiffError).code;
+        }
+      };
+      expect(await code(t.engine.run({ image: 'no-such-image-anywhere:1', backend: t.backend }))).toBe('NOT_FOUND');
+      expect(await code(t.engine.run({ image: 'Bad Name!', backend: t.backend }))).toBe('INVALID_ARGUMENT');
+      expect(await code(run('true', { volumes: ['vol:relative/path'] }))).toBe('INVALID_ARGUMENT');
+      expect(await code(run('true', { env: ['=nokey'] }))).toBe('INVALID_ARGUMENT');
+      expect(await code(run('true', { workingDir: 'relative' }))).toBe('INVALID_ARGUMENT');
+      expect(await code(t.engine.run({ image: t.shellImage, backend: 'no-such-backend' }))).toBe('INVALID_ARGUMENT');
+      expect(await code(t.engine.record('no-such-container'))).toBe('NOT_FOUND');
+      const named = `conf-${name}-dup-${Date.now()}`;
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('true'), name: named, backend: t.backend });
+      expect(await code(t.engine.create({ image: t.shellImage, cmd: sh('true'), name: named, backend: t.backend }))).toBe('CONFLICT');
+      await c.remove();
+    });
+  });
+}
+
+async function readEntries(s: ReadableStream<{ stream: string; data: Uint8Array }>) {
+  const out: Array<{ stream: string; text: string }> = [];
+  const dec = new TextDecoder();
+  for await (const e of s as unknown as AsyncIterable<{ stream: string; data: Uint8Array }>) out.push({ stream: e.stream, text: dec.decode(e.data) });
+  return out;
+}
+
+async function readAll(s: ReadableStream<{ stream: string; data: Uint8Array }>): Promise<string> {
+  return (await readEntries(s)).map((e) => e.text).join('');
+}
+
+async function readBytes(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const p of s as unknown as AsyncIterable<Uint8Array>) parts.push(p);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}

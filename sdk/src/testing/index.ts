@@ -1,0 +1,1 @@
+export { describeBackendConformance, type ConformanceTarget } from './conformance.js';
