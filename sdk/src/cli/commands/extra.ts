@@ -1,0 +1,4 @@
+// Commands contributed by other areas (transfer, registry, build, daemon) are listed here.
+import type { Command } from '../context.js';
+
+export const extraCommands: Command[] = [];

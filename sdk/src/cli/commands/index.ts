@@ -1,0 +1,27 @@
+import type { Command } from '../context.js';
+import { run } from './run.js';
+import { create, start, ps, rm, stop, kill, wait, logs, exec, inspectContainer } from './containers.js';
+import { images, tag, rmi, imageInspect } from './images.js';
+import { volume } from './volume.js';
+import { inspect, version } from './system.js';
+import { extraCommands } from './extra.js';
+
+export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, ...extraCommands, imageInspect, inspectContainer];
+
+const groups: Record<string, Record<string, string>> = {
+  image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build' },
+  container: { ls: 'ps', list: 'ps', inspect: 'container-inspect', rm: 'rm', run: 'run', create: 'create', start: 'start', stop: 'stop', kill: 'kill', logs: 'logs', exec: 'exec', wait: 'wait' },
+};
+
+/** Finds the command for `skiff VERB ...` or `skiff image|container VERB ...`. */
+export function findCommand(argv: string[]): { command?: Command; args: string[] } {
+  const [first, second, ...rest] = argv as [string, string?, ...string[]];
+  const byName = (n: string) => commands.find((c) => c.name === n || c.aliases?.includes(n));
+  const group = groups[first];
+  if (group && second !== undefined && group[second]) {
+    const command = byName(group[second]!);
+    return command ? { command, args: rest } : { args: rest };
+  }
+  const command = byName(first);
+  return command ? { command, args: argv.slice(1) } : { args: argv.slice(1) };
+}

@@ -1,0 +1,127 @@
+import { Readable } from 'node:stream';
+import { unsupported } from '../../errors/index.js';
+import type { CreateOptions } from '../../runtime/options.js';
+import type { Engine } from '../../runtime/engine.js';
+import { parseArgs, helpText, list, str, UsageError, type FlagSpec } from '../args.js';
+import type { CliContext, Command } from '../context.js';
+
+export const createFlags: FlagSpec[] = [
+  { name: 'name', type: 'string', help: 'Assign a name to the container', value: 'string' },
+  { name: 'env', short: 'e', type: 'list', help: 'Set environment variables', value: 'list' },
+  { name: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (NAME:/path, /host:/path, /path; :ro)', value: 'list' },
+  { name: 'tmpfs', type: 'list', help: 'Mount a tmpfs directory', value: 'list' },
+  { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container', value: 'string' },
+  { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])', value: 'string' },
+  { name: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
+  { name: 'memory', short: 'm', type: 'string', help: 'Memory limit (e.g. 256m)', value: 'bytes' },
+  { name: 'cpus', type: 'number', help: 'Number of CPUs', value: 'decimal' },
+  { name: 'pids-limit', type: 'number', help: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
+  { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
+  { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
+  { name: 'network', type: 'string', help: 'Connect a container to a network: none (default) or host', value: 'network' },
+  { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
+  { name: 'cap-add', type: 'list', help: 'Add Linux capabilities', value: 'list' },
+  { name: 'cap-drop', type: 'list', help: 'Drop Linux capabilities', value: 'list' },
+  { name: 'label', short: 'l', type: 'list', help: 'Set meta data on a container (KEY=VALUE)', value: 'list' },
+  { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open' },
+  { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+  { name: 'backend', type: 'string', help: 'Backend to run on: linux or wasm (default: picked by the image platform)', value: 'string' },
+  { name: 'platform', type: 'string', help: 'Set platform if the image is multi-platform (e.g. wasip1/wasm)', value: 'string' },
+  { name: 'timeout', type: 'number', help: 'Kill the container after this many seconds', value: 'seconds' },
+];
+
+export function createOptions(flags: Record<string, unknown>, image: string, cmd: string[]): CreateOptions {
+  const o: CreateOptions = { image };
+  if (cmd.length) o.cmd = cmd;
+  const labels: Record<string, string> = {};
+  for (const l of list(flags.label)) {
+    const eq = l.indexOf('=');
+    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  const s = (k: string) => str(flags[k]);
+  if (s('name') !== undefined) o.name = s('name')!;
+  if (list(flags.env).length) o.env = list(flags.env).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`));
+  if (list(flags.volume).length) o.volumes = list(flags.volume);
+  if (list(flags.tmpfs).length) o.tmpfs = list(flags.tmpfs);
+  if (s('workdir') !== undefined) o.workingDir = s('workdir')!;
+  if (s('user') !== undefined) o.user = s('user')!;
+  if (s('entrypoint') !== undefined) o.entrypoint = s('entrypoint')!;
+  if (s('memory') !== undefined) o.memory = s('memory')!;
+  if (typeof flags.cpus === 'number') o.cpus = flags.cpus;
+  if (typeof flags['pids-limit'] === 'number') o.pidsLimit = flags['pids-limit'];
+  if (s('hostname') !== undefined) o.hostname = s('hostname')!;
+  if (flags['read-only']) o.readOnly = true;
+  const net = s('network');
+  if (net !== undefined) {
+    if (net !== 'none' && net !== 'host' && net !== 'default' && net !== 'bridge') throw new UsageError(`invalid --network "${net}": use none or host`);
+    if (net === 'host') o.network = 'host';
+    else o.network = 'none';
+  }
+  if (flags.privileged) o.privileged = true;
+  if (list(flags['cap-add']).length) o.capAdd = list(flags['cap-add']);
+  if (list(flags['cap-drop']).length) o.capDrop = list(flags['cap-drop']);
+  if (Object.keys(labels).length) o.labels = labels;
+  if (flags.interactive) o.openStdin = true;
+  if (flags.tty) o.tty = true;
+  if (s('backend') !== undefined) o.backend = s('backend')!;
+  if (s('platform') !== undefined) o.platform = s('platform')!;
+  if (typeof flags.timeout === 'number') o.timeoutMs = flags.timeout * 1000;
+  return o;
+}
+
+const runFlags: FlagSpec[] = [
+  { name: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' },
+  { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+  ...createFlags,
+];
+
+export const run: Command = {
+  name: 'run',
+  usage: 'skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create and run a new container from an image',
+  async run(argv, ctx) {
+    const { flags, args } = parseArgs(argv, [...runFlags, { name: 'help', type: 'bool', help: 'Print usage' }], { stopAtFirstArg: true });
+    if (flags.help) return ctx.out(helpText(this.usage, this.description, runFlags)), 0;
+    if (args.length < 1) throw new UsageError('"skiff run" requires at least 1 argument');
+    const [image, ...cmd] = args as [string, ...string[]];
+    const o = createOptions(flags, image, cmd);
+    if (flags.rm) o.autoRemove = true;
+    const engine = await ctx.engine();
+    const c = await engine.create(o);
+    if (flags.detach) {
+      const backendName = (await c.inspect()).backend;
+      if (backendName === 'wasm') {
+        await c.remove({ force: true });
+        throw unsupported('the wasm backend runs containers inside the skiff process, so -d needs the daemon (skiff daemon, then DOCKER_HOST=unix://... docker run -d); run it in the foreground instead');
+      }
+      await c.start();
+      ctx.out(c.id + '\n');
+      return 0;
+    }
+    return attachAndWait(engine, c.id, ctx, { stdin: !!flags.interactive });
+  },
+};
+
+/** Streams a container's output to the terminal, forwards stdin and signals, returns its exit code. */
+export async function attachAndWait(engine: Engine, id: string, ctx: CliContext, o: { stdin: boolean }): Promise<number> {
+  const stream = await engine.attach(id);
+  const pump = (async () => {
+    for await (const e of stream as unknown as AsyncIterable<{ stream: string; data: Uint8Array }>) {
+      (e.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(e.data);
+    }
+  })();
+  const forward = (sig: NodeJS.Signals) => void engine.kill(id, sig).catch(() => engine.kill(id, 'SIGKILL').catch(() => {}));
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    const stdin = o.stdin ? (Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array>) : undefined;
+    await engine.start(id, stdin ? { stdin } : {});
+    const status = await engine.wait(id, 'next-exit');
+    await pump;
+    if (status.error && status.exitCode !== 0) ctx.err(`skiff: ${status.error}\n`);
+    return status.exitCode;
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
+}

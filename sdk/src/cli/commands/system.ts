@@ -1,0 +1,52 @@
+import { isSkiffError } from '../../errors/index.js';
+import { parseArgs, helpText, requireArgs, type FlagSpec } from '../args.js';
+import type { Command } from '../context.js';
+import { json } from '../format.js';
+import { inspectImage } from './images.js';
+
+const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
+
+export const version: Command = {
+  name: 'version',
+  usage: 'skiff version',
+  description: 'Show the skiff version information',
+  async run(_argv, ctx) {
+    const engine = await ctx.engine();
+    ctx.out(`skiff version 0.1.0\nnode ${process.version}\nroot ${ctx.root}\nbackends: ${engine.backends.map((b) => b.name).join(', ') || 'none'}\n`);
+    return 0;
+  },
+};
+
+/** `skiff inspect NAME`: a container, else an image, else a volume — docker's lookup chain. */
+export const inspect: Command = {
+  name: 'inspect',
+  usage: 'skiff inspect NAME|ID [NAME|ID...]',
+  description: 'Return low-level information on skiff objects',
+  async run(argv, ctx) {
+    const { flags, args } = parseArgs(argv, [help]);
+    if (flags.help) return ctx.out(helpText(this.usage, this.description, [])), 0;
+    requireArgs(args, 1, 'inspect');
+    const engine = await ctx.engine();
+    const out: unknown[] = [];
+    let rc = 0;
+    for (const a of args) {
+      const tries: Array<() => Promise<unknown>> = [() => engine.record(a), () => inspectImage(ctx, a), () => engine.volumes.inspect(a)];
+      let found = false;
+      for (const t of tries) {
+        try {
+          out.push(await t());
+          found = true;
+          break;
+        } catch (err) {
+          if (!isSkiffError(err, 'NOT_FOUND') && !isSkiffError(err, 'INVALID_ARGUMENT')) throw err;
+        }
+      }
+      if (!found) {
+        ctx.err(`Error: No such object: ${a}\n`);
+        rc = 1;
+      }
+    }
+    ctx.out(json(out));
+    return rc;
+  },
+};
