@@ -17,3 +17,4 @@ export * from './runtime/logs.js';
 export * from './runtime/state.js';
 export * from './volumes/types.js';
 export { MemoryVolumeStore } from './volumes/memory.js';
+export { copyImage, copyBlobs, LayoutImageSource } from './image/copy.js';
