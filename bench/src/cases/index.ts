@@ -1,0 +1,4 @@
+import type { BenchCase } from '../harness.js';
+
+/** Every benchmark case; each file in this folder is one scenario. */
+export const allCases: BenchCase[] = [];
