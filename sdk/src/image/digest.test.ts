@@ -18,7 +18,7 @@ describe('portable sha256', () => {
     const good = 'sha256:' + createHash('sha256').update(data).digest('hex');
     const pass = async (expected: { digest?: string; size?: number }) => {
       const v = verifyingStream(expected);
-      const out = new Response(new Blob([data]).stream().pipeThrough(v.stream));
+      const out = new Response(new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(v.stream));
       await out.arrayBuffer();
       return v.result();
     };

@@ -8,7 +8,7 @@ import { TarWriter, type TarHeader } from './tar-writer.js';
 import { gzip, decompressLayer, autoDecompress } from './compression.js';
 import { classifyWhiteout } from './whiteout.js';
 import { cleanEntryPath } from './paths.js';
-import { collect } from '../content/util.js';
+import { collect, bytesStream } from '../content/util.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -23,7 +23,7 @@ async function write(entries: Array<[TarHeader, Uint8Array?]>): Promise<Uint8Arr
 
 async function read(tar: Uint8Array) {
   const out: Array<{ header: TarHeader; body: string }> = [];
-  for await (const e of readTar(new Blob([tar]).stream())) out.push({ header: e.header, body: dec.decode(await e.bytes()) });
+  for await (const e of readTar(bytesStream(tar))) out.push({ header: e.header, body: dec.decode(await e.bytes()) });
   return out;
 }
 
@@ -83,11 +83,11 @@ describe('tar', () => {
 
   it('gzips and gunzips, and sniffs compression', async () => {
     const tar = await write([[h('a', 'file', { size: 3 }), enc.encode('abc')]]);
-    const gz = await collect(new Blob([tar]).stream().pipeThrough(gzip()));
+    const gz = await collect(bytesStream(tar).pipeThrough(gzip()));
     expect(gz[0]).toBe(0x1f);
-    expect(await collect(decompressLayer(new Blob([gz]).stream(), 'application/vnd.oci.image.layer.v1.tar+gzip'))).toEqual(tar);
-    expect(await collect(await autoDecompress(new Blob([gz]).stream()))).toEqual(tar);
-    expect(await collect(await autoDecompress(new Blob([tar]).stream()))).toEqual(tar);
+    expect(await collect(decompressLayer(bytesStream(gz), 'application/vnd.oci.image.layer.v1.tar+gzip'))).toEqual(tar);
+    expect(await collect(await autoDecompress(bytesStream(gz)))).toEqual(tar);
+    expect(await collect(await autoDecompress(bytesStream(tar)))).toEqual(tar);
   });
 
   it('refuses corrupt and truncated archives with DATA_LOSS', async () => {
@@ -103,7 +103,7 @@ describe('tar', () => {
     const tar = await write([[h('a', 'file', { size: 1000 }), new Uint8Array(1000).fill(1)], [h('b', 'file', { size: 1 }), enc.encode('b')]]);
     const names: string[] = [];
     let last = '';
-    for await (const e of readTar(new Blob([tar]).stream())) { names.push(e.header.path); if (e.header.path === 'b') last = dec.decode(await e.bytes()); }
+    for await (const e of readTar(bytesStream(tar))) { names.push(e.header.path); if (e.header.path === 'b') last = dec.decode(await e.bytes()); }
     expect(names).toEqual(['a', 'b']);
     expect(last).toBe('b');
   });
