@@ -11,6 +11,7 @@ import type { Engine } from '../runtime/engine.js';
 import { digestOf, createSha256 } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
 import { parsePlatform, formatPlatform } from '../image/platform.js';
+import { normalizeName } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Platform, HealthConfig } from '../image/types.js';
 import { utf8 } from '../content/util.js';
 import { parseDockerfile, type Instruction } from './dockerfile/parser.js';
@@ -143,6 +144,7 @@ export class Builder {
         } else {
           apply();
           history(createdBy, true);
+          s.config.created = created ?? new Date().toISOString();
           await this.remember(key, s);
         }
         s.key = key;
@@ -238,6 +240,7 @@ export class Builder {
           } else {
             await this.run(s, argv, o, emit, fail);
             history(createdBy, false);
+            s.config.created = created ?? new Date().toISOString();
             await this.remember(key, s);
           }
           s.key = key;
@@ -311,7 +314,7 @@ export class Builder {
 
   private async remember(key: string, s: Stage): Promise<void> {
     const config = await this.engine.images.writeJson(MediaType.OciConfig, s.config);
-    await this.cache.put(key, { config, layers: s.layers });
+    await this.cache.put(key, { config, layers: [...s.layers] });
   }
 
   private async files(s: Stage): Promise<StageFiles> {
@@ -339,6 +342,7 @@ export class Builder {
       s.config.rootfs.diff_ids.push(layer.diffId);
       apply();
       (s.config.history ??= []).push({ created: created ?? new Date().toISOString(), created_by: createdBy });
+      s.config.created = created ?? new Date().toISOString();
       if (s.files) for (const f of specs) s.files.set(f.path.replace(/^\/+/, ''), f);
       await this.remember(key, s);
     }
@@ -415,7 +419,7 @@ export class Builder {
   /** Runs one RUN step in a container of the stage and adds its changes as a layer. */
   private async run(s: Stage, argv: string[], o: BuildOptions, emit: (e: BuildEvent) => void, fail: (m: string) => never): Promise<void> {
     const images = this.engine.images;
-    const tmp = `skiff-build/step-${Math.random().toString(36).slice(2)}:tmp`;
+    const tmp = normalizeName(`localhost/skiff-build/step-${Math.random().toString(36).slice(2)}:tmp`);
     await images.putImage(tmp, stableConfig(s.config), s.layers);
     const cfg = s.config.config ?? {};
     const env = [...(cfg.Env ?? []), ...Object.entries(s.args).filter(([k]) => !(cfg.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`)];
