@@ -225,18 +225,19 @@ export class ImageStore {
     if (lastName && options.inUse?.(found.target) && !options.force) {
       throw conflict(`unable to remove image ${nameOrId} (must force): it is used by a container; remove the container first or use --force`);
     }
+    const owned = await this.reachable(found.target);
     for (const n of names) await this.layout.deleteRef(n);
-    const deleted = await this.gc();
+    const deleted = await this.gc((d) => owned.has(d));
     return { untagged: names, deleted };
   }
 
-  /** Deletes blobs that no name reaches. */
-  async gc(): Promise<string[]> {
+  /** Deletes blobs that no name reaches (only those `only` selects, when given). */
+  async gc(only?: (digest: string) => boolean): Promise<string[]> {
     const live = new Map<string, Descriptor>();
     for (const r of await this.layout.listRefs()) await this.reachable(r.target, live);
     const deleted: string[] = [];
     for await (const b of this.layout.list()) {
-      if (!live.has(b.digest)) {
+      if (!live.has(b.digest) && (!only || only(b.digest))) {
         await this.layout.delete(b.digest);
         deleted.push(b.digest);
       }

@@ -1,4 +1,5 @@
 // Commands contributed by other areas (transfer, registry, build, daemon) are listed here.
 import type { Command } from '../context.js';
+import { build } from './build.js';
 
-export const extraCommands: Command[] = [];
+export const extraCommands: Command[] = [build];

@@ -1,0 +1,77 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from './main.js';
+
+/** Runs the CLI in-process with its own store and captured output. */
+export async function skiff(root: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+  out.on('data', (c: Buffer) => chunks.out.push(c));
+  err.on('data', (c: Buffer) => chunks.err.push(c));
+  const stdin = new PassThrough();
+  stdin.end();
+  const code = await main(['--root', root, ...argv], { stdout: out, stderr: err, stdin }, {});
+  return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+}
+
+describe('skiff CLI', () => {
+  let root: string;
+  let ctx: string;
+  beforeAll(() => {
+    const base = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
+    root = join(base, 'root');
+    ctx = join(base, 'ctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /etc/hello.txt\nENV A=1\nCMD ["/bin/x"]\n');
+    writeFileSync(join(ctx, 'hello.txt'), 'hi\n');
+  });
+
+  it('prints help and version, and rejects unknown verbs and flags like docker', async () => {
+    expect((await skiff(root, '--help')).stdout).toContain('Commands:');
+    expect((await skiff(root, 'run', '--help')).stdout).toContain('Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]');
+    expect(await skiff(root, 'frobnicate')).toMatchObject({ code: 125, stderr: expect.stringContaining("'frobnicate' is not a skiff command") });
+    expect(await skiff(root, 'ps', '--bogus')).toMatchObject({ code: 125, stderr: expect.stringContaining('unknown flag: --bogus') });
+    expect(await skiff(root, 'run')).toMatchObject({ code: 125, stderr: expect.stringContaining('requires at least 1 argument') });
+  });
+
+  it('builds, lists, tags, inspects and removes images', async () => {
+    const b = await skiff(root, 'build', '-t', 'demo:1', '--platform', 'wasip1/wasm', ctx);
+    expect(b.stderr).toBe('');
+    expect(b.stdout).toMatch(/Step 1\/4 : FROM scratch/);
+    expect(b.stdout).toMatch(/Successfully tagged demo:1/);
+    const again = await skiff(root, 'build', '-t', 'demo:1', '--platform', 'wasip1/wasm', ctx);
+    expect(again.stdout).toContain('Using cache');
+    const imgs = await skiff(root, 'images');
+    expect(imgs.stdout).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+PLATFORM/);
+    expect(imgs.stdout).toMatch(/demo\s+1\s+[a-f0-9]{12}/);
+    expect((await skiff(root, 'tag', 'demo:1', 'localhost:5000/demo:2')).code).toBe(0);
+    const json = (await skiff(root, 'images', '--format', 'json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(json.map((j: { Repository: string }) => j.Repository).sort()).toEqual(['demo', 'localhost:5000/demo']);
+    const ins = JSON.parse((await skiff(root, 'image', 'inspect', 'demo:1')).stdout);
+    expect(ins[0]).toMatchObject({ Os: 'wasip1', Architecture: 'wasm', Config: { Env: ['A=1'], Cmd: ['/bin/x'] } });
+    expect(ins[0].RepoTags.sort()).toEqual(['demo:1', 'localhost:5000/demo:2']);
+    const rmi = await skiff(root, 'rmi', 'localhost:5000/demo:2');
+    expect(rmi).toMatchObject({ code: 0, stdout: 'Untagged: localhost:5000/demo:2\n' });
+    expect(await skiff(root, 'rmi', 'nope:1')).toMatchObject({ code: 1, stderr: expect.stringContaining('No such image: nope:1') });
+    expect(await skiff(root, 'inspect', 'nothing-here')).toMatchObject({ code: 1, stderr: 'Error: No such object: nothing-here\n' });
+  });
+
+  it('manages volumes', async () => {
+    expect(await skiff(root, 'volume', 'create', 'data')).toMatchObject({ code: 0, stdout: 'data\n' });
+    expect((await skiff(root, 'volume', 'ls')).stdout).toMatch(/local\s+data/);
+    expect(JSON.parse((await skiff(root, 'volume', 'inspect', 'data')).stdout)[0]).toMatchObject({ Name: 'data', Driver: 'local' });
+    expect(await skiff(root, 'volume', 'rm', 'data')).toMatchObject({ code: 0, stdout: 'data\n' });
+    expect(await skiff(root, 'volume', 'rm', 'data')).toMatchObject({ code: 1, stderr: expect.stringContaining('no such volume') });
+    expect(await skiff(root, 'volume', 'create', 'bad name')).toMatchObject({ code: 125, stderr: expect.stringContaining('invalid volume name') });
+  });
+
+  it('reports missing images and containers with docker-like errors', async () => {
+    expect(await skiff(root, 'run', '--rm', 'no/such-image')).toMatchObject({ code: 125, stderr: expect.stringContaining('No such image') });
+    expect(await skiff(root, 'logs', 'nope')).toMatchObject({ code: 125, stderr: 'skiff: No such container: nope\n' });
+    expect((await skiff(root, 'ps', '-a')).stdout).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND/);
+  });
+});
