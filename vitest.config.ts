@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@skiff\/sdk\/node$/, replacement: src('./sdk/src/node/index.ts') },
+      { find: /^@skiff\/sdk\/memory$/, replacement: src('./sdk/src/memory.ts') },
       { find: /^@skiff\/sdk\/testing$/, replacement: src('./sdk/src/testing/index.ts') },
       { find: /^@skiff\/sdk$/, replacement: src('./sdk/src/index.ts') },
       { find: /^@skiff\/runtime-wasm\/node$/, replacement: src('./runtime-wasm/src/node.ts') },

@@ -10,3 +10,6 @@ export { FsLogStore } from './logs.js';
 export { FsVolumeStore } from './volumes.js';
 export { defaultRoot, rootPaths } from './root.js';
 export { writeFileAtomicSync } from './atomic.js';
+export { MemoryVolumeStore } from '../volumes/memory.js';
+export { DirectoryContext } from './build-context.js';
+export { FsBuildCache } from './build-cache.js';

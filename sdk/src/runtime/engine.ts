@@ -8,8 +8,7 @@ import type { ImageLayout } from '../content/types.js';
 import { ImageStore, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
 import type { Platform } from '../image/types.js';
-import { MemoryVolumeStore } from '../volumes/memory.js';
-import type { VolumeStore } from '../volumes/types.js';
+import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
 import type { Backend, BackendContainer, ContainerSpec, ExitStatus, Mount, ProcessSpec, ProcessStats } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
 import { isValidContainerName, randomId, randomName } from './names.js';
@@ -101,7 +100,7 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.images = new ImageStore(options.layout);
-    this.volumes = options.volumes ?? new MemoryVolumeStore();
+    this.volumes = options.volumes ?? new NoVolumeStore();
     this.backends = options.backends;
     this.records = options.records ?? new MemoryRecordStore();
     this.logStore = options.logs ?? new MemoryLogStore();

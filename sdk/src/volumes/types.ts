@@ -1,5 +1,5 @@
 /** Named volumes: data that outlives containers. */
-import { invalidArgument } from '../errors/index.js';
+import { invalidArgument, unsupported } from '../errors/index.js';
 import type { VolumeHandle } from '../runtime/backend.js';
 
 export interface VolumeInfo {
@@ -36,4 +36,16 @@ export function randomVolumeName(): string {
   const b = new Uint8Array(32);
   crypto.getRandomValues(b);
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** The default when an Engine is given no volume store: every volume use says so. */
+export class NoVolumeStore implements VolumeStore {
+  private no(): never {
+    throw unsupported('this engine has no volume store; give the Engine a `volumes` store (MemoryVolumeStore from @skiff/sdk/memory, or the on-disk one that createNodeEngine uses)');
+  }
+  async create(): Promise<VolumeInfo> { return this.no(); }
+  async inspect(): Promise<VolumeInfo> { return this.no(); }
+  async list(): Promise<VolumeInfo[]> { return []; }
+  async remove(): Promise<void> { return this.no(); }
+  async handle(): Promise<VolumeHandle> { return this.no(); }
 }

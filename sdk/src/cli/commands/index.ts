@@ -3,10 +3,10 @@ import { run } from './run.js';
 import { create, start, ps, rm, stop, kill, wait, logs, exec, inspectContainer } from './containers.js';
 import { images, tag, rmi, imageInspect } from './images.js';
 import { volume } from './volume.js';
-import { inspect, version } from './system.js';
+import { inspect, version, system } from './system.js';
 import { extraCommands } from './extra.js';
 
-export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, ...extraCommands, imageInspect, inspectContainer];
+export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, imageInspect, inspectContainer];
 
 const groups: Record<string, Record<string, string>> = {
   image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build' },

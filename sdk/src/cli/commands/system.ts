@@ -50,3 +50,20 @@ export const inspect: Command = {
     return rc;
   },
 };
+
+/** `skiff system check`: verifies every blob of the store and every name's target. */
+export const system: Command = {
+  name: 'system',
+  usage: 'skiff system check',
+  description: 'Manage skiff\n\nCommands:\n  check       Verify every blob in the store against its digest',
+  async run(argv, ctx) {
+    if (argv[0] !== 'check') return ctx.out(helpText(this.usage, this.description, [])), argv[0] === '--help' ? 0 : 1;
+    const engine = await ctx.engine();
+    const layout = engine.layout as { verify?: () => Promise<string[]> };
+    if (!layout.verify) { ctx.err('skiff: this store cannot be verified\n'); return 1; }
+    const problems = await layout.verify();
+    for (const p of problems) ctx.err(`${p}\n`);
+    ctx.out(problems.length ? `${problems.length} problem(s) found\n` : 'the store is consistent\n');
+    return problems.length ? 1 : 0;
+  },
+};
