@@ -1,0 +1,134 @@
+/**
+ * A blob download as a stream that verifies size and digest as bytes flow and
+ * survives dropped connections: it reconnects with `Range: bytes=N-` (or, when
+ * the registry ignores ranges, downloads again and skips what it already
+ * passed on) and keeps hashing where it stopped. The stream errors instead of
+ * closing when the content is wrong, so an Ingester never commits it.
+ */
+import { cancelled, dataLoss } from '../errors/index.js';
+import { createSha256 } from '../image/digest.js';
+import { repositoryScope } from './auth.js';
+import { RegistryError } from './errors.js';
+import { backoffDelay, retryOptions, sleep } from './retry.js';
+import type { RegistryTransport } from './transport.js';
+
+export interface BlobReadOptions {
+  signal?: AbortSignal;
+  /** Called with the bytes received so far, after each chunk. */
+  onBytes?: (received: number) => void;
+  /** A read that yields nothing for this long counts as a dropped connection. Default 60 s. */
+  idleTimeoutMs?: number;
+}
+
+export function openBlobStream(t: RegistryTransport, repository: string, blob: { digest: string; size: number }, o: BlobReadOptions = {}): ReadableStream<Uint8Array> {
+  const retry = retryOptions(t.options.retry);
+  const what = `blob ${blob.digest} from ${t.domain}/${repository}`;
+  const hasher = createSha256();
+  const idleMs = o.idleTimeoutMs ?? 60_000;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let received = 0;
+  let skip = 0;
+  let drops = 0;
+
+  const connect = async () => {
+    const headers: Record<string, string> = {};
+    if (received > 0) headers.range = `bytes=${received}-`;
+    const res = await t.request({
+      method: 'GET',
+      url: `/v2/${repository}/blobs/${blob.digest}`,
+      headers,
+      scopes: [repositoryScope(repository, ['pull'])],
+      ctx: { registry: t.domain, repository, kind: 'blob', ref: blob.digest },
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    skip = 0;
+    if (received > 0 && res.status === 206) {
+      const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+      if (!m || Number(m[1]) !== received) {
+        await res.body?.cancel().catch(() => {});
+        throw dataLoss(`${what}: the registry resumed at ${m?.[1] ?? 'an unknown offset'} instead of byte ${received}`);
+      }
+    } else {
+      // A whole blob again (a first try, or a registry that ignores ranges).
+      skip = received;
+      const length = res.headers.get('content-length');
+      if (length !== null && Number(length) !== blob.size && res.status === 200) {
+        await res.body?.cancel().catch(() => {});
+        throw dataLoss(`${what}: the registry says it has ${length} bytes, the descriptor says ${blob.size}; refusing it, nothing was stored`);
+      }
+    }
+    if (!res.body) throw dataLoss(`${what}: the registry answered without a body`);
+    reader = res.body.getReader();
+  };
+
+  /** A dropped connection: wait, then reconnect from where we are. */
+  const dropped = async (err: unknown) => {
+    void reader?.cancel().catch(() => {});
+    reader = undefined;
+    drops++;
+    const delay = drops < retry.attempts ? backoffDelay(drops - 1, retry) : undefined;
+    if (delay === undefined) {
+      throw new RegistryError('UNAVAILABLE', `${what}: the connection dropped ${drops} times (at byte ${received} of ${blob.size}); giving up, nothing was stored`, { retryable: false, cause: err });
+    }
+    await sleep(delay, o.signal);
+  };
+
+  const read = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    const r = reader!;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no data for ${idleMs} ms`)), idleMs);
+    });
+    return Promise.race([r.read(), idle]).finally(() => clearTimeout(timer));
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      for (;;) {
+        if (o.signal?.aborted) throw cancelled(`the download of ${what} was cancelled; nothing was stored`, o.signal.reason);
+        // Retryable answers (5xx, 429, resets while connecting) are retried by the transport.
+        if (!reader) await connect();
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await read();
+        } catch (err) {
+          if (o.signal?.aborted) throw cancelled(`the download of ${what} was cancelled; nothing was stored`, o.signal.reason);
+          await dropped(err);
+          continue;
+        }
+        if (r.done) {
+          reader = undefined;
+          if (received < blob.size) {
+            await dropped(new Error(`the body ended at byte ${received} of ${blob.size}`));
+            continue;
+          }
+          const digest = `sha256:${hasher.hex()}`;
+          if (digest !== blob.digest) {
+            throw dataLoss(`${what}: digest mismatch: got ${digest}; the registry or a proxy sent corrupt content, nothing was stored`);
+          }
+          ctl.close();
+          return;
+        }
+        let chunk = r.value;
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length);
+          skip -= n;
+          chunk = chunk.subarray(n);
+          if (chunk.length === 0) continue;
+        }
+        received += chunk.length;
+        if (received > blob.size) {
+          void reader?.cancel().catch(() => {});
+          throw dataLoss(`${what}: more than the expected ${blob.size} bytes arrived; the registry sent corrupt content, nothing was stored`);
+        }
+        hasher.update(chunk);
+        o.onBytes?.(received);
+        ctl.enqueue(chunk);
+        return;
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason).catch(() => {});
+    },
+  });
+}
