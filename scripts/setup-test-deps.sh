@@ -13,6 +13,8 @@ declare -A want=(
   [busybox]=busybox-static
   [runc]=runc
   [crun]=crun
+  [docker-registry]=docker-registry
+  [htpasswd]=apache2-utils
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -41,7 +41,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null, wha
   }
   if (body === null || typeof body !== 'object') throw dataLoss(`${what} is not a JSON object`);
   const mediaType = manifestMediaType(body, contentType);
-  if (body.schemaVersion === 1 || mediaType.includes('manifest.v1')) {
+  if (body.schemaVersion === 1 || mediaType.startsWith('application/vnd.docker.distribution.manifest.v1')) {
     throw unsupported(`${what} is a Docker schema 1 manifest, which skiff does not support; push it again with a current tool`);
   }
   if (isIndexMediaType(mediaType)) {
