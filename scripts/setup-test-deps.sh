@@ -15,6 +15,7 @@ declare -A want=(
   [crun]=crun
   [docker-registry]=docker-registry
   [htpasswd]=apache2-utils
+  [openssl]=openssl
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -4,6 +4,7 @@
  * loop reads; callers branch on `code` as for any SkiffError.
  */
 import { SkiffError, type ErrorCode } from '../errors/index.js';
+import { parseChallenges } from './challenge.js';
 
 export class RegistryError extends SkiffError {
   /** The HTTP status, when the registry answered. */
@@ -84,6 +85,11 @@ export async function errorFromResponse(res: Response, ctx: RequestContext): Pro
   const said = detail ? ` (the registry said: ${detail})` : '';
   const extra = { status, ...(registryCode ? { registryCode } : {}) };
   if (status === 401) {
+    const bearer = parseChallenges(res.headers.get('www-authenticate') ?? '').find((c) => c.scheme === 'bearer');
+    if (ctx.hadCredentials && bearer?.params.error === 'insufficient_scope') {
+      const action = ctx.action ?? 'pull';
+      return new RegistryError('PERMISSION_DENIED', `registry ${reg} denied ${action} access${repo ? ` to ${repo}` : ''}: the token lacks the rights${said}; check that your account may ${action} it and that the repository exists`, extra);
+    }
     const msg = ctx.hadCredentials
       ? `registry ${reg} refused the credentials${repo ? ` for ${repo}` : ''}${said}; check them and run \`skiff login ${reg}\` again`
       : `authentication required${repo ? ` to access ${repo}` : ''} on registry ${reg}${said}: run \`skiff login ${reg}\``;

@@ -5,7 +5,7 @@ export { pushImage, type PushOptions, type PushResult } from './push.js';
 export { RegistryImageSource } from './source.js';
 export { checkCredentials } from './login.js';
 export { RegistryError, isRetryable } from './errors.js';
-export { parseChallenges, type Challenge } from './auth.js';
+export { parseChallenges, type Challenge } from './challenge.js';
 export { baseUrlOf, mayUseHttp, isLoopback } from './endpoint.js';
 export { MANIFEST_ACCEPT, type FetchedManifest } from './manifest.js';
 export type { BlobReadOptions } from './blob-reader.js';

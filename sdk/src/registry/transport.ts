@@ -77,7 +77,8 @@ export class RegistryTransport {
         }
       }
       if (res.status >= 400 && !r.allow?.includes(res.status)) {
-        throw await errorFromResponse(res, { ...r.ctx, hadCredentials: authorization !== undefined });
+        const hadCredentials = authorization !== undefined && (await this.auth.credentials()) !== undefined;
+        throw await errorFromResponse(res, { ...r.ctx, hadCredentials });
       }
       return res;
     }

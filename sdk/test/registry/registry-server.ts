@@ -43,7 +43,15 @@ function htpasswdLine(user: string, password: string): string {
   return r.stdout.trim();
 }
 
-function config(dir: string, port: number, auth: boolean): string {
+export interface TokenAuthConfig {
+  realm: string;
+  service: string;
+  issuer: string;
+  /** PEM certificate(s) whose keys sign the tokens. */
+  rootCertBundle: string;
+}
+
+function config(dir: string, port: number, auth: boolean, token?: TokenAuthConfig): string {
   return [
     'version: 0.1',
     'log:',
@@ -62,6 +70,7 @@ function config(dir: string, port: number, auth: boolean): string {
     `  addr: 127.0.0.1:${port}`,
     `  secret: skiff-test-${Math.random().toString(36).slice(2)}`,
     ...(auth ? ['auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${join(dir, 'htpasswd')}`] : []),
+    ...(token ? ['auth:', '  token:', `    realm: ${token.realm}`, `    service: ${token.service}`, `    issuer: ${token.issuer}`, `    rootcertbundle: ${token.rootCertBundle}`] : []),
     '',
   ].join('\n');
 }
@@ -84,13 +93,13 @@ async function waitReady(url: string, child: ChildProcess, logFile: string): Pro
   }
 }
 
-export async function startRegistry(o: { auth?: { username: string; password: string } } = {}): Promise<RegistryServer> {
+export async function startRegistry(o: { auth?: { username: string; password: string }; token?: TokenAuthConfig } = {}): Promise<RegistryServer> {
   requireTool(REGISTRY_BIN, 'docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-'));
   if (o.auth) writeFileSync(join(dir, 'htpasswd'), `${htpasswdLine(o.auth.username, o.auth.password)}\n`);
   for (let tries = 0; ; tries++) {
     const port = await freePort();
-    writeFileSync(join(dir, 'config.yml'), config(dir, port, !!o.auth));
+    writeFileSync(join(dir, 'config.yml'), config(dir, port, !!o.auth, o.token));
     const logFile = join(dir, 'registry.log');
     const fd = openSync(logFile, 'a');
     const child = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', fd, fd] });
