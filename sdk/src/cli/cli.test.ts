@@ -70,7 +70,7 @@ describe('skiff CLI', () => {
   });
 
   it('reports missing images and containers with docker-like errors', async () => {
-    expect(await skiff(root, 'run', '--rm', 'no/such-image')).toMatchObject({ code: 125, stderr: expect.stringContaining('No such image') });
+    expect(await skiff(root, 'run', '--rm', 'localhost:1/no-such-image')).toMatchObject({ code: 125, stderr: expect.stringContaining("Unable to find image 'localhost:1/no-such-image' locally") });
     expect(await skiff(root, 'logs', 'nope')).toMatchObject({ code: 125, stderr: 'skiff: No such container: nope\n' });
     expect((await skiff(root, 'ps', '-a')).stdout).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND/);
   });

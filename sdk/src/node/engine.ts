@@ -11,6 +11,8 @@ import { FsRecordStore } from './records.js';
 import { FsLogStore } from './logs.js';
 import { FsVolumeStore } from './volumes.js';
 import { defaultRoot, rootPaths } from './root.js';
+import { RegistryImageSource } from '../registry/source.js';
+import { registryOptions } from './registry-config.js';
 
 export interface NodeEngineOptions {
   /** The store's root directory (default: see defaultRoot()). */
@@ -20,6 +22,8 @@ export interface NodeEngineOptions {
   /** Which installed backends to load when `backends` is not given. */
   load?: Array<'linux' | 'wasm'>;
   imageSources?: ImageSource[];
+  /** Pull images missing from the store from their registry (default true). */
+  pull?: boolean;
 }
 
 /** A backend package's Node entry: what createNodeEngine looks for. */
@@ -76,7 +80,8 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
     volumes: new FsVolumeStore(p.volumes),
     records: new FsRecordStore(p.containers),
     logs: new FsLogStore(p.containers),
-    imageSources: [...sources, ...(options.imageSources ?? [])],
+    // Bundled images first, then the caller's sources, then pulling from the registry.
+    imageSources: [...sources, ...(options.imageSources ?? []), ...(options.pull === false ? [] : [new RegistryImageSource(registryOptions(root))])],
     stateDirFor: (name) => join(p.backends, name),
   });
 }

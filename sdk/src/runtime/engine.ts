@@ -167,7 +167,12 @@ export class Engine {
       if (!isSkiffError(err, 'NOT_FOUND')) throw err;
     }
     for (const s of this.sources) {
-      if (await s.provide(name, platforms, this.options.layout, options)) return;
+      try {
+        if (await s.provide(name, platforms, this.options.layout, options)) return;
+      } catch (err) {
+        if (err instanceof SkiffError) throw new SkiffError(err.code, `Unable to find image '${name}' locally, and getting it from the ${s.name} failed: ${err.message}`, { cause: err });
+        throw err;
+      }
     }
     throw notFound(`No such image: ${name}; pull it or load it first (skiff pull / skiff load)`);
   }

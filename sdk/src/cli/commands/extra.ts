@@ -1,5 +1,6 @@
 // Commands contributed by other areas (transfer, registry, build, daemon) are listed here.
 import type { Command } from '../context.js';
 import { build } from './build.js';
+import { pull, push, login, logout } from './registry.js';
 
-export const extraCommands: Command[] = [build];
+export const extraCommands: Command[] = [build, pull, push, login, logout];
