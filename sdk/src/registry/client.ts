@@ -2,7 +2,7 @@
  * The OCI distribution client: manifests, blobs, uploads and tags of any
  * registry, one transport (auth, retries) per registry domain.
  */
-import { SkiffError, dataLoss, invalidArgument } from '../errors/index.js';
+import { SkiffError, dataLoss, invalidArgument, isSkiffError } from '../errors/index.js';
 import type { BlobInfo, Ingester, Provider } from '../content/types.js';
 import { concat } from '../content/util.js';
 import { digestOf, isDigest } from '../image/digest.js';
@@ -106,10 +106,21 @@ export class RegistryClient {
     return openBlobStream(this.transport(repo.domain), repo.path, blob, o);
   }
 
-  /** Downloads a blob into an ingester; a blob that fails verification is never stored. */
+  /**
+   * Downloads a blob into an ingester; a blob that fails verification is never
+   * stored. The ingester verifies the digest (its contract); this checks sizes
+   * and resumes dropped connections.
+   */
   async fetchBlob(repo: Repository, blob: { digest: string; size: number }, into: Ingester, o: BlobReadOptions = {}): Promise<BlobInfo> {
-    const stream = this.blobStream(repo, blob, o);
-    return into.writeStream(stream, { digest: blob.digest, size: blob.size }, o.signal ? { signal: o.signal } : {});
+    const stream = this.blobStream(repo, blob, { verifyDigest: false, ...o });
+    try {
+      return await into.writeStream(stream, { digest: blob.digest, size: blob.size }, o.signal ? { signal: o.signal } : {});
+    } catch (err) {
+      if (isSkiffError(err, 'DATA_LOSS') && !err.message.includes(repo.domain)) {
+        throw dataLoss(`blob ${blob.digest} from ${repo.domain}/${repo.path}: ${err.message}; the registry or a proxy sent corrupt content, nothing was stored`, err);
+      }
+      throw err;
+    }
   }
 
   hasBlob(repo: Repository, blob: { digest: string; size: number }, signal?: AbortSignal): Promise<boolean> {

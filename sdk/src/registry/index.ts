@@ -10,4 +10,5 @@ export { baseUrlOf, mayUseHttp, isLoopback } from './endpoint.js';
 export { MANIFEST_ACCEPT, type FetchedManifest } from './manifest.js';
 export type { BlobReadOptions } from './blob-reader.js';
 export type { BlobPushOptions, BlobPushResult } from './upload.js';
+export { toDockerProgress, type DockerProgressMessage } from './progress.js';
 export * from './types.js';

@@ -1,5 +1,5 @@
 /** Progress events for one blob, with byte updates throttled so a fast download does not flood the listener. */
-import { shortDigest, type BlobStatus, type ProgressListener } from './types.js';
+import { shortDigest, type BlobStatus, type ProgressListener, type RegistryProgress } from './types.js';
 
 export class BlobProgress {
   private last = 0;
@@ -36,4 +36,22 @@ export class BlobProgress {
       // A failing listener must not break the transfer.
     }
   }
+}
+
+/** A progress message as docker's API streams them (`POST /images/create`, `/images/{name}/push`). */
+export interface DockerProgressMessage {
+  id: string;
+  status: string;
+  progressDetail: { current?: number; total?: number };
+}
+
+const DOCKER_STATUS: Record<'pull' | 'push', Record<BlobStatus, string>> = {
+  pull: { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying Checksum', done: 'Pull complete', exists: 'Already exists', pushing: 'Pushing', mounted: 'Mounted' },
+  push: { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying Checksum', done: 'Pushed', exists: 'Layer already exists', pushing: 'Pushing', mounted: 'Mounted from another repository' },
+};
+
+/** Docker's wording of a progress event, for the daemon's JSON stream and docker-like CLI lines. */
+export function toDockerProgress(e: RegistryProgress, op: 'pull' | 'push'): DockerProgressMessage {
+  const moving = e.status === 'downloading' || e.status === 'pushing';
+  return { id: e.id, status: DOCKER_STATUS[op][e.status], progressDetail: moving ? { current: e.current, total: e.total } : {} };
 }

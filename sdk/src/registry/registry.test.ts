@@ -7,6 +7,7 @@ import { limiter } from './limit.js';
 import { chooseManifests } from './pull.js';
 import { backoffDelay, retryOptions, withRetry } from './retry.js';
 import { withDigest } from './upload.js';
+import { toDockerProgress } from './progress.js';
 import { MediaType } from '../image/media-types.js';
 
 describe('WWW-Authenticate parsing', () => {
@@ -113,5 +114,14 @@ describe('small helpers', () => {
     expect(chooseManifests(index, [{ os: 'wasip1', architecture: 'wasm' }, { os: 'linux', architecture: 'amd64' }]).map((x) => x.digest)).toEqual(['a', 'c']);
     expect(chooseManifests(index, 'all').map((x) => x.digest)).toEqual(['a', 'b', 'c']);
     expect(chooseManifests(index, [{ os: 'linux', architecture: 'arm64' }])).toEqual([]);
+  });
+});
+
+describe('docker progress wording', () => {
+  it('maps statuses and carries byte counts only while moving', () => {
+    const e = { id: 'abcdefabcdef', digest: 'sha256:abcdefabcdef', kind: 'layer' as const, current: 5, total: 10 };
+    expect(toDockerProgress({ ...e, status: 'downloading' }, 'pull')).toEqual({ id: 'abcdefabcdef', status: 'Downloading', progressDetail: { current: 5, total: 10 } });
+    expect(toDockerProgress({ ...e, status: 'exists' }, 'push')).toEqual({ id: 'abcdefabcdef', status: 'Layer already exists', progressDetail: {} });
+    expect(toDockerProgress({ ...e, status: 'done' }, 'pull').status).toBe('Pull complete');
   });
 });

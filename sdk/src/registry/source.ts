@@ -2,11 +2,11 @@
  * The registry as an Engine image source: `run` and `create` of an image that
  * is not in the store pull it, for the platforms the engine can run.
  */
-import { isSkiffError } from '../errors/index.js';
 import type { ImageLayout } from '../content/types.js';
 import type { Platform } from '../image/types.js';
 import type { ImageSource, ProgressEvent } from '../runtime/engine.js';
 import { RegistryClient } from './client.js';
+import { RegistryError } from './errors.js';
 import { pullImage } from './pull.js';
 import type { RegistryOptions } from './types.js';
 
@@ -30,8 +30,8 @@ export class RegistryImageSource implements ImageSource {
       });
       return true;
     } catch (err) {
-      // Not in the registry: let the next source try. Anything else (auth, network) is the user's to see.
-      if (isSkiffError(err, 'NOT_FOUND') && /manifest unknown|not found in registry|has no image for/.test(err.message)) return false;
+      // Not in the registry: let the next source try. Anything else (auth, network, no such platform) is the user's to see.
+      if (err instanceof RegistryError && (err.registryCode === 'MANIFEST_UNKNOWN' || err.registryCode === 'NAME_UNKNOWN')) return false;
       throw err;
     }
   }

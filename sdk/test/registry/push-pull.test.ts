@@ -6,6 +6,7 @@ import { installNodeHasher } from '../../src/node/hasher.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { pullImage } from '../../src/registry/pull.js';
 import { pushImage } from '../../src/registry/push.js';
+import { RegistryImageSource } from '../../src/registry/source.js';
 import type { RegistryProgress } from '../../src/registry/types.js';
 import { startRegistry, type RegistryServer } from './registry-server.js';
 import { makeImage, makeIndex } from './test-images.js';
@@ -187,5 +188,23 @@ describe('multi-platform index', () => {
     const err = await pushImage({ layout: partial, reference: name, target: `${reg.domain}/multi/partial2:1`, retry }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect((err as Error).message).toContain('linux/amd64');
+  });
+});
+
+describe('RegistryImageSource (the engine pulls what it lacks)', () => {
+  it('provides an image the registry has, for the platforms asked, and declines one it lacks', async () => {
+    const src = new MemoryImageLayout();
+    const name = `${reg.domain}/source/app:1`;
+    const { images } = await makeIndex(src, name, [{ os: 'linux', architecture: 'amd64' }, { os: 'wasip1', architecture: 'wasm' }]);
+    await pushImage({ layout: src, reference: name, retry });
+    const source = new RegistryImageSource({ retry });
+    const into = new MemoryImageLayout();
+    const events: unknown[] = [];
+    expect(await source.provide(name, [{ os: 'wasip1', architecture: 'wasm' }], into, { onProgress: (e) => events.push(e) })).toBe(true);
+    expect(await into.info(images[1]!.manifest.digest)).toBeDefined();
+    expect(await into.info(images[0]!.manifest.digest)).toBeUndefined();
+    expect(events.length).toBeGreaterThan(0);
+    expect(await source.provide(`${reg.domain}/source/app:missing`, [{ os: 'wasip1', architecture: 'wasm' }], into)).toBe(false);
+    expect(await source.provide(`${reg.domain}/source/never-pushed:1`, [{ os: 'wasip1', architecture: 'wasm' }], into)).toBe(false);
   });
 });
