@@ -1,0 +1,125 @@
+/**
+ * Standard streams of a guest, as Fds of the shim's kind.
+ *
+ * Output is batched: a guest that prints 10,000 lines makes a handful of host
+ * writes, not 10,000. Buffered bytes go out when they pass a threshold, when
+ * the guest syncs the fd, before it blocks (sleep, stdin) and when it exits.
+ *
+ * Input is a buffer: an in-process guest runs synchronously and cannot wait
+ * for a stream, so the backend reads stdin to EOF before the guest starts.
+ * (Worker mode gives a guest real blocking reads from a live stream.)
+ */
+import { Fd, Inode, wasi as shimDefs } from '@bjorn3/browser_wasi_shim';
+import { Errno, Filetype } from './defs.js';
+
+export const DEFAULT_FLUSH_BYTES = 64 * 1024;
+
+type Sink = (chunk: Uint8Array) => void;
+
+/** Where a guest's output goes. `broken` makes further writes fail with EPIPE. */
+export class OutputFd extends Fd {
+  private parts: Uint8Array[] = [];
+  private pending = 0;
+  readonly ino = Inode.issue_ino();
+  broken = false;
+  /** Host writes made so far (one per flush that had bytes). */
+  hostWrites = 0;
+
+  constructor(private readonly sink: Sink, private readonly threshold = DEFAULT_FLUSH_BYTES) {
+    super();
+  }
+
+  override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
+    if (this.broken) return { ret: Errno.PIPE, nwritten: 0 };
+    if (data.length === 0) return { ret: 0, nwritten: 0 };
+    this.parts.push(data);
+    this.pending += data.length;
+    if (this.pending >= this.threshold) this.flush();
+    return { ret: 0, nwritten: data.length };
+  }
+
+  flush(): void {
+    if (this.pending === 0) return;
+    const chunk = this.parts.length === 1 ? this.parts[0]! : join(this.parts, this.pending);
+    this.parts = [];
+    this.pending = 0;
+    this.hostWrites++;
+    this.sink(chunk);
+  }
+
+  override fd_sync(): number {
+    this.flush();
+    return 0;
+  }
+
+  override fd_close(): number {
+    this.flush();
+    return 0;
+  }
+
+  override fd_filestat_get(): { ret: number; filestat: shimDefs.Filestat } {
+    return { ret: 0, filestat: new shimDefs.Filestat(this.ino, Filetype.UNKNOWN, 0n) };
+  }
+
+  override fd_fdstat_get(): { ret: number; fdstat: shimDefs.Fdstat } {
+    return { ret: 0, fdstat: new shimDefs.Fdstat(Filetype.UNKNOWN, 0) };
+  }
+}
+
+/** Stdin from bytes known up front; EOF after them. */
+export class InputFd extends Fd {
+  private pos = 0;
+  readonly ino = Inode.issue_ino();
+
+  constructor(private readonly data: Uint8Array = new Uint8Array(0)) {
+    super();
+  }
+
+  /** Bytes left before EOF. */
+  get available(): number {
+    return this.data.length - this.pos;
+  }
+
+  override fd_read(size: number): { ret: number; data: Uint8Array } {
+    const n = Math.min(size, this.data.length - this.pos);
+    const out = this.data.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return { ret: 0, data: out };
+  }
+
+  override fd_filestat_get(): { ret: number; filestat: shimDefs.Filestat } {
+    return { ret: 0, filestat: new shimDefs.Filestat(this.ino, Filetype.UNKNOWN, 0n) };
+  }
+
+  override fd_fdstat_get(): { ret: number; fdstat: shimDefs.Fdstat } {
+    return { ret: 0, fdstat: new shimDefs.Fdstat(Filetype.UNKNOWN, 0) };
+  }
+}
+
+function join(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/**
+ * A sink that hands chunks to a WritableStream without waiting (the guest
+ * cannot), and a `drain()` that resolves when every chunk has been taken.
+ */
+export function streamSink(stream: WritableStream<Uint8Array>, onBroken: () => void): { sink: Sink; drain: () => Promise<void> } {
+  const writer = stream.getWriter();
+  let last: Promise<void> = Promise.resolve();
+  return {
+    sink: (chunk) => {
+      last = writer.write(chunk).catch(() => onBroken());
+    },
+    drain: async () => {
+      await last;
+      writer.releaseLock();
+    },
+  };
+}
