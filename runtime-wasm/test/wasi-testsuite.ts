@@ -1,0 +1,237 @@
+/**
+ * Runs the official WASI test suite (github.com/WebAssembly/wasi-testsuite,
+ * branch prod/testsuite-base, which carries prebuilt wasm32-wasip1 tests)
+ * against skiff's WASI host, and optionally against node:wasi for comparison.
+ * The suite is not part of this repository: point WASI_TESTSUITE at a checkout.
+ *
+ *   WASI_TESTSUITE=/path/to/wasi-testsuite bash runtime-wasm/test/wasi-testsuite.sh [--node] [--verbose] [name-filter]
+ *
+ * Semantics follow the suite's doc/specification.md and its Python runner:
+ * each `*.wasm` is a test; `<name>.json` gives args, env (the whole
+ * environment), `root` (a directory preopened as `/`), the expected exit code
+ * and output (compared as a prefix, as the reference runner reads only the
+ * expected length). `*.cleanup` files are test leftovers and are removed first.
+ * Every test gets a fresh copy of its root: skiff loads it into memory,
+ * node:wasi gets a temporary directory.
+ */
+import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, lstatSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { Directory, File, PreopenDirectory, type Inode } from '@bjorn3/browser_wasi_shim';
+import { WasiHost, SYSCALLS } from '../src/wasi/host.js';
+import { checkCommand, runCommand, RunRefused } from '../src/wasi/run.js';
+import { InputFd, OutputFd } from '../src/wasi/stdio.js';
+import { RealClock } from '../src/wasi/clock.js';
+import { cryptoRandom } from '../src/wasi/random.js';
+
+export interface SuiteTest {
+  suite: string;
+  name: string;
+  wasm: string;
+  args: string[];
+  env: Record<string, string>;
+  root?: string;
+  exitCode: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export interface TestResult {
+  test: SuiteTest;
+  pass: boolean;
+  skipped?: string;
+  why?: string;
+  ms: number;
+}
+
+/** Tests skiff does not run, with the reason. Kept empty unless a test cannot apply here. */
+export const SKIP: Record<string, string> = {};
+
+const SUITES = ['assemblyscript', 'c', 'rust'];
+
+export function discover(checkout: string): SuiteTest[] {
+  const out: SuiteTest[] = [];
+  for (const suite of SUITES) {
+    const dir = join(checkout, 'tests', suite, 'testsuite', 'wasm32-wasip1');
+    if (!existsSync(dir)) throw new Error(`${dir} does not exist: WASI_TESTSUITE must be a checkout of the prod/testsuite-base branch`);
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith('.wasm')) continue;
+      const name = f.slice(0, -5);
+      const specPath = join(dir, `${name}.json`);
+      const spec = existsSync(specPath) ? (JSON.parse(readFileSync(specPath, 'utf8')) as Record<string, unknown>) : {};
+      if ('operations' in spec) throw new Error(`${specPath}: operation-based specs are not supported by this runner`);
+      const t: SuiteTest = {
+        suite, name, wasm: join(dir, f),
+        args: (spec['args'] as string[] | undefined) ?? [],
+        env: (spec['env'] as Record<string, string> | undefined) ?? {},
+        exitCode: (spec['exit_code'] as number | undefined) ?? 0,
+      };
+      if (typeof spec['root'] === 'string') t.root = join(dir, spec['root']);
+      if (typeof spec['stdout'] === 'string') t.stdout = spec['stdout'];
+      if (typeof spec['stderr'] === 'string') t.stderr = spec['stderr'];
+      out.push(t);
+    }
+  }
+  return out;
+}
+
+export interface Observed {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  error?: string;
+}
+
+export function judge(t: SuiteTest, o: Observed): string | undefined {
+  if (o.exitCode !== t.exitCode) {
+    return `exit code ${o.exitCode}, expected ${t.exitCode}${o.error ? ` (${o.error})` : ''}${o.stderr ? `; stderr: ${o.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+  }
+  if (t.stdout !== undefined && !o.stdout.startsWith(t.stdout)) return `stdout ${JSON.stringify(o.stdout)}, expected ${JSON.stringify(t.stdout)}`;
+  if (t.stderr !== undefined && !o.stderr.startsWith(t.stderr)) return `stderr ${JSON.stringify(o.stderr)}, expected ${JSON.stringify(t.stderr)}`;
+  return undefined;
+}
+
+/** A root file system for skiff: the host directory, copied into memory. */
+export type RootLoader = (hostDir: string) => { fd: import('@bjorn3/browser_wasi_shim').Fd };
+
+export const shimMemoryRoot: RootLoader = (hostDir) => {
+  const load = (dir: string): Map<string, Inode> => {
+    const m = new Map<string, Inode>();
+    for (const name of readdirSync(dir).sort()) {
+      if (name.endsWith('.cleanup')) continue;
+      const p = join(dir, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) m.set(name, new Directory(load(p)));
+      else if (st.isFile()) m.set(name, new File(readFileSync(p)));
+      else if (st.isSymbolicLink()) throw new Error(`${p}: symlinks in a test root are not supported by the shim's memory fs (target ${readlinkSync(p)})`);
+    }
+    return m;
+  };
+  return { fd: new PreopenDirectory('/', load(hostDir)) };
+};
+
+const dec = new TextDecoder();
+
+export async function runWithSkiff(t: SuiteTest, loadRoot: RootLoader = shimMemoryRoot): Promise<Observed> {
+  const module = await WebAssembly.compile(readFileSync(t.wasm));
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const host = new WasiHost({
+    args: [basename(t.wasm), ...t.args],
+    env: Object.entries(t.env).map(([k, v]) => `${k}=${v}`),
+    preopens: t.root ? [{ name: '/', fd: loadRoot(t.root).fd }] : [],
+    stdin: new InputFd(),
+    stdout: new OutputFd((c) => out.push(c)),
+    stderr: new OutputFd((c) => err.push(c)),
+    clock: new RealClock(),
+    random: cryptoRandom,
+  });
+  try {
+    checkCommand(module, new Set(SYSCALLS));
+    const r = await runCommand(module, host);
+    return { exitCode: r.exitCode, stdout: text(out), stderr: text(err), ...(r.error ? { error: r.error } : {}) };
+  } catch (e) {
+    if (e instanceof RunRefused) return { exitCode: -1, stdout: '', stderr: '', error: e.message };
+    throw e;
+  }
+}
+
+export async function runWithNodeWasi(t: SuiteTest): Promise<Observed> {
+  const work = mkdtempSync(join(tmpdir(), 'wasi-testsuite-'));
+  try {
+    let root: string | undefined;
+    if (t.root) {
+      root = join(work, 'root');
+      cpSync(t.root, root, { recursive: true, filter: (src) => !src.endsWith('.cleanup') });
+    }
+    const outPath = join(work, 'stdout'), errPath = join(work, 'stderr');
+    const stdin = openSync('/dev/null', 'r'), stdout = openSync(outPath, 'w'), stderr = openSync(errPath, 'w');
+    let exitCode: number;
+    let error: string | undefined;
+    try {
+      const wasi = new WASI({
+        version: 'preview1', args: [basename(t.wasm), ...t.args], env: t.env,
+        preopens: root ? { '/': root } : {}, returnOnExit: true, stdin, stdout, stderr,
+      });
+      const module = await WebAssembly.compile(readFileSync(t.wasm));
+      const instance = await WebAssembly.instantiate(module, wasi.getImportObject() as WebAssembly.Imports);
+      try {
+        exitCode = wasi.start(instance);
+      } catch (e) {
+        exitCode = 134;
+        error = (e as Error).message;
+      }
+    } finally {
+      closeSync(stdin);
+      closeSync(stdout);
+      closeSync(stderr);
+    }
+    return { exitCode, stdout: readFileSync(outPath, 'utf8'), stderr: readFileSync(errPath, 'utf8'), ...(error ? { error } : {}) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function text(parts: Uint8Array[]): string {
+  return parts.map((p) => dec.decode(p, { stream: true })).join('') + dec.decode();
+}
+
+export async function runAll(tests: SuiteTest[], runner: (t: SuiteTest) => Promise<Observed>): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  for (const t of tests) {
+    const t0 = performance.now();
+    const skip = SKIP[`${t.suite}/${t.name}`];
+    if (skip) {
+      results.push({ test: t, pass: false, skipped: skip, ms: 0 });
+      continue;
+    }
+    try {
+      const o = await runner(t);
+      const why = judge(t, o);
+      results.push({ test: t, pass: !why, ...(why ? { why } : {}), ms: performance.now() - t0 });
+    } catch (e) {
+      results.push({ test: t, pass: false, why: `runner error: ${(e as Error).stack ?? e}`, ms: performance.now() - t0 });
+    }
+  }
+  return results;
+}
+
+function report(label: string, results: TestResult[], verbose: boolean): number {
+  const failed = results.filter((r) => !r.pass && !r.skipped);
+  const skipped = results.filter((r) => r.skipped);
+  const passed = results.length - failed.length - skipped.length;
+  console.log(`\n${label}: ${passed} passed, ${failed.length} failed, ${skipped.length} skipped, of ${results.length}`);
+  for (const r of results) {
+    if (r.pass && !verbose) continue;
+    const mark = r.pass ? 'ok  ' : r.skipped ? 'skip' : 'FAIL';
+    console.log(`  ${mark} ${r.test.suite}/${r.test.name}${r.skipped ? `: ${r.skipped}` : r.why ? `: ${r.why}` : ''}`);
+  }
+  return failed.length;
+}
+
+async function main(): Promise<void> {
+  const checkout = process.env['WASI_TESTSUITE'];
+  if (!checkout) {
+    console.error('Set WASI_TESTSUITE to a checkout of github.com/WebAssembly/wasi-testsuite (branch prod/testsuite-base).');
+    process.exit(2);
+  }
+  const argv = process.argv.slice(2);
+  const withNode = argv.includes('--node');
+  const verbose = argv.includes('--verbose');
+  const filter = argv.find((a) => !a.startsWith('--'));
+  const clean = (dir: string) => {
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (f.endsWith('.cleanup')) rmSync(p, { recursive: true, force: true });
+      else if (statSync(p).isDirectory()) clean(p);
+    }
+  };
+  for (const s of SUITES) clean(join(checkout, 'tests', s, 'testsuite', 'wasm32-wasip1'));
+  const tests = discover(checkout).filter((t) => !filter || `${t.suite}/${t.name}`.includes(filter));
+  const failures = report('skiff', await runAll(tests, (t) => runWithSkiff(t)), verbose);
+  if (withNode) report('node:wasi', await runAll(tests, runWithNodeWasi), verbose);
+  process.exitCode = failures ? 1 : 0;
+}
+
+if (process.argv[1] && /wasi-testsuite/.test(process.argv[1])) await main();
