@@ -17,7 +17,7 @@ export interface BlobReadOptions {
   signal?: AbortSignal;
   /** Called with the bytes received so far, after each chunk. */
   onBytes?: (received: number) => void;
-  /** A read that yields nothing for this long counts as a dropped connection. Default 60 s. */
+  /** A read that yields nothing for this long counts as a dropped connection. Default: the client's timeoutMs (60 s). */
   idleTimeoutMs?: number;
   /**
    * Hash the bytes here and fail the stream on a digest mismatch (default
@@ -34,7 +34,7 @@ export function openBlobStream(t: RegistryTransport, repository: string, blob: {
   const retry = retryOptions(t.options.retry);
   const what = `blob ${blob.digest} from ${t.domain}/${repository}`;
   const hasher = o.verifyDigest === false ? undefined : createSha256();
-  const idleMs = o.idleTimeoutMs ?? 60_000;
+  const idleMs = o.idleTimeoutMs ?? t.options.timeoutMs ?? 60_000;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let received = 0;
   let skip = 0;
@@ -91,13 +91,20 @@ export function openBlobStream(t: RegistryTransport, repository: string, blob: {
     await sleep(delay, o.signal);
   };
 
+  /** The next chunk; a stall counts as a drop, and the caller's abort ends the wait at once. */
   const read = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     const r = reader!;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<never>((_, reject) => {
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no data for ${idleMs} ms`)), idleMs);
+      onAbort = () => reject(cancelled(`the download of ${what} was cancelled; nothing was stored`, o.signal?.reason));
+      o.signal?.addEventListener('abort', onAbort, { once: true });
     });
-    return Promise.race([r.read(), idle]).finally(() => clearTimeout(timer));
+    return Promise.race([r.read(), stop]).finally(() => {
+      clearTimeout(timer);
+      if (onAbort) o.signal?.removeEventListener('abort', onAbort);
+    });
   };
 
   return new ReadableStream<Uint8Array>({
@@ -110,7 +117,10 @@ export function openBlobStream(t: RegistryTransport, repository: string, blob: {
         try {
           r = await read();
         } catch (err) {
-          if (o.signal?.aborted) throw cancelled(`the download of ${what} was cancelled; nothing was stored`, o.signal.reason);
+          if (o.signal?.aborted) {
+            void reader?.cancel().catch(() => {});
+            throw cancelled(`the download of ${what} was cancelled; nothing was stored`, o.signal.reason);
+          }
           await dropped(err);
           continue;
         }

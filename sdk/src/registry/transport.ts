@@ -5,7 +5,7 @@
 import { cancelled } from '../errors/index.js';
 import { Authenticator } from './auth.js';
 import { baseUrlOf } from './endpoint.js';
-import { errorFromResponse, networkError, type RequestContext } from './errors.js';
+import { errorFromResponse, networkError, RegistryError, type RequestContext } from './errors.js';
 import { withRetry } from './retry.js';
 import type { RegistryOptions } from './types.js';
 
@@ -56,17 +56,21 @@ export class RegistryTransport {
       if (this.options.userAgent) headers['user-agent'] = this.options.userAgent;
       if (authorization) headers.authorization = authorization;
       let res: Response;
+      const deadline = new Deadline(this.options.timeoutMs ?? 60_000, r.signal);
       try {
         res = await this.fetchFn(url, {
           method: r.method,
           headers,
           ...(r.body !== undefined ? { body: r.body as Uint8Array<ArrayBuffer> } : {}),
-          ...(r.signal ? { signal: r.signal } : {}),
+          signal: deadline.signal,
           redirect: 'follow',
         });
       } catch (err) {
         if (r.signal?.aborted) throw cancelled(`the request to registry ${this.domain} was cancelled`, r.signal.reason);
+        if (deadline.expired) throw new RegistryError('UNAVAILABLE', `registry ${this.domain} did not answer ${r.method} ${new URL(url).pathname} within ${deadline.ms / 1000} s`, { retryable: true, cause: err });
         throw networkError(err, this.domain, url);
+      } finally {
+        deadline.stop();
       }
       if (res.status === 401 && authTry === 0 && (await this.auth.challenged(res, r.scopes, authorization))) {
         const next = await this.auth.authorization(r.scopes, r.signal);
@@ -90,4 +94,36 @@ export function locationOf(res: Response, fallbackBase: string): string | undefi
   const loc = res.headers.get('location');
   if (!loc) return undefined;
   return new URL(loc, res.url || fallbackBase).toString();
+}
+
+/**
+ * An abort signal for one request's wait for an answer: it fires when `ms`
+ * pass or when the caller's signal fires, until stopped. Once the headers are
+ * in, body readers watch the caller's signal themselves (blob-reader does), so
+ * no listener outlives the request.
+ */
+class Deadline {
+  private readonly ac = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly onAbort: () => void;
+  expired = false;
+
+  constructor(readonly ms: number, private readonly outer?: AbortSignal) {
+    this.onAbort = () => this.ac.abort(outer?.reason);
+    if (outer?.aborted) this.ac.abort(outer.reason);
+    else outer?.addEventListener('abort', this.onAbort, { once: true });
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.ac.abort(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onAbort);
+  }
 }

@@ -39,6 +39,11 @@ export interface RegistryOptions {
    */
   endpoints?: Record<string, string>;
   retry?: RetryOptions;
+  /**
+   * How long to wait for a registry's answer, and for the next bytes of a
+   * blob, before counting the connection as dropped (and retrying). Default 60 s.
+   */
+  timeoutMs?: number;
   /** The fetch to use (tests, proxies). Default: globalThis.fetch. */
   fetch?: typeof fetch;
   userAgent?: string;

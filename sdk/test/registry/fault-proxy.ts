@@ -13,7 +13,11 @@ export type Fault =
   | { kind: 'header'; name: string; value: string }
   | { kind: 'body'; transform: (body: Buffer) => Buffer }
   | { kind: 'throttle'; bytesPerSecond: number }
-  | { kind: 'no-ranges' };
+  | { kind: 'no-ranges' }
+  /** Never answer (the connection stays open). */
+  | { kind: 'hang' }
+  /** Send the headers and this many body bytes, then nothing more (the connection stays open). */
+  | { kind: 'stall'; afterBytes: number };
 
 export interface Rule {
   method?: string;
@@ -60,6 +64,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected fault' }] }));
       return;
     }
+    if (faults.some((f) => f.kind === 'hang')) {
+      req.resume();
+      return;
+    }
     const headers = { ...req.headers };
     const noRanges = faults.some((f) => f.kind === 'no-ranges');
     if (noRanges) delete headers.range;
@@ -83,6 +91,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       res.writeHead(ures.statusCode ?? 502, h);
       const drop = faults.find((f) => f.kind === 'drop');
       const corrupt = faults.find((f) => f.kind === 'corrupt');
+      const stall = faults.find((f) => f.kind === 'stall');
       const throttle = faults.find((f) => f.kind === 'throttle');
       let sent = 0;
       ures.on('data', (chunk: Buffer) => {
@@ -90,6 +99,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         if (corrupt && corrupt.kind === 'corrupt' && corrupt.offset >= sent && corrupt.offset < sent + c.length) {
           c = Buffer.from(c);
           c[corrupt.offset - sent] ^= 0xff;
+        }
+        if (stall && stall.kind === 'stall' && sent + c.length >= stall.afterBytes) {
+          res.write(c.subarray(0, Math.max(0, stall.afterBytes - sent)));
+          sent = stall.afterBytes;
+          ures.destroy();
+          return;
         }
         if (drop && drop.kind === 'drop' && sent + c.length >= drop.afterBytes) {
           res.write(c.subarray(0, Math.max(0, drop.afterBytes - sent)));
@@ -109,7 +124,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           res.once('drain', () => ures.resume());
         }
       });
-      ures.on('end', () => { if (!res.destroyed) res.end(); });
+      ures.on('end', () => { if (!res.destroyed && !stall) res.end(); });
     });
     up.on('error', () => res.destroy());
     req.pipe(up);

@@ -95,6 +95,39 @@ describe('dropped connections', () => {
   });
 });
 
+describe('stalls', () => {
+  it('retries a request the registry never answers, after timeoutMs', async () => {
+    proxy.rules.push({ method: 'GET', path: /\/manifests\/1$/, fault: { kind: 'hang' } });
+    const layout = new MemoryImageLayout();
+    await pullImage({ layout, reference: viaProxy(), retry, timeoutMs: 300 });
+    await expectComplete(layout);
+    expect(proxy.log.filter((l) => l === `GET /v2/${repo}/manifests/1`).length).toBe(2);
+  });
+
+  it('resumes a blob whose body stalls mid-way', async () => {
+    proxy.rules.push({ method: 'GET', path: blobPath(big.digest), fault: { kind: 'stall', afterBytes: 120_000 } });
+    const layout = new MemoryImageLayout();
+    await pullImage({ layout, reference: viaProxy(), retry, timeoutMs: 300 });
+    await expectComplete(layout);
+    expect(proxy.log.filter((l) => l.startsWith(`GET /v2/${repo}/blobs/${big.digest} bytes=`)).length).toBe(1);
+  });
+
+  it('an abort ends a stalled download at once', async () => {
+    proxy.rules.push({ method: 'GET', path: blobPath(big.digest), fault: { kind: 'stall', afterBytes: 100_000 } });
+    const ac = new AbortController();
+    const layout = new MemoryImageLayout();
+    const p = pullImage({ layout, reference: viaProxy(), retry, signal: ac.signal });
+    // Abort once the blob request has been stalled for a while.
+    while (!proxy.log.some((l) => l.includes(big.digest))) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    const abortedAt = Date.now();
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - abortedAt).toBeLessThan(1000);
+    expect(await layout.info(big.digest)).toBeUndefined();
+  });
+});
+
 describe('corrupt content', () => {
   it('refuses a corrupted blob with DATA_LOSS and stores nothing of it (memory and disk)', async () => {
     proxy.rules.push({ method: 'GET', path: blobPath(big.digest), fault: { kind: 'corrupt', offset: 12_345 }, times: Infinity });
