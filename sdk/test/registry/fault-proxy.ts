@@ -33,6 +33,8 @@ export interface FaultProxy {
   rules: Rule[];
   /** `METHOD path [range]` of every request, in order. */
   log: string[];
+  /** The most blob GETs that were in flight at once (reset it by setting 0). */
+  peakBlobGets: number;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,16 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const rules: Rule[] = [];
   const log: string[] = [];
   const sockets = new Set<Socket>();
+  const state: FaultProxy = {
+    domain: '',
+    rules,
+    log,
+    peakBlobGets: 0,
+    stop: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
 
   const pick = (req: IncomingMessage): Fault[] => {
     const out: Fault[] = [];
@@ -54,7 +66,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     return out;
   };
 
+  let activeBlobGets = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) {
+      activeBlobGets++;
+      state.peakBlobGets = Math.max(state.peakBlobGets, activeBlobGets);
+      res.once('close', () => { activeBlobGets--; });
+    }
     log.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
     const faults = pick(req);
     const status = faults.find((f) => f.kind === 'status');
@@ -135,13 +153,6 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  return {
-    domain: `127.0.0.1:${port}`,
-    rules,
-    log,
-    stop: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
-  };
+  state.domain = `127.0.0.1:${port}`;
+  return state;
 }

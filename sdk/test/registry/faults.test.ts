@@ -240,6 +240,21 @@ describe('error statuses', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('downloads layers in parallel, never more than the limit at once', async () => {
+    const src = new MemoryImageLayout();
+    const name = `${reg.domain}/faults/wide:1`;
+    await makeImage(src, name, { layerSizes: [30_000, 30_000, 30_000, 30_000, 30_000, 30_000] });
+    await pushImage({ layout: src, reference: name, retry });
+    proxy.rules.push({ method: 'GET', path: /\/blobs\//, fault: { kind: 'throttle', bytesPerSecond: 300_000 }, times: Infinity });
+    for (const concurrency of [1, 3]) {
+      proxy.peakBlobGets = 0;
+      await pullImage({ layout: new MemoryImageLayout(), reference: `${proxy.domain}/faults/wide:1`, retry, concurrency });
+      expect(proxy.peakBlobGets).toBe(concurrency);
+    }
+  });
+});
+
 describe('cancellation', () => {
   it('an aborted pull rejects with CANCELLED and leaves only whole blobs', async () => {
     proxy.rules.push({ method: 'GET', path: blobPath(big.digest), fault: { kind: 'throttle', bytesPerSecond: 100_000 } });
