@@ -1,52 +1,92 @@
 /**
- * The image store on disk, which IS an OCI image layout (oci-layout,
- * index.json, blobs/sha256/...), so skopeo, umoci and oras read it as it is.
+ * The image store on disk, which IS an OCI image layout (`oci-layout`,
+ * `index.json`, `blobs/sha256/<hex>`), so skopeo, umoci and oras read it as it is.
  *
- * Writes are atomic: a blob is written to `ingest/`, verified, fsynced and
- * renamed into `blobs/`, so a crash never leaves a partial blob under its
- * digest. index.json is rewritten atomically under a lock that works across
- * processes (the CLI and a daemon may share a store).
+ * Writes are atomic: a blob is streamed into `ingest/` (outside `blobs/`, so no
+ * tool ever sees a partial file), hashed and counted as it arrives, fsynced,
+ * renamed into `blobs/sha256/` and the directory fsynced. Content that does not
+ * match what was expected never gets a name. index.json is rewritten the same
+ * way under a lock that also works across processes (the CLI and a daemon may
+ * share a store). Entries of index.json that skiff did not write (no ref-name
+ * annotation, other annotations) are kept as they are.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { dataLoss, failedPrecondition, notFound, cancelled, invalidArgument } from '../errors/index.js';
+import { cancelled, dataLoss, failedPrecondition, invalidArgument, notFound, unavailable } from '../errors/index.js';
 import { assertDigest, digestHex } from '../image/digest.js';
-import { REF_NAME_ANNOTATION, type Descriptor, type ImageIndex } from '../image/types.js';
-import { MediaType } from '../image/media-types.js';
+import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
+import { REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../image/types.js';
 import type { BlobInfo, Expected, ImageLayout } from '../content/types.js';
 import { checkExpected } from '../content/util.js';
 import { writeFileAtomicSync } from './atomic.js';
-import { withLock } from './lock.js';
+import { processAlive, withLock } from './lock.js';
+
+/** Files and folders a layout (or a layout we were creating when we crashed) may hold. */
+const LAYOUT_ENTRIES = new Set(['oci-layout', 'index.json', 'blobs', 'ingest', 'index.json.lock', 'index.json.lock.break']);
+/** Leftovers of writeFileAtomicSync: `.<name>.<pid>.<random>.tmp`. */
+const ROOT_TEMP = /^\.(?:index\.json|oci-layout)\.(\d+)\.[a-z0-9]+\.tmp$/;
+const STALE_INGEST_MS = 24 * 3600_000;
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is atomic regardless.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export interface VerifyOptions {
+  /** Re-hash every blob (the default); false checks only names, sizes and reachability. */
+  hashes?: boolean;
+}
 
 export class FsImageLayout implements ImageLayout {
   private constructor(readonly dir: string) {}
 
-  /** Opens (creating when absent) the layout at `dir`. */
+  /**
+   * Opens the layout at `dir`, creating it when `dir` is absent or empty.
+   * A directory that holds something else is refused: skiff never writes
+   * into a directory it does not recognise as its own kind.
+   */
   static async open(dir: string, options: { create?: boolean } = {}): Promise<FsImageLayout> {
-    const layoutFile = join(dir, 'oci-layout');
-    if (!existsSync(layoutFile)) {
-      if (options.create === false) throw notFound(`${dir} is not an OCI image layout (no oci-layout file)`);
-      if (existsSync(dir) && readdirSync(dir).some((f) => !['ingest', 'blobs', 'index.json'].includes(f))) {
-        throw failedPrecondition(`${dir} exists and is not an OCI image layout; refusing to write into it (choose an empty directory or another --root)`);
-      }
-      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-      if (!existsSync(join(dir, 'index.json'))) writeFileAtomicSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
-      writeFileAtomicSync(layoutFile, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    } else {
-      let v: { imageLayoutVersion?: string };
-      try {
-        v = JSON.parse(readFileSync(layoutFile, 'utf8')) as typeof v;
-      } catch (err) {
-        throw dataLoss(`${layoutFile} is not valid JSON`, err);
-      }
-      if (!v.imageLayoutVersion?.startsWith('1.')) throw failedPrecondition(`${dir}: unsupported OCI layout version ${v.imageLayoutVersion}`);
-      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw unavailable(`stat ${dir}: ${errno(err)}`, err);
     }
+    if (st && !st.isDirectory()) throw failedPrecondition(`${dir} is a file, not an OCI image layout directory`);
+    const layoutFile = join(dir, 'oci-layout');
+    const hasLayoutFile = st !== undefined && exists(layoutFile);
+    if (hasLayoutFile) {
+      checkLayoutFile(layoutFile);
+      checkIndexFile(join(dir, 'index.json'));
+    } else {
+      if (options.create === false) throw notFound(`${dir} is not an OCI image layout (it has no oci-layout file)`);
+      const foreign = st ? readdirSync(dir).filter((f) => !LAYOUT_ENTRIES.has(f) && !ROOT_TEMP.test(f)) : [];
+      if (foreign.length > 0) {
+        throw failedPrecondition(`${dir} is not empty and is not an OCI image layout (it holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to write into it: choose an empty or new directory`);
+      }
+      // oci-layout is written last: a layout is complete once it exists.
+      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+      if (!exists(join(dir, 'index.json'))) writeFileAtomicSync(join(dir, 'index.json'), emptyIndexJson());
+      else checkIndexFile(join(dir, 'index.json'));
+      writeFileAtomicSync(layoutFile, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    }
+    mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
     const layout = new FsImageLayout(dir);
-    layout.cleanStaleIngests();
+    layout.sweepTemporaries();
     return layout;
   }
 
@@ -54,18 +94,30 @@ export class FsImageLayout implements ImageLayout {
     return join(this.dir, 'blobs', 'sha256', digestHex(digest));
   }
 
+  private get blobDir(): string {
+    return join(this.dir, 'blobs', 'sha256');
+  }
+
   private get ingestDir(): string {
     return join(this.dir, 'ingest');
   }
 
-  private cleanStaleIngests(): void {
-    if (!existsSync(this.ingestDir)) return;
-    const hour = Date.now() - 3600_000;
-    for (const f of readdirSync(this.ingestDir)) {
-      const p = join(this.ingestDir, f);
-      const pid = Number(f.split('.')[0]);
-      // Remove temp files of processes that are gone, or that are very old.
-      if (!isAlive(pid) || statSync(p).mtimeMs < hour) rmSync(p, { force: true });
+  /** Removes temp files left by processes that are gone (a crash mid-write). */
+  private sweepTemporaries(): void {
+    const old = Date.now() - STALE_INGEST_MS;
+    if (exists(this.ingestDir)) {
+      for (const f of readdirSync(this.ingestDir)) {
+        const p = join(this.ingestDir, f);
+        try {
+          if (!processAlive(Number(f.split('.')[0])) || statSync(p).mtimeMs < old) rmSync(p, { force: true, recursive: true });
+        } catch {
+          // raced with its owner finishing
+        }
+      }
+    }
+    for (const f of readdirSync(this.dir)) {
+      const m = ROOT_TEMP.exec(f);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(this.dir, f), { force: true });
     }
   }
 
@@ -73,23 +125,25 @@ export class FsImageLayout implements ImageLayout {
     try {
       const st = statSync(this.blobPath(digest));
       return { digest, size: st.size };
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw unavailable(`stat ${this.blobPath(digest)}: ${errno(err)}`, err);
     }
   }
 
   async readBytes(digest: string): Promise<Uint8Array> {
+    const p = this.blobPath(digest);
     try {
-      return new Uint8Array(readFileSync(this.blobPath(digest)));
+      return new Uint8Array(readFileSync(p));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`blob ${digest} is not in the store ${this.dir}`);
-      throw err;
+      if (errno(err) === 'ENOENT') throw notFound(`blob ${digest} is not in the store ${this.dir}`);
+      throw unavailable(`read ${p}: ${errno(err)}`, err);
     }
   }
 
   readStream(digest: string): ReadableStream<Uint8Array> {
     const p = this.blobPath(digest);
-    if (!existsSync(p)) {
+    if (!exists(p)) {
       return new ReadableStream({ start: (c) => c.error(notFound(`blob ${digest} is not in the store ${this.dir}`)) });
     }
     return Readable.toWeb(createReadStream(p, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
@@ -100,33 +154,46 @@ export class FsImageLayout implements ImageLayout {
     return join(this.ingestDir, `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`);
   }
 
+  /** Moves a verified, fsynced temp file to its digest. */
   private commit(tmp: string, digest: string): void {
     const dest = this.blobPath(digest);
-    if (existsSync(dest)) {
+    if (exists(dest)) {
       rmSync(tmp, { force: true });
       return;
     }
-    renameSync(tmp, dest);
-    fsyncDir(join(this.dir, 'blobs', 'sha256'));
+    try {
+      renameSync(tmp, dest);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw unavailable(`rename ${tmp} to ${dest}: ${errno(err)}`, err);
+    }
+    fsyncDir(this.blobDir);
   }
 
   async writeBytes(data: Uint8Array, expected: Expected = {}): Promise<BlobInfo> {
+    if (expected.digest) assertDigest(expected.digest);
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     checkExpected({ digest, size: data.length }, expected);
     if (await this.info(digest)) return { digest, size: data.length };
     const tmp = this.tempPath();
-    const fd = openSync(tmp, 'w', 0o644);
     try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'w', 0o644);
+      try {
+        writeSync(fd, data);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw unavailable(`write ${tmp}: ${errno(err)}`, err);
     }
     this.commit(tmp, digest);
     return { digest, size: data.length };
   }
 
   async writeStream(stream: ReadableStream<Uint8Array>, expected: Expected = {}, options: { signal?: AbortSignal } = {}): Promise<BlobInfo> {
+    const { signal } = options;
     if (expected.digest) {
       assertDigest(expected.digest);
       const have = await this.info(expected.digest);
@@ -135,24 +202,30 @@ export class FsImageLayout implements ImageLayout {
         return have;
       }
     }
+    const stopped = () => cancelled('the write was cancelled; nothing was stored', signal?.reason);
+    if (signal?.aborted) {
+      await stream.cancel(signal.reason).catch(() => {});
+      throw stopped();
+    }
     const tmp = this.tempPath();
     const fh = await openAsync(tmp, 'w', 0o644);
     const hash = createHash('sha256');
     let size = 0;
     const reader = stream.getReader();
-    const onAbort = () => void reader.cancel(options.signal?.reason).catch(() => {});
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
-        if (options.signal?.aborted) throw cancelled('the write was cancelled; nothing was stored');
         const { done, value } = await reader.read();
+        if (signal?.aborted) throw stopped();
         if (done) break;
         size += value.length;
-        if (expected.size !== undefined && size > expected.size) throw dataLoss(`blob ${expected.digest ?? ''}: more than the expected ${expected.size} bytes arrived; refusing corrupt content`);
+        if (expected.size !== undefined && size > expected.size) {
+          throw dataLoss(`blob ${expected.digest ?? ''}: more than the expected ${expected.size} bytes arrived; refusing corrupt content`);
+        }
         hash.update(value);
         await fh.write(value);
       }
-      if (options.signal?.aborted) throw cancelled('the write was cancelled; nothing was stored');
       await fh.sync();
       await fh.close();
       const digest = `sha256:${hash.digest('hex')}`;
@@ -162,9 +235,10 @@ export class FsImageLayout implements ImageLayout {
     } catch (err) {
       await fh.close().catch(() => {});
       rmSync(tmp, { force: true });
+      await reader.cancel(err).catch(() => {});
       throw err;
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -173,32 +247,32 @@ export class FsImageLayout implements ImageLayout {
   }
 
   async *list(): AsyncIterable<BlobInfo> {
-    const dir = join(this.dir, 'blobs', 'sha256');
-    for (const f of readdirSync(dir)) {
+    for (const f of readdirSync(this.blobDir)) {
       if (!/^[a-f0-9]{64}$/.test(f)) continue;
-      yield { digest: `sha256:${f}`, size: statSync(join(dir, f)).size };
+      try {
+        yield { digest: `sha256:${f}`, size: statSync(join(this.blobDir, f)).size };
+      } catch {
+        // deleted while listing
+      }
     }
   }
 
   // ---- refs: index.json ----------------------------------------------------
 
-  private readIndex(): ImageIndex {
-    const p = join(this.dir, 'index.json');
-    try {
-      const idx = JSON.parse(readFileSync(p, 'utf8')) as ImageIndex;
-      if (!Array.isArray(idx.manifests)) throw new Error('manifests is not an array');
-      return idx;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-      throw dataLoss(`${p} is corrupt: ${(err as Error).message}; fix or remove it`, err);
-    }
+  private get indexPath(): string {
+    return join(this.dir, 'index.json');
   }
 
+  private readIndex(): ImageIndex {
+    return parseIndexFile(this.indexPath);
+  }
+
+  /** Read-modify-write of index.json under the cross-process lock. */
   private async updateIndex(fn: (m: Descriptor[]) => Descriptor[]): Promise<void> {
     await withLock(join(this.dir, 'index.json.lock'), () => {
       const idx = this.readIndex();
       idx.manifests = fn(idx.manifests);
-      writeFileAtomicSync(join(this.dir, 'index.json'), JSON.stringify(idx));
+      writeFileAtomicSync(this.indexPath, JSON.stringify(idx));
     });
   }
 
@@ -215,8 +289,19 @@ export class FsImageLayout implements ImageLayout {
 
   async setRef(name: string, target: Descriptor): Promise<void> {
     if (!name) throw invalidArgument('an image name is required');
+    assertDigest(target.digest);
     const d: Descriptor = { ...target, annotations: { ...(target.annotations ?? {}), [REF_NAME_ANNOTATION]: name } };
-    await this.updateIndex((m) => [...m.filter((x) => x.annotations?.[REF_NAME_ANNOTATION] !== name), d]);
+    // Replaced in place, so index.json keeps its order; a new name goes last.
+    await this.updateIndex((m) => {
+      let placed = false;
+      const out: Descriptor[] = [];
+      for (const x of m) {
+        if (x.annotations?.[REF_NAME_ANNOTATION] !== name) out.push(x);
+        else if (!placed) { out.push(d); placed = true; }
+      }
+      if (!placed) out.push(d);
+      return out;
+    });
   }
 
   async deleteRef(name: string): Promise<boolean> {
@@ -229,37 +314,135 @@ export class FsImageLayout implements ImageLayout {
     return found;
   }
 
-  /** Checks every blob's hash and that every ref's blobs are present. */
-  async verify(): Promise<string[]> {
+  // ---- verification ---------------------------------------------------------
+
+  /**
+   * Checks the layout: every blob's content against its name, and every
+   * index.json entry (named or not) down to its config and layers. An index
+   * may lack some platforms' manifests (a pull stores only the platforms it
+   * needs), but a manifest that is present must have all of its blobs.
+   * Returns the problems found, one sentence each; an empty list means sound.
+   */
+  async verify(options: VerifyOptions = {}): Promise<string[]> {
     const problems: string[] = [];
-    for await (const b of this.list()) {
-      const h = createHash('sha256').update(readFileSync(this.blobPath(b.digest))).digest('hex');
-      if (`sha256:${h}` !== b.digest) problems.push(`blob ${b.digest} has content ${h}`);
+    try {
+      checkLayoutFile(join(this.dir, 'oci-layout'));
+    } catch (err) {
+      problems.push((err as Error).message);
     }
-    for (const r of await this.listRefs()) {
-      if (!(await this.info(r.target.digest))) problems.push(`ref ${r.name} points at missing ${r.target.digest}`);
+    for (const f of readdirSync(this.blobDir)) {
+      if (!/^[a-f0-9]{64}$/.test(f)) {
+        problems.push(`blobs/sha256/${f} is not named by a sha256 digest`);
+        continue;
+      }
+      if (options.hashes === false) continue;
+      const h = await hashFile(join(this.blobDir, f));
+      if (h !== f) problems.push(`blob sha256:${f} is corrupt: its content hashes to sha256:${h}`);
+    }
+    let index: ImageIndex;
+    try {
+      index = this.readIndex();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return problems;
+    }
+    const seen = new Set<string>();
+    for (const d of index.manifests) {
+      const label = d.annotations?.[REF_NAME_ANNOTATION] ? `image ${d.annotations[REF_NAME_ANNOTATION]}` : `index.json entry ${d.digest}`;
+      await this.checkTree(d, label, true, problems, seen);
     }
     return problems;
   }
-}
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch {
-    // not supported here; the rename is atomic regardless
+  private async checkTree(d: Descriptor, label: string, required: boolean, problems: string[], seen: Set<string>): Promise<void> {
+    if (typeof d.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d.digest)) {
+      problems.push(`${label}: invalid digest ${String(d.digest)}`);
+      return;
+    }
+    const key = `${d.digest}:${d.size}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const have = await this.info(d.digest);
+    if (!have) {
+      if (required) problems.push(`${label}: blob ${d.digest} (${d.mediaType}) is missing`);
+      return;
+    }
+    if (have.size !== d.size) {
+      problems.push(`${label}: blob ${d.digest} has ${have.size} bytes, its descriptor says ${d.size}`);
+      return;
+    }
+    if (!isIndexMediaType(d.mediaType) && !isManifestMediaType(d.mediaType)) return;
+    let doc: ImageIndex & ImageManifest;
+    try {
+      doc = JSON.parse(readFileSync(this.blobPath(d.digest), 'utf8')) as ImageIndex & ImageManifest;
+    } catch {
+      problems.push(`${label}: ${d.mediaType} ${d.digest} is not valid JSON`);
+      return;
+    }
+    if (isIndexMediaType(d.mediaType)) {
+      if (!Array.isArray(doc.manifests)) problems.push(`${label}: index ${d.digest} has no manifests list`);
+      for (const m of doc.manifests ?? []) await this.checkTree(m, label, false, problems, seen);
+    } else {
+      if (!doc.config || !Array.isArray(doc.layers)) {
+        problems.push(`${label}: manifest ${d.digest} lacks a config or a layers list`);
+        return;
+      }
+      for (const b of [doc.config, ...doc.layers]) await this.checkTree(b, label, true, problems, seen);
+    }
   }
 }
 
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+function exists(p: string): boolean {
   try {
-    process.kill(pid, 0);
+    lstatSync(p);
     return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  } catch {
+    return false;
   }
 }
 
+function emptyIndexJson(): string {
+  return JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
+}
+
+function checkLayoutFile(p: string): void {
+  let v: { imageLayoutVersion?: unknown };
+  try {
+    v = JSON.parse(readFileSync(p, 'utf8')) as typeof v;
+  } catch (err) {
+    throw failedPrecondition(`${p} is not a valid oci-layout file (${errno(err)}); this directory is not an OCI image layout skiff can use`, err);
+  }
+  if (typeof v?.imageLayoutVersion !== 'string' || !v.imageLayoutVersion.startsWith('1.')) {
+    throw failedPrecondition(`${p}: unsupported OCI image layout version ${JSON.stringify(v?.imageLayoutVersion)} (skiff reads 1.x)`);
+  }
+}
+
+function parseIndexFile(p: string): ImageIndex {
+  let text: string;
+  try {
+    text = readFileSync(p, 'utf8');
+  } catch (err) {
+    if (errno(err) === 'ENOENT') throw dataLoss(`${p} is missing: the layout has lost its index of names; restore it, or remove the directory and pull or load the images again`, err);
+    throw unavailable(`read ${p}: ${errno(err)}`, err);
+  }
+  let idx: ImageIndex;
+  try {
+    idx = JSON.parse(text) as ImageIndex;
+  } catch (err) {
+    throw dataLoss(`${p} is not valid JSON: ${(err as Error).message}; fix or restore it`, err);
+  }
+  if (typeof idx !== 'object' || idx === null || !Array.isArray(idx.manifests)) {
+    throw dataLoss(`${p} has no "manifests" list; fix or restore it`);
+  }
+  return idx;
+}
+
+function checkIndexFile(p: string): void {
+  parseIndexFile(p);
+}
+
+async function hashFile(p: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(p, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
