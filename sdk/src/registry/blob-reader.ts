@@ -29,6 +29,8 @@ export interface BlobReadOptions {
 
 /** Chunks are gathered up to this size before they are passed on: fewer, larger writes downstream. */
 const BATCH_BYTES = 1 << 20;
+/** Bytes received between two drops that count as progress. */
+const PROGRESS_RESETS_DROPS = 4 << 20;
 
 export function openBlobStream(t: RegistryTransport, repository: string, blob: { digest: string; size: number }, o: BlobReadOptions = {}): ReadableStream<Uint8Array> {
   const retry = retryOptions(t.options.retry);
@@ -39,6 +41,7 @@ export function openBlobStream(t: RegistryTransport, repository: string, blob: {
   let received = 0;
   let skip = 0;
   let drops = 0;
+  let receivedAtDrop = 0;
   let batch: Uint8Array[] = [];
   let batched = 0;
   const flush = (ctl: ReadableStreamDefaultController<Uint8Array>) => {
@@ -79,10 +82,16 @@ export function openBlobStream(t: RegistryTransport, repository: string, blob: {
     reader = res.body.getReader();
   };
 
-  /** A dropped connection: wait, then reconnect from where we are. */
+  /**
+   * A dropped connection: wait, then reconnect from where we are. The count
+   * of drops starts over after real progress, so a long download on a flaky
+   * link goes on while a link that never gets anywhere gives up.
+   */
   const dropped = async (err: unknown) => {
     void reader?.cancel().catch(() => {});
     reader = undefined;
+    if (received - receivedAtDrop >= PROGRESS_RESETS_DROPS) drops = 0;
+    receivedAtDrop = received;
     drops++;
     const delay = drops < retry.attempts ? backoffDelay(drops - 1, retry) : undefined;
     if (delay === undefined) {
