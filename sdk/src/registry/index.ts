@@ -4,6 +4,7 @@ export { pullImage, defaultPlatforms, chooseManifests, type PullOptions, type Pu
 export { pushImage, type PushOptions, type PushResult } from './push.js';
 export { RegistryImageSource } from './source.js';
 export { checkCredentials } from './login.js';
+export { parseXRegistryAuth } from './x-registry-auth.js';
 export { RegistryError, isRetryable } from './errors.js';
 export { parseChallenges, type Challenge } from './challenge.js';
 export { baseUrlOf, mayUseHttp, isLoopback } from './endpoint.js';

@@ -8,6 +8,7 @@ import { chooseManifests } from './pull.js';
 import { backoffDelay, retryOptions, withRetry } from './retry.js';
 import { withDigest } from './upload.js';
 import { toDockerProgress } from './progress.js';
+import { parseXRegistryAuth } from './x-registry-auth.js';
 import { MediaType } from '../image/media-types.js';
 
 describe('WWW-Authenticate parsing', () => {
@@ -123,5 +124,15 @@ describe('docker progress wording', () => {
     expect(toDockerProgress({ ...e, status: 'downloading' }, 'pull')).toEqual({ id: 'abcdefabcdef', status: 'Downloading', progressDetail: { current: 5, total: 10 } });
     expect(toDockerProgress({ ...e, status: 'exists' }, 'push')).toEqual({ id: 'abcdefabcdef', status: 'Layer already exists', progressDetail: {} });
     expect(toDockerProgress({ ...e, status: 'done' }, 'pull').status).toBe('Pull complete');
+  });
+});
+
+describe('X-Registry-Auth', () => {
+  it('decodes base64url JSON credentials, and an empty object as none', () => {
+    const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    expect(parseXRegistryAuth(enc({ username: 'ü', password: 'p?>>', serveraddress: 'localhost:5000' }))).toEqual({ username: 'ü', password: 'p?>>' });
+    expect(parseXRegistryAuth(enc({}))).toBeUndefined();
+    expect(parseXRegistryAuth(undefined)).toBeUndefined();
+    expect(() => parseXRegistryAuth('%%%')).toThrow(/X-Registry-Auth/);
   });
 });
