@@ -30,3 +30,4 @@ export { classifyWhiteout, whiteoutPath, WHITEOUT_PREFIX, OPAQUE_MARKER, type Wh
 export { cleanEntryPath, resolveInside } from './layers/paths.js';
 export { MemoryRecordStore } from './runtime/records.js';
 export { MemoryLogStore } from './runtime/logs.js';
+export * from './registry/index.js';

@@ -13,3 +13,5 @@ export { writeFileAtomicSync } from './atomic.js';
 export { MemoryVolumeStore } from '../volumes/memory.js';
 export { DirectoryContext } from './build-context.js';
 export { FsBuildCache } from './build-cache.js';
+export { CredentialStore, login, logout, defaultAuthFile, dockerConfigFile, registryKey, type AuthFile, type LoginOptions } from './credentials.js';
+export { credentialStore, registryOptions } from './registry-config.js';
