@@ -107,6 +107,8 @@ export class WasiHost {
   /** The container's `/`, where absolute symlink targets start. */
   private readonly root: Fd | undefined;
   private readonly deadline: number | undefined;
+  /** Preopened directories belong to the container, not the process: never closed here. */
+  private readonly kept: Set<Fd>;
   /** How many times each syscall was made (for tests and profiling). */
   readonly counts = new Map<string, number>();
 
@@ -129,6 +131,7 @@ export class WasiHost {
       });
     }
     this.root = o.preopens.find((p) => p.name === '/')?.fd;
+    this.kept = new Set<Fd>([o.stdin, o.stdout, o.stderr, ...o.preopens.map((p) => p.fd)]);
   }
 
   /** Sends buffered output to the host now. */
@@ -139,7 +142,7 @@ export class WasiHost {
 
   /** Closes every descriptor (at exit). */
   closeAll(): void {
-    const seen = new Set<Fd>();
+    const seen = new Set<Fd>(this.kept);
     for (const e of this.table) {
       if (e && !seen.has(e.fd)) {
         seen.add(e.fd);
@@ -153,7 +156,16 @@ export class WasiHost {
     this.table.length = 0;
   }
 
-  private checkDeadline(): void {
+  private killedReason: string | undefined;
+
+  /** Ends the guest at its next syscall (or before it starts). */
+  kill(reason: string): void {
+    this.killedReason = reason;
+  }
+
+  /** Throws GuestKilled when the guest was killed or passed its deadline. */
+  checkDeadline(): void {
+    if (this.killedReason !== undefined) throw new GuestKilled(this.killedReason);
     if (this.deadline !== undefined && performance.now() > this.deadline) throw new GuestKilled('the run passed its time limit');
   }
 
@@ -179,7 +191,7 @@ export class WasiHost {
     if (!e) return E.BADF;
     this.table[i] = undefined;
     while (this.table.length && this.table[this.table.length - 1] === undefined) this.table.length--;
-    if (this.isShared(e.fd, -1)) return E.SUCCESS;
+    if (this.kept.has(e.fd) || this.isShared(e.fd, -1)) return E.SUCCESS;
     return e.fd.fd_close();
   }
 
@@ -582,7 +594,7 @@ export class WasiHost {
     this.table[t] = e;
     this.table[f] = undefined;
     if (old.kind === 'stdout') (old.fd as OutputFd).flush();
-    if (!this.isShared(old.fd, -1)) old.fd.fd_close();
+    if (!this.kept.has(old.fd) && !this.isShared(old.fd, -1)) old.fd.fd_close();
     while (this.table.length && this.table[this.table.length - 1] === undefined) this.table.length--;
     return E.SUCCESS;
   }

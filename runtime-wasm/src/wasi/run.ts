@@ -68,6 +68,7 @@ export function runInstance(instance: WebAssembly.Instance, host: WasiHost): Run
   const start = instance.exports['_start'] as () => void;
   let outcome: RunOutcome;
   try {
+    host.checkDeadline();
     start();
     outcome = { exitCode: 0 };
   } catch (err) {

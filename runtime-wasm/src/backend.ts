@@ -1,0 +1,251 @@
+/**
+ * The WASI Backend: wasip1 programs from layered OCI images, run in-process.
+ *
+ * An image's entrypoint/cmd names a .wasm file inside the image (found on PATH
+ * like a shell would). The container's file system is the image's layers,
+ * indexed once per diffID and shared, under a writable layer of its own.
+ *
+ * In-process limits (worker mode lifts them):
+ * - a running guest holds the thread: `kill` ends a process that has not begun
+ *   executing yet, or is a no-op once it has exited; a time limit is checked
+ *   at the guest's syscalls, so a loop without syscalls runs to its end;
+ * - stdin is read to EOF before the guest starts;
+ * - signals other than SIGKILL, terminals, users, hostnames, CPU and process
+ *   limits and networking do not exist: asking for them is UNSUPPORTED.
+ * A memory limit caps the guest's linear memory (memory.grow fails past it).
+ */
+import {
+  collect, conflict, failedPrecondition, invalidArgument, unsupported, WASI_PLATFORM,
+  type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
+  type ContainerSpec, type ExitStatus, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
+} from '@skiff/sdk';
+import type { ContainerFs } from './container-fs.js';
+import { prepareProgram, WasiProcess, type Deterministic, type ProcessResult } from './process.js';
+import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
+import { KILL_EXIT_CODE, TRAP_EXIT_CODE } from './wasi/run.js';
+import { streamSink } from './wasi/stdio.js';
+import { PAGE_BYTES } from './wasm-binary.js';
+
+export interface WasmBackendOptions extends Partial<WasmRuntimeOptions> {
+  /** Share caches with WasmSandbox or another backend. */
+  runtime?: WasmRuntime;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly platforms = [WASI_PLATFORM];
+  readonly capabilities: BackendCapabilities;
+  readonly runtime: WasmRuntime;
+  private content: Provider | undefined;
+
+  constructor(options: WasmBackendOptions) {
+    if (options.runtime) this.runtime = options.runtime;
+    else if (options.fs) this.runtime = new WasmRuntime({ ...options, fs: options.fs });
+    else throw invalidArgument('WasmBackend needs a file system provider (options.fs) or a runtime');
+    this.capabilities = {
+      signals: false,
+      exec: true,
+      tty: false,
+      bindMounts: this.runtime.hostFs !== undefined,
+      memoryLimit: true,
+      cpuLimit: false,
+      pidsLimit: false,
+      users: false,
+      hostname: false,
+      network: false,
+    };
+  }
+
+  async init(ctx: BackendContext): Promise<void> {
+    this.content = ctx.content;
+  }
+
+  async create(spec: ContainerSpec): Promise<BackendContainer> {
+    if (!this.content) throw failedPrecondition('the wasm backend was not initialised: call init() first');
+    this.check(spec);
+    const layers = await this.runtime.layerIndexes(this.content, spec.image.layers);
+    const fs = this.runtime.createFs(layers, spec.mounts, spec.readOnlyRootfs ?? false);
+    return new WasmContainer(spec, fs, this.runtime);
+  }
+
+  async restore(): Promise<BackendContainer | undefined> {
+    // A container's writable layer lives in memory; nothing survives the process.
+    return undefined;
+  }
+
+  /** Refuses what this backend cannot do rather than ignoring it. */
+  private check(spec: ContainerSpec): void {
+    const no = (what: string) => unsupported(`the wasm backend does not support ${what}`);
+    const r = spec.resources ?? {};
+    if (r.cpus !== undefined) throw no('CPU limits (--cpus)');
+    if (r.pidsLimit !== undefined) throw no('process limits (--pids-limit)');
+    if (spec.process.tty) throw no('a terminal (-t)');
+    if (spec.hostname !== undefined) throw no('setting the hostname');
+    if (spec.network === 'host') throw no('--network host');
+    if (spec.privileged) throw no('--privileged');
+    if (spec.capAdd?.length) throw no('adding capabilities (--cap-add)');
+    if (!isRoot(spec.process.user)) throw no('running as another user (--user)');
+    for (const m of spec.mounts) {
+      if (m.type === 'bind' && !this.runtime.hostFs) throw no(`bind mounts here (no host file system; mount ${m.target})`);
+      if (m.type === 'volume' && !m.volume.fs && !(m.volume.hostPath && this.runtime.hostFs)) {
+        throw invalidArgument(`volume ${m.volume.name} has no storage this backend can reach (neither an in-memory fs nor a host path with node:fs)`);
+      }
+    }
+  }
+}
+
+function isRoot(user: string | undefined): boolean {
+  return !user || user === 'root' || user === '0' || user === '0:0' || user === 'root:root';
+}
+
+interface Run {
+  /** Set by kill before the guest executes; the run then ends as SIGKILL. */
+  killed: boolean;
+  process?: WasiProcess;
+  done: Promise<ExitStatus>;
+}
+
+class WasmContainer implements BackendContainer {
+  readonly id: string;
+  private state: 'created' | 'running' | 'exited' | 'removed' = 'created';
+  private main: Run | undefined;
+  private readonly runs = new Set<Run>();
+  private lastMemory = 0;
+  private nextExit: Array<(s: ExitStatus) => void> = [];
+  private lastStatus: ExitStatus | undefined;
+
+  constructor(private readonly spec: ContainerSpec, private readonly fs: ContainerFs, private readonly runtime: WasmRuntime) {
+    this.id = spec.id;
+  }
+
+  private get memoryLimit(): number | undefined {
+    return this.spec.resources?.memoryBytes;
+  }
+
+  async start(stdio: Stdio): Promise<void> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    const program = await prepareProgram({
+      preopens: this.fs.preopens, args: this.spec.process.args, env: this.spec.process.env, cwd: this.spec.process.cwd,
+      modules: this.runtime.modules, ...this.limitAndKey(),
+    });
+    const run = this.launch(program, this.spec.process, stdio);
+    this.main = run;
+    this.state = 'running';
+    void run.done.then((status) => {
+      if (this.main !== run) return;
+      this.state = this.state === 'removed' ? 'removed' : 'exited';
+      this.lastStatus = status;
+      for (const w of this.nextExit.splice(0)) w(status);
+    });
+  }
+
+  private limitAndKey() {
+    return {
+      ...(this.memoryLimit ? { memoryLimitBytes: this.memoryLimit } : {}),
+      ...(this.fs.moduleKey ? { keyOf: this.fs.moduleKey.bind(this.fs) } : {}),
+    };
+  }
+
+  /** Runs a prepared program after the current task, so `start` resolves first. */
+  private launch(program: Awaited<ReturnType<typeof prepareProgram>>, proc: ProcessSpec, stdio: Stdio): Run {
+    const run: Run = { killed: false, done: Promise.resolve({ exitCode: 0 }) };
+    run.done = (async (): Promise<ExitStatus> => {
+      await new Promise((r) => setTimeout(r, 0));
+      let stdin: Uint8Array | undefined;
+      if (stdio.stdin) stdin = await collect(stdio.stdin).catch(() => new Uint8Array(0));
+      if (run.killed) return killedStatus();
+      // A reader that goes away makes the guest's next writes fail with EPIPE.
+      const out = streamSink(stdio.stdout, () => (p.stdout.broken = true));
+      const err = streamSink(stdio.stderr, () => (p.stderr.broken = true));
+      const p: WasiProcess = new WasiProcess(program, { ...(stdin ? { stdin } : {}), stdout: out.sink, stderr: err.sink }, {
+        preopens: this.fs.preopens, env: proc.env, cwd: proc.cwd,
+        ...(this.spec.deterministic ? { deterministic: this.spec.deterministic as Deterministic } : {}),
+        ...(this.spec.timeoutMs !== undefined ? { timeoutMs: this.spec.timeoutMs } : {}),
+      });
+      run.process = p;
+      this.runs.add(run);
+      let result: ProcessResult;
+      try {
+        result = await p.run();
+      } catch (e) {
+        result = { exitCode: TRAP_EXIT_CODE, error: (e as Error).message, memoryBytes: p.memoryBytes };
+      } finally {
+        this.runs.delete(run);
+      }
+      this.lastMemory = result.memoryBytes;
+      await Promise.all([out.drain(), err.drain()]);
+      return this.statusOf(result);
+    })();
+    return run;
+  }
+
+  private statusOf(r: ProcessResult): ExitStatus {
+    const status: ExitStatus = { exitCode: r.exitCode };
+    if (r.signal) status.signal = r.signal;
+    if (r.error) status.error = r.error;
+    // A guest that traps with its memory at the limit ran out of memory.
+    const limit = this.memoryLimit;
+    if (limit && r.exitCode === TRAP_EXIT_CODE && r.memoryBytes + PAGE_BYTES > Math.floor(limit / PAGE_BYTES) * PAGE_BYTES) status.oomKilled = true;
+    return status;
+  }
+
+  wait(): Promise<ExitStatus> {
+    if (this.state === 'running' && this.main) return this.main.done;
+    if (this.lastStatus && this.state !== 'created') return Promise.resolve(this.lastStatus);
+    return new Promise((res) => this.nextExit.push(res));
+  }
+
+  async kill(signal = 'SIGKILL'): Promise<void> {
+    if (!isKill(signal)) throw unsupported(`the wasm backend cannot deliver ${signal}; only SIGKILL`);
+    const run = this.main;
+    if (this.state !== 'running' || !run) return;
+    run.killed = true;
+    run.process?.host.kill('killed (SIGKILL)');
+  }
+
+  async exec(proc: ProcessSpec, stdio: Stdio): Promise<BackendProcess> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (proc.tty) throw unsupported('the wasm backend does not support a terminal (-t)');
+    if (!isRoot(proc.user)) throw unsupported('the wasm backend does not support running as another user (--user)');
+    const program = await prepareProgram({
+      preopens: this.fs.preopens, args: proc.args, env: proc.env, cwd: proc.cwd, modules: this.runtime.modules, ...this.limitAndKey(),
+    });
+    const run = this.launch(program, proc, stdio);
+    return {
+      wait: () => run.done,
+      kill: async (signal = 'SIGKILL') => {
+        if (!isKill(signal)) throw unsupported(`the wasm backend cannot deliver ${signal}; only SIGKILL`);
+        run.killed = true;
+        run.process?.host.kill('killed (SIGKILL)');
+      },
+    };
+  }
+
+  exportChanges(): ReadableStream<Uint8Array> {
+    return this.fs.exportChanges();
+  }
+
+  async stats(): Promise<ProcessStats> {
+    const live = this.main?.process;
+    const stats: ProcessStats = { memoryBytes: live ? live.memoryBytes || this.lastMemory : this.lastMemory, pids: this.runs.size };
+    if (this.memoryLimit) stats.memoryLimitBytes = Math.floor(this.memoryLimit / PAGE_BYTES) * PAGE_BYTES;
+    return stats;
+  }
+
+  async remove(): Promise<void> {
+    if (this.state === 'removed') return;
+    if (this.state === 'running') throw conflict(`container ${this.id} is running: kill it before removing it`);
+    this.state = 'removed';
+    this.fs.dispose?.();
+  }
+}
+
+function isKill(signal: string): boolean {
+  const s = String(signal).toUpperCase();
+  return s === 'SIGKILL' || s === 'KILL' || s === '9';
+}
+
+function killedStatus(): ExitStatus {
+  return { exitCode: KILL_EXIT_CODE, signal: 'SIGKILL' };
+}

@@ -1,0 +1,176 @@
+/**
+ * One WASI process: find its program in the container's file system, get the
+ * compiled module (from the cache when the file came from an image layer),
+ * and run it in-process with its own descriptors, clock and random source.
+ *
+ * In-process a guest runs synchronously on the caller's thread: stdin must be
+ * complete before it starts (the caller reads it to EOF), a sleep blocks the
+ * thread, and a time limit is only enforced at the guest's next syscall.
+ */
+import { invalidArgument, notFound, permissionDenied, resourceExhausted } from '@skiff/sdk';
+import { ModuleCache, type ModuleKey } from './module-cache.js';
+import { absolutePath, findProgram, lookupFile, readFile, shebang, type FoundFile, type Lookup } from './program.js';
+import { isWasm, limitMemory, MemoryLimitError, PAGE_BYTES } from './wasm-binary.js';
+import { Rights } from './wasi/defs.js';
+import { DeterministicClock, RealClock, type GuestClock } from './wasi/clock.js';
+import { SYSCALLS, WasiHost, type Preopen } from './wasi/host.js';
+import { SeededRandom, cryptoRandom } from './wasi/random.js';
+import { checkCommand, RunRefused, runCommand, type RunOutcome } from './wasi/run.js';
+import { DEFAULT_FLUSH_BYTES, InputFd, OutputFd } from './wasi/stdio.js';
+
+const PROVIDED = new Set<string>(SYSCALLS);
+const MAX_INTERPRETERS = 4;
+
+export interface Deterministic {
+  seed?: number;
+  /** Start of the realtime clock, ns since the epoch (default 2000-01-01). */
+  timeNs?: bigint;
+}
+
+export interface ProgramRequest {
+  preopens: Preopen[];
+  /** argv; args[0] is a path in the container or a name found on PATH. */
+  args: string[];
+  env: string[];
+  cwd: string;
+  modules: ModuleCache;
+  /** Caps the guest's linear memory. */
+  memoryLimitBytes?: number;
+  /** How a file's module is cached: by default the file's inode object. */
+  keyOf?: (file: FoundFile) => ModuleKey | undefined;
+}
+
+export interface Program {
+  module: WebAssembly.Module;
+  /** The argv the guest sees (an interpreter first for a `#!` script). */
+  argv: string[];
+  /** Absolute path of the wasm file that runs. */
+  path: string;
+}
+
+/** Finds and compiles (or takes from the cache) what `args` names. Errors are SkiffErrors a backend's start can throw. */
+export async function prepareProgram(req: ProgramRequest): Promise<Program> {
+  if (!req.args.length || !req.args[0]) throw invalidArgument('no command to run: the image has no entrypoint or cmd, and none was given');
+  let argv = [...req.args];
+  let found = expect(findProgram(req.preopens, argv[0]!, req.env, req.cwd), argv[0]!);
+  for (let depth = 0; ; depth++) {
+    const head = peek(found);
+    if (isWasm(head)) break;
+    const interp = shebang(head);
+    if (!interp || depth >= MAX_INTERPRETERS) {
+      throw permissionDenied(`exec ${found.path}: exec format error (neither a WebAssembly module nor a #! script)`);
+    }
+    argv = [...interp, found.path, ...argv.slice(1)];
+    found = expect(lookupFile(req.preopens, absolutePath('/', interp[0]!)), interp[0]!);
+  }
+  const limitPages = req.memoryLimitBytes ? Math.max(1, Math.floor(req.memoryLimitBytes / PAGE_BYTES)) : 0;
+  const key = req.keyOf?.(found) ?? found.inode;
+  let module: WebAssembly.Module;
+  try {
+    module = await req.modules.get(key, limitPages, () => {
+      const bytes = readFile(found);
+      return limitPages ? limitMemory(bytes, limitPages) : bytes;
+    });
+  } catch (err) {
+    if (err instanceof MemoryLimitError) throw resourceExhausted(`${found.path}: ${err.message}`, err);
+    throw invalidArgument(`${found.path} is not a valid WebAssembly module: ${(err as Error).message}`, err);
+  }
+  try {
+    checkCommand(module, PROVIDED);
+  } catch (err) {
+    if (err instanceof RunRefused) throw invalidArgument(`cannot run ${found.path}: ${err.message}`, err);
+    throw err;
+  }
+  return { module, argv, path: found.path };
+}
+
+function expect(r: Lookup, what: string): FoundFile {
+  if (r.ok) return r.file;
+  if (r.reason === 'not-found') throw notFound(`${r.message}`);
+  throw permissionDenied(`exec ${what}: ${r.message.split(': ').pop()}`);
+}
+
+function peek(file: FoundFile): Uint8Array {
+  const { fd_obj: fd } = file.dir.path_open(0, file.name, 0, Rights.FD_READ | Rights.FD_SEEK, 0n, 0);
+  if (!fd) return new Uint8Array(0);
+  try {
+    const { ret, data } = fd.fd_pread(256, 0n);
+    return ret === 0 ? data : fd.fd_read(256).data;
+  } finally {
+    fd.fd_close();
+  }
+}
+
+export interface ProcessIO {
+  stdin?: Uint8Array;
+  stdout: (chunk: Uint8Array) => void;
+  stderr: (chunk: Uint8Array) => void;
+}
+
+export interface ProcessOptions {
+  preopens: Preopen[];
+  env: string[];
+  cwd: string;
+  deterministic?: Deterministic;
+  /** Wall-clock limit; checked at syscalls in-process. */
+  timeoutMs?: number;
+  flushBytes?: number;
+  /** Count every syscall (tests); see WasiProcess.host.counts. */
+  countCalls?: boolean;
+}
+
+export interface ProcessResult extends RunOutcome {
+  /** Linear memory at exit. */
+  memoryBytes: number;
+}
+
+/** A guest process: construct, then `run()` once. */
+export class WasiProcess {
+  readonly host: WasiHost;
+  readonly stdout: OutputFd;
+  readonly stderr: OutputFd;
+  readonly clock: GuestClock;
+
+  constructor(readonly program: Program, io: ProcessIO, readonly options: ProcessOptions) {
+    this.stdout = new OutputFd(io.stdout, options.flushBytes ?? DEFAULT_FLUSH_BYTES);
+    this.stderr = new OutputFd(io.stderr, options.flushBytes ?? DEFAULT_FLUSH_BYTES);
+    const det = options.deterministic;
+    this.clock = det ? new DeterministicClock(det.timeNs) : new RealClock();
+    const env = withPwd(options.env, options.cwd);
+    this.host = new WasiHost({
+      args: program.argv,
+      env,
+      preopens: options.preopens,
+      stdin: new InputFd(io.stdin),
+      stdout: this.stdout,
+      stderr: this.stderr,
+      clock: this.clock,
+      random: det ? new SeededRandom(det.seed ?? 0) : cryptoRandom,
+      ...(options.timeoutMs !== undefined ? { deadline: performance.now() + options.timeoutMs } : {}),
+    });
+  }
+
+  get memoryBytes(): number {
+    return this.host.memory.byteLength;
+  }
+
+  async run(): Promise<ProcessResult> {
+    try {
+      const outcome = await runCommand(this.program.module, this.host, { countCalls: this.options.countCalls ?? false });
+      return { ...outcome, memoryBytes: this.host.memory.byteLength };
+    } catch (err) {
+      if (err instanceof RunRefused) throw invalidArgument(`cannot run ${this.program.path}: ${err.message}`, err);
+      throw err;
+    }
+  }
+}
+
+/**
+ * WASI has no working directory; wasi-libc starts in `/`. The working
+ * directory is passed as PWD (when not `/` and not already set), which the
+ * programs that honour it (skiff's sample toolbox) chdir to at start.
+ */
+export function withPwd(env: string[], cwd: string): string[] {
+  if (!cwd || cwd === '/' || env.some((e) => e.startsWith('PWD='))) return env;
+  return [...env, `PWD=${cwd}`];
+}
