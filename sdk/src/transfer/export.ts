@@ -21,7 +21,8 @@ import { CONTAINERD_NAME_ANNOTATION, repoTag } from './names.js';
 import type { ExportOptions } from './types.js';
 import { imageBlobs, type ImageBlobs } from './walk.js';
 
-interface ExportedImage {
+/** One image to export: its names (normalized), what they point at, and its blobs. */
+export interface ExportedImage {
   names: string[];
   target: Descriptor;
   blobs: ImageBlobs;
@@ -31,16 +32,17 @@ const blobPath = (digest: string) => `blobs/sha256/${digest.slice('sha256:'.leng
 
 /** Resolves `names` in `from` and returns the archive as a stream. */
 export async function exportArchive(from: Provider & RefStore, names: string[], options: ExportOptions): Promise<ReadableStream<Uint8Array>> {
-  if (names.length === 0) throw invalidArgument('nothing to export: give at least one image name');
   if (options.format !== 'oci' && options.format !== 'docker') throw invalidArgument(`unknown archive format "${String(options.format)}": use oci or docker`);
-  const images = await resolveImages(from, names);
+  const images = await resolveExportImages(from, names);
   const files = archiveMetadata(images, options);
   const blobs = new Map<string, Descriptor>();
   for (const img of images) for (const b of img.blobs.blobs) blobs.set(b.digest, b);
   return writeArchive(from, files, [...blobs.values()], options);
 }
 
-async function resolveImages(from: Provider & RefStore, names: string[]): Promise<ExportedImage[]> {
+/** Looks up user-typed names (NOT_FOUND when absent) and collects each image's blobs; names of one image are grouped. */
+export async function resolveExportImages(from: Provider & RefStore, names: string[]): Promise<ExportedImage[]> {
+  if (names.length === 0) throw invalidArgument('nothing to export: give at least one image name');
   const byTarget = new Map<string, ExportedImage>();
   for (const raw of names) {
     const name = normalizeName(raw);
