@@ -294,6 +294,7 @@ export class WasiHost {
   }
 
   clock_time_get(id: number, _precision: bigint, timePtr: number): number {
+    this.checkDeadline();
     const t = this.now(u32(id));
     if (t === undefined) return E.INVAL;
     this.memory.setU64(u32(timePtr), t);
@@ -311,6 +312,7 @@ export class WasiHost {
   }
 
   random_get(bufPtr: number, len: number): number {
+    this.checkDeadline();
     const p = u32(bufPtr), n = u32(len);
     this.memory.check(p, n);
     this.random.fill(this.memory.bytes().subarray(p, p + n));
@@ -512,10 +514,8 @@ export class WasiHost {
     if (e.kind === 'dir' || e.kind === 'stdout' || !(e.base & R.FD_READ)) return E.BADF;
     const iovs = this.memory.iovecs(u32(iovsPtr), u32(iovsLen));
     const total = iovs.reduce((n, v) => n + v.len, 0);
-    if (e.kind === 'stdin') {
-      this.checkDeadline();
-      this.flush(); // a prompt must be visible before the guest waits for an answer
-    }
+    this.checkDeadline();
+    if (e.kind === 'stdin') this.flush(); // a prompt must be visible before the guest waits for an answer
     const { ret, data } = e.fd.fd_read(total);
     if (ret !== E.SUCCESS) return ret;
     this.memory.setU32(u32(nreadPtr), this.memory.scatter(iovs, data));
@@ -644,9 +644,9 @@ export class WasiHost {
     const e = this.get(fd);
     if (!e) return E.BADF;
     if (e.kind === 'dir' || e.kind === 'stdin' || !(e.base & R.FD_WRITE)) return E.BADF;
+    this.checkDeadline();
     const data = this.memory.gather(u32(iovsPtr), u32(iovsLen));
-    if (e.kind === 'stdout') this.checkDeadline();
-    else if (e.flags & Fdflags.APPEND) {
+    if (e.kind !== 'stdout' && e.flags & Fdflags.APPEND) {
       const { ret } = e.fd.fd_seek(0n, Whence.END);
       if (ret !== E.SUCCESS) return ret;
     }
@@ -732,6 +732,7 @@ export class WasiHost {
     fd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
     rightsBase: bigint, rightsInheriting: bigint, fdflags: number, openedPtr: number,
   ): number {
+    this.checkDeadline();
     const of = u32(oflags), ff = u32(fdflags), lf = u32(dirflags);
     const base = u64(rightsBase), inh = u64(rightsInheriting);
     if ((of & ~OFLAGS_ALL) || (ff & ~FDFLAGS_ALL) || (lf & ~LOOKUP_SYMLINK_FOLLOW) || ((base | inh) & ~RIGHTS_ALL)) return E.INVAL;

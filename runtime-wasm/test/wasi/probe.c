@@ -197,14 +197,19 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "alloc") && argc > 2) {
-    // Allocates MiB by MiB until malloc fails or the goal is reached.
+    // Allocates MiB by MiB until malloc fails or the goal is reached. The
+    // blocks are kept and read back so the compiler cannot drop them.
+    static char *blocks[4096];
     int goal = atoi(argv[2]), got = 0;
-    while (got < goal) {
+    while (got < goal && got < 4096) {
       char *p = malloc(1 << 20);
       if (!p) break;
-      memset(p, 1, 1 << 20);
-      got++;
+      memset(p, got + 1, 1 << 20);
+      blocks[got++] = p;
     }
+    long sum = 0;
+    for (int i = 0; i < got; i++) sum += blocks[i][(1 << 20) - 1];
+    sink = (int)sum;
     printf("allocated %d MiB\n", got);
     return got >= goal ? 0 : 3;
   }
