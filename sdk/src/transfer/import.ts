@@ -147,6 +147,11 @@ class ImportSession {
     // What was there before: a blob the store already had is never removed by a rollback.
     // (A concurrent import of the same blob can still race with a rollback; the next pull or load repairs it.)
     const before = named ? (await this.into.info(expected.digest!)) !== undefined : undefined;
+    if (before) {
+      // Already stored (and verified when it was): the body is left unread, and the reader skips it.
+      this.stored.set(path, { digest: expected.digest!, size: file.size, compression: await this.compressionOf(expected.digest!) });
+      return;
+    }
     const existing = named ? undefined : await this.existingDigests();
     let head: Uint8Array | undefined;
     const sniff = new TransformStream<Uint8Array, Uint8Array>({
@@ -162,10 +167,20 @@ class ImportSession {
       if (isSkiffError(err, 'DATA_LOSS')) throw dataLoss(`archive file ${path} is corrupt: ${err.message}`, err);
       throw err;
     }
-    if (!(before ?? existing!.has(info.digest))) this.created.add(info.digest);
+    if (named || !existing!.has(info.digest)) this.created.add(info.digest);
     if (existing) existing.add(info.digest);
     this.stored.set(path, { digest: info.digest, size: info.size, compression: head ? sniffCompression(head) : 'none' });
     this.options.onProgress?.({ path, digest: info.digest, size: info.size });
+  }
+
+  private async compressionOf(digest: string): Promise<LayerCompression> {
+    const reader = this.into.readStream(digest).getReader();
+    try {
+      const first = await reader.read();
+      return first.done ? 'none' : sniffCompression(first.value);
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
   }
 
   /** A stored file by archive path, following symlinks and hardlinks. */

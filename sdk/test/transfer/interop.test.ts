@@ -263,6 +263,9 @@ describe('imports', () => {
     const config = JSON.parse(new TextDecoder().decode(await layout.readBytes(manifest.config.digest))) as { rootfs: { diff_ids: string[] } };
     expect(manifest.layers.map((l) => [l.mediaType, l.digest])).toEqual(config.rootfs.diff_ids.map((d) => [MediaType.OciLayer, d]));
     expect(await layout.verify()).toEqual([]);
+    const before = await snapshot(layout);
+    await importPath(file, layout);
+    expect(await snapshot(layout)).toEqual(before);
     expect(unpack(dir, 'example.test/from-skopeo:1', join(tmp, 'bundle-skopeo'))).toEqual(umociTree);
   });
 
@@ -274,6 +277,10 @@ describe('imports', () => {
     const result = await importPath(file, layout);
     expect(result.images.map((i) => i.names)).toEqual([[NAME], [MULTI]]);
     expect(await snapshot(layout)).toEqual(await snapshot(store));
+    // Again, now that every blob is there: the archive's copies are skipped unread.
+    expect((await importPath(file, layout)).images.map((i) => i.names)).toEqual([[NAME], [MULTI]]);
+    expect(await snapshot(layout)).toEqual(await snapshot(store));
+    expect(await layout.verify()).toEqual([]);
     // And a skiff store is itself a layout to import from.
     const dir2 = join(tmp, 'store-from-store');
     const layout2 = await FsImageLayout.open(dir2);
