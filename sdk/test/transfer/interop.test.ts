@@ -266,6 +266,14 @@ describe('imports', () => {
     const before = await snapshot(layout);
     await importPath(file, layout);
     expect(await snapshot(layout)).toEqual(before);
+    // Unpacked into a directory (its layer.tar is a symlink there), it imports the same.
+    const unpacked = join(tmp, 'skopeo-docker-unpacked');
+    mkdirSync(unpacked);
+    run('tar', ['-xf', file, '-C', unpacked]);
+    expect(readdirSync(unpacked).some((d) => lstatSync(join(unpacked, d)).isDirectory() && lstatSync(join(unpacked, d, 'layer.tar')).isSymbolicLink())).toBe(true);
+    const fromDir = await FsImageLayout.open(join(tmp, 'store-skopeo-dir'));
+    expect((await importDirectory(unpacked, fromDir)).images[0]!.target.digest).toBe(target.digest);
+    expect(await snapshot(fromDir)).toEqual(before);
     expect(unpack(dir, 'example.test/from-skopeo:1', join(tmp, 'bundle-skopeo'))).toEqual(umociTree);
   });
 
