@@ -1,0 +1,91 @@
+/** WasmSandbox: a fresh container per test from a cached image. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WasmSandbox } from '../src/sandbox.js';
+import { WasmRuntime } from '../src/runtime.js';
+import { MemoryFsProvider } from './support/memory-fs.js';
+import { probeImage, type TestImage } from './support/images.js';
+
+let image: TestImage;
+let runtime: WasmRuntime;
+let fsProvider: MemoryFsProvider;
+let sandbox: WasmSandbox;
+
+beforeAll(async () => {
+  image = await probeImage();
+  fsProvider = new MemoryFsProvider();
+  runtime = new WasmRuntime({ fs: fsProvider });
+  sandbox = await WasmSandbox.fromImage(image.layout, image.name, { runtime });
+});
+
+describe('WasmSandbox', () => {
+  it('runs the image default command, and args replace its Cmd', async () => {
+    expect(await sandbox.run()).toMatchObject({ exitCode: 0, stdout: '0=probe\n1=args\n', stderr: '' });
+    expect(await sandbox.run(['exit', '4'])).toMatchObject({ exitCode: 4, stdout: 'exiting\n' });
+    expect(await sandbox.run(['/bin/probe.wasm', 'args'], { entrypoint: [] })).toMatchObject({ stdout: '0=/bin/probe.wasm\n1=args\n' });
+  });
+
+  it('merges env over the image env and takes stdin', async () => {
+    const r = await sandbox.run(['env'], { env: { A: '1' } });
+    expect(r.stdout.split('\n')).toEqual(['PATH=/usr/local/bin:/usr/bin:/bin', 'A=1', '']);
+    expect((await sandbox.run(['cat'], { stdin: 'piped' })).stdout).toBe('piped');
+  });
+
+  it('gives every run a fresh container; a session keeps files between runs', async () => {
+    expect((await sandbox.run(['write', '/tmp/x', 'one'])).exitCode).toBe(0);
+    expect((await sandbox.run(['read', '/tmp/x'])).stdout).toMatch(/No such file/);
+    const s = sandbox.session();
+    await s.run(['write', '/tmp/x', 'kept']);
+    expect((await s.run(['read', '/tmp/x'])).stdout).toBe('kept');
+  });
+
+  it('writes given files into the container before the run', async () => {
+    const r = await sandbox.run(['read', '/data/in/file.txt'], { files: { '/data/in/file.txt': 'hello file' } });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'hello file' });
+  });
+
+  it('is deterministic on request', async () => {
+    const a = await sandbox.run(['now'], { deterministic: true });
+    const b = await sandbox.run(['now'], { deterministic: true });
+    expect(b.stdout).toBe(a.stdout);
+    expect((await sandbox.run(['now'])).stdout).not.toBe(a.stdout);
+  });
+
+  it('reports traps, time limits and memory limits in the result', async () => {
+    expect(await sandbox.run(['trap'])).toMatchObject({ exitCode: 134, error: 'wasm trap: unreachable' });
+    expect(await sandbox.run(['sleep', '5000'], { timeoutMs: 50 })).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
+    expect(await sandbox.run(['alloc', '32'], { memoryBytes: 8 << 20 })).toMatchObject({ exitCode: 3 });
+  });
+
+  it('batches output', async () => {
+    const r = await sandbox.run(['lines', '10000']);
+    expect(r.stdout.split('\n').length).toBe(10001);
+    expect(r.hostWrites).toBeLessThanOrEqual(4);
+  });
+
+  it('compiles once and indexes each layer once across many runs and sandboxes', async () => {
+    // One compile for the program, one for its memory-capped variant (earlier test), none since.
+    expect(runtime.modules.compiles).toBe(2);
+    const again = await WasmSandbox.fromImage(image.layout, image.name, { runtime });
+    for (let i = 0; i < 20; i++) await again.run(['exit', '0']);
+    expect(runtime.modules.compiles).toBe(2);
+    expect(fsProvider.indexed).toBe(2);
+  });
+
+  it('makes a container in well under a millisecond, and a whole tiny run in a few', async () => {
+    await sandbox.run(['exit', '0']);
+    const N = 200;
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) sandbox.session();
+    const perContainer = (performance.now() - t0) / N;
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      await sandbox.run(['exit', '0']);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[times.length >> 1]!;
+    expect(perContainer).toBeLessThan(1);
+    expect(median).toBeLessThan(5);
+  });
+});
