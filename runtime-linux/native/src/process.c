@@ -1,0 +1,181 @@
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "security.h"
+
+static int mkdir_p(const char *path, serr_t *e) {
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) return fail(e, "cwd", ENAMETOOLONG, "%s", path);
+  strcpy(buf, path);
+  for (char *p = buf + 1; ; p++) {
+    if (*p == '/' || *p == 0) {
+      char c = *p;
+      *p = 0;
+      if (mkdir(buf, 0755) < 0 && errno != EEXIST) return fail(e, "cwd", errno, "mkdir %s", buf);
+      *p = c;
+      if (!c) break;
+    }
+  }
+  return 0;
+}
+
+int prepare_process(const process_spec *p, int make_cwd, serr_t *e) {
+  if (chdir(p->cwd) < 0) {
+    /* Like docker: a WORKDIR that does not exist yet is made (as root, before the user switch). */
+    if (!make_cwd || errno != ENOENT || mkdir_p(p->cwd, e) < 0 || chdir(p->cwd) < 0)
+      return e->msg[0] ? -1 : fail(e, "cwd", errno, "chdir to the working directory %s", p->cwd);
+  }
+  umask(p->has_umask ? p->umask : 022);
+  if (apply_rlimits(p, e) < 0) return -1;
+  if (p->has_oom_score_adj) {
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
+    if (fd < 0 || write(fd, buf, n) != n) { int err = errno; if (fd >= 0) close(fd); return fail(e, "oom_score_adj", err, "write /proc/self/oom_score_adj"); }
+    close(fd);
+  }
+  if (apply_credentials(p, e) < 0) return -1;
+  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return fail(e, "no_new_privs", errno, "prctl PR_SET_NO_NEW_PRIVS");
+  return 0;
+}
+
+static const char *env_path(char **env) {
+  for (char **v = env; v && *v; v++) if (!strncmp(*v, "PATH=", 5)) return *v + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+int exec_process(const process_spec *p, serr_t *e) {
+  const char *file = p->args[0];
+  if (strchr(file, '/')) {
+    execve(file, p->args, p->env);
+    int err = errno;
+    return fail(e, "exec", err, "exec %s", file);
+  }
+  /* PATH search like execvp, in the container's environment; EACCES wins over ENOENT. */
+  const char *path = env_path(p->env);
+  int seen_eacces = 0, last = ENOENT;
+  char buf[4096];
+  for (const char *s = path; ; ) {
+    const char *colon = strchr(s, ':');
+    size_t len = colon ? (size_t)(colon - s) : strlen(s);
+    int n = len ? snprintf(buf, sizeof buf, "%.*s/%s", (int)len, s, file) : snprintf(buf, sizeof buf, "%s", file);
+    if (n > 0 && (size_t)n < sizeof buf) {
+      execve(buf, p->args, p->env);
+      if (errno == EACCES) seen_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR) last = errno;
+    }
+    if (!colon) break;
+    s = colon + 1;
+  }
+  if (seen_eacces) return fail(e, "exec", EACCES, "exec %s: found on PATH but not executable", file);
+  if (last != ENOENT) return fail(e, "exec", last, "exec %s", file);
+  return fail(e, "exec", ENOENT, "exec %s: executable file not found in $PATH (%s)", file, path);
+}
+
+static void write_all(int fd, const char *s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) { if (errno == EINTR) continue; return; }
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+void report_line(int fd, const char *line) {
+  if (fd >= 0) write_all(fd, line, strlen(line));
+}
+
+void report_error(int fd, const serr_t *e) {
+  char buf[4096];
+  if (fd < 0) {
+    snprintf(buf, sizeof buf, "skiff-runtime: %s\n", e->msg);
+    report_line(2, buf);
+    return;
+  }
+  format_error_json(buf, sizeof buf, e);
+  report_line(fd, buf);
+}
+
+void send_error(int fd, const serr_t *e) {
+  /* The raw struct: both ends are this binary. */
+  write_all(fd, (const char *)e, sizeof *e);
+}
+
+int read_child_error(int fd, serr_t *e) {
+  size_t got = 0;
+  char *buf = (char *)e;
+  for (;;) {
+    ssize_t r = read(fd, buf + got, sizeof *e - got);
+    if (r < 0) { if (errno == EINTR) continue; break; }
+    if (r == 0) break;
+    got += (size_t)r;
+    if (got == sizeof *e) break;
+  }
+  if (got == sizeof *e) { e->msg[sizeof e->msg - 1] = 0; e->op[sizeof e->op - 1] = 0; return 1; }
+  if (got > 0) { fail(e, "start", 0, "the container process sent a truncated error"); return 1; }
+  return 0;
+}
+
+int join_cgroups(pid_t pid, char **dirs, int n, serr_t *e) {
+  char path[4096], buf[32];
+  int len = snprintf(buf, sizeof buf, "%d", (int)pid);
+  for (int i = 0; i < n; i++) {
+    snprintf(path, sizeof path, "%s/cgroup.procs", dirs[i]);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(e, "cgroup", errno, "open %s", path);
+    if (write(fd, buf, len) != len) { int err = errno; close(fd); return fail(e, "cgroup", err, "join %s", path); }
+    close(fd);
+  }
+  return 0;
+}
+
+void describe_status(int status, int *code, int *signal) {
+  if (WIFSIGNALED(status)) { *signal = WTERMSIG(status); *code = 128 + *signal; }
+  else { *signal = 0; *code = WEXITSTATUS(status); }
+}
+
+int write_exit_file(const char *path, int code, int signal, serr_t *e) {
+  char tmp[4096], buf[96];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int n = snprintf(buf, sizeof buf, "{\"code\":%d,\"signal\":%d}\n", code, signal);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(e, "exit-file", errno, "create %s", tmp);
+  if (write(fd, buf, n) != n) { int err = errno; close(fd); return fail(e, "exit-file", err, "write %s", tmp); }
+  close(fd);
+  if (rename(tmp, path) < 0) return fail(e, "exit-file", errno, "rename %s", tmp);
+  return 0;
+}
+
+void run_init(pid_t main, int exit_fd) {
+  sigset_t all;
+  sigfillset(&all);
+  /* The caller blocked every signal before forking main; sigwaitinfo takes them in turn. */
+  for (;;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&all, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(main, sig);
+      continue;
+    }
+    int status;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p != main) continue;
+      if (exit_fd >= 0) write_all(exit_fd, (const char *)&status, sizeof status);
+      int code, signo;
+      describe_status(status, &code, &signo);
+      _exit(code);
+    }
+  }
+}

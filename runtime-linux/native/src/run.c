@@ -1,0 +1,238 @@
+/*
+ * `skiff-runtime run`: the shim. It clones the container's first process into
+ * its namespaces, puts it in its cgroups, waits for the exec, and stays to
+ * collect the exit status, which it reports on the status fd and in the exit
+ * file (so a later Engine process can read it). No re-exec: one clone, and one
+ * fork more when an init runs as PID 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "process.h"
+#include "rootfs.h"
+#include "security.h"
+#include "spec.h"
+#include "tty.h"
+
+typedef struct {
+  oci_spec spec;
+  char bundle[PATH_MAX];
+  int init;
+  int sync[2], errp[2], exitp[2];
+  int console_slave;
+} run_ctx;
+
+static int join_namespace_paths(const oci_spec *s, serr_t *e) {
+  for (size_t i = 0; i < s->nnamespaces; i++) {
+    const ns_spec *ns = &s->namespaces[i];
+    if (!ns->path) continue;
+    if (ns->type == CLONE_NEWPID || ns->type == CLONE_NEWNS) return fail(e, "namespace", EINVAL, "joining an existing pid or mount namespace (%s) is not supported", ns->path);
+    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(e, "namespace", errno, "open namespace %s", ns->path);
+    int rc = setns(fd, ns->type);
+    int err = errno;
+    close(fd);
+    if (rc < 0) return fail(e, "namespace", err, "setns %s", ns->path);
+  }
+  return 0;
+}
+
+static int write_sysctls(const oci_spec *s, serr_t *e) {
+  const json *sc = s->sysctl;
+  for (size_t i = 0; sc && i < sc->n; i++) {
+    if (sc->items[i]->t != J_STR) continue;
+    char path[512] = "/proc/sys/";
+    size_t o = strlen(path);
+    for (const char *k = sc->keys[i]; *k && o < sizeof path - 1; k++) path[o++] = *k == '.' ? '/' : *k;
+    path[o] = 0;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(e, "sysctl", errno, "open %s", path);
+    size_t n = strlen(sc->items[i]->s);
+    if (write(fd, sc->items[i]->s, n) != (ssize_t)n) { int err = errno; close(fd); return fail(e, "sysctl", err, "write %s", path); }
+    close(fd);
+  }
+  return 0;
+}
+
+static char *title_start;
+static size_t title_len;
+
+/* PID 1 shows as "skiff-init" in ps, not as the helper's command line. */
+static void init_title(void) {
+  if (!title_start || title_len < 11) return;
+  memset(title_start, 0, title_len);
+  memcpy(title_start, "skiff-init", 10);
+  prctl(PR_SET_NAME, "skiff-init", 0, 0, 0);
+}
+
+/* In the new namespaces: everything up to the exec. Returns only on failure. */
+static int container_setup(run_ctx *c, serr_t *e) {
+  oci_spec *s = &c->spec;
+  for (size_t i = 0; i < s->nnamespaces; i++)
+    if (s->namespaces[i].type == CLONE_NEWCGROUP && !s->namespaces[i].path && unshare(CLONE_NEWCGROUP) < 0)
+      return fail(e, "namespace", errno, "unshare the cgroup namespace");
+  if (join_namespace_paths(s, e) < 0) return -1;
+  umask(0);
+  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, c->console_slave, e) < 0) return -1;
+  if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)
+    return fail(e, "hostname", errno, "sethostname %s", s->hostname);
+  if (write_sysctls(s, e) < 0) return -1;
+  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_finish(s, e) < 0) return -1;
+  if (setsid() < 0) return fail(e, "setsid", errno, "setsid");
+  if (c->console_slave >= 0 && tty_make_stdio(c->console_slave, e) < 0) return -1;
+  /* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes on before the capabilities drop (as in runc). */
+  if (!s->process.no_new_privileges && apply_seccomp(s->seccomp, e) < 0) return -1;
+  if (prepare_process(&s->process, 1, e) < 0) return -1;
+  if (s->process.no_new_privileges && apply_seccomp(s->seccomp, e) < 0) return -1;
+  return 0;
+}
+
+static void container_child(run_ctx *c) {
+  close(c->sync[1]);
+  close(c->errp[0]);
+  close(c->exitp[0]);
+  char go = 0;
+  /* Wait until the shim has put us in our cgroups. */
+  if (read(c->sync[0], &go, 1) != 1 || go != 'g') _exit(1);
+  close(c->sync[0]);
+  signal(SIGPIPE, SIG_DFL);
+  serr_t e = {0};
+  if (container_setup(c, &e) < 0) { send_error(c->errp[1], &e); _exit(127); }
+  if (!c->init) {
+    exec_process(&c->spec.process, &e);
+    send_error(c->errp[1], &e);
+    _exit(127);
+  }
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+  pid_t main_pid = fork();
+  if (main_pid < 0) { fail(&e, "init", errno, "fork the container's process"); send_error(c->errp[1], &e); _exit(127); }
+  if (main_pid == 0) {
+    close(c->exitp[1]);
+    if (c->console_slave >= 0) {
+      /* The process leads its own process group in the foreground of the terminal, as under tini
+         (signals still blocked, so no SIGTTOU). */
+      setpgid(0, 0);
+      tcsetpgrp(0, getpid());
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    exec_process(&c->spec.process, &e);
+    send_error(c->errp[1], &e);
+    _exit(127);
+  }
+  close(c->errp[1]);
+  init_title();
+  run_init(main_pid, c->exitp[1]);
+}
+
+int cmd_run(int argc, char **argv) {
+  /* The argv strings are contiguous from the program name to the last argument. */
+  title_start = argv[-2];
+  const char *last = argc ? argv[argc - 1] : argv[-1];
+  title_len = (size_t)(last + strlen(last) - argv[-2]);
+  const char *bundle = ".", *exit_file = NULL, *pid_file = NULL;
+  char *cgroups[16];
+  int ncgroups = 0, status_fd = -1, init = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--init")) { init = 1; continue; }
+    if (!v) return usage_error("run", a);
+    if (!strcmp(a, "--bundle")) bundle = v;
+    else if (!strcmp(a, "--status-fd")) status_fd = atoi(v);
+    else if (!strcmp(a, "--exit-file")) exit_file = v;
+    else if (!strcmp(a, "--pid-file")) pid_file = v;
+    else if (!strcmp(a, "--cgroup") && ncgroups < 16) cgroups[ncgroups++] = (char *)v;
+    else return usage_error("run", a);
+    i++;
+  }
+  if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+  signal(SIGPIPE, SIG_IGN);
+
+  static run_ctx c;
+  serr_t e = {0};
+  c.init = init;
+  c.console_slave = -1;
+  if (!realpath(bundle, c.bundle)) { fail(&e, "bundle", errno, "bundle directory %s", bundle); report_error(status_fd, &e); return 1; }
+  if (chdir(c.bundle) < 0) { fail(&e, "bundle", errno, "chdir %s", c.bundle); report_error(status_fd, &e); return 1; }
+  if (spec_load(&c.spec, "config.json", &e) < 0) { report_error(status_fd, &e); return 1; }
+
+  tty_relay relay = { .master = -1 };
+  if (c.spec.process.terminal) {
+    if (tty_open(&relay, &c.console_slave, &e) < 0) { report_error(status_fd, &e); return 1; }
+  }
+
+  int flags = 0;
+  for (size_t i = 0; i < c.spec.nnamespaces; i++)
+    if (!c.spec.namespaces[i].path && c.spec.namespaces[i].type != CLONE_NEWCGROUP) flags |= c.spec.namespaces[i].type;
+  if (pipe2(c.sync, O_CLOEXEC) < 0 || pipe2(c.errp, O_CLOEXEC) < 0 || pipe2(c.exitp, O_CLOEXEC) < 0) {
+    fail(&e, "start", errno, "pipe");
+    report_error(status_fd, &e);
+    return 1;
+  }
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) { fail(&e, "clone", errno, "clone into new namespaces (flags 0x%x)", flags); report_error(status_fd, &e); return 1; }
+  if (pid == 0) {
+    if (relay.master >= 0) close(relay.master);
+    container_child(&c);
+    _exit(127);
+  }
+  close(c.sync[0]);
+  close(c.errp[1]);
+  close(c.exitp[1]);
+  if (c.console_slave >= 0) close(c.console_slave);
+
+  int status = 0;
+  if (join_cgroups(pid, cgroups, ncgroups, &e) < 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    report_error(status_fd, &e);
+    return 1;
+  }
+  if (write(c.sync[1], "g", 1) != 1) { fail(&e, "start", errno, "wake the container process"); report_error(status_fd, &e); return 1; }
+  close(c.sync[1]);
+
+  serr_t ce;
+  memset(&ce, 0, sizeof ce);
+  if (read_child_error(c.errp[0], &ce)) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    report_error(status_fd, &ce);
+    return 1;
+  }
+  close(c.errp[0]);
+
+  char line[128];
+  if (pid_file) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.tmp", pid_file);
+    FILE *f = fopen(tmp, "we");
+    if (f) { fprintf(f, "{\"shim\":%d,\"pid\":%d}\n", (int)getpid(), (int)pid); fclose(f); rename(tmp, pid_file); }
+  }
+  snprintf(line, sizeof line, "{\"pid\":%d}\n", (int)pid);
+  report_line(status_fd, line);
+
+  if (relay.master >= 0) tty_relay_until_exit(&relay, pid, &status);
+  else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  int raw;
+  if (read(c.exitp[0], &raw, sizeof raw) == sizeof raw) status = raw;
+  int code, sig;
+  describe_status(status, &code, &sig);
+  if (exit_file && write_exit_file(exit_file, code, sig, &e) < 0) report_error(status_fd, &e);
+  snprintf(line, sizeof line, "{\"exit\":{\"code\":%d,\"signal\":%d}}\n", code, sig);
+  report_line(status_fd, line);
+  return 0;
+}

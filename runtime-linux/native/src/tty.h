@@ -1,0 +1,20 @@
+/* `-t`: a pseudo-terminal whose slave is the container's stdio and /dev/console; the shim relays the master. */
+#ifndef SKIFF_TTY_H
+#define SKIFF_TTY_H
+
+#include <sys/types.h>
+#include "error.h"
+
+typedef struct {
+  int master;
+  int in, out; /* the shim's stdin and stdout */
+} tty_relay;
+
+int tty_open(tty_relay *r, int *slave, serr_t *e);
+/* In the container after setsid: the slave becomes the controlling terminal and fds 0, 1, 2. */
+int tty_make_stdio(int slave, serr_t *e);
+/* Copies stdin -> master and master -> stdout until pid exits; fills its wait status. */
+void tty_relay_until_exit(tty_relay *r, pid_t pid, int *status);
+int tty_set_size(int fd, const char *spec);
+
+#endif
