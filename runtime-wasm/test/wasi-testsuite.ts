@@ -4,7 +4,10 @@
  * against skiff's WASI host, and optionally against node:wasi for comparison.
  * The suite is not part of this repository: point WASI_TESTSUITE at a checkout.
  *
- *   WASI_TESTSUITE=/path/to/wasi-testsuite bash runtime-wasm/test/wasi-testsuite.sh [--node] [--verbose] [name-filter]
+ *   WASI_TESTSUITE=/path/to/wasi-testsuite bash runtime-wasm/test/wasi-testsuite.sh [--node] [--fs=NAME] [--errno-unix] [--verbose] [name-filter]
+ *
+ * --fs picks the file system the test roots are loaded into: `double` (the
+ * test double, test/support/memory-fs.ts), `shim` (the shim's plain memory fs).
  *
  * Semantics follow the suite's doc/specification.md and its Python runner:
  * each `*.wasm` is a test; `<name>.json` gives args, env (the whole
@@ -20,6 +23,7 @@ import { basename, join } from 'node:path';
 import { WASI } from 'node:wasi';
 import { Directory, File, PreopenDirectory, type Inode } from '@bjorn3/browser_wasi_shim';
 import { WasiHost, SYSCALLS } from '../src/wasi/host.js';
+import { LinkDir, LinkPreopen, Symlink, TimedFile } from './support/memory-fs.js';
 import { checkCommand, runCommand, RunRefused } from '../src/wasi/run.js';
 import { InputFd, OutputFd } from '../src/wasi/stdio.js';
 import { RealClock } from '../src/wasi/clock.js';
@@ -111,9 +115,28 @@ export const shimMemoryRoot: RootLoader = (hostDir) => {
   return { fd: new PreopenDirectory('/', load(hostDir)) };
 };
 
+/** The test double of the container fs (test/support/memory-fs.ts): the shim's classes plus symlinks and times. */
+export const doubleRoot: RootLoader = (hostDir) => {
+  const load = (dir: string): Map<string, Inode> => {
+    const m = new Map<string, Inode>();
+    for (const name of readdirSync(dir).sort()) {
+      if (name.endsWith('.cleanup')) continue;
+      const p = join(dir, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) m.set(name, new LinkDir(load(p)));
+      else if (st.isFile()) m.set(name, new TimedFile(readFileSync(p)));
+      else if (st.isSymbolicLink()) m.set(name, new Symlink(readlinkSync(p)));
+    }
+    return m;
+  };
+  return { fd: new LinkPreopen('/', load(hostDir)) };
+};
+
+export const ROOT_LOADERS: Record<string, RootLoader> = { shim: shimMemoryRoot, double: doubleRoot };
+
 const dec = new TextDecoder();
 
-export async function runWithSkiff(t: SuiteTest, loadRoot: RootLoader = shimMemoryRoot): Promise<Observed> {
+export async function runWithSkiff(t: SuiteTest, loadRoot: RootLoader = doubleRoot): Promise<Observed> {
   const module = await WebAssembly.compile(readFileSync(t.wasm));
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
@@ -220,6 +243,9 @@ async function main(): Promise<void> {
   const withNode = argv.includes('--node');
   const verbose = argv.includes('--verbose');
   const filter = argv.find((a) => !a.startsWith('--'));
+  const fsName = argv.find((a) => a.startsWith('--fs='))?.slice(5) ?? 'double';
+  const loader = ROOT_LOADERS[fsName];
+  if (!loader) throw new Error(`unknown --fs=${fsName}; one of ${Object.keys(ROOT_LOADERS).join(', ')}`);
   const clean = (dir: string) => {
     for (const f of readdirSync(dir)) {
       const p = join(dir, f);
@@ -228,8 +254,12 @@ async function main(): Promise<void> {
     }
   };
   for (const s of SUITES) clean(join(checkout, 'tests', s, 'testsuite', 'wasm32-wasip1'));
-  const tests = discover(checkout).filter((t) => !filter || `${t.suite}/${t.name}`.includes(filter));
-  const failures = report('skiff', await runAll(tests, (t) => runWithSkiff(t)), verbose);
+  // --errno-unix: the Rust tests then accept only the errno Linux gives (ERRNO_MODE_UNIX), not any portable one.
+  const strict = argv.includes('--errno-unix');
+  const tests = discover(checkout)
+    .filter((t) => !filter || `${t.suite}/${t.name}`.includes(filter))
+    .map((t) => (strict && t.suite === 'rust' ? { ...t, env: { ...t.env, ERRNO_MODE_UNIX: '1' } } : t));
+  const failures = report(`skiff (fs: ${fsName})`, await runAll(tests, (t) => runWithSkiff(t, loader)), verbose);
   if (withNode) report('node:wasi', await runAll(tests, runWithNodeWasi), verbose);
   process.exitCode = failures ? 1 : 0;
 }

@@ -882,7 +882,8 @@ export class WasiHost {
     const r = this.resolve(d, newPath, false);
     if (!r.ok) return r.errno;
     const v = r.value;
-    if (v.kind === 'self' || v.inode) return E.EXIST;
+    if (v.kind === 'self') return E.EXIST;
+    if (v.inode) return v.trailingSlash && !isDirectory(v.inode) ? E.NOTDIR : E.EXIST;
     if (v.trailingSlash) return E.NOENT;
     if (target.startsWith('/')) return E.PERM;
     const dir = v.dir as Fd & Partial<SymlinkCapable>;

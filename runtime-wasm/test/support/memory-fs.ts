@@ -4,13 +4,39 @@
  * lets the backend and the WASI host be tested before (and independently of)
  * the real layered file system in src/fs, which shares layers and copies nothing.
  */
-import { Directory, File, Inode, OpenDirectory, PreopenDirectory, wasi } from '@bjorn3/browser_wasi_shim';
+import { Directory, File, Inode, OpenDirectory, OpenFile, PreopenDirectory, wasi } from '@bjorn3/browser_wasi_shim';
 import { readTar } from '../../../sdk/src/layers/tar-reader.js';
 import { unsupported } from '../../../sdk/src/errors/index.js';
 import type { ContainerFs, ContainerFsOptions, ContainerFsProvider } from '../../src/container-fs.js';
 import type { FoundFile } from '../../src/program.js';
 
-const ERRNO_EXIST = 20, ERRNO_INVAL = 28, ERRNO_LOOP = 32;
+const ERRNO_EXIST = 20, ERRNO_INVAL = 28, ERRNO_LOOP = 32, ERRNO_NOENT = 44;
+const FST_ATIM = 1, FST_MTIM = 4;
+
+/** Access and modification times, set at creation and by set_times. */
+class Times {
+  atim = BigInt(Date.now()) * 1_000_000n;
+  mtim = this.atim;
+  set(atim: bigint, mtim: bigint, flags: number): number {
+    if (flags & FST_ATIM) this.atim = atim;
+    if (flags & FST_MTIM) this.mtim = mtim;
+    return 0;
+  }
+  apply(st: wasi.Filestat): wasi.Filestat {
+    st.atim = this.atim;
+    st.mtim = this.mtim;
+    st.ctim = this.mtim;
+    st.nlink = 1n;
+    st.dev = 1n;
+    return st;
+  }
+}
+const timesOf = new WeakMap<Inode, Times>();
+const times = (i: Inode) => {
+  let t = timesOf.get(i);
+  if (!t) timesOf.set(i, (t = new Times()));
+  return t;
+};
 
 export class Symlink extends Inode {
   constructor(readonly target: string) {
@@ -20,13 +46,41 @@ export class Symlink extends Inode {
     return { ret: ERRNO_LOOP, fd_obj: null };
   }
   override stat() {
-    return new wasi.Filestat(this.ino, wasi.FILETYPE_SYMBOLIC_LINK, BigInt(new TextEncoder().encode(this.target).length));
+    return times(this).apply(new wasi.Filestat(this.ino, wasi.FILETYPE_SYMBOLIC_LINK, BigInt(new TextEncoder().encode(this.target).length)));
+  }
+}
+
+export class TimedFile extends File {
+  override stat() {
+    return times(this).apply(super.stat());
+  }
+  override path_open(oflags: number, rights: bigint, fdflags: number) {
+    const r = super.path_open(oflags, rights, fdflags);
+    return r.fd_obj ? { ret: r.ret, fd_obj: new TimedOpenFile(this) } : r;
+  }
+}
+
+class TimedOpenFile extends OpenFile {
+  override fd_filestat_get() {
+    return { ret: 0, filestat: this.file.stat() };
+  }
+  override fd_filestat_set_times(atim: bigint, mtim: bigint, flags: number) {
+    return times(this.file).set(atim, mtim, flags);
   }
 }
 
 export class LinkDir extends Directory {
   override path_open() {
     return { ret: 0, fd_obj: new LinkOpenDir(this) };
+  }
+  override stat() {
+    return times(this).apply(super.stat());
+  }
+  override create_entry_for_path(path: string, isDir: boolean) {
+    if (this.contents.has(path)) return { ret: ERRNO_EXIST, entry: null };
+    const entry = isDir ? new LinkDir(new Map()) : new TimedFile(new Uint8Array());
+    this.contents.set(path, entry);
+    return { ret: 0, entry };
   }
 }
 
@@ -45,6 +99,13 @@ export class LinkOpenDir extends OpenDirectory {
     if (this.dir.contents.has(name)) return ERRNO_EXIST;
     this.dir.contents.set(name, new LinkDir(new Map()));
     return 0;
+  }
+  override path_filestat_set_times(_flags: number, name: string, atim: bigint, mtim: bigint, fstFlags: number): number {
+    const e = this.dir.contents.get(name);
+    return e ? times(e).set(atim, mtim, fstFlags) : ERRNO_NOENT;
+  }
+  override fd_filestat_set_times(atim: bigint, mtim: bigint, flags: number): number {
+    return times(this.dir).set(atim, mtim, flags);
   }
 }
 
@@ -132,7 +193,7 @@ export class MemoryFsProvider implements ContainerFsProvider {
         if (n.type === 'dir') m.set(name, new LinkDir(build(n.children)));
         else if (n.type === 'symlink') m.set(name, new Symlink(n.target));
         else {
-          const f = new File(n.data.slice(), { readonly: options.readOnly });
+          const f = new TimedFile(n.data.slice(), { readonly: options.readOnly });
           origins.set(f, n.origin);
           m.set(name, f);
         }
