@@ -31,3 +31,4 @@ export { cleanEntryPath, resolveInside } from './layers/paths.js';
 export { MemoryRecordStore } from './runtime/records.js';
 export { MemoryLogStore } from './runtime/logs.js';
 export * from './registry/index.js';
+export * from './transfer/index.js';

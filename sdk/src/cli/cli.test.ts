@@ -54,6 +54,12 @@ describe('skiff CLI', () => {
     const ins = JSON.parse((await skiff(root, 'image', 'inspect', 'demo:1')).stdout);
     expect(ins[0]).toMatchObject({ Os: 'wasip1', Architecture: 'wasm', Config: { Env: ['A=1'], Cmd: ['/bin/x'] } });
     expect(ins[0].RepoTags.sort()).toEqual(['demo:1', 'localhost:5000/demo:2']);
+    const archive = join(ctx, '..', 'demo.tar');
+    expect((await skiff(root, 'save', '-o', archive, 'demo:1')).code).toBe(0);
+    const other = join(ctx, '..', 'other-root');
+    expect(await skiff(other, 'load', '-i', archive)).toMatchObject({ code: 0, stdout: 'Loaded image: demo:1\n' });
+    expect(JSON.parse((await skiff(other, 'image', 'inspect', 'demo:1')).stdout)[0].Id).toBe(ins[0].Id);
+    expect(await skiff(other, 'load', '-i', join(ctx, 'hello.txt'))).toMatchObject({ code: 125, stderr: expect.stringContaining('skiff:') });
     const rmi = await skiff(root, 'rmi', 'localhost:5000/demo:2');
     expect(rmi).toMatchObject({ code: 0, stdout: 'Untagged: localhost:5000/demo:2\n' });
     expect(await skiff(root, 'rmi', 'nope:1')).toMatchObject({ code: 1, stderr: expect.stringContaining('No such image: nope:1') });

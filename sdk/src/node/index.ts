@@ -15,3 +15,5 @@ export { DirectoryContext } from './build-context.js';
 export { FsBuildCache } from './build-cache.js';
 export { CredentialStore, login, logout, defaultAuthFile, dockerConfigFile, registryKey, type AuthFile, type LoginOptions } from './credentials.js';
 export { credentialStore, registryOptions } from './registry-config.js';
+export { importDirectory, importPath, exportDirectory, exportArchiveFile } from './transfer.js';
+export { withLock } from './lock.js';
