@@ -101,6 +101,8 @@ function isRoot(user: string | undefined): boolean {
 interface Run {
   /** Set by kill before the guest executes; the run then ends as SIGKILL. */
   killed: boolean;
+  /** Stops a stdin read still in progress. */
+  abort: AbortController;
   process?: WasiProcess;
   done: Promise<ExitStatus>;
 }
@@ -149,11 +151,18 @@ class WasmContainer implements BackendContainer {
 
   /** Runs a prepared program after the current task, so `start` resolves first. */
   private launch(program: Awaited<ReturnType<typeof prepareProgram>>, proc: ProcessSpec, stdio: Stdio): Run {
-    const run: Run = { killed: false, done: Promise.resolve({ exitCode: 0 }) };
+    const run: Run = { killed: false, abort: new AbortController(), done: Promise.resolve({ exitCode: 0 }) };
     run.done = (async (): Promise<ExitStatus> => {
+      const started = performance.now();
+      const limit = this.spec.timeoutMs;
+      // The time limit also covers waiting for stdin.
+      let timedOut = false;
+      const timer = limit !== undefined ? setTimeout(() => ((timedOut = true), run.abort.abort()), limit) : undefined;
       await new Promise((r) => setTimeout(r, 0));
       let stdin: Uint8Array | undefined;
-      if (stdio.stdin) stdin = await collect(stdio.stdin).catch(() => new Uint8Array(0));
+      if (stdio.stdin && !run.killed) stdin = await collect(stdio.stdin, run.abort.signal).catch(() => new Uint8Array(0));
+      clearTimeout(timer);
+      if (timedOut) return { ...killedStatus(), error: 'the run passed its time limit' };
       if (run.killed) return killedStatus();
       // A reader that goes away makes the guest's next writes fail with EPIPE.
       const out = streamSink(stdio.stdout, () => (p.stdout.broken = true));
@@ -161,7 +170,7 @@ class WasmContainer implements BackendContainer {
       const p: WasiProcess = new WasiProcess(program, { ...(stdin ? { stdin } : {}), stdout: out.sink, stderr: err.sink }, {
         preopens: this.fs.preopens, env: proc.env, cwd: proc.cwd,
         ...(this.spec.deterministic ? { deterministic: this.spec.deterministic as Deterministic } : {}),
-        ...(this.spec.timeoutMs !== undefined ? { timeoutMs: this.spec.timeoutMs } : {}),
+        ...(limit !== undefined ? { timeoutMs: Math.max(0, limit - (performance.now() - started)) } : {}),
       });
       run.process = p;
       this.runs.add(run);
@@ -200,8 +209,7 @@ class WasmContainer implements BackendContainer {
     if (!isKill(signal)) throw unsupported(`the wasm backend cannot deliver ${signal}; only SIGKILL`);
     const run = this.main;
     if (this.state !== 'running' || !run) return;
-    run.killed = true;
-    run.process?.host.kill('killed (SIGKILL)');
+    killRun(run);
   }
 
   async exec(proc: ProcessSpec, stdio: Stdio): Promise<BackendProcess> {
@@ -216,8 +224,7 @@ class WasmContainer implements BackendContainer {
       wait: () => run.done,
       kill: async (signal = 'SIGKILL') => {
         if (!isKill(signal)) throw unsupported(`the wasm backend cannot deliver ${signal}; only SIGKILL`);
-        run.killed = true;
-        run.process?.host.kill('killed (SIGKILL)');
+        killRun(run);
       },
     };
   }
@@ -239,6 +246,12 @@ class WasmContainer implements BackendContainer {
     this.state = 'removed';
     this.fs.dispose?.();
   }
+}
+
+function killRun(run: Run): void {
+  run.killed = true;
+  run.abort.abort();
+  run.process?.host.kill('killed (SIGKILL)');
 }
 
 function isKill(signal: string): boolean {

@@ -170,6 +170,12 @@ describe('WasmBackend', () => {
     expect(performance.now() - t0).toBeLessThan(3000);
   });
 
+  it('counts waiting for stdin against the time limit', async () => {
+    const c = await backend.create(spec(['probe', 'cat'], { timeoutMs: 80 }));
+    await c.start({ ...capture().stdio(), stdin: new ReadableStream<Uint8Array>() });
+    expect(await c.wait()).toEqual({ exitCode: 137, signal: 'SIGKILL', error: 'the run passed its time limit' });
+  });
+
   it('caps linear memory: allocations past the limit fail inside the guest', async () => {
     const limited = await runIn(spec(['probe', 'alloc', '64'], { resources: { memoryBytes: 16 << 20 } }));
     expect(limited.status.exitCode).toBe(3);
