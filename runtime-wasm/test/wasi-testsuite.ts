@@ -4,7 +4,7 @@
  * against skiff's WASI host, and optionally against node:wasi for comparison.
  * The suite is not part of this repository: point WASI_TESTSUITE at a checkout.
  *
- *   WASI_TESTSUITE=/path/to/wasi-testsuite bash runtime-wasm/test/wasi-testsuite.sh [--node] [--fs=NAME] [--errno-unix] [--verbose] [name-filter]
+ *   WASI_TESTSUITE=/path/to/wasi-testsuite bash runtime-wasm/test/wasi-testsuite.sh [--node] [--shim] [--fs=NAME] [--errno-unix] [--verbose] [name-filter]
  *
  * --fs picks the file system the test roots are loaded into: `double` (the
  * test double, test/support/memory-fs.ts), `shim` (the shim's plain memory fs).
@@ -21,7 +21,7 @@ import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rea
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { WASI } from 'node:wasi';
-import { Directory, File, PreopenDirectory, type Inode } from '@bjorn3/browser_wasi_shim';
+import { ConsoleStdout, Directory, File, OpenFile, PreopenDirectory, WASI as ShimWASI, type Inode } from '@bjorn3/browser_wasi_shim';
 import { WasiHost, SYSCALLS } from '../src/wasi/host.js';
 import { LinkDir, LinkPreopen, Symlink, TimedFile } from './support/memory-fs.js';
 import { checkCommand, runCommand, RunRefused } from '../src/wasi/run.js';
@@ -196,6 +196,30 @@ export async function runWithNodeWasi(t: SuiteTest): Promise<Observed> {
   }
 }
 
+/** The shim's own WASI class over its memory fs, for comparison. */
+export async function runWithPlainShim(t: SuiteTest): Promise<Observed> {
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const fds = [
+    new OpenFile(new File(new Uint8Array())),
+    new ConsoleStdout((c) => out.push(c.slice())),
+    new ConsoleStdout((c) => err.push(c.slice())),
+    ...(t.root ? [shimMemoryRoot(t.root).fd] : []),
+  ];
+  const wasi = new ShimWASI([basename(t.wasm), ...t.args], Object.entries(t.env).map(([k, v]) => `${k}=${v}`), fds, { debug: false });
+  const module = await WebAssembly.compile(readFileSync(t.wasm));
+  let exitCode: number;
+  let error: string | undefined;
+  try {
+    const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport as WebAssembly.ModuleImports });
+    exitCode = wasi.start(instance as never);
+  } catch (e) {
+    exitCode = 134;
+    error = e instanceof Error ? e.message : String(e);
+  }
+  return { exitCode, stdout: text(out), stderr: text(err), ...(error ? { error } : {}) };
+}
+
 function text(parts: Uint8Array[]): string {
   return parts.map((p) => dec.decode(p, { stream: true })).join('') + dec.decode();
 }
@@ -241,6 +265,7 @@ async function main(): Promise<void> {
   }
   const argv = process.argv.slice(2);
   const withNode = argv.includes('--node');
+  const withShim = argv.includes('--shim');
   const verbose = argv.includes('--verbose');
   const filter = argv.find((a) => !a.startsWith('--'));
   const fsName = argv.find((a) => a.startsWith('--fs='))?.slice(5) ?? 'double';
@@ -261,6 +286,7 @@ async function main(): Promise<void> {
     .map((t) => (strict && t.suite === 'rust' ? { ...t, env: { ...t.env, ERRNO_MODE_UNIX: '1' } } : t));
   const failures = report(`skiff (fs: ${fsName})`, await runAll(tests, (t) => runWithSkiff(t, loader)), verbose);
   if (withNode) report('node:wasi', await runAll(tests, runWithNodeWasi), verbose);
+  if (withShim) report('browser_wasi_shim WASI class', await runAll(tests, runWithPlainShim), verbose);
   process.exitCode = failures ? 1 : 0;
 }
 
