@@ -1,5 +1,6 @@
 import type { BenchCase } from '../harness.js';
 import { pullCase } from './pull.js';
+import { unpackCase } from './unpack.js';
 
 /** Every benchmark case; each file in this folder is one scenario. */
-export const allCases: BenchCase[] = [pullCase];
+export const allCases: BenchCase[] = [pullCase, unpackCase];
