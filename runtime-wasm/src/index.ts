@@ -5,7 +5,7 @@ export { WasmSandbox, SandboxSession, type SandboxRunOptions, type SandboxResult
 export { ModuleCache, type ModuleKey } from './module-cache.js';
 export type { ContainerFs, ContainerFsOptions, ContainerFsProvider, LayerIndex } from './container-fs.js';
 export { WasiProcess, prepareProgram, type Program, type ProgramRequest, type ProcessIO, type ProcessOptions, type ProcessResult, type Deterministic } from './process.js';
-export { WasiHost, ProcExit, GuestKilled, SYSCALLS, type Preopen, type WasiHostOptions, type SymlinkCapable } from './wasi/host.js';
+export { WasiHost, ProcExit, GuestKilled, SYSCALLS, type Preopen, type WasiHostOptions, type SymlinkCapable, type RenameCapable } from './wasi/host.js';
 export { runCommand, runInstance, checkCommand, RunRefused, TRAP_EXIT_CODE, KILL_EXIT_CODE, type RunOutcome } from './wasi/run.js';
 export { OutputFd, InputFd } from './wasi/stdio.js';
 export { RealClock, DeterministicClock, type GuestClock } from './wasi/clock.js';

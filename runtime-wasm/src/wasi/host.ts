@@ -49,6 +49,14 @@ export interface SymlinkCapable {
   path_symlink(target: string, name: string): number;
 }
 
+/**
+ * A directory Fd may offer an atomic rename to another directory Fd of its
+ * kind; without it a rename is the shim's path_unlink + path_link.
+ */
+export interface RenameCapable {
+  rename(oldName: string, to: Fd, newName: string): number;
+}
+
 export interface Preopen {
   /** The guest-visible name, e.g. `/`. */
   name: string;
@@ -851,6 +859,10 @@ export class WasiHost {
       if (!fromDir && toDir) return E.ISDIR;
     }
     if (fromDir && this.isInside(to.chain, from.inode)) return E.INVAL;
+    const atomic = from.dir as Fd & Partial<RenameCapable>;
+    if (typeof atomic.rename === 'function' && Object.getPrototypeOf(from.dir) === Object.getPrototypeOf(to.dir)) {
+      return atomic.rename(from.name, to.dir, to.name);
+    }
     if (to.inode) {
       const ret = isDirectory(to.inode) ? to.dir.path_remove_directory(to.name) : to.dir.path_unlink_file(to.name);
       if (ret !== E.SUCCESS) return ret;
