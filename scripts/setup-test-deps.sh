@@ -16,6 +16,7 @@ declare -A want=(
   [docker-registry]=docker-registry
   [htpasswd]=apache2-utils
   [openssl]=openssl
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!want[@]}"; do
