@@ -1,9 +1,15 @@
-/** Reads exact byte counts from a stream without copying more than needed. */
+/**
+ * Reads exact byte counts from a stream. Chunks are handed out as views
+ * (no copy) whenever a read falls inside one chunk; only reads that straddle
+ * chunks are copied, so memory stays at about one source chunk.
+ */
+const EMPTY = new Uint8Array(0);
+
 export class ByteReader {
   private reader: ReadableStreamDefaultReader<Uint8Array>;
-  private buf: Uint8Array = new Uint8Array(0);
+  private chunk: Uint8Array = EMPTY;
   private off = 0;
-  private done = false;
+  private eof = false;
   /** Bytes consumed so far, for error messages. */
   position = 0;
 
@@ -11,56 +17,76 @@ export class ByteReader {
     this.reader = stream.getReader();
   }
 
-  private async fill(): Promise<boolean> {
-    if (this.done) return false;
-    const { done, value } = await this.reader.read();
-    if (done) { this.done = true; return false; }
-    if (this.off < this.buf.length) {
-      const rest = this.buf.subarray(this.off);
-      const merged = new Uint8Array(rest.length + value.length);
-      merged.set(rest);
-      merged.set(value, rest.length);
-      this.buf = merged;
-    } else this.buf = value;
+  /** Bytes that can be read without waiting. */
+  get buffered(): number {
+    return this.chunk.length - this.off;
+  }
+
+  /** Loads the next non-empty chunk; false at the end of the stream. */
+  private async next(): Promise<boolean> {
+    while (!this.eof) {
+      const { done, value } = await this.reader.read();
+      if (done) { this.eof = true; break; }
+      if (value.length === 0) continue;
+      this.chunk = value;
+      this.off = 0;
+      return true;
+    }
+    this.chunk = EMPTY;
     this.off = 0;
-    return true;
+    return false;
   }
 
   /** Exactly n bytes, or fewer at the end of the stream. */
   async read(n: number): Promise<Uint8Array> {
-    while (this.buf.length - this.off < n) if (!(await this.fill())) break;
-    const take = Math.min(n, this.buf.length - this.off);
-    const out = this.buf.subarray(this.off, this.off + take);
+    if (this.buffered === 0 && n > 0 && !(await this.next())) return EMPTY;
+    if (this.buffered >= n) return this.takeSync(n);
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      if (this.buffered === 0 && !(await this.next())) return out.subarray(0, o);
+      const part = this.takeSync(n - o);
+      out.set(part, o);
+      o += part.length;
+    }
+    return out;
+  }
+
+  /** Up to n bytes from what is buffered, without waiting (maybe empty). */
+  takeSync(n: number): Uint8Array {
+    const take = Math.min(n, this.buffered);
+    const out = this.chunk.subarray(this.off, this.off + take);
     this.off += take;
     this.position += take;
     return out;
   }
 
-  /** Up to n bytes: whatever is buffered, else one chunk. Empty at the end. */
+  /** Up to n bytes: what is buffered, else the next chunk. Empty at the end. */
   async readSome(n: number): Promise<Uint8Array> {
-    if (this.off >= this.buf.length && !(await this.fill())) return new Uint8Array(0);
-    const take = Math.min(n, this.buf.length - this.off);
-    const out = this.buf.subarray(this.off, this.off + take);
-    this.off += take;
-    this.position += take;
-    return out;
+    if (this.buffered === 0 && !(await this.next())) return EMPTY;
+    return this.takeSync(n);
   }
 
+  /** Skips n bytes; returns how many were skipped (fewer at the end). */
   async skip(n: number): Promise<number> {
     let left = n;
     while (left > 0) {
-      const b = await this.readSome(left);
-      if (b.length === 0) break;
-      left -= b.length;
+      if (this.buffered === 0 && !(await this.next())) break;
+      left -= this.takeSync(left).length;
     }
     return n - left;
   }
 
-  async cancel(reason?: unknown): Promise<void> {
-    await this.reader.cancel(reason).catch(() => {});
+  /** Reads to the end of the stream, so upstream checks (digests) run. */
+  async drain(): Promise<void> {
+    this.chunk = EMPTY;
+    this.off = 0;
+    while (!this.eof) if (!(await this.next())) break;
   }
 
-  release(): void {
-    this.reader.releaseLock();
+  async cancel(reason?: unknown): Promise<void> {
+    if (this.eof) return;
+    this.eof = true;
+    await this.reader.cancel(reason).catch(() => {});
   }
 }
