@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,6 +50,23 @@ static int join_namespace_paths(const oci_spec *s, serr_t *e) {
     if (rc < 0) return fail(e, "namespace", err, "setns %s", ns->path);
   }
   return 0;
+}
+
+/* A new network namespace starts with lo down; bring it up, as runc and crun do. */
+static int loopback_up(serr_t *e) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(e, "network", errno, "socket for lo");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  int err = errno;
+  close(fd);
+  return rc < 0 ? fail(e, "network", err, "bring lo up") : 0;
 }
 
 static int write_sysctls(const oci_spec *s, serr_t *e) {
@@ -85,6 +104,8 @@ static int container_setup(run_ctx *c, serr_t *e) {
     if (s->namespaces[i].type == CLONE_NEWCGROUP && !s->namespaces[i].path && unshare(CLONE_NEWCGROUP) < 0)
       return fail(e, "namespace", errno, "unshare the cgroup namespace");
   if (join_namespace_paths(s, e) < 0) return -1;
+  for (size_t i = 0; i < s->nnamespaces; i++)
+    if (s->namespaces[i].type == CLONE_NEWNET && !s->namespaces[i].path && loopback_up(e) < 0) return -1;
   umask(0);
   if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, c->console_slave, e) < 0) return -1;
   if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)

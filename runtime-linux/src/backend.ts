@@ -1,0 +1,232 @@
+/**
+ * The Linux Backend: images as overlayfs stacks of unpacked layers, processes
+ * isolated by namespaces, cgroups, capabilities and seccomp through
+ * skiff-runtime. Policy (what to mount, which limits, which capabilities)
+ * lives here and in spec/; the helper only carries it out.
+ *
+ * State lives under the state directory the Engine gives (BackendContext.stateDir):
+ *   layers/<diffID hex>/      unpacked layers, shared and kept
+ *   containers/<id>/          one directory per container (see state.ts)
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { Backend, BackendCapabilities, BackendContainer, BackendContext, ContainerSpec, Platform, Provider } from '@skiff/sdk';
+import { failedPrecondition, invalidArgument, unavailable, unsupported } from '@skiff/sdk';
+import { createCgroupManager, detectCgroupSetup, listCgroupIds, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
+import { LayerStore } from './rootfs/layer-store.js';
+import { findHelper } from './process/helper.js';
+import { LinuxContainer, cmdlineOf } from './container.js';
+import { ContainerDir, isAlive, readJson, writeAtomic } from './state.js';
+
+export interface LinuxBackendOptions {
+  /** Overrides BackendContext.stateDir. */
+  stateDir?: string;
+  /** PID 1 is an init that reaps zombies and forwards signals (default true, like `docker run --init`). */
+  init?: boolean;
+  /** Path of skiff-runtime (default: the package's native/build/skiff-runtime, built when missing). */
+  helper?: string;
+  cgroups?: CgroupOptions;
+}
+
+export interface OrphanReport {
+  /** Containers whose helper died while they ran: their processes were killed and an exit recorded. */
+  containers: string[];
+  /** skiff cgroups without a container directory, killed and removed. */
+  cgroups: string[];
+  /** Mounts under the state directory, detached. */
+  mounts: string[];
+}
+
+const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+
+const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+export function hostPlatform(): Platform {
+  const p: Platform = { os: 'linux', architecture: ARCH[process.arch] ?? process.arch };
+  if (process.arch === 'arm64') p.variant = 'v8';
+  return p;
+}
+
+/** Why this machine cannot run the Linux backend, or undefined when it can. */
+export function whyUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `it needs Linux (this is ${process.platform})`;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'it needs root (it makes namespaces, cgroups and overlay mounts); run as root or use the wasm backend';
+  return undefined;
+}
+
+export class LinuxBackend implements Backend {
+  readonly name = 'linux';
+  readonly platforms: Platform[] = [hostPlatform()];
+  readonly capabilities: BackendCapabilities = {
+    signals: true, exec: true, tty: true, bindMounts: true, memoryLimit: true, cpuLimit: true,
+    pidsLimit: true, users: true, hostname: true, network: true,
+  };
+  private content?: Provider;
+  private stateDir?: string;
+  private layerStore?: LayerStore;
+  private helperPath?: string;
+  private cgroupSetup?: CgroupSetup;
+  private readonly containers = new Map<string, LinuxContainer>();
+
+  constructor(private readonly options: LinuxBackendOptions = {}) {}
+
+  get helper(): string {
+    return (this.helperPath ??= this.options.helper ?? findHelper());
+  }
+
+  get layers(): LayerStore {
+    if (!this.layerStore) throw failedPrecondition('the linux backend is not initialized; call init() first');
+    return this.layerStore;
+  }
+
+  async init(ctx: BackendContext): Promise<void> {
+    const why = whyUnavailable();
+    if (why) throw unavailable(`the linux backend cannot run here: ${why}`);
+    const dir = this.options.stateDir ?? ctx.stateDir;
+    if (!dir) throw unavailable('the linux backend needs a state directory (BackendContext.stateDir or options.stateDir)');
+    this.stateDir = resolve(dir);
+    this.content = ctx.content;
+    mkdirSync(join(this.stateDir, 'containers'), { recursive: true });
+    if (statfsSync(this.stateDir).type === OVERLAYFS_SUPER_MAGIC) {
+      throw unavailable(`the state directory ${this.stateDir} is on overlayfs, which cannot hold overlay upper directories; put the skiff root on a real file system (a volume, in a container)`);
+    }
+    void this.helper; // fail now, with the install advice, rather than on the first start
+    this.cgroupSetup = this.options.cgroups?.setup ?? detectCgroupSetup(this.options.cgroups?.root);
+    this.layerStore = new LayerStore(join(this.stateDir, 'layers'), () => this.helper);
+    await this.cleanupOrphans();
+  }
+
+  private cgroupFor(id: string, privileged: boolean): CgroupManager {
+    return createCgroupManager(id, { ...this.options.cgroups, setup: this.cgroupSetup!, ...(privileged ? { allowAllDevices: true } : {}) });
+  }
+
+  private dirOf(id: string): ContainerDir {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(id)) throw invalidArgument(`invalid container id "${id}"`);
+    return new ContainerDir(join(this.stateDir!, 'containers', id));
+  }
+
+  private containerFor(spec: ContainerSpec, dir: ContainerDir, layers: string[]): LinuxContainer {
+    return new LinuxContainer(spec, dir, {
+      helper: this.helper,
+      layersDir: this.layers.dir,
+      layers,
+      cgroup: this.cgroupFor(spec.id, spec.privileged ?? false),
+      init: this.options.init ?? true,
+      deviceCgroup: this.cgroupSetup !== 'v2',
+      cgroupV2: this.cgroupSetup === 'v2',
+    });
+  }
+
+  async create(spec: ContainerSpec): Promise<BackendContainer> {
+    if (!this.content || !this.stateDir) throw failedPrecondition('the linux backend is not initialized; call init() first');
+    if (spec.deterministic) throw unsupported('the linux backend cannot run deterministically (fixed clock and random); use the wasm backend');
+    const dir = this.dirOf(spec.id);
+    if (dir.exists()) throw invalidArgument(`container ${spec.id} already exists in the linux backend`);
+    const layers = spec.image.layers.length ? await this.layers.ensureAll(spec.image.layers, this.content) : [this.layers.emptyLayer()];
+    for (const d of [dir.upper, dir.work, dir.rootfs]) mkdirSync(d, { recursive: true });
+    writeAtomic(dir.layers, JSON.stringify(layers));
+    const hostname = spec.hostname ?? spec.id.slice(0, 12);
+    writeFileSync(dir.file('hostname'), `${hostname}\n`);
+    if (spec.network === 'host') {
+      writeFileSync(dir.file('hosts'), safeRead('/etc/hosts') ?? '127.0.0.1\tlocalhost\n');
+      writeFileSync(dir.file('resolv.conf'), safeRead('/etc/resolv.conf') ?? '');
+    } else {
+      writeFileSync(dir.file('hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${hostname}\n`);
+    }
+    const c = this.containerFor(spec, dir, layers);
+    try {
+      c.config(); // checks the spec (user, mounts, limits) now rather than at start
+      await c.setupCgroup();
+    } catch (err) {
+      await c.remove().catch(() => {});
+      throw err;
+    }
+    this.containers.set(spec.id, c);
+    return c;
+  }
+
+  async restore(id: string, spec: ContainerSpec): Promise<BackendContainer | undefined> {
+    const live = this.containers.get(id);
+    if (live) return live;
+    if (!this.stateDir) return undefined;
+    const dir = this.dirOf(id);
+    if (!dir.exists()) return undefined;
+    const layers = readJson(dir.layers);
+    if (!Array.isArray(layers)) return undefined;
+    const c = this.containerFor(spec, dir, layers as string[]);
+    c.adopt();
+    this.containers.set(id, c);
+    return c;
+  }
+
+  /**
+   * Finds what a crash left behind and cleans it: containers whose helper died
+   * (their processes are killed, an exit is recorded), skiff cgroups with no
+   * container, mounts under the state directory. Containers whose helper still
+   * runs, perhaps for another Engine process, are left alone.
+   */
+  async cleanupOrphans(): Promise<OrphanReport> {
+    const report: OrphanReport = { containers: [], cgroups: [], mounts: [] };
+    if (!this.stateDir) return report;
+    const containersDir = join(this.stateDir, 'containers');
+    const ids = existsSync(containersDir) ? readdirSync(containersDir) : [];
+    for (const id of ids) {
+      const dir = new ContainerDir(join(containersDir, id));
+      const pid = dir.readPid();
+      if (!pid || dir.readExit()) continue;
+      if (isAlive(pid.shim) && cmdlineOf(pid.shim).includes(dir.bundle)) continue;
+      await this.cgroupFor(id, false).killAll().catch(() => {});
+      if (!dir.readExit()) dir.writeExit({ code: 137, signal: 9, error: 'the runtime helper died while the container ran; skiff stopped what was left of it' });
+      report.containers.push(id);
+    }
+    const known = new Set(ids);
+    for (const id of listCgroupIds({ ...this.options.cgroups, setup: this.cgroupSetup! })) {
+      if (known.has(id)) continue;
+      await this.cgroupFor(id, false).remove().catch(() => {});
+      report.cgroups.push(id);
+    }
+    for (const mp of mountsUnder(this.stateDir)) {
+      spawnSync('umount', ['-l', mp]);
+      report.mounts.push(mp);
+    }
+    return report;
+  }
+
+  /** Removes unpacked layers no container uses (they are unpacked again when needed). */
+  pruneLayers(): string[] {
+    const keep = new Set<string>();
+    const containersDir = join(this.stateDir!, 'containers');
+    for (const id of readdirSync(containersDir)) {
+      const l = readJson(join(containersDir, id, 'layers.json'));
+      if (Array.isArray(l)) for (const x of l) keep.add(String(x));
+    }
+    return this.layers.prune(keep);
+  }
+
+  async close(): Promise<void> {
+    // Containers keep running without this process; their helpers record the exit.
+    this.containers.clear();
+  }
+}
+
+function safeRead(p: string): string | undefined {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mount points at or below dir, deepest first. */
+export function mountsUnder(dir: string, mountinfo = safeRead('/proc/self/mountinfo') ?? ''): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (!mp) continue;
+    const path = mp.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (path === dir || path.startsWith(`${dir}/`)) out.push(path);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+

@@ -1,0 +1,101 @@
+/**
+ * cgroup v1 (and the hybrid layout: v1 controllers plus a v2 hierarchy without
+ * controllers, which skiff joins too, for cgroup.kill and process tracking).
+ * One directory per controller hierarchy: <mount>/<parent>/<id>.
+ */
+import { mkdirSync } from 'node:fs';
+import type { ProcessStats, Resources } from '@skiff/sdk';
+import { unavailable } from '@skiff/sdk';
+import type { CgroupManager, CgroupSetup, Controller } from '../types.js';
+import { writeCgroupFile } from '../fs.js';
+import { killUntilEmpty, procsOf } from '../procs.js';
+import { removeCgroupDir } from '../remove.js';
+import { memoryV1 } from './memory.js';
+import { cpuV1 } from './cpu.js';
+import { cpuacctV1 } from './cpuacct.js';
+import { pidsV1 } from './pids.js';
+import { devicesV1 } from './devices.js';
+
+const CONTROLLERS: Controller[] = [memoryV1, cpuV1, cpuacctV1, pidsV1, devicesV1];
+
+export interface V1Options {
+  /** Controller name -> its hierarchy's mount point (cpu and cpuacct may share one). */
+  mounts: Record<string, string>;
+  /** The v2 hierarchy of a hybrid host, e.g. /sys/fs/cgroup/unified. */
+  unified?: string;
+  parent: string;
+  /** Leave the devices controller open (--privileged). */
+  allowAllDevices?: boolean;
+}
+
+export class V1CgroupManager implements CgroupManager {
+  readonly setup: CgroupSetup;
+  readonly joinPaths: string[];
+  private readonly dirs = new Map<string, string>();
+  private readonly unifiedDir?: string;
+
+  constructor(readonly id: string, private readonly o: V1Options) {
+    this.setup = o.unified ? 'hybrid' : 'v1';
+    for (const c of CONTROLLERS) {
+      const m = o.mounts[c.name];
+      if (m) this.dirs.set(c.name, `${m}/${o.parent}/${id}`);
+    }
+    if (o.unified) this.unifiedDir = `${o.unified}/${o.parent}/${id}`;
+    this.joinPaths = [...new Set([...this.dirs.values(), ...(this.unifiedDir ? [this.unifiedDir] : [])])];
+  }
+
+  dirOf(controller: string): string | undefined {
+    return this.dirs.get(controller);
+  }
+
+  async create(): Promise<void> {
+    for (const d of this.joinPaths) mkdirSync(d, { recursive: true });
+    const devices = this.dirs.get('devices');
+    if (devices) {
+      if (this.o.allowAllDevices) await devicesV1.allowAll(devices);
+      else await devicesV1.apply(devices, {});
+    }
+  }
+
+  async apply(r: Resources): Promise<void> {
+    for (const c of CONTROLLERS) {
+      if (c === devicesV1) continue;
+      const dir = this.dirs.get(c.name);
+      if (dir) await c.apply(dir, r);
+      else if (wants(c.name, r)) throw unavailable(`the ${c.name} cgroup controller is not mounted on this host`);
+    }
+  }
+
+  async stats(): Promise<ProcessStats> {
+    const out: ProcessStats = {};
+    for (const c of CONTROLLERS) {
+      const dir = this.dirs.get(c.name);
+      if (dir) await c.stats(dir, out);
+    }
+    return out;
+  }
+
+  async oomKills(): Promise<number> {
+    const dir = this.dirs.get('memory');
+    return dir ? memoryV1.oomKills(dir) : 0;
+  }
+
+  pids(): Promise<number[]> {
+    return procsOf(this.joinPaths);
+  }
+
+  async killAll(): Promise<void> {
+    // The v2 side of a hybrid host kills the whole tree at once (Linux 5.14+).
+    if (this.unifiedDir) await writeCgroupFile(this.unifiedDir, 'cgroup.kill', '1').catch(() => {});
+    await killUntilEmpty(this.joinPaths);
+  }
+
+  async remove(): Promise<void> {
+    await this.killAll();
+    for (const d of this.joinPaths) await removeCgroupDir(d);
+  }
+}
+
+function wants(controller: string, r: Resources): boolean {
+  return (controller === 'memory' && r.memoryBytes !== undefined) || (controller === 'cpu' && r.cpus !== undefined) || (controller === 'pids' && r.pidsLimit !== undefined);
+}

@@ -1,0 +1,15 @@
+/** cgroup v2 pids: pids.max, pids.current. */
+import type { Controller } from '../types.js';
+import { readNumber, writeCgroupFile } from '../fs.js';
+
+export const pidsV2: Controller = {
+  name: 'pids',
+  async apply(dir, r) {
+    if (r.pidsLimit === undefined) return;
+    await writeCgroupFile(dir, 'pids.max', r.pidsLimit > 0 ? String(r.pidsLimit) : 'max');
+  },
+  async stats(dir, into) {
+    const n = await readNumber(dir, 'pids.current');
+    if (n !== undefined) into.pids = n;
+  },
+};

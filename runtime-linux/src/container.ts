@@ -1,0 +1,239 @@
+/**
+ * One container on Linux: its directory, cgroup and, while it runs, the
+ * helper (shim) that started it. A container found on disk by a later Engine
+ * process is "restored": its exit is then read from exit.json (the shim writes
+ * it) by polling, since only the original parent can wait() for the shim.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, ProcessSpec, ProcessStats, Stdio } from '@skiff/sdk';
+import { conflict, internal, unsupported } from '@skiff/sdk';
+import type { CgroupManager } from './cgroups/index.js';
+import { buildOciConfig, type BundleOptions } from './spec/build.js';
+import type { OciConfig } from './spec/oci.js';
+import { resolveUser } from './spec/user.js';
+import { exportChanges } from './rootfs/export.js';
+import { readMergedFile } from './rootfs/image-files.js';
+import { startShim, type Shim, type ShimExit } from './process/shim.js';
+import { signalName, toSignal } from './process/signals.js';
+import { ContainerDir, isAlive, isContainerProcess } from './state.js';
+
+export interface ContainerContext {
+  helper: string;
+  layersDir: string;
+  /** Unpacked layer directory names, bottom first. */
+  layers: string[];
+  cgroup: CgroupManager;
+  /** Run an init as PID 1 that reaps zombies and forwards signals (docker run --init). */
+  init: boolean;
+  deviceCgroup: boolean;
+  cgroupV2: boolean;
+}
+
+/** The overlay option string must fit in a page. */
+const MAX_MOUNT_DATA = 4000;
+
+type State = 'created' | 'running' | 'exited';
+
+export class LinuxContainer implements BackendContainer {
+  private state: State = 'created';
+  private current?: { pid: number; shim?: Shim; exited: Promise<ExitStatus> };
+  private last?: ExitStatus;
+
+  constructor(readonly spec: ContainerSpec, readonly dir: ContainerDir, private readonly ctx: ContainerContext) {}
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get pid(): number | undefined {
+    return this.state === 'running' ? this.current?.pid : undefined;
+  }
+
+  get status(): State {
+    return this.state;
+  }
+
+  /** Picks up a run left by an earlier Engine process (called by the backend's restore). */
+  adopt(): void {
+    const exit = this.dir.readExit();
+    const pid = this.dir.readPid();
+    if (exit) {
+      this.state = 'exited';
+      this.last = toExitStatus(exit, exit.error);
+    } else if (pid && isContainerProcess(pid.pid, this.id)) {
+      this.state = 'running';
+      this.current = { pid: pid.pid, exited: this.pollExit(pid) };
+    }
+  }
+
+  private async pollExit(pid: { shim: number; pid: number }): Promise<ExitStatus> {
+    const baseline = 0;
+    for (;;) {
+      const exit = this.dir.readExit();
+      if (exit) return this.finish(toExitStatus(exit, exit.error), baseline);
+      if (!isAlive(pid.shim) && !isContainerProcess(pid.pid, this.id)) {
+        const again = this.dir.readExit();
+        if (again) return this.finish(toExitStatus(again, again.error), baseline);
+        return this.finish({ exitCode: 255, error: 'the runtime helper that watched this container is gone; its exit status is unknown' }, baseline);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  private async finish(status: ExitStatus, oomBaseline: number): Promise<ExitStatus> {
+    const kills = await this.ctx.cgroup.oomKills().catch(() => 0);
+    if (kills > oomBaseline) status.oomKilled = true;
+    this.state = 'exited';
+    this.last = status;
+    return status;
+  }
+
+  /** Makes the cgroup and applies the limits (at create, so start has less to do). */
+  async setupCgroup(): Promise<void> {
+    await this.ctx.cgroup.create();
+    await this.ctx.cgroup.apply(this.spec.resources ?? {});
+  }
+
+  private bundleOptions(process: ProcessSpec): BundleOptions {
+    const top = [this.dir.upper, ...[...this.ctx.layers].reverse().map((l) => `${this.ctx.layersDir}/${l}`)];
+    const user = resolveUser(process.user, readMergedFile(top, '/etc/passwd'), readMergedFile(top, '/etc/group'));
+    return {
+      spec: { ...this.spec, process },
+      user,
+      rootfs: { layersDir: this.ctx.layersDir, lowerDirs: this.ctx.layers, upperDir: this.dir.upper, workDir: this.dir.work },
+      etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(this.spec.network === 'host' ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
+      deviceCgroup: this.ctx.deviceCgroup,
+      cgroupV2: this.ctx.cgroupV2,
+    };
+  }
+
+  /** The bundle's config.json for the container's own process (also what runc or crun would run). */
+  config(process: ProcessSpec = this.spec.process): OciConfig {
+    const config = buildOciConfig(this.bundleOptions(process));
+    const data = config.annotations?.['org.skiff.rootfs.overlay'] ?? '';
+    if (data.length > MAX_MOUNT_DATA) throw unsupported(`the image has too many layers (${this.ctx.layers.length}) for one overlay mount; squash it to fewer layers`);
+    return config;
+  }
+
+  private cgroupArgs(): string[] {
+    return this.ctx.cgroup.joinPaths.flatMap((p) => ['--cgroup', p]);
+  }
+
+  private ttyEnv(tty: boolean | undefined): NodeJS.ProcessEnv | undefined {
+    return tty ? { ...process.env, SKIFF_TTY_SIZE: process.env.SKIFF_TTY_SIZE ?? '24x80' } : undefined;
+  }
+
+  async start(stdio: Stdio): Promise<void> {
+    if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    this.dir.clearRun();
+    writeFileSync(this.dir.config, JSON.stringify(this.config()));
+    const oomBaseline = await this.ctx.cgroup.oomKills().catch(() => 0);
+    const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...(this.ctx.init ? ['--init'] : []), ...this.cgroupArgs()];
+    const shim = await startShim(this.ctx.helper, args, stdio, `start container ${this.id}`, this.ttyEnv(this.spec.process.tty));
+    this.state = 'running';
+    let timedOut = false;
+    const timer = this.spec.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; void this.kill('SIGKILL').catch(() => {}); }, this.spec.timeoutMs) : undefined;
+    const exited = (async () => {
+      let status: ExitStatus;
+      try {
+        status = toExitStatus(await shim.exit);
+      } catch (err) {
+        status = { exitCode: 255, error: (err as Error).message };
+      }
+      if (timer) clearTimeout(timer);
+      await shim.drained;
+      if (timedOut) status.error = `killed after the ${this.spec.timeoutMs} ms timeout`;
+      return this.finish(status, oomBaseline);
+    })();
+    this.current = { pid: shim.pid, shim, exited };
+  }
+
+  async wait(): Promise<ExitStatus> {
+    if (this.state === 'running' && this.current) return this.current.exited;
+    if (this.last) return this.last;
+    throw conflict(`container ${this.id} has not been started`);
+  }
+
+  async kill(signal?: string): Promise<void> {
+    const sig = toSignal(signal);
+    if (this.state !== 'running' || !this.current) throw conflict(`container ${this.id} is not running`);
+    try {
+      process.kill(this.current.pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw internal(`kill ${sig} container ${this.id} (pid ${this.current.pid}): ${(err as Error).message}`, err);
+    }
+  }
+
+  async exec(proc: ProcessSpec, stdio: Stdio): Promise<BackendProcess> {
+    if (this.state !== 'running' || !this.current) throw conflict(`container ${this.id} is not running`);
+    const file = this.dir.file(`exec-${randomBytes(6).toString('hex')}.json`);
+    writeFileSync(file, JSON.stringify(this.config(proc).process));
+    let shim: Shim;
+    try {
+      const args = ['exec', '--bundle', this.dir.bundle, '--pid', String(this.current.pid), '--process', file, '--status-fd', '3', ...this.cgroupArgs()];
+      shim = await startShim(this.ctx.helper, args, stdio, `exec in container ${this.id}`, this.ttyEnv(proc.tty));
+    } finally {
+      rmSync(file, { force: true });
+    }
+    const exited = (async () => {
+      let status: ExitStatus;
+      try {
+        status = toExitStatus(await shim.exit);
+      } catch (err) {
+        status = { exitCode: 255, error: (err as Error).message };
+      }
+      await shim.drained;
+      return status;
+    })();
+    let done = false;
+    void exited.then(() => { done = true; });
+    return {
+      pid: shim.pid,
+      wait: () => exited,
+      kill: async (signal?: string) => {
+        if (done) return;
+        try { process.kill(shim.pid, toSignal(signal)); } catch { /* already gone */ }
+      },
+    };
+  }
+
+  exportChanges(): ReadableStream<Uint8Array> {
+    const mountPoints = ['proc', 'dev', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', ...this.spec.mounts.map((m) => m.target.replace(/^\/+/, '').replace(/\/+$/, ''))];
+    return exportChanges({ upperDir: this.dir.upper, helper: this.ctx.helper, mountPoints });
+  }
+
+  stats(): Promise<ProcessStats> {
+    return this.ctx.cgroup.stats();
+  }
+
+  async remove(): Promise<void> {
+    if (this.state === 'running') {
+      // The contract says the process has exited; be safe anyway: nothing may outlive removal.
+      await this.ctx.cgroup.killAll();
+      await Promise.race([this.current?.exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    await this.ctx.cgroup.remove();
+    rmSync(this.dir.root, { recursive: true, force: true });
+    this.state = 'exited';
+  }
+}
+
+function toExitStatus(e: ShimExit | { code: number; signal: number }, error?: string): ExitStatus {
+  const s: ExitStatus = { exitCode: e.code };
+  if (e.signal) {
+    const name = signalName(e.signal);
+    if (name) s.signal = name;
+  }
+  if (error) s.error = error;
+  return s;
+}
+
+/** The argv of a running process, for checking a PID is still the helper we started. */
+export function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}

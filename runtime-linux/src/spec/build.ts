@@ -1,0 +1,171 @@
+/**
+ * ContainerSpec -> OCI config.json: the whole isolation policy in one pure
+ * function (no I/O), so it is unit-tested without root, and the bundle it
+ * describes runs the same under skiff-runtime, runc and crun.
+ */
+import type { ContainerSpec } from '@skiff/sdk';
+import { invalidArgument, unsupported } from '@skiff/sdk';
+import type { OciConfig, OciDeviceRule, OciMount } from './oci.js';
+import { DEFAULT_CAPABILITIES, resolveCapabilities } from './capabilities.js';
+import { defaultSeccompProfile } from './seccomp.js';
+import type { ResolvedUser } from './user.js';
+
+/** Docker's masked paths (moby oci/defaults.go). */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+
+/** Docker's read-only paths. */
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The device cgroup rules of runc's and Docker's defaults, in OCI form. */
+export const DEFAULT_DEVICE_RULES: OciDeviceRule[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c' as const, major: major!, minor: minor!, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+export interface RootfsLayout {
+  /** Directory the lower dirs are relative to (the helper chdirs there to keep the option string short). */
+  layersDir: string;
+  /** Lower dirs, bottom layer first, relative to layersDir. */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+}
+
+export interface BundleOptions {
+  spec: ContainerSpec;
+  user: ResolvedUser;
+  rootfs: RootfsLayout;
+  /** Files made by the backend and bound into the container: /etc/hostname, /etc/hosts, /etc/resolv.conf. */
+  etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
+  /** Whether a device cgroup guards CAP_MKNOD (cgroup v1). Without one, MKNOD leaves the default set. */
+  deviceCgroup: boolean;
+  /** cgroup v2 hosts get a read-only /sys/fs/cgroup of their own cgroup namespace. */
+  cgroupV2: boolean;
+}
+
+const depth = (p: string) => p.split('/').filter(Boolean).length;
+
+function cleanTarget(t: string): string {
+  if (!t.startsWith('/')) throw invalidArgument(`mount target "${t}" must be an absolute path in the container`);
+  const parts: string[] = [];
+  for (const seg of t.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') { parts.pop(); continue; }
+    parts.push(seg);
+  }
+  return `/${parts.join('/')}`;
+}
+
+function userMounts(spec: ContainerSpec): OciMount[] {
+  const out: OciMount[] = [];
+  for (const m of spec.mounts) {
+    const destination = cleanTarget(m.target);
+    if (destination === '/') throw invalidArgument('cannot mount over the container root "/"');
+    if (m.type === 'bind') {
+      if (!m.source.startsWith('/')) throw invalidArgument(`bind mount source "${m.source}" must be an absolute host path`);
+      out.push({ destination, type: 'bind', source: m.source, options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'] });
+    } else if (m.type === 'volume') {
+      if (!m.volume.hostPath) throw unsupported(`volume "${m.volume.name}" has no host directory; the linux backend mounts only volumes stored on the host`);
+      out.push({ destination, type: 'bind', source: m.volume.hostPath, options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'] });
+    } else {
+      const options = ['nosuid', 'nodev', 'mode=1777'];
+      if (m.sizeBytes !== undefined) options.push(`size=${m.sizeBytes}`);
+      out.push({ destination, type: 'tmpfs', source: 'tmpfs', options });
+    }
+  }
+  // Parents before children, as docker sorts them.
+  return out.sort((a, b) => depth(a.destination) - depth(b.destination));
+}
+
+function withDefaults(env: string[], hostname: string, tty: boolean): string[] {
+  const out = [...env];
+  const has = (k: string) => out.some((e) => e.startsWith(`${k}=`));
+  if (!has('PATH')) out.unshift(`PATH=${DEFAULT_PATH}`);
+  if (!has('HOSTNAME')) out.splice(1, 0, `HOSTNAME=${hostname}`);
+  if (tty && !has('TERM')) out.push('TERM=xterm');
+  return out;
+}
+
+export function buildOciConfig(o: BundleOptions): OciConfig {
+  const { spec, user } = o;
+  const privileged = spec.privileged ?? false;
+  const hostname = spec.hostname ?? spec.id.slice(0, 12);
+  const defaults = o.deviceCgroup ? DEFAULT_CAPABILITIES : DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_MKNOD');
+  const caps = resolveCapabilities({ capAdd: spec.capAdd ?? [], capDrop: spec.capDrop ?? [], privileged, defaults });
+  if (!spec.process.args.length) throw invalidArgument('no command to run: the image has no Entrypoint or Cmd and none was given');
+  if (!spec.process.cwd.startsWith('/')) throw invalidArgument(`the working directory "${spec.process.cwd}" must be an absolute path`);
+
+  const mounts: OciMount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  ];
+  if (o.cgroupV2) mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] });
+  const etc = o.etcFiles ?? {};
+  const user_ = userMounts(spec);
+  const taken = new Set(user_.map((m) => m.destination));
+  for (const [dest, source] of [['/etc/hostname', etc.hostname], ['/etc/hosts', etc.hosts], ['/etc/resolv.conf', etc.resolvConf]] as const) {
+    if (source && !taken.has(dest)) mounts.push({ destination: dest, type: 'bind', source, options: ['rbind', 'rprivate', spec.readOnlyRootfs ? 'ro' : 'rw'] });
+  }
+  mounts.push(...user_);
+
+  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  const network = spec.network ?? 'none';
+  if (network !== 'none' && network !== 'host') throw invalidArgument(`unknown network "${network as string}"; the linux backend supports none and host`);
+  if (network === 'none') namespaces.splice(1, 0, { type: 'network' });
+
+  const r = spec.resources ?? {};
+  if (r.memoryBytes !== undefined && (!Number.isInteger(r.memoryBytes) || r.memoryBytes < 6 * 1024 * 1024)) throw invalidArgument(`memory limit ${r.memoryBytes} is too small; the minimum is 6MB, as in docker`);
+  if (r.cpus !== undefined && !(r.cpus > 0)) throw invalidArgument(`--cpus must be greater than 0, not ${r.cpus}`);
+  if (r.pidsLimit !== undefined && !Number.isInteger(r.pidsLimit)) throw invalidArgument(`--pids-limit must be an integer, not ${r.pidsLimit}`);
+  const resources: OciConfig['linux']['resources'] = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
+  if (r.memoryBytes !== undefined) resources.memory = { limit: r.memoryBytes, swap: r.memoryBytes };
+  if (r.cpus !== undefined) resources.cpu = { quota: Math.max(1000, Math.round(r.cpus * 100_000)), period: 100_000 };
+  if (r.pidsLimit !== undefined && r.pidsLimit > 0) resources.pids = { limit: r.pidsLimit };
+
+  const { layersDir, lowerDirs, upperDir, workDir } = o.rootfs;
+  const lower = [...lowerDirs].reverse().join(':'); // overlayfs lists the top layer first
+  const config: OciConfig = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: spec.process.tty ?? false,
+      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
+      args: spec.process.args,
+      env: withDefaults(spec.process.env, hostname, spec.process.tty ?? false),
+      cwd: spec.process.cwd,
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
+      noNewPrivileges: !privileged,
+    },
+    root: { path: 'rootfs', readonly: spec.readOnlyRootfs ?? false },
+    hostname,
+    mounts,
+    annotations: {
+      'org.skiff.rootfs.overlay': `lowerdir=${lower},upperdir=${upperDir},workdir=${workDir},index=off,redirect_dir=off,metacopy=off`,
+      'org.skiff.rootfs.overlay.dir': layersDir,
+      ...(privileged ? {} : { 'org.skiff.rootfs.overlay.flags': 'nodev' }),
+    },
+    linux: {
+      namespaces,
+      cgroupsPath: `/skiff/${spec.id}`,
+      resources,
+      rootfsPropagation: 'rprivate',
+    },
+  };
+  if (!privileged) {
+    config.linux.maskedPaths = MASKED_PATHS;
+    config.linux.readonlyPaths = READONLY_PATHS;
+    config.linux.seccomp = defaultSeccompProfile();
+  }
+  return config;
+}

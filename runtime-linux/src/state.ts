@@ -1,0 +1,81 @@
+/**
+ * A container's directory under <stateDir>/containers/<id>, which is all a
+ * later Engine process needs to find it again:
+ *
+ *   bundle/config.json   the OCI bundle (rebuilt on every start)
+ *   bundle/rootfs/       the overlay's mount point (mounted only inside the container)
+ *   upper/ work/         the overlay's writable layer
+ *   layers.json          the unpacked layers it uses (for pruning)
+ *   hostname hosts resolv.conf   files bound into /etc
+ *   pid.json             {"shim","pid"}, written by the helper once the process runs
+ *   exit.json            {"code","signal"}, written by the helper when it ends
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class ContainerDir {
+  constructor(readonly root: string) {}
+  get bundle(): string { return join(this.root, 'bundle'); }
+  get rootfs(): string { return join(this.root, 'bundle', 'rootfs'); }
+  get config(): string { return join(this.root, 'bundle', 'config.json'); }
+  get upper(): string { return join(this.root, 'upper'); }
+  get work(): string { return join(this.root, 'work'); }
+  get layers(): string { return join(this.root, 'layers.json'); }
+  get pidFile(): string { return join(this.root, 'pid.json'); }
+  get exitFile(): string { return join(this.root, 'exit.json'); }
+  file(name: string): string { return join(this.root, name); }
+
+  exists(): boolean {
+    return existsSync(this.upper);
+  }
+
+  readPid(): { shim: number; pid: number } | undefined {
+    return readJson(this.pidFile) as { shim: number; pid: number } | undefined;
+  }
+
+  readExit(): { code: number; signal: number; error?: string } | undefined {
+    return readJson(this.exitFile) as { code: number; signal: number; error?: string } | undefined;
+  }
+
+  /** Forgets the last run before a new one. */
+  clearRun(): void {
+    rmSync(this.pidFile, { force: true });
+    rmSync(this.exitFile, { force: true });
+  }
+
+  writeExit(e: { code: number; signal: number; error?: string }): void {
+    writeAtomic(this.exitFile, JSON.stringify(e));
+  }
+}
+
+export function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Whether pid is alive and in the cgroup of container `id` (so not a reused PID). */
+export function isContainerProcess(pid: number, id: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/skiff/${id}`);
+  } catch {
+    return false;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
