@@ -1,0 +1,101 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCgroupManager, detectCgroupSetup, listCgroupIds, v1Mounts } from './index.js';
+
+// Managers on a fake tree of plain files: what each version writes and reads.
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const fakeRoot = () => { const d = mkdtempSync(join(tmpdir(), 'cg-')); dirs.push(d); return d; };
+const read = (p: string) => readFileSync(p, 'utf8');
+
+describe('cgroups', () => {
+  it('detects one of the three layouts on this host', () => {
+    expect(['v1', 'hybrid', 'v2']).toContain(detectCgroupSetup());
+  });
+
+  it('finds v1 controller mounts in mountinfo (co-mounted cpu,cpuacct too)', () => {
+    const info = [
+      '30 25 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory',
+      '31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:10 - cgroup cgroup rw,cpu,cpuacct',
+      '32 25 0:28 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids',
+      '33 25 0:29 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
+    ].join('\n');
+    expect(v1Mounts(info)).toEqual({ memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu,cpuacct', cpuacct: '/sys/fs/cgroup/cpu,cpuacct', pids: '/sys/fs/cgroup/pids' });
+  });
+
+  it('v1: one directory per hierarchy, limits in each controller file, stats and OOM kills read back', async () => {
+    const root = fakeRoot();
+    const mounts = { memory: `${root}/memory`, cpu: `${root}/cpu`, cpuacct: `${root}/cpu`, pids: `${root}/pids` };
+    const m = createCgroupManager('c1', { setup: 'v1', mounts });
+    await m.create();
+    expect(m.joinPaths).toEqual([`${root}/memory/skiff/c1`, `${root}/cpu/skiff/c1`, `${root}/pids/skiff/c1`]);
+    writeFileSync(`${root}/memory/skiff/c1/memory.memsw.limit_in_bytes`, '');
+    await m.apply({ memoryBytes: 64 << 20, cpus: 1.5, pidsLimit: 30 });
+    expect(read(`${root}/memory/skiff/c1/memory.limit_in_bytes`)).toBe(String(64 << 20));
+    expect(read(`${root}/memory/skiff/c1/memory.memsw.limit_in_bytes`)).toBe(String(64 << 20));
+    expect(read(`${root}/cpu/skiff/c1/cpu.cfs_quota_us`)).toBe('150000');
+    expect(read(`${root}/cpu/skiff/c1/cpu.cfs_period_us`)).toBe('100000');
+    expect(read(`${root}/pids/skiff/c1/pids.max`)).toBe('30');
+    writeFileSync(`${root}/memory/skiff/c1/memory.usage_in_bytes`, '12345\n');
+    writeFileSync(`${root}/cpu/skiff/c1/cpuacct.usage`, '987654321\n');
+    writeFileSync(`${root}/pids/skiff/c1/pids.current`, '4\n');
+    writeFileSync(`${root}/memory/skiff/c1/memory.oom_control`, 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+    expect(await m.stats()).toEqual({ memoryBytes: 12345, memoryLimitBytes: 64 << 20, cpuNanos: 987654321, pids: 4 });
+    expect(await m.oomKills()).toBe(2);
+    expect(listCgroupIds({ setup: 'v1', mounts })).toEqual(['c1']);
+  });
+
+  it('v1: a limit whose controller is not mounted is refused as UNAVAILABLE', async () => {
+    const root = fakeRoot();
+    const m = createCgroupManager('c2', { setup: 'v1', mounts: { memory: `${root}/memory` } });
+    await m.create();
+    await expect(m.apply({ pidsLimit: 5 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('v1: the devices controller denies all and allows Docker\'s defaults', async () => {
+    const root = fakeRoot();
+    const m = createCgroupManager('c3', { setup: 'v1', mounts: { devices: `${root}/devices` } });
+    await m.create();
+    // A plain file keeps only the last write; the deny came first.
+    expect(read(`${root}/devices/skiff/c3/devices.deny`)).toBe('a');
+    expect(read(`${root}/devices/skiff/c3/devices.allow`)).toBe('c 10:200 rwm');
+  });
+
+  it('v2: enables controllers down the tree, writes memory.max, cpu.max, pids.max, reads stats', async () => {
+    const root = fakeRoot();
+    writeFileSync(`${root}/cgroup.controllers`, 'cpuset cpu io memory pids\n');
+    writeFileSync(`${root}/cgroup.subtree_control`, 'cpu\n');
+    const m = createCgroupManager('c4', { setup: 'v2', root });
+    await m.create();
+    expect(read(`${root}/cgroup.subtree_control`)).toBe('+memory +pids');
+    expect(read(`${root}/skiff/cgroup.subtree_control`)).toBe('+memory +cpu +pids');
+    expect(m.joinPaths).toEqual([`${root}/skiff/c4`]);
+    writeFileSync(`${root}/skiff/c4/cgroup.controllers`, 'cpu memory pids\n');
+    writeFileSync(`${root}/skiff/c4/memory.swap.max`, 'max\n');
+    await m.apply({ memoryBytes: 32 << 20, cpus: 0.25, pidsLimit: 10 });
+    expect(read(`${root}/skiff/c4/memory.max`)).toBe(String(32 << 20));
+    expect(read(`${root}/skiff/c4/memory.swap.max`)).toBe('0');
+    expect(read(`${root}/skiff/c4/cpu.max`)).toBe('25000 100000');
+    expect(read(`${root}/skiff/c4/pids.max`)).toBe('10');
+    writeFileSync(`${root}/skiff/c4/memory.current`, '4096\n');
+    writeFileSync(`${root}/skiff/c4/cpu.stat`, 'usage_usec 1500\nuser_usec 1000\n');
+    writeFileSync(`${root}/skiff/c4/pids.current`, '2\n');
+    writeFileSync(`${root}/skiff/c4/memory.events`, 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
+    expect(await m.stats()).toEqual({ memoryBytes: 4096, memoryLimitBytes: 32 << 20, cpuNanos: 1_500_000, pids: 2 });
+    expect(await m.oomKills()).toBe(1);
+  });
+
+  it('v2: a controller the host does not delegate is UNAVAILABLE', async () => {
+    const root = fakeRoot();
+    writeFileSync(`${root}/cgroup.controllers`, 'memory\n');
+    const m = createCgroupManager('c5', { setup: 'v2', root });
+    await m.create();
+    writeFileSync(`${root}/skiff/c5/cgroup.controllers`, 'memory\n');
+    await expect(m.apply({ pidsLimit: 3 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(existsSync(`${root}/skiff/c5`)).toBe(true);
+    mkdirSync(`${root}/skiff/other`);
+    expect(listCgroupIds({ setup: 'v2', root }).sort()).toEqual(['c5', 'other']);
+  });
+});
