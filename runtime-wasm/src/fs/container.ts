@@ -55,9 +55,12 @@ export class ContainerFileSystem {
     this.ctx.root = root;
     this.addStandardNodes(root);
     this.preopens.push({ name: '/', fd: new DirFd(root, '/') });
-    const mounts = [...(spec.mounts ?? [])].sort((a, b) => depth(a.target) - depth(b.target));
+    // Parents first (a mount inside another needs the outer one), preopens in the spec's order.
+    const mounts = (spec.mounts ?? []).map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target));
+    const preopens: Array<FsPreopen | undefined> = [];
     try {
-      for (const m of mounts) this.mount(m, spec.hostFs);
+      for (const { m, i } of mounts) preopens[i] = this.mount(m, spec.hostFs);
+      for (const p of preopens) if (p) this.preopens.push(p);
     } catch (err) {
       this.dispose();
       throw err;
@@ -111,7 +114,7 @@ export class ContainerFileSystem {
     }
   }
 
-  private mount(m: Mount, hostFs: FsLike | undefined): void {
+  private mount(m: Mount, hostFs: FsLike | undefined): FsPreopen | undefined {
     const target = cleanTarget(m.target);
     const parts = target.split('/').filter(Boolean);
     if (!parts.length) throw invalidArgument(`invalid mount target "${m.target}": cannot mount over the container's root`);
@@ -131,7 +134,7 @@ export class ContainerFileSystem {
       if (!names) dir.vol.mountPoints.set(dir.path, (names = new Map()));
       names.set(name, node);
     } else throw invalidArgument(`cannot mount on "${m.target}": its parent is not a directory`);
-    if (node instanceof DirNode) this.preopens.push({ name: target, fd: new DirFd(node, target) });
+    return node instanceof DirNode ? { name: target, fd: new DirFd(node, target) } : undefined;
   }
 
   /** The directory `name` in `dir` for a mount below it, made (by skiff, not exported) when missing. */

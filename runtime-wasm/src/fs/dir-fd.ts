@@ -268,7 +268,9 @@ export class DirFd extends Fd {
     if (node.vol !== f.dir.vol) return Errno.XDEV;
     const srcDir = node.filetype === Filetype.DIRECTORY;
     if (f.slash && !srcDir) return Errno.NOTDIR;
-    if (f.node && f.node !== node) {
+    // The node is still there (a host directory keeps it on disk until attach renames it).
+    const same = f.node !== null && (f.node === node || (f.node.vol === node.vol && f.node.ino === node.ino));
+    if (f.node && !same) {
       const ret = this.checkReplace(node, f.node);
       if (ret !== Errno.SUCCESS) return ret;
       if (f.dir.isMountPoint(f.name)) return Errno.BUSY;

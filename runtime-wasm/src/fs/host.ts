@@ -427,7 +427,7 @@ export class HostFileFd extends RightsFd {
   }
 
   override fd_filestat_set_size(size: bigint): number {
-    if (!this.writable) return this.node.vol.readOnly ? Errno.ROFS : Errno.BADF;
+    if (!this.writable) return Errno.BADF;
     if (size > BigInt(MAX_FILE_SIZE)) return Errno.FBIG;
     return attempt(() => this.fs.ftruncateSync(this.fd, Number(size)));
   }
@@ -473,7 +473,7 @@ export class HostFileFd extends RightsFd {
   }
 
   private writeAt(data: Uint8Array, at: number): { ret: number; nwritten: number } {
-    if (!this.writable) return { ret: this.node.vol.readOnly ? Errno.ROFS : Errno.BADF, nwritten: 0 };
+    if (!this.writable) return { ret: Errno.BADF, nwritten: 0 };
     if (at + data.length > MAX_FILE_SIZE) return { ret: Errno.FBIG, nwritten: 0 };
     try {
       return { ret: Errno.SUCCESS, nwritten: this.fs.writeSync(this.fd, data, 0, data.length, at) };
