@@ -23,7 +23,7 @@ import type { ContainerFs } from './container-fs.js';
 import { prepareProgram, WasiProcess, type Deterministic, type ProcessResult } from './process.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 import { KILL_EXIT_CODE, TRAP_EXIT_CODE } from './wasi/run.js';
-import { streamSink } from './wasi/stdio.js';
+import { carriedInputFd, streamSink, type InputFd } from './wasi/stdio.js';
 import { PAGE_BYTES } from './wasm-binary.js';
 
 export interface WasmBackendOptions extends Partial<WasmRuntimeOptions> {
@@ -159,8 +159,9 @@ class WasmContainer implements BackendContainer {
       let timedOut = false;
       const timer = limit !== undefined ? setTimeout(() => ((timedOut = true), run.abort.abort()), limit) : undefined;
       await new Promise((r) => setTimeout(r, 0));
-      let stdin: Uint8Array | undefined;
-      if (stdio.stdin && !run.killed) stdin = await collect(stdio.stdin, run.abort.signal).catch(() => new Uint8Array(0));
+      // A stream that carries an Fd (worker mode's shared stdin) is read by the guest itself.
+      let stdin: Uint8Array | InputFd | undefined = stdio.stdin && carriedInputFd(stdio.stdin);
+      if (stdio.stdin && !stdin && !run.killed) stdin = await collect(stdio.stdin, run.abort.signal).catch(() => new Uint8Array(0));
       clearTimeout(timer);
       if (timedOut) return { ...killedStatus(), error: 'the run passed its time limit' };
       if (run.killed) return killedStatus();

@@ -102,7 +102,8 @@ function peek(file: FoundFile): Uint8Array {
 }
 
 export interface ProcessIO {
-  stdin?: Uint8Array;
+  /** Bytes known up front, or an Fd of the caller's (worker mode: a read that blocks on shared memory). */
+  stdin?: Uint8Array | InputFd;
   stdout: (chunk: Uint8Array) => void;
   stderr: (chunk: Uint8Array) => void;
 }
@@ -141,7 +142,7 @@ export class WasiProcess {
       args: program.argv,
       env,
       preopens: options.preopens,
-      stdin: new InputFd(io.stdin),
+      stdin: io.stdin instanceof InputFd ? io.stdin : new InputFd(io.stdin),
       stdout: this.stdout,
       stderr: this.stderr,
       clock: this.clock,

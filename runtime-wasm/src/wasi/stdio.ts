@@ -96,6 +96,22 @@ export class InputFd extends Fd {
   }
 }
 
+const carried = new WeakMap<ReadableStream<Uint8Array>, InputFd>();
+
+/**
+ * Marks a stdin stream as standing for `fd`: a backend gives the guest the Fd
+ * instead of reading the stream to EOF before the start. Worker mode uses it
+ * for a stdin the guest reads live from shared memory (worker/stdin-channel.ts).
+ */
+export function carryInputFd(stream: ReadableStream<Uint8Array>, fd: InputFd): ReadableStream<Uint8Array> {
+  carried.set(stream, fd);
+  return stream;
+}
+
+export function carriedInputFd(stream: ReadableStream<Uint8Array>): InputFd | undefined {
+  return carried.get(stream);
+}
+
 function join(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let off = 0;
