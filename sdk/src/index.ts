@@ -32,3 +32,4 @@ export { MemoryRecordStore } from './runtime/records.js';
 export { MemoryLogStore } from './runtime/logs.js';
 export * from './registry/index.js';
 export * from './transfer/index.js';
+export { layerFromFiles, layerFromChanges, storeLayer, stageFiles, type FileSpec, type StageFiles, type BuiltLayer } from './build/layer-io.js';
