@@ -67,9 +67,10 @@ export async function runCase(c: BenchCase, quick: boolean): Promise<CaseResult>
     await teardown?.();
   }
   const results = contenders.map((x) => summarize(x.name, samples.get(x.name)!));
-  const skiff = results[0]!;
+  // Ratios are skiff's: none when skiff itself could not be measured.
+  const skiff = results[0]?.name.startsWith('skiff') ? results[0] : undefined;
   const ratios: Record<string, number> = {};
-  for (const r of results.slice(1)) ratios[r.name] = r.median > 0 ? skiff.median / r.median : NaN;
+  if (skiff) for (const r of results.slice(1)) ratios[r.name] = r.median > 0 ? skiff.median / r.median : NaN;
   return { case: c.name, description: c.description, ...(c.goal ? { goal: c.goal } : {}), unit, results, ratios, unavailable };
 }
 
@@ -77,7 +78,7 @@ export function toMarkdown(results: CaseResult[], machine: Record<string, string
   const lines = ['| case | contender | median | spread | ratio (skiff / peer) |', '|---|---|---|---|---|'];
   for (const c of results) {
     for (const r of c.results) {
-      const ratio = r === c.results[0] ? '' : (c.ratios[r.name]?.toFixed(2) ?? '') + 'x';
+      const ratio = c.ratios[r.name] === undefined ? '' : `${c.ratios[r.name]!.toFixed(2)}x`;
       lines.push(`| ${r === c.results[0] ? c.case : ''} | ${r.name} | ${fmt(r.median)} ${c.unit} | ±${r.spreadPct.toFixed(1)}% | ${ratio} |`);
     }
     for (const [n, why] of Object.entries(c.unavailable)) lines.push(`| | ${n} | not measured: ${why} | | |`);

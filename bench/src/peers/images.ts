@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { digestOf, MediaType, normalizeName, type Descriptor, type ImageConfig, type ImageLayout, type ImageManifest } from '@skiff/sdk';
+import { digestOf, ImageStore, MediaType, normalizeName, type Descriptor, type ImageConfig, type ImageLayout, type ImageManifest } from '@skiff/sdk';
 
 const enc = new TextEncoder();
 
@@ -29,18 +29,40 @@ export function ustarHeader(name: string, size: number, mode = 0o644, type: '0' 
   return h;
 }
 
-/** A tar of files given as [name, data] (parents must come first when they matter). */
-export function tarOfFiles(files: Array<[string, Uint8Array]>): Uint8Array {
+/**
+ * A tar of files given as [name, data, mode?]; a name ending in `/` with empty
+ * data is a directory (parents must come first when they matter).
+ */
+export function tarOfFiles(files: Array<[string, Uint8Array, number?]>): Uint8Array {
   let n = 1024;
   for (const [, d] of files) n += 512 + Math.ceil(d.length / 512) * 512;
   const out = new Uint8Array(n);
   let o = 0;
-  for (const [name, d] of files) {
-    out.set(ustarHeader(name, d.length), o);
+  for (const [name, d, mode] of files) {
+    const dir = name.endsWith('/');
+    out.set(ustarHeader(name, d.length, mode ?? (dir ? 0o755 : 0o644), dir ? '5' : '0'), o);
     out.set(d, o + 512);
     o += 512 + Math.ceil(d.length / 512) * 512;
   }
   return out;
+}
+
+/**
+ * A single-layer WASI image (os wasip1, architecture wasm) under `name`,
+ * holding `files` (path without the leading slash -> bytes) and a /tmp.
+ */
+export async function makeWasiImage(layout: ImageLayout, name: string, files: Record<string, Uint8Array>, entrypoint: string[]): Promise<{ id: string }> {
+  const tar = tarOfFiles([['tmp/', new Uint8Array(), 0o1777], ...Object.entries(files).map(([p, d]): [string, Uint8Array, number] => [p, d, 0o755])]);
+  const gz = new Uint8Array(gzipSync(tar, { level: 6 }));
+  await layout.writeBytes(gz);
+  const layer: Descriptor = { mediaType: MediaType.OciLayerGzip, digest: digestOf(gz), size: gz.length };
+  const cfg: ImageConfig = {
+    os: 'wasip1', architecture: 'wasm',
+    config: { Entrypoint: entrypoint, Env: ['PATH=/bin'], WorkingDir: '/' },
+    rootfs: { type: 'layers', diff_ids: [digestOf(tar)] },
+  };
+  const r = await new ImageStore(layout).putImage(name, cfg, [layer]);
+  return { id: r.id };
 }
 
 export interface MadeImage {
