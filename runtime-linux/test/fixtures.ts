@@ -9,7 +9,7 @@ import { existsSync, readFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { ImageStore, MemoryImageLayout, TarWriter, gzip, type ImageConfig, type ImageSpec, type TarHeader, type ContainerSpec, type Descriptor } from '@skiff/sdk';
+import { ImageStore, MemoryImageLayout, TarWriter, gzip, type ImageConfig, type ImageSpec, type TarHeader, type ContainerSpec, type Descriptor, type ProcessSpec, type ImageLayout } from '@skiff/sdk';
 
 export const CI = process.env.CI === 'true';
 
@@ -78,14 +78,14 @@ export async function busyboxLayer(): Promise<Uint8Array> {
 }
 
 export interface TestImage {
-  layout: MemoryImageLayout;
+  layout: ImageLayout;
   image: ImageSpec;
   /** Uncompressed layer tars, bottom first. */
   tars: Uint8Array[];
 }
 
 /** An image in a memory layout from uncompressed layer tars (stored gzipped). */
-export async function makeImage(tars: Uint8Array[], layout = new MemoryImageLayout(), name = 'test/busybox:latest'): Promise<TestImage> {
+export async function makeImage(tars: Uint8Array[], layout: ImageLayout = new MemoryImageLayout(), name = 'test/busybox:latest'): Promise<TestImage> {
   const layers: Descriptor[] = [];
   const diffIds: string[] = [];
   for (const t of tars) {
@@ -106,15 +106,19 @@ export async function makeImage(tars: Uint8Array[], layout = new MemoryImageLayo
 
 let counter = 0;
 
-/** A ContainerSpec for the test image running `sh -c line`. */
-export function shSpec(image: ImageSpec, line: string, extra: Partial<ContainerSpec> = {}): ContainerSpec {
+export type SpecExtra = Omit<Partial<ContainerSpec>, 'process'> & { process?: Partial<ProcessSpec> };
+
+/** A ContainerSpec for the test image running `sh -c line` (process fields in extra override, args when non-empty). */
+export function shSpec(image: ImageSpec, line: string, extra: SpecExtra = {}): ContainerSpec {
   const id = `t${process.pid}x${Date.now().toString(36)}x${(counter++).toString(36)}`;
+  const base: ProcessSpec = { args: ['sh', '-c', line], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], cwd: '/' };
+  const { process: p, ...rest } = extra;
   return {
     id,
     image,
-    process: { args: ['sh', '-c', line], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], cwd: '/' },
     mounts: [],
-    ...extra,
+    ...rest,
+    process: { ...base, ...p, args: p?.args?.length ? p.args : base.args, env: [...base.env, ...(p?.env ?? [])] },
   };
 }
 

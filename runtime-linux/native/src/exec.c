@@ -89,6 +89,9 @@ int cmd_exec(int argc, char **argv) {
   tty_relay relay = { .master = -1 };
   int slave = -1;
   if (s.process.terminal && tty_open(&relay, &slave, &e) < 0) { report_error(status_fd, &e); return 1; }
+  /* After entering, /sys/fs/cgroup is the container's view: open the host's cgroup files first. */
+  int cgfds[16];
+  if (open_cgroups(cgroups, ncgroups, cgfds, &e) < 0) { report_error(status_fd, &e); return 1; }
   if (enter_container(target, &e) < 0) { report_error(status_fd, &e); return 1; }
 
   int sync[2], errp[2];
@@ -114,7 +117,7 @@ int cmd_exec(int argc, char **argv) {
   close(errp[1]);
   if (slave >= 0) close(slave);
   int status = 0;
-  if (join_cgroups(pid, cgroups, ncgroups, &e) < 0) {
+  if (join_cgroup_fds(pid, cgfds, cgroups, ncgroups, &e) < 0) {
     kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     report_error(status_fd, &e);

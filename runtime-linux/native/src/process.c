@@ -126,6 +126,24 @@ int read_child_error(int fd, serr_t *e) {
   return 0;
 }
 
+int open_cgroups(char **dirs, int n, int *fds, serr_t *e) {
+  char path[4096];
+  for (int i = 0; i < n; i++) {
+    snprintf(path, sizeof path, "%s/cgroup.procs", dirs[i]);
+    fds[i] = open(path, O_WRONLY | O_CLOEXEC);
+    if (fds[i] < 0) { int err = errno; while (i--) close(fds[i]); return fail(e, "cgroup", err, "open %s", path); }
+  }
+  return 0;
+}
+
+int join_cgroup_fds(pid_t pid, int *fds, char **dirs, int n, serr_t *e) {
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "%d", (int)pid);
+  for (int i = 0; i < n; i++)
+    if (write(fds[i], buf, len) != len) return fail(e, "cgroup", errno, "join %s", dirs[i]);
+  return 0;
+}
+
 int join_cgroups(pid_t pid, char **dirs, int n, serr_t *e) {
   char path[4096], buf[32];
   int len = snprintf(buf, sizeof buf, "%d", (int)pid);

@@ -21,6 +21,9 @@ int read_child_error(int fd, serr_t *e);
 
 /* Writes our pid into each cgroup directory's cgroup.procs. */
 int join_cgroups(pid_t pid, char **dirs, int n, serr_t *e);
+/* The same in two steps, for when the cgroup files must be opened before entering another mount namespace. */
+int open_cgroups(char **dirs, int n, int *fds, serr_t *e);
+int join_cgroup_fds(pid_t pid, int *fds, char **dirs, int n, serr_t *e);
 
 /* Exit status like docker: a signal N gives 128+N. */
 void describe_status(int status, int *code, int *signal);

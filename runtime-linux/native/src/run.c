@@ -35,6 +35,7 @@ typedef struct {
   int init;
   int sync[2], errp[2], exitp[2];
   int console_slave;
+  const char *console_name;
 } run_ctx;
 
 static int join_namespace_paths(const oci_spec *s, serr_t *e) {
@@ -107,7 +108,7 @@ static int container_setup(run_ctx *c, serr_t *e) {
   for (size_t i = 0; i < s->nnamespaces; i++)
     if (s->namespaces[i].type == CLONE_NEWNET && !s->namespaces[i].path && loopback_up(e) < 0) return -1;
   umask(0);
-  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, c->console_slave, e) < 0) return -1;
+  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, c->console_name, e) < 0) return -1;
   if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return fail(e, "hostname", errno, "sethostname %s", s->hostname);
   if (write_sysctls(s, e) < 0) return -1;
@@ -195,6 +196,7 @@ int cmd_run(int argc, char **argv) {
   tty_relay relay = { .master = -1 };
   if (c.spec.process.terminal) {
     if (tty_open(&relay, &c.console_slave, &e) < 0) { report_error(status_fd, &e); return 1; }
+    c.console_name = relay.slave_name;
   }
 
   int flags = 0;

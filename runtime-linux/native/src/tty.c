@@ -22,6 +22,7 @@ int tty_open(tty_relay *r, int *slave, serr_t *e) {
   if (s < 0) { int err = errno; close(m); return fail(e, "tty", err, "open %s", name); }
   const char *size = getenv("SKIFF_TTY_SIZE");
   if (size) tty_set_size(m, size);
+  snprintf(r->slave_name, sizeof r->slave_name, "%s", name);
   r->master = m;
   r->in = 0;
   r->out = 1;

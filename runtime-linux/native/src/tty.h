@@ -7,6 +7,7 @@
 
 typedef struct {
   int master;
+  char slave_name[128];
   int in, out; /* the shim's stdin and stdout */
 } tty_relay;
 

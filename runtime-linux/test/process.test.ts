@@ -1,0 +1,140 @@
+/** Processes: PID 1, exit codes, stdio, env, cwd, users, signals, stop, exec, stats, tty. */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CI, missingPrerequisite, sink, textStream } from './fixtures.js';
+import { Harness, startAndWait } from './harness.js';
+
+const why = missingPrerequisite();
+if (why && CI) throw new Error(`the Linux backend tests cannot run on CI: ${why}`);
+
+describe.skipIf(!!why)('linux backend: processes', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await Harness.open(); });
+  afterAll(async () => {
+    const leaks = await h?.close();
+    expect(leaks).toEqual({ mounts: [], cgroups: [] });
+  });
+
+  it('runs as PID 1 under an init, sees only its own processes', async () => {
+    const r = await h.run('echo $$; ps -o pid,comm');
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('2'); // the shell is the init's child
+    const procs = lines.slice(2).map((l) => l.trim().split(/\s+/));
+    // skiff-init and the shell, which execs ps in its place: nothing of the host's.
+    expect(procs).toEqual([['1', 'skiff-init'], ['2', 'ps']]);
+  });
+
+  it('without the init, the command itself is PID 1', async () => {
+    const h2 = await Harness.open({ init: false });
+    try {
+      const r = await h2.run('echo $$; ps -o pid | wc -l');
+      expect(r.stdout).toBe('1\n4\n'); // header, sh, ps, wc
+    } finally {
+      expect(await h2.close()).toEqual({ mounts: [], cgroups: [] });
+    }
+  });
+
+  it('passes exit codes and reports signals like docker (128+N)', async () => {
+    expect((await h.run('exit 7')).exitCode).toBe(7);
+    const killed = await h.run('kill -9 $$');
+    expect(killed.status).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
+  });
+
+  it('keeps stdout and stderr apart and feeds stdin', async () => {
+    const r = await h.run('cat; echo err >&2', {}, 'line one\nline two\n');
+    expect(r.stdout).toBe('line one\nline two\n');
+    expect(r.stderr).toBe('err\n');
+    const noInput = await h.run('cat; echo done');
+    expect(noInput.stdout).toBe('done\n');
+  });
+
+  it('sets env, working directory (made when missing) and hostname', async () => {
+    const r = await h.run('echo "$FOO $HOSTNAME"; pwd; hostname; cat /etc/hostname', { hostname: 'skiffbox', process: { env: ['FOO=bar'], cwd: '/new/dir' } });
+    expect(r).toMatchObject({ exitCode: 0 });
+    expect(r.stdout).toBe('bar skiffbox\n/new/dir\nskiffbox\nskiffbox\n');
+  });
+
+  it('runs as --user by name, uid, uid:gid, with supplementary groups from /etc/group', async () => {
+    const byName = await h.run('id', { process: { user: 'alice' } });
+    expect(byName.stdout.trim()).toBe('uid=1000(alice) gid=1000(alice) groups=29(audio),50(staff)');
+    const numeric = await h.run('id -u; id -g', { process: { user: '4242:77' } });
+    expect(numeric.stdout).toBe('4242\n77\n');
+    const noCaps = await h.run('cat /proc/self/status | grep CapEff', { process: { user: '1000' } });
+    expect(noCaps.stdout.trim()).toBe('CapEff:\t0000000000000000');
+    await expect(h.run('id', { process: { user: 'mallory' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('fails to start a missing command with NOT_FOUND and a clear message', async () => {
+    const c = await h.backend.create(h.spec('', { process: { args: ['no-such-program'] } }));
+    try {
+      await expect(c.start({ stdout: sink().stream, stderr: sink().stream })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('no-such-program') });
+    } finally {
+      await c.remove();
+    }
+  });
+
+  it('forwards signals through the init; stop is SIGTERM, then SIGKILL after a grace period', async () => {
+    const c = await h.create('sleep 100');
+    const started = startAndWait(c);
+    await new Promise((r) => setTimeout(r, 100));
+    await c.kill('SIGTERM');
+    const r = await started;
+    expect(r.status).toMatchObject({ exitCode: 143, signal: 'SIGTERM' });
+    await c.remove();
+
+    const stubborn = await h.create("trap '' TERM; sleep 100 & wait");
+    const run2 = startAndWait(stubborn);
+    await new Promise((r) => setTimeout(r, 100));
+    await stubborn.kill('SIGTERM');
+    const early = await Promise.race([run2.then(() => 'exited'), new Promise((r) => setTimeout(() => r('still running'), 500))]);
+    expect(early).toBe('still running');
+    await stubborn.kill('SIGKILL');
+    expect((await run2).status).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
+    await stubborn.remove();
+  });
+
+  it('execs into a running container: same namespaces and cgroup, own exit code and stdio', async () => {
+    const c = await h.create('echo ready; sleep 100', { hostname: 'execbox' });
+    const main = startAndWait(c);
+    await new Promise((r) => setTimeout(r, 100));
+    const out = sink();
+    const err = sink();
+    const p = await c.exec({ args: ['sh', '-c', 'hostname; echo $$; [ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ] && echo same-cgroup; ps -o comm | grep -c sleep; read x; echo "got $x"; exit 5'], env: [], cwd: '/tmp' }, { stdout: out.stream, stderr: err.stream, stdin: textStream('hi\n') });
+    expect(p.pid).toBeGreaterThan(1);
+    expect(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8')).toContain(`/skiff/${c.id}`);
+    expect((await p.wait()).exitCode).toBe(5);
+    const lines = out.text().split('\n');
+    expect(lines[0]).toBe('execbox');
+    expect(Number(lines[1])).toBeGreaterThan(2); // a PID of the container's namespace
+    expect(lines[2]).toBe('same-cgroup');
+    expect(lines[3]).toBe('1');
+    expect(lines[4]).toBe('got hi');
+    const stats = await c.stats();
+    expect(stats.pids).toBeGreaterThanOrEqual(2);
+    expect(stats.memoryBytes).toBeGreaterThan(0);
+    expect(stats.cpuNanos).toBeGreaterThan(0);
+    await c.kill('SIGKILL');
+    await main;
+    await expect(c.exec({ args: ['true'], env: [], cwd: '/' }, { stdout: sink().stream, stderr: sink().stream })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await c.remove();
+  });
+
+  it('restarts a container, keeping its writes between runs', async () => {
+    const c = await h.create('echo x >> /tmp/count; wc -l < /tmp/count');
+    expect((await startAndWait(c)).stdout.trim()).toBe('1');
+    expect((await startAndWait(c)).stdout.trim()).toBe('2');
+    await c.remove();
+  });
+
+  it('kills a run that passes its timeout', async () => {
+    const r = await h.run('sleep 100', { timeoutMs: 200 });
+    expect(r.status).toMatchObject({ exitCode: 137, signal: 'SIGKILL', error: expect.stringContaining('timeout') });
+  });
+
+  it('gives -t a pseudo-terminal', async () => {
+    const r = await h.run('test -t 0 && test -t 1 && echo tty; tty; stty size', { process: { tty: true } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^tty\r\n\/dev\/(console|pts\/0)\r\n24 80\r\n$/);
+  });
+});
