@@ -5,6 +5,7 @@ import { unpackCase } from './unpack.js';
 import { wasiColdStartCase } from './wasi-cold-start.js';
 import { wasiContainersPerSecondCase } from './wasi-containers-per-second.js';
 import { wasiFilesCase } from './wasi-files.js';
+import { wasiMemoryCase } from './wasi-memory.js';
 import { wasiSqliteCase } from './wasi-sqlite.js';
 import { wasiStdoutCase } from './wasi-stdout.js';
 import { wasiWarmStartCase } from './wasi-warm-start.js';
@@ -20,4 +21,5 @@ export const allCases: BenchCase[] = [
   wasiStdoutCase,
   wasiFilesCase,
   wasiSqliteCase,
+  wasiMemoryCase,
 ];
