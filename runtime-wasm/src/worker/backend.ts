@@ -1,0 +1,400 @@
+/**
+ * WorkerWasmBackend: the WASI backend with each container in a worker of its
+ * own (worker_threads in Node, a Web Worker in browsers), driven through
+ * comlink. Inside the worker the in-process WasmBackend runs the container,
+ * so images, file systems, exit codes and limits are the same; what the
+ * worker adds is isolation from the host's thread:
+ *
+ * - `kill` ends a guest at once, even one that never makes a syscall: the
+ *   worker is terminated. The container's writable layer lived in that
+ *   worker and goes with it; the next start begins again from the image
+ *   (volumes keep their data).
+ * - A time limit (`timeoutMs`) ends the run at the guest's first syscall past
+ *   it, and by terminating the worker shortly after if the guest makes none.
+ * - A memory limit caps the guest's linear memory (allocations past it fail
+ *   inside the guest) and, in Node, the worker's own heap (resourceLimits).
+ * - A trap, a crash of the worker or its running out of memory ends the run
+ *   with an exit status; the host carries on.
+ * - stdin streams while the guest runs where threads can share memory (Node;
+ *   browsers when cross-origin isolated): the guest blocks on a shared ring
+ *   buffer. Elsewhere stdin is read to EOF before the start, as in-process.
+ * - stdout and stderr stream out chunk by chunk (batched as in-process: at
+ *   64 KiB, before the guest blocks, at exit).
+ *
+ * Not here: `exec` (capabilities.exec is false). The worker's thread runs
+ * the main process, so nothing can run beside it in the same file system.
+ */
+import * as Comlink from 'comlink';
+import {
+  collect, conflict, failedPrecondition, SkiffError, unavailable, unsupported, WASI_PLATFORM,
+  type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
+  type ContainerSpec, type ErrorCode, type ExitStatus, type FsLike, type ProcessStats, type Provider, type Stdio,
+} from '@skiff/sdk';
+import { PAGE_BYTES } from '../wasm-binary.js';
+import type { BlobSource, ContainerWorkerApi, ModuleShare, StdinSource, WorkerEvent, WorkerMount, WorkerSpec } from './protocol.js';
+import { canShareMemory, createStdinBuffer, pumpStdin, StdinWriter } from './stdin-channel.js';
+import { applyChange, snapshotOf } from './volume-bridge.js';
+
+/** How a worker died on its own. */
+export interface WorkerDeath {
+  reason: string;
+  outOfMemory: boolean;
+}
+
+/** A started worker running the container worker entry (serve.ts). */
+export interface WorkerHandle {
+  endpoint: Comlink.Endpoint;
+  terminate(): void;
+  /** Registers the listener for a death the host did not ask for (crash, out of memory). */
+  onDeath(listener: (death: WorkerDeath) => void): void;
+  /** Node: lets the process exit while this worker idles (ref: keeps it alive while a guest runs). */
+  ref?(): void;
+  unref?(): void;
+}
+
+export interface WorkerLimits {
+  /** The container's memory limit, if any. */
+  memoryBytes?: number;
+}
+
+export interface WorkerSpawner {
+  (limits: WorkerLimits): WorkerHandle;
+  /** The worker has node:fs: bind mounts and on-disk volumes work. */
+  readonly hostFs?: boolean;
+}
+
+export interface WorkerWasmBackendOptions {
+  spawn: WorkerSpawner;
+  /** After a time limit passes, how long a guest that makes no syscall gets before its worker is terminated (ms). */
+  timeoutGraceMs?: number;
+  /** Compiled modules kept for all workers (by layer and path): at most this many. */
+  maxModules?: number;
+}
+
+const KILLED: ExitStatus = { exitCode: 137, signal: 'SIGKILL', error: 'killed (SIGKILL)' };
+const TIME_LIMIT = 'the run passed its time limit';
+
+/** A comlink call that fails the way the worker said, with its code. */
+function rethrow(err: unknown): never {
+  const e = err as { skiffError?: boolean; code?: string; message?: string } | undefined;
+  if (e?.skiffError) throw new SkiffError(e.code as ErrorCode, e.message ?? 'the worker failed');
+  throw err;
+}
+
+/** Compiled modules by key, shared with every worker (WebAssembly.Module crosses threads without compiling again). */
+class HostModuleShare implements ModuleShare {
+  private readonly modules = new Map<string, WebAssembly.Module>();
+  constructor(private readonly max: number) {}
+
+  async get(key: string, limitPages: number): Promise<WebAssembly.Module | undefined> {
+    return this.modules.get(`${limitPages}:${key}`);
+  }
+
+  async put(key: string, limitPages: number, module: WebAssembly.Module): Promise<void> {
+    const k = `${limitPages}:${key}`;
+    if (!this.modules.has(k) && this.modules.size >= this.max) this.modules.delete(this.modules.keys().next().value!);
+    this.modules.set(k, module);
+  }
+}
+
+export class WorkerWasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly platforms = [WASI_PLATFORM];
+  readonly capabilities: BackendCapabilities;
+  readonly spawn: WorkerSpawner;
+  readonly timeoutGraceMs: number;
+  readonly modules: ModuleShare;
+  private content: Provider | undefined;
+  private blobs: BlobSource | undefined;
+
+  constructor(options: WorkerWasmBackendOptions) {
+    this.spawn = options.spawn;
+    this.timeoutGraceMs = options.timeoutGraceMs ?? 50;
+    this.modules = new HostModuleShare(options.maxModules ?? 256);
+    this.capabilities = {
+      signals: false,
+      exec: false,
+      tty: false,
+      bindMounts: options.spawn.hostFs === true,
+      memoryLimit: true,
+      cpuLimit: false,
+      pidsLimit: false,
+      users: false,
+      hostname: false,
+      network: false,
+    };
+  }
+
+  async init(ctx: BackendContext): Promise<void> {
+    const content = ctx.content;
+    this.content = content;
+    // A copy crosses to the worker: never transfer, the store may hand out its own buffer.
+    this.blobs = { readBytes: (digest) => content.readBytes(digest) };
+  }
+
+  async create(spec: ContainerSpec): Promise<BackendContainer> {
+    if (!this.content || !this.blobs) throw failedPrecondition('the wasm worker backend was not initialised: call init() first');
+    for (const m of spec.mounts) {
+      if (m.type === 'bind' && !this.spawn.hostFs) throw unsupported(`the wasm backend does not support bind mounts here (no host file system; mount ${m.target})`);
+    }
+    const c = new WorkerContainer(spec, this, this.blobs);
+    await c.prepare();
+    return c;
+  }
+
+  async restore(): Promise<BackendContainer | undefined> {
+    return undefined;
+  }
+}
+
+interface LiveWorker {
+  handle: WorkerHandle;
+  api: Comlink.Remote<ContainerWorkerApi>;
+  events: MessagePort;
+  dead: boolean;
+  /** Rejects when the worker dies: every call races it. */
+  death: Promise<never>;
+}
+
+interface RunState {
+  id: number;
+  out: WritableStreamDefaultWriter<Uint8Array>;
+  err: WritableStreamDefaultWriter<Uint8Array>;
+  lastOut: Promise<void>;
+  lastErr: Promise<void>;
+  stdin?: StdinWriter;
+  timer?: ReturnType<typeof setTimeout>;
+  finished: boolean;
+  done: Promise<ExitStatus>;
+  resolve: (s: ExitStatus) => void;
+}
+
+class WorkerContainer implements BackendContainer {
+  readonly id: string;
+  private state: 'created' | 'running' | 'exited' | 'removed' = 'created';
+  private worker: LiveWorker | undefined;
+  private runs = 0;
+  private current: RunState | undefined;
+  private lastStatus: ExitStatus | undefined;
+  private nextExit: Array<(s: ExitStatus) => void> = [];
+  /** Volumes held in the host's memory, by the index the worker reports changes under. */
+  private readonly hostVolumes: Array<{ fs: FsLike; root: string }> = [];
+
+  constructor(private readonly spec: ContainerSpec, private readonly backend: WorkerWasmBackend, private readonly blobs: BlobSource) {
+    this.id = spec.id;
+  }
+
+  private get memoryLimit(): number | undefined {
+    return this.spec.resources?.memoryBytes;
+  }
+
+  /** Makes the worker and the container in it, so a bad spec fails `create`. */
+  async prepare(): Promise<void> {
+    await this.ensureWorker();
+  }
+
+  private workerSpec(): WorkerSpec {
+    this.hostVolumes.length = 0;
+    const mounts = this.spec.mounts.map((m): WorkerMount => {
+      if (m.type !== 'volume') return m;
+      const v = m.volume;
+      if (v.fs) {
+        const root = v.fsRoot ?? '/';
+        const index = this.hostVolumes.push({ fs: v.fs, root }) - 1;
+        return { type: 'volume', volume: { name: v.name, snapshot: snapshotOf(v.fs, root), index }, target: m.target, readOnly: m.readOnly };
+      }
+      return { type: 'volume', volume: { name: v.name, ...(v.hostPath !== undefined ? { hostPath: v.hostPath } : {}) }, target: m.target, readOnly: m.readOnly };
+    });
+    return { ...this.spec, mounts };
+  }
+
+  private async ensureWorker(): Promise<LiveWorker> {
+    if (this.worker && !this.worker.dead) return this.worker;
+    const handle = this.backend.spawn(this.memoryLimit ? { memoryBytes: this.memoryLimit } : {});
+    const channel = new MessageChannel();
+    let die!: (err: Error) => void;
+    const death = new Promise<never>((_, reject) => (die = reject));
+    death.catch(() => {});
+    const live: LiveWorker = { handle, api: Comlink.wrap<ContainerWorkerApi>(handle.endpoint), events: channel.port1, dead: false, death };
+    handle.onDeath((d) => {
+      if (live.dead) return;
+      live.dead = true;
+      live.events.close();
+      die(unavailable(`the container's worker ended: ${d.reason}`));
+      if (this.worker === live && this.current && !this.current.finished) {
+        void this.finish(this.current, { exitCode: 137, signal: 'SIGKILL', error: `the container's worker ended: ${d.reason}`, ...(d.outOfMemory ? { oomKilled: true } : {}) });
+      }
+    });
+    channel.port1.addEventListener('message', (e: MessageEvent<WorkerEvent>) => this.onEvent(live, e.data));
+    channel.port1.start();
+    (channel.port1 as unknown as { unref?: () => void }).unref?.();
+    this.worker = live;
+    try {
+      const request = Comlink.transfer({ spec: this.workerSpec(), events: channel.port2 }, [channel.port2 as unknown as Transferable]);
+      await this.call(live, () => live.api.create(request, Comlink.proxy(this.blobs), Comlink.proxy(this.backend.modules)));
+    } catch (err) {
+      this.endWorker(live);
+      throw err;
+    }
+    handle.unref?.();
+    return live;
+  }
+
+  /** Calls the worker, failing if it dies meanwhile, with the worker's own error codes. */
+  private async call<T>(live: LiveWorker, f: () => Promise<T>): Promise<T> {
+    live.handle.ref?.();
+    try {
+      return await Promise.race([f(), live.death]);
+    } catch (err) {
+      return rethrow(err);
+    } finally {
+      if (!this.current || this.current.finished) live.handle.unref?.();
+    }
+  }
+
+  private endWorker(live: LiveWorker): void {
+    if (live.dead) return;
+    live.dead = true;
+    live.events.close();
+    live.api[Comlink.releaseProxy]();
+    live.handle.terminate();
+    if (this.worker === live) this.worker = undefined;
+  }
+
+  private onEvent(live: LiveWorker, e: WorkerEvent): void {
+    if (live !== this.worker) return;
+    if (e.t === 'volume') {
+      const v = this.hostVolumes[e.index];
+      try {
+        if (v) applyChange(v.fs, v.root, e.change);
+      } catch {
+        // The original changed under the copy (another container, say): the copy's change is dropped.
+      }
+      return;
+    }
+    const run = this.current;
+    if (!run || run.id !== e.run || run.finished) return;
+    if (e.t === 'out') {
+      if (e.fd === 1) run.lastOut = run.out.write(e.data).catch(() => {});
+      else run.lastErr = run.err.write(e.data).catch(() => {});
+    } else if (e.t === 'exit') {
+      void this.finish(run, e.status);
+    }
+  }
+
+  async start(stdio: Stdio): Promise<void> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    const live = await this.ensureWorker();
+    let stdin: StdinSource = { kind: 'none' };
+    let stdinWriter: StdinWriter | undefined;
+    if (stdio.stdin) {
+      if (canShareMemory()) {
+        const buffer = createStdinBuffer();
+        stdinWriter = new StdinWriter(buffer);
+        stdin = { kind: 'shared', buffer };
+      } else {
+        stdin = { kind: 'bytes', data: await collect(stdio.stdin).catch(() => new Uint8Array(0)) };
+      }
+    }
+    let resolve!: (s: ExitStatus) => void;
+    const done = new Promise<ExitStatus>((r) => (resolve = r));
+    const run: RunState = {
+      id: ++this.runs, out: stdio.stdout.getWriter(), err: stdio.stderr.getWriter(), lastOut: Promise.resolve(), lastErr: Promise.resolve(),
+      finished: false, done, resolve, ...(stdinWriter ? { stdin: stdinWriter } : {}),
+    };
+    this.current = run;
+    this.state = 'running';
+    live.handle.ref?.();
+    if (stdinWriter) void pumpStdin(stdio.stdin, stdinWriter);
+    const limit = this.spec.timeoutMs;
+    if (limit !== undefined) run.timer = setTimeout(() => this.killRun(run, { ...KILLED, error: TIME_LIMIT }), limit + this.backend.timeoutGraceMs);
+    try {
+      await this.call(live, () => live.api.start({ run: run.id, stdin }));
+    } catch (err) {
+      if (!run.finished) {
+        run.finished = true;
+        clearTimeout(run.timer);
+        run.stdin?.stop();
+        run.out.releaseLock();
+        run.err.releaseLock();
+        this.current = undefined;
+        this.state = this.lastStatus ? 'exited' : 'created';
+        live.handle.unref?.();
+      }
+      throw err;
+    }
+  }
+
+  private async finish(run: RunState, status: ExitStatus): Promise<void> {
+    if (run.finished) return;
+    run.finished = true;
+    clearTimeout(run.timer);
+    run.stdin?.stop();
+    await Promise.all([run.lastOut, run.lastErr]);
+    run.out.releaseLock();
+    run.err.releaseLock();
+    if (this.state !== 'removed') this.state = 'exited';
+    this.lastStatus = status;
+    this.worker?.handle.unref?.();
+    run.resolve(status);
+    for (const w of this.nextExit.splice(0)) w(status);
+  }
+
+  /** Ends the run now: the worker is terminated (with the container's writable layer). */
+  private killRun(run: RunState, status: ExitStatus): void {
+    if (run.finished) return;
+    if (this.worker) this.endWorker(this.worker);
+    void this.finish(run, status);
+  }
+
+  wait(): Promise<ExitStatus> {
+    if (this.state === 'running' && this.current) return this.current.done;
+    if (this.lastStatus && this.state !== 'created') return Promise.resolve(this.lastStatus);
+    return new Promise((res) => this.nextExit.push(res));
+  }
+
+  async kill(signal = 'SIGKILL'): Promise<void> {
+    if (!isKill(signal)) throw unsupported(`the wasm backend cannot deliver ${signal}; only SIGKILL`);
+    const run = this.current;
+    if (this.state !== 'running' || !run) return;
+    this.killRun(run, KILLED);
+    await run.done;
+  }
+
+  async exec(): Promise<BackendProcess> {
+    throw unsupported('the wasm backend in worker mode cannot exec: the worker\'s thread runs the main process (exec needs in-process mode)');
+  }
+
+  exportChanges(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      pull: async (c) => {
+        const live = this.worker;
+        // No worker (never started, or killed): no changes survive, an empty layer.
+        const tar = live && !live.dead ? await this.call(live, () => live.api.exportChanges()) : new Uint8Array(1024);
+        c.enqueue(tar);
+        c.close();
+      },
+    });
+  }
+
+  async stats(): Promise<ProcessStats> {
+    const limit = this.memoryLimit ? { memoryLimitBytes: Math.floor(this.memoryLimit / PAGE_BYTES) * PAGE_BYTES } : {};
+    const live = this.worker;
+    // A running guest holds the worker's thread: answer from here.
+    if (this.state === 'running' || !live || live.dead) return { pids: this.state === 'running' ? 1 : 0, ...limit };
+    return { ...(await this.call(live, () => live.api.stats())), ...limit };
+  }
+
+  async remove(): Promise<void> {
+    if (this.state === 'removed') return;
+    if (this.state === 'running') throw conflict(`container ${this.id} is running: kill it before removing it`);
+    this.state = 'removed';
+    if (this.worker) this.endWorker(this.worker);
+  }
+}
+
+function isKill(signal: string): boolean {
+  const s = String(signal).toUpperCase();
+  return s === 'SIGKILL' || s === 'KILL' || s === '9';
+}

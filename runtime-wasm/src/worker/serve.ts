@@ -1,0 +1,214 @@
+/**
+ * The worker's side: one container per worker, run by the in-process
+ * WasmBackend (the same code, limits and exit statuses as in-process mode),
+ * bridged to the host:
+ * - layer blobs are read from the host's store through comlink;
+ * - output goes out as events on a port, chunk by chunk, while the guest runs;
+ * - stdin comes from a shared ring buffer the guest blocks on (or as bytes);
+ * - a volume held in the host's memory is mounted as a copy whose changes
+ *   are reported back (volume-bridge.ts).
+ * Isomorphic: the entries (node-entry.ts, browser-entry.ts) add the endpoint
+ * and, in Node, node:fs for bind mounts and on-disk volumes.
+ */
+import * as Comlink from 'comlink';
+import {
+  SkiffError, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Stdio, type BackendContainer,
+} from '@skiff/sdk';
+import type { ContainerFsProvider } from '../container-fs.js';
+import { createWasmBackend } from '../factory.js';
+import { ModuleCache, type ModuleKey } from '../module-cache.js';
+import { carryInputFd } from '../wasi/stdio.js';
+import type { WasmBackend } from '../backend.js';
+import { MemoryFs } from './memory-fs.js';
+import type { BlobSource, ContainerWorkerApi, CreateRequest, ModuleShare, StartRequest, WorkerEvent, WorkerSpec } from './protocol.js';
+import { SharedInputFd } from './stdin-channel.js';
+
+export interface ContainerWorkerOptions {
+  /** The container file system (default: the one registered with the factory, skiff's layered fs). */
+  fs?: ContainerFsProvider;
+  /** node:fs, in Node workers: bind mounts and volumes on disk. */
+  hostFs?: FsLike;
+}
+
+/** A Provider over the host's store: what the runtime needs to index layers. */
+class RemoteProvider implements Provider {
+  constructor(private readonly blobs: Comlink.Remote<BlobSource>) {}
+
+  async info(digest: string): Promise<BlobInfo | undefined> {
+    const b = await this.readBytes(digest);
+    return { digest, size: b.length };
+  }
+
+  readBytes(digest: string): Promise<Uint8Array> {
+    return this.blobs.readBytes(digest);
+  }
+
+  readStream(digest: string): ReadableStream<Uint8Array> {
+    return new ReadableStream({
+      pull: async (c) => {
+        c.enqueue(await this.readBytes(digest));
+        c.close();
+      },
+    });
+  }
+}
+
+/** Modules compiled by any worker are kept by the host, so the next container of an image does not compile. */
+class SharedModuleCache extends ModuleCache {
+  private readonly named = new Map<string, Promise<WebAssembly.Module>>();
+
+  constructor(private readonly share: Comlink.Remote<ModuleShare>) {
+    super();
+  }
+
+  override get(key: ModuleKey, limitPages: number, bytes: () => Uint8Array): Promise<WebAssembly.Module> {
+    if (typeof key !== 'string') return super.get(key, limitPages, bytes);
+    const k = `${limitPages}:${key}`;
+    let p = this.named.get(k);
+    if (!p) {
+      p = (async () => {
+        const shared = await this.share.get(key, limitPages).catch(() => undefined);
+        if (shared) return shared;
+        const m = await super.get(key, limitPages, bytes);
+        void this.share.put(key, limitPages, m).catch(() => {});
+        return m;
+      })();
+      this.named.set(k, p);
+      p.catch(() => this.named.delete(k));
+    }
+    return p;
+  }
+
+  override has(key: ModuleKey, limitPages = 0): boolean {
+    return (typeof key === 'string' && this.named.has(`${limitPages}:${key}`)) || super.has(key, limitPages);
+  }
+}
+
+/**
+ * A WritableStream whose writer posts each chunk at once. A guest holds the
+ * thread while it runs, so a real stream's queue would only advance when the
+ * guest ends; posting from write() itself streams output as it is made.
+ */
+class PostingStream extends WritableStream<Uint8Array> {
+  constructor(private readonly post: (chunk: Uint8Array) => void) {
+    super();
+  }
+
+  override getWriter(): WritableStreamDefaultWriter<Uint8Array> {
+    const done = Promise.resolve();
+    const writer = {
+      closed: done,
+      desiredSize: 1,
+      ready: done,
+      write: (chunk: Uint8Array) => {
+        this.post(chunk);
+        return done;
+      },
+      close: () => done,
+      abort: () => done,
+      releaseLock: () => {},
+    };
+    return writer as unknown as WritableStreamDefaultWriter<Uint8Array>;
+  }
+}
+
+/** Turns any error into something comlink carries with its code (comlink keeps only message and name of an Error). */
+function portable(err: unknown): { skiffError: true; code: string; message: string } {
+  if (err instanceof SkiffError) return { skiffError: true, code: err.code, message: err.message };
+  return { skiffError: true, code: 'INTERNAL', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+}
+
+async function guarded<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw portable(err);
+  }
+}
+
+export function containerWorkerApi(options: ContainerWorkerOptions = {}): ContainerWorkerApi {
+  let backend: WasmBackend | undefined;
+  let container: BackendContainer | undefined;
+  let events: MessagePort | undefined;
+
+  const post = (e: WorkerEvent) => events!.postMessage(e);
+
+  const mountsFor = (spec: WorkerSpec): Mount[] =>
+    spec.mounts.map((m): Mount => {
+      if (m.type !== 'volume' || !('snapshot' in m.volume)) return m as Mount;
+      const { name, snapshot, index } = m.volume;
+      const fs = MemoryFs.fromSnapshot(snapshot, { onChange: (change) => post({ t: 'volume', index, change }) });
+      return { type: 'volume', volume: { name, fs: fs as unknown as FsLike, fsRoot: '/' }, target: m.target, readOnly: m.readOnly };
+    });
+
+  return {
+    create: (req: CreateRequest, blobs: BlobSource, share?: ModuleShare) =>
+      guarded(async () => {
+        events = req.events;
+        const modules = share ? new SharedModuleCache(share as unknown as Comlink.Remote<ModuleShare>) : undefined;
+        backend = createWasmBackend({
+          ...(options.fs ? { fs: options.fs } : {}),
+          ...(options.hostFs ? { hostFs: options.hostFs } : {}),
+          ...(modules ? { modules } : {}),
+        });
+        await backend.init({ content: new RemoteProvider(blobs as unknown as Comlink.Remote<BlobSource>) });
+        const spec: ContainerSpec = { ...req.spec, mounts: mountsFor(req.spec) };
+        container = await backend.create(spec);
+      }),
+
+    start: (req: StartRequest) =>
+      guarded(async () => {
+        if (!container) throw new SkiffError('FAILED_PRECONDITION', 'the worker has no container: create it first');
+        const run = req.run;
+        const out = (fd: 1 | 2) => new PostingStream((data) => post({ t: 'out', run, fd, data }));
+        const stdio: Stdio = { stdout: out(1), stderr: out(2) };
+        if (req.stdin.kind === 'shared') stdio.stdin = carryInputFd(new ReadableStream<Uint8Array>(), new SharedInputFd(req.stdin.buffer));
+        else if (req.stdin.kind === 'bytes') {
+          const data = req.stdin.data;
+          stdio.stdin = new ReadableStream<Uint8Array>({ start: (c) => { c.enqueue(data); c.close(); } });
+        }
+        const c = container;
+        await c.start(stdio);
+        void c.wait().then(
+          (status) => post({ t: 'exit', run, status }),
+          (err) => post({ t: 'exit', run, status: { exitCode: 134, error: `the run failed in its worker: ${(err as Error).message}` } }),
+        );
+      }),
+
+    exportChanges: () =>
+      guarded(async () => {
+        if (!container) throw new SkiffError('FAILED_PRECONDITION', 'the worker has no container');
+        const parts: Uint8Array[] = [];
+        const reader = container.exportChanges().getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parts.push(value);
+        }
+        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
+        return Comlink.transfer(out, [out.buffer]);
+      }),
+
+    stats: (): Promise<ProcessStats> =>
+      guarded(async () => {
+        if (!container) return {};
+        return container.stats();
+      }),
+
+    remove: () =>
+      guarded(async () => {
+        await container?.remove();
+        container = undefined;
+      }),
+  };
+}
+
+/** Serves one container on `endpoint` (a worker's own scope, or Node's parentPort through an adapter). */
+export function serveContainerWorker(endpoint: Comlink.Endpoint, options: ContainerWorkerOptions = {}): void {
+  Comlink.expose(containerWorkerApi(options), endpoint);
+}
