@@ -23,6 +23,7 @@ import type { ContainerFs } from './container-fs.js';
 import { prepareProgram, WasiProcess, type Deterministic, type ProcessResult } from './process.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 import { KILL_EXIT_CODE, TRAP_EXIT_CODE } from './wasi/run.js';
+import { DETERMINISTIC_EPOCH_NS } from './wasi/clock.js';
 import { carriedInputFd, streamSink, type InputFd } from './wasi/stdio.js';
 import { PAGE_BYTES } from './wasm-binary.js';
 
@@ -64,7 +65,10 @@ export class WasmBackend implements Backend {
     if (!this.content) throw failedPrecondition('the wasm backend was not initialised: call init() first');
     this.check(spec);
     const layers = await this.runtime.layerIndexes(this.content, spec.image.layers);
-    const fs = this.runtime.createFs(layers, spec.mounts, spec.readOnlyRootfs ?? false);
+    // A deterministic container's files get a fixed time, like its clock's start.
+    const det = spec.deterministic;
+    const now = det ? () => det.timeNs ?? DETERMINISTIC_EPOCH_NS : undefined;
+    const fs = this.runtime.createFs(layers, spec.mounts, spec.readOnlyRootfs ?? false, now);
     return new WasmContainer(spec, fs, this.runtime);
   }
 

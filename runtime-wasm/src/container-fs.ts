@@ -22,6 +22,8 @@ export interface ContainerFsOptions {
   readOnly: boolean;
   /** node:fs where bind mounts and host-path volumes are possible (Node); absent in browsers. */
   hostFs?: FsLike;
+  /** The clock for file times, ns since the epoch (a fixed one for deterministic runs). */
+  now?: () => bigint;
 }
 
 export interface ContainerFs {

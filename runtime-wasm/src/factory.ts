@@ -1,26 +1,19 @@
 /**
- * createWasmBackend: the WASI backend with its default container file system.
+ * createWasmBackend: the WASI backend over skiff's layered file system (./fs).
  * In Node, `createNodeWasmBackend` (./node) adds node:fs for bind mounts.
  */
-import { invalidArgument } from '@skiff/sdk';
 import { WasmBackend, type WasmBackendOptions } from './backend.js';
-import type { ContainerFsProvider } from './container-fs.js';
+import { LayeredFsProvider } from './fs/provider.js';
+import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 
 export type CreateWasmBackendOptions = WasmBackendOptions;
 
-let defaultProvider: (() => ContainerFsProvider) | undefined;
-
-/** Sets the file system a backend gets when none is given (the layered fs in ./fs registers itself). */
-export function setDefaultFsProvider(make: () => ContainerFsProvider): void {
-  defaultProvider = make;
-}
-
-export function defaultFsProvider(): ContainerFsProvider {
-  if (!defaultProvider) throw invalidArgument('no container file system is available: pass options.fs (a ContainerFsProvider)');
-  return defaultProvider();
-}
-
 export function createWasmBackend(options: CreateWasmBackendOptions = {}): WasmBackend {
   if (options.runtime) return new WasmBackend(options);
-  return new WasmBackend({ ...options, fs: options.fs ?? defaultFsProvider() });
+  return new WasmBackend({ ...options, fs: options.fs ?? new LayeredFsProvider() });
+}
+
+/** A runtime (shared caches) over the layered file system, for WasmSandbox and backends alike. */
+export function createWasmRuntime(options: Partial<WasmRuntimeOptions> = {}): WasmRuntime {
+  return new WasmRuntime({ ...options, fs: options.fs ?? new LayeredFsProvider() });
 }

@@ -11,4 +11,5 @@ export { OutputFd, InputFd } from './wasi/stdio.js';
 export { RealClock, DeterministicClock, type GuestClock } from './wasi/clock.js';
 export { SeededRandom, cryptoRandom, type RandomSource } from './wasi/random.js';
 export { Errno, errnoName } from './wasi/defs.js';
-export { createWasmBackend, type CreateWasmBackendOptions } from './factory.js';
+export { createWasmBackend, createWasmRuntime, type CreateWasmBackendOptions } from './factory.js';
+export { LayeredFsProvider } from './fs/provider.js';

@@ -49,8 +49,8 @@ export class WasmRuntime {
     return p;
   }
 
-  createFs(layers: LayerIndex[], mounts: Mount[], readOnly: boolean): ContainerFs {
-    return this.fs.create({ layers, mounts, readOnly, ...(this.hostFs ? { hostFs: this.hostFs } : {}) });
+  createFs(layers: LayerIndex[], mounts: Mount[], readOnly: boolean, now?: () => bigint): ContainerFs {
+    return this.fs.create({ layers, mounts, readOnly, ...(this.hostFs ? { hostFs: this.hostFs } : {}), ...(now ? { now } : {}) });
   }
 
   /** Forgets a layer's index (after the image is deleted, say); containers using it keep theirs. */

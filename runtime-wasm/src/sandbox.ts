@@ -23,6 +23,7 @@ import { Errno, Oflags, Rights } from './wasi/defs.js';
 import { resolvePath } from './wasi/resolve.js';
 import { PAGE_BYTES } from './wasm-binary.js';
 import { TRAP_EXIT_CODE } from './wasi/run.js';
+import { DETERMINISTIC_EPOCH_NS } from './wasi/clock.js';
 
 export interface SandboxRunOptions {
   stdin?: string | Uint8Array;
@@ -92,9 +93,14 @@ export class WasmSandbox {
     return this.session(options).run(args, options);
   }
 
-  /** A container that keeps its files across runs (for setup steps, or exportChanges). */
-  session(options: Pick<SandboxRunOptions, 'mounts'> = {}): SandboxSession {
-    const fs = this.runtime.createFs(this.layers, options.mounts ?? [], false);
+  /**
+   * A container that keeps its files across runs (for setup steps, or exportChanges).
+   * `deterministic` here fixes the times its files get.
+   */
+  session(options: Pick<SandboxRunOptions, 'mounts' | 'deterministic'> = {}): SandboxSession {
+    const det = options.deterministic === true ? {} : options.deterministic || undefined;
+    const now = det ? () => det.timeNs ?? DETERMINISTIC_EPOCH_NS : undefined;
+    const fs = this.runtime.createFs(this.layers, options.mounts ?? [], false, now);
     return new SandboxSession(this, fs);
   }
 }

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WasmBackend } from '../src/backend.js';
 import { WasmRuntime } from '../src/runtime.js';
-import { MemoryFsProvider } from './support/memory-fs.js';
+import { LayeredFsProvider } from '../src/fs/provider.js';
 import { probeImage, type TestImage } from './support/images.js';
 import type { ContainerSpec, Stdio } from '../../sdk/src/runtime/backend.js';
 
@@ -29,7 +29,6 @@ function capture() {
 }
 
 let image: TestImage;
-let fsProvider: MemoryFsProvider;
 let backend: WasmBackend;
 let n = 0;
 
@@ -53,8 +52,7 @@ async function runIn(s: ContainerSpec, stdin?: string) {
 
 beforeEach(async () => {
   image = await probeImage();
-  fsProvider = new MemoryFsProvider();
-  backend = new WasmBackend({ fs: fsProvider });
+  backend = new WasmBackend({ fs: new LayeredFsProvider() });
   await backend.init({ content: image.layout });
 });
 
@@ -63,7 +61,7 @@ describe('WasmBackend', () => {
     expect(backend.name).toBe('wasm');
     expect(backend.platforms).toEqual([{ os: 'wasip1', architecture: 'wasm' }]);
     expect(backend.capabilities).toMatchObject({ signals: false, exec: true, tty: false, bindMounts: false, memoryLimit: true, cpuLimit: false, pidsLimit: false, users: false, hostname: false, network: false });
-    expect(new WasmBackend({ fs: fsProvider, hostFs: {} as never }).capabilities.bindMounts).toBe(true);
+    expect(new WasmBackend({ fs: new LayeredFsProvider(), hostFs: {} as never }).capabilities.bindMounts).toBe(true);
   });
 
   it('runs a program found on PATH through an absolute symlink, with its args and env', async () => {
@@ -100,7 +98,6 @@ describe('WasmBackend', () => {
   it('indexes each layer once and compiles a program once for every container of the image', async () => {
     const runtime = backend.runtime;
     for (let i = 0; i < 3; i++) expect((await runIn(spec(['probe', 'exit', String(i)]))).status.exitCode).toBe(i);
-    expect(fsProvider.indexed).toBe(2);
     expect(runtime.layersIndexed).toBe(2);
     expect(runtime.modules.compiles).toBe(1);
   });
@@ -113,7 +110,7 @@ describe('WasmBackend', () => {
     await c.start(capture().stdio());
     expect((await c.wait()).exitCode).toBe(0);
     expect(backend.runtime.modules.compiles).toBe(1);
-    expect(fsProvider.indexed).toBe(2);
+    expect(backend.runtime.layersIndexed).toBe(2);
   });
 
   it('execs another program in the same container file system', async () => {
@@ -246,7 +243,7 @@ describe('WasmBackend', () => {
 
 describe('WasmRuntime', () => {
   it('is shared state: a new backend over it compiles nothing again', async () => {
-    const runtime = new WasmRuntime({ fs: new MemoryFsProvider() });
+    const runtime = new WasmRuntime({ fs: new LayeredFsProvider() });
     const a = new WasmBackend({ runtime });
     await a.init({ content: image.layout });
     const c = await a.create(spec(['probe', 'args']));

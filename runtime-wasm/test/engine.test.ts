@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../sdk/src/runtime/engine.js';
 import { WasmBackend } from '../src/backend.js';
-import { MemoryFsProvider } from './support/memory-fs.js';
+import { LayeredFsProvider } from '../src/fs/provider.js';
 import { probeImage, type TestImage } from './support/images.js';
 
 let image: TestImage;
@@ -10,7 +10,7 @@ let engine: Engine;
 
 beforeAll(async () => {
   image = await probeImage();
-  engine = new Engine({ layout: image.layout, backends: [new WasmBackend({ fs: new MemoryFsProvider() })] });
+  engine = new Engine({ layout: image.layout, backends: [new WasmBackend({ fs: new LayeredFsProvider() })] });
 });
 
 describe('Engine over the wasm backend', () => {

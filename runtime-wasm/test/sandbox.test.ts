@@ -2,18 +2,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WasmSandbox } from '../src/sandbox.js';
 import { WasmRuntime } from '../src/runtime.js';
-import { MemoryFsProvider } from './support/memory-fs.js';
+import { LayeredFsProvider } from '../src/fs/provider.js';
 import { probeImage, type TestImage } from './support/images.js';
 
 let image: TestImage;
 let runtime: WasmRuntime;
-let fsProvider: MemoryFsProvider;
 let sandbox: WasmSandbox;
 
 beforeAll(async () => {
   image = await probeImage();
-  fsProvider = new MemoryFsProvider();
-  runtime = new WasmRuntime({ fs: fsProvider });
+  runtime = new WasmRuntime({ fs: new LayeredFsProvider() });
   sandbox = await WasmSandbox.fromImage(image.layout, image.name, { runtime });
 });
 
@@ -68,7 +66,7 @@ describe('WasmSandbox', () => {
     const again = await WasmSandbox.fromImage(image.layout, image.name, { runtime });
     for (let i = 0; i < 20; i++) await again.run(['exit', '0']);
     expect(runtime.modules.compiles).toBe(2);
-    expect(fsProvider.indexed).toBe(2);
+    expect(runtime.layersIndexed).toBe(2);
   });
 
   it('makes a container in well under a millisecond, and a whole tiny run in a few', async () => {

@@ -6,8 +6,11 @@
  *
  *   WASI_TESTSUITE=/path/to/wasi-testsuite bash runtime-wasm/test/wasi-testsuite.sh [--node] [--shim] [--fs=NAME] [--errno-unix] [--verbose] [name-filter]
  *
- * --fs picks the file system the test roots are loaded into: `double` (the
- * test double, test/support/memory-fs.ts), `shim` (the shim's plain memory fs).
+ * --fs picks the file system the test roots are loaded into: `skiff` (the
+ * default: skiff's layered fs, the root as an image layer), `skiff-host`
+ * (skiff's host-directory mount, as bind mounts use, over a temporary copy),
+ * `double` (the test double, test/support/memory-fs.ts), `shim` (the shim's
+ * plain memory fs).
  *
  * Semantics follow the suite's doc/specification.md and its Python runner:
  * each `*.wasm` is a test; `<name>.json` gives args, env (the whole
@@ -17,6 +20,7 @@
  * Every test gets a fresh copy of its root: skiff loads it into memory,
  * node:wasi gets a temporary directory.
  */
+import * as nodeFs from 'node:fs';
 import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, lstatSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -24,6 +28,10 @@ import { WASI } from 'node:wasi';
 import { ConsoleStdout, Directory, File, OpenFile, PreopenDirectory, WASI as ShimWASI, type Inode } from '@bjorn3/browser_wasi_shim';
 import { WasiHost, SYSCALLS } from '../src/wasi/host.js';
 import { LinkDir, LinkPreopen, Symlink, TimedFile } from './support/memory-fs.js';
+import { indexLayer, type TarEntryLike } from '../src/fs/layer-index.js';
+import { createContainerFs, wallClockNs } from '../src/fs/container.js';
+import { HostDir, HostVolume } from '../src/fs/host.js';
+import { DirFd } from '../src/fs/dir-fd.js';
 import { checkCommand, runCommand, RunRefused } from '../src/wasi/run.js';
 import { InputFd, OutputFd } from '../src/wasi/stdio.js';
 import { RealClock } from '../src/wasi/clock.js';
@@ -96,8 +104,9 @@ export function judge(t: SuiteTest, o: Observed): string | undefined {
   return undefined;
 }
 
-/** A root file system for skiff: the host directory, copied into memory. */
-export type RootLoader = (hostDir: string) => { fd: import('@bjorn3/browser_wasi_shim').Fd };
+/** A root file system for skiff made from the test's root directory. */
+export type LoadedRoot = { fd: import('@bjorn3/browser_wasi_shim').Fd; dispose?: () => void };
+export type RootLoader = (hostDir: string) => LoadedRoot | Promise<LoadedRoot>;
 
 export const shimMemoryRoot: RootLoader = (hostDir) => {
   const load = (dir: string): Map<string, Inode> => {
@@ -132,18 +141,55 @@ export const doubleRoot: RootLoader = (hostDir) => {
   return { fd: new LinkPreopen('/', load(hostDir)) };
 };
 
-export const ROOT_LOADERS: Record<string, RootLoader> = { shim: shimMemoryRoot, double: doubleRoot };
+/** skiff's layered file system (src/fs): the root directory becomes an image layer, the test writes to the container's own layer. */
+export const layeredRoot: RootLoader = async (hostDir) => {
+  const entries: TarEntryLike[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.endsWith('.cleanup')) continue;
+      const p = join(dir, name), r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      const base = { path: r, mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: st.mtimeMs / 1000 };
+      if (st.isDirectory()) {
+        entries.push({ header: { ...base, type: 'directory', size: 0 }, bytes: async () => new Uint8Array() });
+        walk(p, r);
+      } else if (st.isFile()) {
+        const data = readFileSync(p);
+        entries.push({ header: { ...base, type: 'file', size: data.length }, bytes: async () => data });
+      } else if (st.isSymbolicLink()) {
+        entries.push({ header: { ...base, type: 'symlink', size: 0, linkname: readlinkSync(p) }, bytes: async () => new Uint8Array() });
+      }
+    }
+  };
+  walk(hostDir, '');
+  const index = await indexLayer((async function* () { yield* entries; })(), 'sha256:testsuite-root');
+  const fs = createContainerFs({ layers: [index] });
+  return { fd: fs.preopens[0]!.fd, dispose: () => fs.dispose() };
+};
+
+/** skiff's host-directory mount (src/fs/host.ts, what bind mounts use) over a temporary copy of the root. */
+export const hostRoot: RootLoader = (hostDir) => {
+  const copy = mkdtempSync(join(tmpdir(), 'wasi-testsuite-root-'));
+  cpSync(hostDir, copy, { recursive: true, filter: (src) => !src.endsWith('.cleanup') });
+  const vol = new HostVolume({ root: null, now: wallClockNs }, 1n, nodeFs as never, copy, false);
+  const root = new HostDir(vol, copy, [], null, BigInt(nodeFs.statSync(copy).ino));
+  vol.ctx.root = root;
+  return { fd: new DirFd(root, '/'), dispose: () => (vol.dispose(), rmSync(copy, { recursive: true, force: true })) };
+};
+
+export const ROOT_LOADERS: Record<string, RootLoader> = { shim: shimMemoryRoot, double: doubleRoot, skiff: layeredRoot, 'skiff-host': hostRoot };
 
 const dec = new TextDecoder();
 
-export async function runWithSkiff(t: SuiteTest, loadRoot: RootLoader = doubleRoot): Promise<Observed> {
+export async function runWithSkiff(t: SuiteTest, loadRoot: RootLoader = layeredRoot): Promise<Observed> {
   const module = await WebAssembly.compile(readFileSync(t.wasm));
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
+  const root = t.root ? await loadRoot(t.root) : undefined;
   const host = new WasiHost({
     args: [basename(t.wasm), ...t.args],
     env: Object.entries(t.env).map(([k, v]) => `${k}=${v}`),
-    preopens: t.root ? [{ name: '/', fd: loadRoot(t.root).fd }] : [],
+    preopens: root ? [{ name: '/', fd: root.fd }] : [],
     stdin: new InputFd(),
     stdout: new OutputFd((c) => out.push(c)),
     stderr: new OutputFd((c) => err.push(c)),
@@ -157,6 +203,8 @@ export async function runWithSkiff(t: SuiteTest, loadRoot: RootLoader = doubleRo
   } catch (e) {
     if (e instanceof RunRefused) return { exitCode: -1, stdout: '', stderr: '', error: e.message };
     throw e;
+  } finally {
+    root?.dispose?.();
   }
 }
 
@@ -204,7 +252,7 @@ export async function runWithPlainShim(t: SuiteTest): Promise<Observed> {
     new OpenFile(new File(new Uint8Array())),
     new ConsoleStdout((c) => out.push(c.slice())),
     new ConsoleStdout((c) => err.push(c.slice())),
-    ...(t.root ? [shimMemoryRoot(t.root).fd] : []),
+    ...(t.root ? [(shimMemoryRoot(t.root) as LoadedRoot).fd] : []),
   ];
   const wasi = new ShimWASI([basename(t.wasm), ...t.args], Object.entries(t.env).map(([k, v]) => `${k}=${v}`), fds, { debug: false });
   const module = await WebAssembly.compile(readFileSync(t.wasm));
@@ -268,7 +316,7 @@ async function main(): Promise<void> {
   const withShim = argv.includes('--shim');
   const verbose = argv.includes('--verbose');
   const filter = argv.find((a) => !a.startsWith('--'));
-  const fsName = argv.find((a) => a.startsWith('--fs='))?.slice(5) ?? 'double';
+  const fsName = argv.find((a) => a.startsWith('--fs='))?.slice(5) ?? 'skiff';
   const loader = ROOT_LOADERS[fsName];
   if (!loader) throw new Error(`unknown --fs=${fsName}; one of ${Object.keys(ROOT_LOADERS).join(', ')}`);
   const clean = (dir: string) => {

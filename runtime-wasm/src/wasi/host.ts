@@ -768,7 +768,7 @@ export class WasiHost {
       if (!(of & Oflags.CREAT)) return E.NOENT;
       if (v.trailingSlash) return E.ISDIR;
       if (of & Oflags.DIRECTORY) return E.INVAL;
-      const res = v.dir.path_open(0, v.name, of & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC), base, inh, ff);
+      const res = v.dir.path_open(0, v.name, of & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC), base, inh, ff & ~Fdflags.APPEND);
       if (!res.fd_obj) return res.ret || E.IO;
       opened = res.fd_obj;
     } else {
@@ -780,7 +780,8 @@ export class WasiHost {
       } else if ((of & Oflags.DIRECTORY) || v.trailingSlash) {
         return E.NOTDIR;
       }
-      const res = v.dir.path_open(0, v.name, (of & Oflags.TRUNC) | (dir ? Oflags.DIRECTORY : 0), base, inh, ff);
+      // APPEND stays here (fd_write seeks to the end), so fd_fdstat_set_flags can turn it off.
+      const res = v.dir.path_open(0, v.name, (of & Oflags.TRUNC) | (dir ? Oflags.DIRECTORY : 0), base, inh, ff & ~Fdflags.APPEND);
       if (!res.fd_obj) return res.ret || E.IO;
       opened = res.fd_obj;
     }
