@@ -155,3 +155,26 @@ export function sink() {
 export function textStream(s: string): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(s)); c.close(); } });
 }
+
+/** Builds test/probe.c statically (needs gcc); returns the binary. */
+export function buildProbe(outDir: string): Buffer {
+  const src = new URL('./probe.c', import.meta.url).pathname;
+  const out = join(outDir, 'probe');
+  execFileSync('cc', ['-O1', '-static', '-o', out, src]);
+  return readFileSync(out);
+}
+
+/** A layer with /bin/probe. */
+export async function probeLayer(binary: Buffer): Promise<Uint8Array> {
+  return makeTar([[file('bin/probe', binary.length, 0o755), binary]]);
+}
+
+/** "name errno" lines -> { name: errno }. */
+export function parseProbe(out: string): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const line of out.trim().split('\n')) {
+    const [k, v] = line.split(' ');
+    if (k && v !== undefined) r[k] = Number(v);
+  }
+  return r;
+}

@@ -50,10 +50,14 @@ int apply_credentials(const process_spec *p, serr_t *e) {
   struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
+  /* No process can gain what it lacks: ask for the requested sets within what we hold
+     (a host that withholds a capability, say CAP_SYS_RESOURCE, still runs --privileged). */
+  if (syscall(SYS_capget, &hdr, data) < 0) return fail(e, "capabilities", errno, "capget");
+  uint64_t held = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
   for (int i = 0; i < 2; i++) {
-    data[i].effective = (uint32_t)(p->caps[CAPSET_EFFECTIVE] >> (32 * i));
-    data[i].permitted = (uint32_t)(p->caps[CAPSET_PERMITTED] >> (32 * i));
-    data[i].inheritable = (uint32_t)(p->caps[CAPSET_INHERITABLE] >> (32 * i));
+    data[i].effective = (uint32_t)((p->caps[CAPSET_EFFECTIVE] & held) >> (32 * i));
+    data[i].permitted = (uint32_t)((p->caps[CAPSET_PERMITTED] & held) >> (32 * i));
+    data[i].inheritable = (uint32_t)((p->caps[CAPSET_INHERITABLE] & held) >> (32 * i));
   }
   if (syscall(SYS_capset, &hdr, data) < 0) return fail(e, "capabilities", errno, "capset");
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return fail(e, "capabilities", errno, "clear the ambient set");
