@@ -1,5 +1,6 @@
 import type { BenchCase } from '../harness.js';
 import { buildCase } from './build.js';
+import { linuxStartCase } from './linux-start.js';
 import { pullCase } from './pull.js';
 import { unpackCase } from './unpack.js';
 import { wasiColdStartCase } from './wasi-cold-start.js';
@@ -22,4 +23,5 @@ export const allCases: BenchCase[] = [
   wasiFilesCase,
   wasiSqliteCase,
   wasiMemoryCase,
+  linuxStartCase,
 ];

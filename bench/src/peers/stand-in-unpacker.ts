@@ -1,9 +1,8 @@
 /**
  * A STAND-IN, local to the benchmarks: skiff's own streaming pieces (the
  * DecompressionStream gunzip and readTar from @skiff/sdk) writing a layer into
- * a directory with node:fs, the way runtime-linux's snapshots will. It is
- * measured until the sdk has a Node `unpackLayer` of its own; then the unpack
- * case switches to that.
+ * a directory with node:fs. The unpack case measures it only where
+ * runtime-linux's own unpackLayer cannot run (not root, no native helper).
  *
  * It does what GNU tar -x does as root: files with their mode, owner and
  * mtime, directories (mode and mtime set at the end, after their contents),
