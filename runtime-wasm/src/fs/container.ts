@@ -36,9 +36,19 @@ export interface FsPreopen {
   fd: DirFd;
 }
 
-/** Wall-clock ns, to the microsecond. */
+let lastMs = -1;
+let lastNs = 0n;
+/**
+ * Wall-clock ns for file times, to the millisecond: Linux stamps files from a
+ * coarse clock too (a jiffy), and this keeps a clock read off the hot path.
+ */
 export function wallClockNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastNs = BigInt(ms) * 1_000_000n;
+  }
+  return lastNs;
 }
 
 export class ContainerFileSystem {

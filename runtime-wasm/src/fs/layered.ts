@@ -293,8 +293,8 @@ export class MDir extends DirNode implements MMeta {
   }
 
   /** The directory changed: new times, and the listing is merged again when next read. */
-  private touch(dirDelta: number): void {
-    this.mtim = this.ctim = this.vol.ctx.now();
+  private touch(dirDelta: number, now = this.vol.ctx.now()): void {
+    this.mtim = this.ctim = now;
     this.changed = true;
     this.listing = undefined;
     if (this.subdirs !== undefined) this.subdirs += dirDelta;
@@ -309,7 +309,7 @@ export class MDir extends DirNode implements MMeta {
   override createFile(name: string): MFile {
     const f = new MFile(this.vol, undefined);
     this.children.set(name, f);
-    this.touch(0);
+    this.touch(0, f.mtim);
     return f;
   }
 

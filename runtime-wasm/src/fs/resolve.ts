@@ -52,23 +52,31 @@ export function resolve(start: DirNode, path: string, follow: boolean, root: Dir
   if (path.indexOf('\0') >= 0) return Errno.INVAL;
   if (n > PATH_MAX) return Errno.NAMETOOLONG;
 
-  let parts = path.split('/');
+  // `rest` is what is left to walk; a symlink's target is put in front of it.
+  let rest = path;
   let slash = path.charCodeAt(n - 1) === 47;
   let cur = start;
   let links = 0;
-  let i = 0;
+  let at = 0;
   for (;;) {
-    while (i < parts.length && (parts[i] === '' || parts[i] === '.')) i++;
-    if (i >= parts.length) return { dir: cur, name: null, node: cur, slash };
-    const name = parts[i]!;
+    const len = rest.length;
+    while (at < len && rest.charCodeAt(at) === 47) at++;
+    if (at >= len) return { dir: cur, name: null, node: cur, slash };
+    let end = rest.indexOf('/', at);
+    if (end < 0) end = len;
+    const name = at === 0 && end === len ? rest : rest.slice(at, end);
+    if (name === '.') {
+      at = end;
+      continue;
+    }
     if (name === '..') {
       cur = cur.parent ?? cur;
-      i++;
+      at = end;
       continue;
     }
     let last = true;
-    for (let j = i + 1; j < parts.length; j++) {
-      if (parts[j] !== '') {
+    for (let k = end; k < len; k++) {
+      if (rest.charCodeAt(k) !== 47) {
         last = false;
         break;
       }
@@ -85,10 +93,8 @@ export function resolve(start: DirNode, path: string, follow: boolean, root: Dir
       if (target.length === 0) return Errno.NOENT;
       if (target.charCodeAt(0) === 47) cur = root ?? cur;
       if (last && target.charCodeAt(target.length - 1) === 47) slash = true;
-      const rest = parts.slice(i + 1);
-      parts = target.split('/');
-      for (const p of rest) parts.push(p);
-      i = 0;
+      rest = end < len ? target + rest.slice(end) : target;
+      at = 0;
       continue;
     }
     if (last) {
@@ -97,6 +103,6 @@ export function resolve(start: DirNode, path: string, follow: boolean, root: Dir
     }
     if (type !== Filetype.DIRECTORY) return Errno.NOTDIR;
     cur = node as DirNode;
-    i++;
+    at = end;
   }
 }
