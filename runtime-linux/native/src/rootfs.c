@@ -24,43 +24,65 @@ static int openat2_in_root(int dirfd, const char *path, int flags, mode_t mode, 
   return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
+#define RES_IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+/*
+ * Makes every directory of path below rootfd. Each step is resolved from the
+ * root again (symlinks act as if rootfd were "/"); a dangling symlink on the
+ * way gets its target made, inside the root, as a directory.
+ */
+static int mkdir_in_root(int rootfd, const char *path, int depth, serr_t *e) {
+  if (depth > 16) return fail(e, "mount", ELOOP, "make %s in the container's root", path);
+  char buf[PATH_MAX], prefix[PATH_MAX] = "";
+  if (strlen(path) >= sizeof buf) return fail(e, "mount", ENAMETOOLONG, "%s", path);
+  strcpy(buf, path);
+  char *save = NULL;
+  for (char *part = strtok_r(buf, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+    char candidate[PATH_MAX];
+    if ((size_t)snprintf(candidate, sizeof candidate, "%s/%s", prefix, part) >= sizeof candidate) return fail(e, "mount", ENAMETOOLONG, "%s", path);
+    int fd = openat2_in_root(rootfd, candidate, O_PATH | O_CLOEXEC, 0, RES_IN_ROOT);
+    if (fd >= 0) { close(fd); strcpy(prefix, candidate); continue; }
+    if (errno != ENOENT) return fail(e, "mount", errno, "open %s in the container's root", candidate);
+    int pfd = openat2_in_root(rootfd, prefix[0] ? prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RES_IN_ROOT);
+    if (pfd < 0) return fail(e, "mount", errno, "open %s in the container's root", prefix[0] ? prefix : "/");
+    if (mkdirat(pfd, part, 0755) == 0) { close(pfd); strcpy(prefix, candidate); continue; }
+    if (errno != EEXIST) { int err = errno; close(pfd); return fail(e, "mount", err, "mkdir %s in the container's root", candidate); }
+    /* It exists but does not resolve: a dangling symlink. Make what it points at, inside the root. */
+    char target[PATH_MAX], next[PATH_MAX];
+    ssize_t n = readlinkat(pfd, part, target, sizeof target - 1);
+    int err = errno;
+    close(pfd);
+    if (n < 0) return fail(e, "mount", err, "readlink %s in the container's root", candidate);
+    target[n] = 0;
+    if (target[0] == '/') snprintf(next, sizeof next, "%s", target);
+    else if ((size_t)snprintf(next, sizeof next, "%s/%s", prefix, target) >= sizeof next) return fail(e, "mount", ENAMETOOLONG, "%s", path);
+    if (mkdir_in_root(rootfd, next, depth + 1, e) < 0) return -1;
+    strcpy(prefix, candidate);
+  }
+  return 0;
+}
+
 int open_in_root(int rootfd, const char *path, int create, int as_file, serr_t *e) {
-  const unsigned long long res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = openat2_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, res);
+  int fd = openat2_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, RES_IN_ROOT);
   if (fd >= 0 || !create || errno != ENOENT) {
     if (fd < 0) fail(e, "mount", errno, "open %s in the container's root", path);
     return fd;
   }
-  /* Walk down, making what is missing; each step resolves inside the root again. */
-  char buf[PATH_MAX];
-  if (strlen(path) >= sizeof buf) return fail(e, "mount", ENAMETOOLONG, "%s", path);
-  strcpy(buf, path);
-  int dfd = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
-  if (dfd < 0) return fail(e, "mount", errno, "open the container's root");
-  char *save = NULL;
-  char *part = strtok_r(buf, "/", &save);
-  while (part) {
-    char *next = strtok_r(NULL, "/", &save);
-    int last = next == NULL;
-    int nfd = openat2_in_root(dfd, part, O_PATH | O_CLOEXEC, 0, res);
-    if (nfd < 0 && errno == ENOENT) {
-      if (last && as_file) {
-        int f = openat2_in_root(dfd, part, O_CREAT | O_WRONLY | O_CLOEXEC, 0644, res);
-        if (f < 0 && errno != EEXIST) { int err = errno; close(dfd); return fail(e, "mount", err, "create %s in the container's root", path); }
-        if (f >= 0) close(f);
-      } else if (mkdirat(dfd, part, 0755) < 0 && errno != EEXIST) {
-        int err = errno;
-        close(dfd);
-        return fail(e, "mount", err, "mkdir %s in the container's root", path);
-      }
-      nfd = openat2_in_root(dfd, part, O_PATH | O_CLOEXEC, 0, res);
-    }
-    if (nfd < 0) { int err = errno; close(dfd); return fail(e, "mount", err, "open %s in the container's root", path); }
-    close(dfd);
-    dfd = nfd;
-    part = next;
+  if (as_file) {
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash) *slash = 0;
+    if (parent[0] && mkdir_in_root(rootfd, parent, 0, e) < 0) return -1;
+    int f = openat2_in_root(rootfd, path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644, RES_IN_ROOT);
+    if (f < 0 && errno != EEXIST) return fail(e, "mount", errno, "create %s in the container's root", path);
+    if (f >= 0) close(f);
+  } else if (mkdir_in_root(rootfd, path, 0, e) < 0) {
+    return -1;
   }
-  return dfd;
+  fd = openat2_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, RES_IN_ROOT);
+  if (fd < 0) return fail(e, "mount", errno, "open %s in the container's root", path);
+  return fd;
 }
 
 static void fd_path(char *buf, size_t cap, int fd) {

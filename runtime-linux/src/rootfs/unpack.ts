@@ -130,9 +130,13 @@ export async function unpackLayer(tar: ReadableStream<Uint8Array>, dest: string,
           try {
             linkSync(join(dest, target), abs);
           } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || special.size === 0) throw err;
-            await special.apply(helper, dest); // the target may be a device or FIFO not made yet
-            linkSync(join(dest, target), abs);
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+            if (special.size > 0) await special.apply(helper, dest); // the target may be a device or FIFO not made yet
+            try {
+              linkSync(join(dest, target), abs);
+            } catch {
+              throw invalidArgument(`layer entry "${h.path}" is a hard link to "${h.linkname}", which this layer does not contain`);
+            }
           }
           break;
         }
