@@ -200,6 +200,15 @@ describe('WasmBackend', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  it('keeps the order of writes across stdout and stderr while batching', async () => {
+    const c = await backend.create(spec(['probe', 'stderr']));
+    const order: string[] = [];
+    const sink = (name: string) => new WritableStream<Uint8Array>({ write: (chunk) => void order.push(`${name}:${dec.decode(chunk)}`) });
+    await c.start({ stdout: sink('out'), stderr: sink('err') });
+    await c.wait();
+    expect(order).toEqual(['err:to stderr\n', 'out:to stdout\n']);
+  });
+
   it('batches output into few stream writes', async () => {
     const r = await runIn(spec(['probe', 'lines', '10000']));
     expect(r.stdout.split('\n').length).toBe(10001);

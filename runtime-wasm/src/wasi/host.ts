@@ -140,6 +140,8 @@ export class WasiHost {
     }
     this.root = o.preopens.find((p) => p.name === '/')?.fd;
     this.kept = new Set<Fd>([o.stdin, o.stdout, o.stderr, ...o.preopens.map((p) => p.fd)]);
+    o.stdout.sibling = o.stderr;
+    o.stderr.sibling = o.stdout;
   }
 
   /** Sends buffered output to the host now. */

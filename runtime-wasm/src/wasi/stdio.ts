@@ -29,9 +29,20 @@ export class OutputFd extends Fd {
     super();
   }
 
+  /**
+   * Another stream whose buffered bytes go out before this one's (stdout and
+   * stderr of one process): batching never reorders what the guest wrote.
+   */
+  sibling: OutputFd | undefined;
+
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
   override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
     if (this.broken) return { ret: Errno.PIPE, nwritten: 0 };
     if (data.length === 0) return { ret: 0, nwritten: 0 };
+    if (this.sibling && this.sibling.pending) this.sibling.flush();
     this.parts.push(data);
     this.pending += data.length;
     if (this.pending >= this.threshold) this.flush();
