@@ -176,6 +176,7 @@ class WasmContainer implements BackendContainer {
         preopens: this.fs.preopens, env: proc.env, cwd: proc.cwd,
         ...(this.spec.deterministic ? { deterministic: this.spec.deterministic as Deterministic } : {}),
         ...(limit !== undefined ? { timeoutMs: Math.max(0, limit - (performance.now() - started)) } : {}),
+        ...(this.runtime.flushBytes !== undefined ? { flushBytes: this.runtime.flushBytes } : {}),
       });
       run.process = p;
       this.runs.add(run);

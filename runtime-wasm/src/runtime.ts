@@ -14,12 +14,19 @@ export interface WasmRuntimeOptions {
   /** node:fs for bind mounts and host-path volumes; absent in browsers. */
   hostFs?: FsLike;
   modules?: ModuleCache;
+  /**
+   * Guest output is handed over once this many bytes are buffered (and before
+   * the guest blocks, and at exit). Worker mode sets 1: each write the guest
+   * makes goes out at once, so a guest that prints and then computes is seen.
+   */
+  flushBytes?: number;
 }
 
 export class WasmRuntime {
   readonly modules: ModuleCache;
   readonly fs: ContainerFsProvider;
   readonly hostFs: FsLike | undefined;
+  readonly flushBytes: number | undefined;
   private readonly indexes = new Map<string, Promise<LayerIndex>>();
   /** Layers indexed so far (cache misses). */
   layersIndexed = 0;
@@ -27,6 +34,7 @@ export class WasmRuntime {
   constructor(options: WasmRuntimeOptions) {
     this.fs = options.fs;
     this.hostFs = options.hostFs;
+    this.flushBytes = options.flushBytes;
     this.modules = options.modules ?? new ModuleCache();
   }
 
