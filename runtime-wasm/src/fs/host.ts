@@ -45,8 +45,6 @@ function typeOf(st: BigStats): number {
   return Filetype.UNKNOWN;
 }
 
-const nsToSeconds = (ns: bigint) => Number(ns) / 1e9;
-
 export class HostVolume implements Volume {
   /** Mounts on names inside this volume's directories (nested mounts), by host directory path. */
   readonly mountPoints = new Map<string, Map<string, FsNode>>();
@@ -60,8 +58,33 @@ export class HostVolume implements Volume {
     return this.fs.lstatSync(path, { bigint: true }) as unknown as BigStats;
   }
 
+  /**
+   * Times the guest set, to the ns, by inode: Node's utimes takes seconds as
+   * a double, which keeps only about a quarter of a microsecond. While the host
+   * still shows what we stored, stat reports what the guest asked for.
+   */
+  private readonly setTimes = new Map<bigint, { atim: [bigint, bigint]; mtim: [bigint, bigint] }>();
+
   statOf(st: BigStats): Stat {
-    return makeStat(this.dev, BigInt(st.ino), typeOf(st), BigInt(st.nlink), BigInt(st.size), BigInt(st.atimeNs), BigInt(st.mtimeNs), BigInt(st.ctimeNs));
+    const ino = BigInt(st.ino);
+    let atim = BigInt(st.atimeNs);
+    let mtim = BigInt(st.mtimeNs);
+    const exact = this.setTimes.size ? this.setTimes.get(ino) : undefined;
+    if (exact) {
+      if (exact.atim[0] === atim) atim = exact.atim[1];
+      if (exact.mtim[0] === mtim) mtim = exact.mtim[1];
+    }
+    return makeStat(this.dev, ino, typeOf(st), BigInt(st.nlink), BigInt(st.size), atim, mtim, BigInt(st.ctimeNs));
+  }
+
+  /** Sets times through `apply` (seconds), then remembers the exact ns against what the host stored. */
+  utimes(current: BigStats, a: bigint | null, m: bigint | null, apply: (atime: number, mtime: number) => void, reread: () => BigStats): void {
+    const atim = a ?? BigInt(current.atimeNs);
+    const mtim = m ?? BigInt(current.mtimeNs);
+    apply(Number(atim) / 1e9, Number(mtim) / 1e9);
+    const st = reread();
+    if (this.setTimes.size > 4096) this.setTimes.clear();
+    this.setTimes.set(BigInt(st.ino), { atim: [BigInt(st.atimeNs), atim], mtim: [BigInt(st.mtimeNs), mtim] });
   }
 
   dispose(): void {
@@ -275,9 +298,8 @@ function hostStat(vol: HostVolume, verified: number, path: string, ino: bigint, 
 function hostSetTimes(vol: HostVolume, verified: number, path: string, a: bigint | null, m: bigint | null): number {
   if (verified) return verified;
   return attempt(() => {
-    const st = vol.lstat(path);
     // lutimes: never follows a symlink, whatever is at the path now.
-    vol.fs.lutimesSync(path, nsToSeconds(a ?? BigInt(st.atimeNs)), nsToSeconds(m ?? BigInt(st.mtimeNs)));
+    vol.utimes(vol.lstat(path), a, m, (at, mt) => vol.fs.lutimesSync(path, at, mt), () => vol.lstat(path));
   });
 }
 
@@ -437,8 +459,8 @@ export class HostFileFd extends RightsFd {
     if (typeof t === 'number') return t;
     if (t.a === null && t.m === null) return Errno.SUCCESS;
     return attempt(() => {
-      const st = this.fs.fstatSync(this.fd, { bigint: true }) as unknown as BigStats;
-      this.fs.futimesSync(this.fd, nsToSeconds(t.a ?? BigInt(st.atimeNs)), nsToSeconds(t.m ?? BigInt(st.mtimeNs)));
+      const stat = () => this.fs.fstatSync(this.fd, { bigint: true }) as unknown as BigStats;
+      this.node.vol.utimes(stat(), t.a, t.m, (at, mt) => this.fs.futimesSync(this.fd, at, mt), stat);
     });
   }
 
