@@ -12,7 +12,7 @@
  */
 import * as Comlink from 'comlink';
 import {
-  SkiffError, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Stdio, type BackendContainer,
+  SkiffError, digestOf, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Stdio, type BackendContainer,
 } from '@skiff/sdk';
 import type { ContainerFsProvider } from '../container-fs.js';
 import { createWasmBackend } from '../factory.js';
@@ -53,34 +53,43 @@ class RemoteProvider implements Provider {
   }
 }
 
-/** Modules compiled by any worker are kept by the host, so the next container of an image does not compile. */
+/**
+ * Modules compiled by any worker are kept by the host, so the next container
+ * of an image does not compile. Across workers a module is named by the
+ * digest of its (memory-limited) bytes: the file system's own keys are
+ * objects of this worker's heap.
+ */
 class SharedModuleCache extends ModuleCache {
-  private readonly named = new Map<string, Promise<WebAssembly.Module>>();
+  private readonly local = new Map<ModuleKey, Map<number, Promise<WebAssembly.Module>>>();
 
   constructor(private readonly share: Comlink.Remote<ModuleShare>) {
     super();
   }
 
   override get(key: ModuleKey, limitPages: number, bytes: () => Uint8Array): Promise<WebAssembly.Module> {
-    if (typeof key !== 'string') return super.get(key, limitPages, bytes);
-    const k = `${limitPages}:${key}`;
-    let p = this.named.get(k);
+    let slot = this.local.get(key);
+    if (!slot) this.local.set(key, (slot = new Map()));
+    let p = slot.get(limitPages);
     if (!p) {
       p = (async () => {
-        const shared = await this.share.get(key, limitPages).catch(() => undefined);
+        const b = bytes();
+        const digest = digestOf(b);
+        const shared = await this.share.get(digest, limitPages).catch(() => undefined);
         if (shared) return shared;
-        const m = await super.get(key, limitPages, bytes);
-        void this.share.put(key, limitPages, m).catch(() => {});
+        this.compiles++;
+        const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+        void this.share.put(digest, limitPages, m).catch(() => {});
         return m;
       })();
-      this.named.set(k, p);
-      p.catch(() => this.named.delete(k));
+      slot.set(limitPages, p);
+      const s = slot;
+      p.catch(() => s.delete(limitPages));
     }
     return p;
   }
 
   override has(key: ModuleKey, limitPages = 0): boolean {
-    return (typeof key === 'string' && this.named.has(`${limitPages}:${key}`)) || super.has(key, limitPages);
+    return this.local.get(key)?.has(limitPages) ?? false;
   }
 }
 
@@ -150,6 +159,8 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
           ...(options.fs ? { fs: options.fs } : {}),
           ...(options.hostFs ? { hostFs: options.hostFs } : {}),
           ...(modules ? { modules } : {}),
+          // Every guest write goes out at once: output streams while the guest runs.
+          flushBytes: 1,
         });
         await backend.init({ content: new RemoteProvider(blobs as unknown as Comlink.Remote<BlobSource>) });
         const spec: ContainerSpec = { ...req.spec, mounts: mountsFor(req.spec) };

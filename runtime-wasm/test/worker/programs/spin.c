@@ -22,10 +22,14 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(mode, "alloc")) {
     unsigned long mib = 0;
+    // The blocks are chained, so the compiler cannot drop the allocations as unused.
+    static void *volatile last;
     for (;;) {
       char *p = malloc(1 << 20);
       if (!p) break;
       memset(p, 1, 1 << 20);
+      *(void **)p = last;
+      last = p;
       mib++;
     }
     fprintf(stderr, "malloc failed after %lu MiB\n", mib);
