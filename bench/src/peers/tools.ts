@@ -16,6 +16,7 @@ export const PEER_PACKAGES: Record<string, string> = {
   tar: 'tar',
   gzip: 'gzip',
   busybox: 'busybox-static',
+  unshare: 'util-linux',
 };
 
 /** The absolute path of `cmd` on PATH (plus the sbin folders), or undefined. */
