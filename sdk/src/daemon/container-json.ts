@@ -1,0 +1,230 @@
+/**
+ * Containers in the Docker API's shapes: `GET /containers/{id}/json` (inspect)
+ * and the rows of `GET /containers/json`. Built from the Engine's record, the
+ * image's config and the Docker-only extras.
+ */
+import type { ContainerRecord, MountRecord } from '../runtime/records.js';
+import type { ImageConfig } from '../image/types.js';
+import type { VolumeStore } from '../volumes/types.js';
+import type { ContainerExtras } from './container-extras.js';
+import { networkId } from './routes/networks.js';
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** docker's units.HumanDuration: "Less than a second", "5 minutes", "About an hour". */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(ms / 3_600_000);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}
+
+/** The STATUS column of `docker ps`. */
+export function statusText(r: ContainerRecord, now = Date.now()): string {
+  const s = r.state;
+  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))}`;
+  if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt ?? r.created))} ago`;
+  if (s.status === 'removing') return 'Removal In Progress';
+  return 'Created';
+}
+
+/** Which network a container is on, as the API names it. */
+function networkName(r: ContainerRecord): string {
+  return r.network === 'host' ? 'host' : 'none';
+}
+
+function endpoint(name: string) {
+  return {
+    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null,
+    NetworkID: networkId(name), EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+  };
+}
+
+/**
+ * Published ports. skiff has no bridge network: on the host network a
+ * container's port is the host's own, so each exposed port maps to itself;
+ * elsewhere ports are unpublished (null, as docker shows them).
+ */
+export function portMap(r: ContainerRecord, x: ContainerExtras): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
+  const out: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  const keys = new Set([...Object.keys(x.exposedPorts), ...Object.keys(x.portBindings)]);
+  for (const k of keys) {
+    const port = k.split('/')[0]!;
+    out[k] = r.network === 'host' ? [{ HostIp: '0.0.0.0', HostPort: port }] : null;
+  }
+  return out;
+}
+
+async function mountJson(m: MountRecord, volumes: VolumeStore) {
+  if (m.type === 'bind') return { Type: 'bind', Source: m.source, Destination: m.target, Mode: m.readOnly ? 'ro' : '', RW: !m.readOnly, Propagation: 'rprivate' };
+  if (m.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: true, Propagation: '' };
+  const mountpoint = await volumes.inspect(m.source).then((v) => v.mountpoint, () => '');
+  return { Type: 'volume', Name: m.source, Source: mountpoint, Destination: m.target, Driver: 'local', Mode: m.readOnly ? 'ro' : 'z', RW: !m.readOnly, Propagation: '' };
+}
+
+/** Entrypoint and Cmd as docker shows them: split the way they were given. */
+function entrypointAndCmd(r: ContainerRecord, image: ImageConfig | undefined): { Entrypoint: string[] | null; Cmd: string[] | null } {
+  const nonEmpty = (a: string[] | null | undefined) => (a && a.length ? a : null);
+  if (r.entrypoint !== undefined) return { Entrypoint: nonEmpty(r.entrypoint), Cmd: nonEmpty(r.cmd) };
+  if (!image) return { Entrypoint: null, Cmd: [r.path, ...r.args] };
+  return { Entrypoint: nonEmpty(image.config?.Entrypoint), Cmd: nonEmpty(r.cmd) ?? nonEmpty(image.config?.Cmd) };
+}
+
+function binds(r: ContainerRecord): string[] | null {
+  const out = r.mounts
+    .filter((m) => m.type === 'bind' || (m.type === 'volume' && !r.anonymousVolumes.includes(m.source)))
+    .map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
+  return out.length ? out : null;
+}
+
+export interface InspectInput {
+  record: ContainerRecord;
+  extras: ContainerExtras;
+  image?: ImageConfig;
+  volumes: VolumeStore;
+  /** OS of the container's platform (`linux`, `wasip1`). */
+  os: string;
+  execIds: string[];
+}
+
+export async function containerInspect(i: InspectInput): Promise<Record<string, unknown>> {
+  const { record: r, extras: x } = i;
+  const s = r.state;
+  const net = networkName(r);
+  const { Entrypoint, Cmd } = entrypointAndCmd(r, i.image);
+  const tmpfs: Record<string, string> = {};
+  for (const m of r.mounts) if (m.type === 'tmpfs') tmpfs[m.target] = '';
+  return {
+    Id: r.id,
+    Created: r.created,
+    Path: r.path,
+    Args: r.args,
+    State: {
+      Status: s.status,
+      Running: s.status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: s.oomKilled,
+      Dead: false,
+      Pid: s.status === 'running' ? (s.pid ?? 0) : 0,
+      ExitCode: s.exitCode,
+      Error: s.error ?? '',
+      StartedAt: s.startedAt ?? ZERO_TIME,
+      FinishedAt: s.finishedAt ?? ZERO_TIME,
+    },
+    Image: r.imageId,
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: '',
+    Name: `/${r.name}`,
+    RestartCount: 0,
+    Driver: r.backend,
+    Platform: i.os,
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: i.execIds.length ? i.execIds : null,
+    HostConfig: {
+      Binds: binds(r),
+      ContainerIDFile: '',
+      LogConfig: { Type: 'json-file', Config: {} },
+      NetworkMode: x.networkMode,
+      PortBindings: x.portBindings,
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      AutoRemove: r.autoRemove,
+      VolumeDriver: '',
+      VolumesFrom: null,
+      CapAdd: r.capAdd.length ? r.capAdd : null,
+      CapDrop: r.capDrop.length ? r.capDrop : null,
+      Privileged: r.privileged,
+      ReadonlyRootfs: r.readOnlyRootfs,
+      Memory: r.resources.memoryBytes ?? 0,
+      NanoCpus: r.resources.cpus !== undefined ? Math.round(r.resources.cpus * 1e9) : 0,
+      PidsLimit: r.resources.pidsLimit ?? null,
+      Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
+      Runtime: r.backend,
+      Init: null,
+    },
+    GraphDriver: { Name: r.backend, Data: null },
+    Mounts: await Promise.all(r.mounts.map((m) => mountJson(m, i.volumes))),
+    Config: {
+      Hostname: r.hostname ?? r.id.slice(0, 12),
+      Domainname: x.domainname,
+      User: r.user,
+      AttachStdin: x.attachStdin,
+      AttachStdout: x.attachStdout,
+      AttachStderr: x.attachStderr,
+      ...(Object.keys(x.exposedPorts).length ? { ExposedPorts: x.exposedPorts } : {}),
+      Tty: r.tty,
+      OpenStdin: r.openStdin,
+      StdinOnce: x.stdinOnce,
+      Env: r.env,
+      Cmd,
+      Image: r.image,
+      Volumes: i.image?.config?.Volumes ?? null,
+      WorkingDir: r.workingDir,
+      Entrypoint,
+      OnBuild: null,
+      Labels: r.labels,
+      ...(i.image?.config?.StopSignal ? { StopSignal: i.image.config.StopSignal } : {}),
+    },
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      SandboxKey: '',
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      Ports: portMap(r, x),
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: '',
+      Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      MacAddress: '',
+      Networks: { [net]: endpoint(net) },
+    },
+  };
+}
+
+/** One row of `GET /containers/json`. */
+export async function containerSummary(r: ContainerRecord, x: ContainerExtras, volumes: VolumeStore): Promise<Record<string, unknown>> {
+  const net = networkName(r);
+  const ports: Array<Record<string, unknown>> = [];
+  for (const [k, v] of Object.entries(portMap(r, x))) {
+    const [port, type] = k.split('/') as [string, string?];
+    if (!v) ports.push({ PrivatePort: Number(port), Type: type ?? 'tcp' });
+    else for (const b of v) ports.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type ?? 'tcp' });
+  }
+  return {
+    Id: r.id,
+    Names: [`/${r.name}`],
+    Image: r.image,
+    ImageID: r.imageId,
+    Command: [r.path, ...r.args].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    Created: Math.floor(Date.parse(r.created) / 1000),
+    Ports: ports,
+    Labels: r.labels,
+    State: r.state.status,
+    Status: statusText(r),
+    HostConfig: { NetworkMode: x.networkMode },
+    NetworkSettings: { Networks: { [net]: endpoint(net) } },
+    Mounts: await Promise.all(r.mounts.map((m) => mountJson(m, volumes))),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * `POST /containers/create`: the Docker body (container config + HostConfig)
+ * turned into the Engine's CreateOptions. Whatever skiff cannot honour and
+ * that would change what runs (restart policies, devices, published ports off
+ * the host network, user-defined networks) is refused, never ignored.
+ */
+import { invalidArgument, unsupported } from '../errors/index.js';
+import type { CreateOptions, MountOption } from '../runtime/options.js';
+import type { ContainerExtras, PortBinding } from './container-extras.js';
+
+type StrList = string[] | string | null | undefined;
+
+export interface DockerMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+}
+
+export interface DockerHostConfig {
+  Binds?: string[] | null;
+  Mounts?: DockerMount[] | null;
+  AutoRemove?: boolean;
+  Memory?: number;
+  NanoCpus?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  PidsLimit?: number | null;
+  ReadonlyRootfs?: boolean;
+  Privileged?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  NetworkMode?: string;
+  Tmpfs?: Record<string, string> | null;
+  PortBindings?: Record<string, Array<Partial<PortBinding>> | null> | null;
+  PublishAllPorts?: boolean;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
+  Runtime?: string;
+  Devices?: unknown[] | null;
+}
+
+export interface DockerCreateBody {
+  Image?: string;
+  Cmd?: StrList;
+  Entrypoint?: StrList;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Hostname?: string;
+  Domainname?: string;
+  ExposedPorts?: Record<string, object> | null;
+  Volumes?: Record<string, object> | null;
+  HostConfig?: DockerHostConfig | null;
+}
+
+function list(v: StrList): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'string' ? [v] : v;
+}
+
+/** Backends are chosen with `--runtime NAME`; docker's own runtime names mean "the default". */
+const DOCKER_RUNTIMES = new Set(['', 'runc', 'io.containerd.runc.v2', 'crun']);
+
+export function createOptionsFrom(body: DockerCreateBody, query: { name?: string; platform?: string }): { options: CreateOptions; extras: ContainerExtras } {
+  if (!body || typeof body !== 'object') throw invalidArgument('the create request needs a JSON body with at least "Image"');
+  if (!body.Image) throw invalidArgument('no image given: the create body needs "Image"');
+  const h = body.HostConfig ?? {};
+  const o: CreateOptions = { image: body.Image };
+  const cmd = list(body.Cmd);
+  if (cmd !== undefined) o.cmd = cmd;
+  const entrypoint = list(body.Entrypoint);
+  // `--entrypoint ""` arrives as [] or [""]: clear the image's entrypoint.
+  if (entrypoint !== undefined) o.entrypoint = entrypoint.length === 1 && entrypoint[0] === '' ? [] : entrypoint;
+  if (body.Env?.length) o.env = body.Env;
+  if (body.WorkingDir) o.workingDir = body.WorkingDir;
+  if (body.User) o.user = body.User;
+  if (query.name) o.name = query.name;
+  if (query.platform) o.platform = query.platform;
+  if (body.Labels && Object.keys(body.Labels).length) o.labels = body.Labels;
+  if (body.Tty) o.tty = true;
+  if (body.OpenStdin) o.openStdin = true;
+  if (body.Hostname) o.hostname = body.Hostname;
+
+  // Mounts: -v specs, --mount, and `-v /path` (which the CLI sends as Config.Volumes).
+  const binds = h.Binds ?? [];
+  if (binds.length) o.volumes = [...binds];
+  const mounts: MountOption[] = [];
+  for (const m of h.Mounts ?? []) {
+    if (!m.Target) throw invalidArgument('a mount needs a Target');
+    const type = (m.Type ?? 'volume').toLowerCase();
+    if (type === 'bind' || type === 'volume') mounts.push({ type, target: m.Target, readOnly: m.ReadOnly ?? false, ...(m.Source ? { source: m.Source } : {}) });
+    else if (type === 'tmpfs') mounts.push({ type: 'tmpfs', target: m.Target });
+    else throw unsupported(`mounts of type "${m.Type}" are not supported; use bind, volume or tmpfs`);
+  }
+  const taken = new Set([...binds.map((b) => b.split(':')[1] ?? b), ...mounts.map((m) => m.target)]);
+  for (const target of Object.keys(body.Volumes ?? {})) {
+    if (!taken.has(target)) mounts.push({ type: 'volume', target });
+  }
+  if (mounts.length) o.mounts = mounts;
+  const tmpfs = Object.keys(h.Tmpfs ?? {});
+  if (tmpfs.length) o.tmpfs = tmpfs;
+
+  if (h.ReadonlyRootfs) o.readOnly = true;
+  if (h.Memory && h.Memory > 0) o.memory = h.Memory;
+  if (h.NanoCpus && h.NanoCpus > 0) o.cpus = h.NanoCpus / 1e9;
+  else if (h.CpuQuota && h.CpuQuota > 0) o.cpus = h.CpuQuota / (h.CpuPeriod && h.CpuPeriod > 0 ? h.CpuPeriod : 100_000);
+  if (h.PidsLimit && h.PidsLimit > 0) o.pidsLimit = h.PidsLimit;
+  if (h.Privileged) o.privileged = true;
+  if (h.CapAdd?.length) o.capAdd = h.CapAdd;
+  if (h.CapDrop?.length) o.capDrop = h.CapDrop;
+  if (h.AutoRemove) o.autoRemove = true;
+  if (h.Runtime && !DOCKER_RUNTIMES.has(h.Runtime)) o.backend = h.Runtime;
+
+  const networkMode = h.NetworkMode || 'default';
+  if (networkMode === 'host') o.network = 'host';
+  else if (['default', 'bridge', 'none'].includes(networkMode)) o.network = 'none';
+  else throw unsupported(`network mode "${networkMode}" is not supported: skiff runs containers with loopback only (the default) or on the host network (--network host)`);
+
+  const portBindings: Record<string, PortBinding[]> = {};
+  for (const [port, list] of Object.entries(h.PortBindings ?? {})) {
+    if (!list?.length) continue;
+    portBindings[port] = list.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' }));
+  }
+  if (o.network !== 'host' && (Object.keys(portBindings).length || h.PublishAllPorts)) {
+    throw unsupported('skiff has no bridge network, so ports cannot be published (-p/-P); run the container with --network host, where its ports are the host\'s');
+  }
+  const restart = h.RestartPolicy?.Name ?? '';
+  if (restart !== '' && restart !== 'no') throw unsupported(`restart policy "${restart}" is not supported: skiff does not restart containers`);
+  if (h.Devices?.length) throw unsupported('devices (--device) are not supported');
+
+  const extras: ContainerExtras = {
+    networkMode,
+    exposedPorts: body.ExposedPorts ?? {},
+    portBindings,
+    attachStdin: body.AttachStdin ?? false,
+    attachStdout: body.AttachStdout ?? true,
+    attachStderr: body.AttachStderr ?? true,
+    stdinOnce: body.StdinOnce ?? false,
+    domainname: body.Domainname ?? '',
+  };
+  return { options: o, extras };
+}

@@ -1,0 +1,152 @@
+/**
+ * Exec: `POST /containers/{id}/exec` makes an exec instance (kept in memory,
+ * as dockerd does), `POST /exec/{id}/start` runs it (hijacked for the CLI, a
+ * plain streamed 200 for dockerode and testcontainers), `GET /exec/{id}/json`
+ * reports it, with the final ExitCode set before the start stream ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { conflict, invalidArgument, notFound } from '../../errors/index.js';
+import { encodeFrames, MULTIPLEXED, RAW_STREAM, type StdStream } from '../../client/stdcopy.js';
+import type { Router } from '../router.js';
+import type { DaemonContext } from '../context.js';
+import type { ResponseStream } from '../exchange.js';
+
+export interface ExecConfig {
+  Cmd?: string[] | string;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Privileged?: boolean;
+  DetachKeys?: string;
+}
+
+export interface ExecInstance {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  cmd: string[];
+  running: boolean;
+  started: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+/** Keep at most this many finished exec instances. */
+const MAX_FINISHED = 1000;
+
+function execJson(e: ExecInstance) {
+  return {
+    ID: e.id,
+    Running: e.running,
+    ExitCode: e.exitCode,
+    ProcessConfig: { tty: e.config.Tty ?? false, entrypoint: e.cmd[0] ?? '', arguments: e.cmd.slice(1), privileged: e.config.Privileged ?? false, user: e.config.User ?? '' },
+    OpenStdin: e.config.AttachStdin ?? false,
+    OpenStderr: e.config.AttachStderr ?? false,
+    OpenStdout: e.config.AttachStdout ?? false,
+    CanRemove: false,
+    ContainerID: e.containerId,
+    DetachKeys: e.config.DetachKeys ?? '',
+    Pid: e.pid,
+  };
+}
+
+/** A writable that sends each chunk to the client: framed without a TTY, raw with one. */
+function sink(out: ResponseStream | undefined, stream: StdStream, tty: boolean, enabled: boolean) {
+  let last: Promise<void> = Promise.resolve();
+  return {
+    stream: new WritableStream<Uint8Array>({
+      write(chunk) {
+        if (!out || !enabled || chunk.length === 0) return;
+        last = out.write(tty ? chunk : encodeFrames(stream, chunk));
+        return last;
+      },
+    }),
+    /** Waits for chunks the backend wrote before its process ended. */
+    async flushed() {
+      await new Promise((res) => setImmediate(res));
+      await last;
+    },
+  };
+}
+
+function prune(ctx: DaemonContext): void {
+  const finished = [...ctx.execs.values()].filter((e) => e.started && !e.running);
+  for (const e of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) ctx.execs.delete(e.id);
+}
+
+export function execRoutes(r: Router<DaemonContext>): void {
+  r.add('POST', '/containers/:id/exec', async (x, ctx) => {
+    const rec = await ctx.engine.record(x.params.id!);
+    const config = (await x.json<ExecConfig>()) ?? {};
+    const cmd = typeof config.Cmd === 'string' ? [config.Cmd] : (config.Cmd ?? []);
+    if (cmd.length === 0) throw invalidArgument('No exec command specified');
+    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`);
+    const id = randomBytes(32).toString('hex');
+    ctx.execs.set(id, { id, containerId: rec.id, config, cmd, running: false, started: false, exitCode: null, pid: 0 });
+    prune(ctx);
+    ctx.events.emit('container', `exec_create: ${cmd.join(' ')}`, rec.id, { ...ctx.containerAttributes(rec), execID: id });
+    x.sendJson(201, { Id: id });
+  });
+
+  r.add('POST', '/exec/:id/start', async (x, ctx) => {
+    const e = ctx.execs.get(x.params.id!);
+    if (!e) throw notFound(`No such exec instance: ${x.params.id}`);
+    const body = (await x.json<{ Detach?: boolean; Tty?: boolean }>()) ?? {};
+    if (e.started) throw conflict(`exec instance ${e.id} has already been started`);
+    const rec = await ctx.engine.record(e.containerId);
+    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`);
+    const tty = body.Tty ?? e.config.Tty ?? false;
+    e.started = true;
+    const detach = body.Detach ?? false;
+    const out = detach ? undefined : x.hijack(tty ? RAW_STREAM : MULTIPLEXED);
+    const stdin = !detach && e.config.AttachStdin && out && 'input' in out ? (out as { input?: ReadableStream<Uint8Array> }).input : undefined;
+    const stdout = sink(out, 'stdout', tty, e.config.AttachStdout ?? true);
+    const stderr = sink(out, 'stderr', tty, e.config.AttachStderr ?? true);
+    let proc;
+    try {
+      proc = await ctx.engine.execStreams(e.containerId, {
+        cmd: e.cmd,
+        ...(e.config.Env?.length ? { env: e.config.Env } : {}),
+        ...(e.config.WorkingDir ? { workingDir: e.config.WorkingDir } : {}),
+        ...(e.config.User ? { user: e.config.User } : {}),
+      }, {
+        stdout: stdout.stream,
+        stderr: stderr.stream,
+        ...(stdin ? { stdin } : {}),
+      });
+    } catch (err) {
+      e.exitCode = 126;
+      if (!out) throw err;
+      // The answer has begun: report the failure in the stream, as dockerd does.
+      await out.write(tty ? new TextEncoder().encode(`${(err as Error).message}\r\n`) : encodeFrames('stderr', new TextEncoder().encode(`${(err as Error).message}\n`)));
+      out.end();
+      return;
+    }
+    e.running = true;
+    e.pid = proc.pid ?? 0;
+    ctx.events.emit('container', `exec_start: ${e.cmd.join(' ')}`, rec.id, { ...ctx.containerAttributes(rec), execID: e.id });
+    if (detach) x.send(200);
+    const status = await proc.wait().catch((err: Error) => ({ exitCode: 126, error: err.message }));
+    await Promise.all([stdout.flushed(), stderr.flushed()]);
+    // Final before the stream ends: clients read ExitCode right after EOF.
+    e.exitCode = status.exitCode;
+    e.running = false;
+    ctx.events.emit('container', 'exec_die', rec.id, { ...ctx.containerAttributes(rec), execID: e.id, exitCode: String(status.exitCode) });
+    out?.end();
+  });
+
+  r.add('GET', '/exec/:id/json', async (x, ctx) => {
+    const e = ctx.execs.get(x.params.id!);
+    if (!e) throw notFound(`No such exec instance: ${x.params.id}`);
+    x.sendJson(200, execJson(e));
+  });
+
+  r.add('POST', '/exec/:id/resize', async (x, ctx) => {
+    if (!ctx.execs.has(x.params.id!)) throw notFound(`No such exec instance: ${x.params.id}`);
+    x.send(200);
+  });
+}

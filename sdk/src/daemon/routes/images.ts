@@ -1,0 +1,331 @@
+/**
+ * Images: list, inspect, history, pull (`POST /images/create`), push, tag,
+ * remove, prune, save (`GET /images/get`) and load (`POST /images/load`).
+ */
+import { invalidArgument, isSkiffError, notFound, unsupported } from '../../errors/index.js';
+import { familiarName, formatReference, parseReference, type Reference } from '../../image/reference.js';
+import { parsePlatform } from '../../image/platform.js';
+import { isIndexMediaType } from '../../image/media-types.js';
+import type { Descriptor, ImageIndex, Platform } from '../../image/types.js';
+import type { ResolvedImage } from '../../image/store.js';
+import { pullImage } from '../../registry/pull.js';
+import { pushImage } from '../../registry/push.js';
+import { parseXRegistryAuth } from '../../registry/x-registry-auth.js';
+import { toDockerProgress } from '../../registry/progress.js';
+import type { RegistryOptions } from '../../registry/types.js';
+import { exportArchive } from '../../transfer/export.js';
+import { importArchive, loadedMessages } from '../../transfer/import.js';
+import type { Router } from '../router.js';
+import type { DaemonContext } from '../context.js';
+import type { Exchange } from '../exchange.js';
+import { JsonLines } from '../progress-stream.js';
+import { labelMatches, parseFilters } from '../filters.js';
+import { ZERO_TIME } from '../container-json.js';
+
+const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+
+function repoOf(ref: Reference): string {
+  return familiarName({ domain: ref.domain, path: ref.path } as Reference);
+}
+
+/** A name as the CLI prints it, or undefined for digest-only names. */
+function tagOf(name: string): string | undefined {
+  const ref = parseReference(name);
+  return ref.tag ? familiarName({ domain: ref.domain, path: ref.path, tag: ref.tag }) : undefined;
+}
+
+function digestsOf(names: string[], target: string): string[] {
+  return [...new Set(names.map((n) => `${repoOf(parseReference(n))}@${target}`))];
+}
+
+/** Looks an image up; a name that cannot be an image name is simply not found (docker inspect tries names of every kind). */
+async function lookup(ctx: DaemonContext, name: string): Promise<{ name?: string; target: Descriptor }> {
+  try {
+    return await ctx.engine.images.lookup(name);
+  } catch (err) {
+    if (isSkiffError(err, 'INVALID_ARGUMENT')) throw notFound(`No such image: ${name}`, err);
+    throw err;
+  }
+}
+
+/** The platform's image for a name: one this engine runs, else the first the store has. */
+async function resolveAny(ctx: DaemonContext, target: Descriptor, shown: string): Promise<ResolvedImage> {
+  const images = ctx.engine.images;
+  try {
+    return await images.resolveDescriptor(target, ctx.engine.platforms, undefined, shown);
+  } catch (err) {
+    if (!isSkiffError(err, 'NOT_FOUND')) throw err;
+  }
+  if (isIndexMediaType(target.mediaType)) {
+    const index = await images.readJson<ImageIndex>(target);
+    for (const m of index.manifests) {
+      if (!m.platform || m.platform.os === 'unknown' || !(await ctx.engine.layout.info(m.digest))) continue;
+      return images.resolveDescriptor(target, [m.platform], undefined, shown);
+    }
+  }
+  return images.resolveDescriptor(target, [], undefined, shown);
+}
+
+async function namesOf(ctx: DaemonContext, target: Descriptor): Promise<string[]> {
+  return (await ctx.engine.layout.listRefs()).filter((r) => r.target.digest === target.digest).map((r) => r.name);
+}
+
+async function imageInspect(ctx: DaemonContext, name: string) {
+  const found = await lookup(ctx, name);
+  const img = await resolveAny(ctx, found.target, name);
+  const names = await namesOf(ctx, found.target);
+  const c = img.config.config ?? {};
+  const size = img.manifest.layers.reduce((n, l) => n + l.size, 0) + img.manifest.config.size;
+  return {
+    Id: img.id,
+    RepoTags: names.map(tagOf).filter((t): t is string => !!t),
+    RepoDigests: digestsOf(names, found.target.digest),
+    Parent: '',
+    Comment: '',
+    Created: img.config.created ?? ZERO_TIME,
+    DockerVersion: '',
+    Author: img.config.author ?? '',
+    Config: {
+      Hostname: '', Domainname: '', User: c.User ?? '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+      ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+      Tty: false, OpenStdin: false, StdinOnce: false,
+      Env: c.Env ?? null, Cmd: c.Cmd ?? null, Image: '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '',
+      Entrypoint: c.Entrypoint ?? null, OnBuild: null, Labels: c.Labels ?? null,
+      ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+      ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
+      ...(c.Shell ? { Shell: c.Shell } : {}),
+    },
+    Architecture: img.platform.architecture,
+    ...(img.platform.variant ? { Variant: img.platform.variant } : {}),
+    Os: img.platform.os,
+    Size: size,
+    GraphDriver: { Name: 'skiff', Data: null },
+    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
+    Metadata: { LastTagTime: ZERO_TIME },
+    Descriptor: found.target,
+  };
+}
+
+/** Registry options with the client's credentials (X-Registry-Auth) when it sent some. */
+function registryFor(x: Exchange, ctx: DaemonContext): RegistryOptions {
+  const creds = parseXRegistryAuth(x.header('x-registry-auth'));
+  return creds ? { ...ctx.registry, credentials: creds } : ctx.registry;
+}
+
+function platformsFor(ctx: DaemonContext, raw: string | undefined): Platform[] | undefined {
+  if (raw) return [raw.trim().startsWith('{') ? (JSON.parse(raw) as Platform) : parsePlatform(raw)];
+  return ctx.engine.platforms.length ? ctx.engine.platforms : undefined;
+}
+
+async function inUse(ctx: DaemonContext, target: Descriptor): Promise<boolean> {
+  const reach = await ctx.engine.images.reachable(target);
+  return (await ctx.engine.list({ all: true })).some((c) => reach.has(c.manifestDigest) || c.manifestDigest === target.digest);
+}
+
+export function imageRoutes(r: Router<DaemonContext>): void {
+  r.add('GET', '/images/json', async (x, ctx) => {
+    const f = parseFilters(x.query.get('filters'));
+    if (f.dangling?.some((v) => v === 'true' || v === '1')) return x.sendJson(200, []);
+    const out = [];
+    for (const s of await ctx.engine.images.list()) {
+      const tags = s.names.map(tagOf).filter((t): t is string => !!t);
+      if (f.reference?.length && !f.reference.some((pat) => tags.some((t) => globMatch(pat, t) || globMatch(pat, t.slice(0, t.lastIndexOf(':')))))) continue;
+      let labels: Record<string, string> | null = null;
+      if (f.label?.length || s.id !== s.target.digest) {
+        const config = s.id !== s.target.digest ? await ctx.imageConfig(s.id) : undefined;
+        labels = config?.config?.Labels ?? null;
+      }
+      if (f.label?.length && !f.label.every((l) => labelMatches(labels ?? {}, l))) continue;
+      out.push({
+        Id: s.id,
+        ParentId: '',
+        RepoTags: tags,
+        RepoDigests: digestsOf(s.names, s.target.digest),
+        Created: unix(s.created),
+        Size: s.size,
+        SharedSize: -1,
+        VirtualSize: s.size,
+        Labels: labels,
+        Containers: -1,
+        Descriptor: s.target,
+      });
+    }
+    out.sort((a, b) => b.Created - a.Created);
+    x.sendJson(200, out);
+  });
+
+  r.add('POST', '/images/create', async (x, ctx) => {
+    if (x.str('fromSrc')) throw unsupported('importing a root file system tarball (docker import) is not supported; use docker load for image archives');
+    const fromImage = x.str('fromImage');
+    if (!fromImage) throw invalidArgument('fromImage is required');
+    const tag = x.str('tag');
+    const reference = tag ? (tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+    let ref: Reference;
+    try {
+      ref = parseReference(reference);
+    } catch (err) {
+      throw invalidArgument(`invalid reference format: ${reference}`, err);
+    }
+    const name = formatReference(ref);
+    const before = await ctx.engine.layout.getRef(name);
+    const lines = new JsonLines(x);
+    lines.hold({ status: `Pulling from ${ref.path.startsWith('library/') && ref.domain === 'docker.io' ? ref.path : repoOf(ref)}`, id: ref.tag ?? ref.digest });
+    try {
+      const platforms = platformsFor(ctx, x.str('platform'));
+      const result = await pullImage({
+        ...registryFor(x, ctx),
+        layout: ctx.engine.layout,
+        reference,
+        ...(platforms ? { platforms } : {}),
+        onProgress: (e) => void lines.send(toDockerProgress(e, 'pull')),
+      });
+      await lines.send({ status: `Digest: ${result.target.digest}` });
+      const shown = familiarName(parseReference(result.name));
+      const same = before?.digest === result.target.digest;
+      await lines.send({ status: same ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
+      ctx.events.emit('image', 'pull', shown, { name: shown });
+      await lines.end();
+    } catch (err) {
+      await lines.fail(err);
+    }
+  });
+
+  r.add('GET', '/images/get', async (x, ctx) => {
+    await saveImages(x, ctx, x.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean));
+  });
+
+  r.add('POST', '/images/load', async (x, ctx) => {
+    const lines = new JsonLines(x);
+    try {
+      const result = await importArchive(x.bodyStream(), ctx.engine.layout);
+      if (result.images.length === 0) throw invalidArgument(`the archive holds no image that has a name${result.skipped.length ? ` (skipped: ${result.skipped.map((s) => s.reason).join('; ')})` : ''}`);
+      for (const line of loadedMessages(result)) await lines.send({ stream: `${line}\n` });
+      for (const img of result.images) for (const n of img.names) ctx.events.emit('image', 'load', familiarName(parseReference(n)), { name: familiarName(parseReference(n)) });
+      await lines.end();
+    } catch (err) {
+      await lines.fail(err);
+    }
+  });
+
+  r.add('GET', '/images/search', async () => {
+    throw unsupported('searching registries is not supported by skiff');
+  });
+
+  r.add('POST', '/images/prune', async (x, ctx) => {
+    const f = parseFilters(x.query.get('filters'));
+    const all = f.dangling?.some((v) => v === 'false' || v === '0') ?? false;
+    const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
+    // Every stored image has a name, so only `dangling=false` (docker image prune -a) removes anything.
+    if (all) {
+      for (const s of await ctx.engine.images.list()) {
+        if (await inUse(ctx, s.target)) continue;
+        for (const n of s.names) {
+          const res = await ctx.engine.images.remove(n).catch(() => undefined);
+          if (!res) continue;
+          deleted.push(...res.untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d })));
+        }
+      }
+    }
+    x.sendJson(200, { ImagesDeleted: deleted, SpaceReclaimed: 0 });
+  });
+
+  r.add('GET', '/images/:name+/json', async (x, ctx) => x.sendJson(200, await imageInspect(ctx, x.params.name!)));
+
+  r.add('GET', '/images/:name+/history', async (x, ctx) => {
+    const found = await lookup(ctx, x.params.name!);
+    const img = await resolveAny(ctx, found.target, x.params.name!);
+    const names = (await namesOf(ctx, found.target)).map(tagOf).filter((t): t is string => !!t);
+    const history = img.config.history?.length ? img.config.history : img.manifest.layers.map(() => ({}) as { created?: string; created_by?: string; comment?: string; empty_layer?: boolean });
+    let layer = 0;
+    const rows = history.map((h) => {
+      const size = h.empty_layer ? 0 : (img.manifest.layers[layer++]?.size ?? 0);
+      return { Id: '<missing>', Created: unix(h.created), CreatedBy: h.created_by ?? '', Tags: null as string[] | null, Size: size, Comment: h.comment ?? '' };
+    }).reverse();
+    if (rows[0]) {
+      rows[0].Id = img.id;
+      rows[0].Tags = names;
+    }
+    x.sendJson(200, rows);
+  });
+
+  r.add('GET', '/images/:name+/get', async (x, ctx) => saveImages(x, ctx, [x.params.name!]));
+
+  r.add('POST', '/images/:name+/tag', async (x, ctx) => {
+    const repo = x.str('repo');
+    if (!repo) throw invalidArgument('repo is required');
+    const tag = x.str('tag') ?? 'latest';
+    await lookup(ctx, x.params.name!);
+    const target = await ctx.engine.images.tag(x.params.name!, `${repo}:${tag}`);
+    ctx.events.emit('image', 'tag', familiarName(parseReference(target)), { name: familiarName(parseReference(target)) });
+    x.noContent(201);
+  });
+
+  r.add('POST', '/images/:name+/push', async (x, ctx) => {
+    const name = x.params.name!;
+    const tag = x.str('tag');
+    let ref: Reference;
+    try {
+      ref = parseReference(tag ? `${name}:${tag}` : name);
+    } catch (err) {
+      throw invalidArgument(`invalid reference format: ${name}`, err);
+    }
+    // No tag: every tag of the repository, as docker does.
+    const repo = `${ref.domain}/${ref.path}`;
+    const refs = tag || /:[^/]+$/.test(name)
+      ? [formatReference(ref)]
+      : (await ctx.engine.layout.listRefs()).map((r) => r.name).filter((n) => n.startsWith(`${repo}:`));
+    for (const n of refs) if (!(await ctx.engine.layout.getRef(n))) throw notFound(`An image does not exist locally with the tag: ${familiarName(parseReference(n))}`);
+    if (refs.length === 0) throw notFound(`An image does not exist locally with the tag: ${repoOf(ref)}`);
+    const lines = new JsonLines(x, false);
+    try {
+      await lines.send({ status: `The push refers to repository [${repo}]` });
+      for (const n of refs) {
+        const result = await pushImage({ ...registryFor(x, ctx), layout: ctx.engine.layout, reference: n, onProgress: (e) => void lines.send(toDockerProgress(e, 'push')) });
+        const t = parseReference(n).tag ?? 'latest';
+        await lines.send({ status: `${t}: digest: ${result.target.digest} size: ${result.target.size}` });
+        await lines.send({ progressDetail: {}, aux: { Tag: t, Digest: result.target.digest, Size: result.target.size } });
+        ctx.events.emit('image', 'push', familiarName(parseReference(n)), { name: familiarName(parseReference(n)) });
+      }
+      await lines.end();
+    } catch (err) {
+      await lines.fail(err);
+    }
+  });
+
+  r.add('DELETE', '/images/:name+', async (x, ctx) => {
+    const name = x.params.name!;
+    const found = await lookup(ctx, name);
+    const used = await inUse(ctx, found.target);
+    const res = await ctx.engine.images.remove(name, { force: x.bool('force'), inUse: () => used });
+    for (const u of res.untagged) ctx.events.emit('image', 'untag', familiarName(parseReference(u)), { name: familiarName(parseReference(u)) });
+    for (const d of res.deleted) ctx.events.emit('image', 'delete', d, { name: d });
+    x.sendJson(200, [...res.untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d }))]);
+  });
+}
+
+async function saveImages(x: Exchange, ctx: DaemonContext, requested: string[]): Promise<void> {
+  if (requested.length === 0) throw invalidArgument('no image names given (names=...)');
+  const names: string[] = [];
+  for (const n of requested) {
+    const found = await lookup(ctx, n);
+    names.push(found.name ?? n);
+  }
+  const raw = x.str('platform');
+  const platforms = raw ? [raw.trim().startsWith('{') ? (JSON.parse(raw) as Platform) : parsePlatform(raw)] : undefined;
+  const stream = await exportArchive(ctx.engine.layout, names, { format: 'docker', ...(platforms ? { platforms } : {}) });
+  const out = x.stream(200, { 'Content-Type': 'application/x-tar' });
+  const reader = stream.getReader();
+  x.onClose(() => void reader.cancel().catch(() => {}));
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done || out.isClosed) break;
+    await out.write(value);
+  }
+  out.end();
+}
+
+/** docker's reference filter: `*` matches within a path segment. */
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  return re.test(value);
+}

@@ -1,0 +1,136 @@
+/**
+ * Starting daemon processes for the tests (each in a temp root, stopped by
+ * its PID) and running the real docker CLI against them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+let scriptPromise: Promise<string> | undefined;
+
+/** The daemon launcher bundled to one .mjs (the tests run TypeScript sources; a child process cannot). */
+export function daemonScript(): Promise<string> {
+  scriptPromise ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-daemon-bin-'));
+    const out = join(dir, 'daemon-main.mjs');
+    await build({
+      entryPoints: [fileURLToPath(new URL('./daemon-main.ts', import.meta.url))],
+      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error',
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      external: ['@skiff/runtime-linux', '@skiff/runtime-wasm/node'],
+    });
+    return out;
+  })();
+  return scriptPromise;
+}
+
+export interface DaemonProcess {
+  pid: number;
+  root: string;
+  socket: string;
+  /** DOCKER_HOST */
+  url: string;
+  urls: string[];
+  child: ChildProcess;
+  stderr(): string;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<number | null>;
+}
+
+export interface StartOptions {
+  root?: string;
+  backends?: string[];
+  hosts?: string[];
+  debug?: boolean;
+}
+
+export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> {
+  const script = await daemonScript();
+  const root = o.root ?? mkdtempSync(join(tmpdir(), 'skiff-daemon-root-'));
+  mkdirSync(root, { recursive: true });
+  const socket = join(root, 'skiff.sock');
+  const hosts = o.hosts ?? [`unix://${socket}`];
+  // Run from the repository so the backend packages (node_modules/@skiff/...) resolve.
+  const cwd = fileURLToPath(new URL('../../../../', import.meta.url));
+  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false })], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const ready = await new Promise<{ ready: string[]; pid: number }>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"ready"'));
+      if (line) {
+        child.stdout!.off('data', onData);
+        resolve(JSON.parse(line) as { ready: string[]; pid: number });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it was ready:\n${err}`)));
+    setTimeout(() => reject(new Error(`the daemon did not start within 30 s:\n${err}`)), 30_000).unref();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    pid: child.pid!,
+    root,
+    socket,
+    url: ready.ready[0]!,
+    urls: ready.ready,
+    child,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      process.kill(child.pid!, 'SIGTERM');
+      const t = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+/** The docker CLI: /usr/local/bin/docker or one on PATH; fails clearly when there is none. */
+export function dockerBinary(): string {
+  if (existsSync('/usr/local/bin/docker')) return '/usr/local/bin/docker';
+  const which = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' });
+  const found = which.stdout.trim();
+  if (!found) throw new Error('the docker CLI is not installed: run scripts/setup-test-deps.sh (it installs Debian\'s docker.io)');
+  return found;
+}
+
+export interface DockerResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const dockerConfig = mkdtempSync(join(tmpdir(), 'skiff-docker-config-'));
+process.once('exit', () => rmSync(dockerConfig, { recursive: true, force: true }));
+
+/** Runs the docker CLI against a daemon. */
+export function docker(host: string, args: string[], o: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(dockerBinary(), args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: host, DOCKER_CONFIG: dockerConfig, DOCKER_CLI_HINTS: 'false', ...o.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`docker ${args.join(' ')} did not finish within ${o.timeoutMs ?? 60_000} ms; stderr so far: ${Buffer.concat(err).toString()}`));
+    }, o.timeoutMs ?? 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.on('error', () => {});
+    if (o.input !== undefined) child.stdin.end(o.input);
+    else child.stdin.end();
+  });
+}
