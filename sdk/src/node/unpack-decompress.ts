@@ -3,7 +3,7 @@
  * DecompressionStream here, because it hands out large chunks (256 KiB
  * instead of 16 KiB) and runs on the thread pool while the caller writes.
  */
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { unsupported } from '../errors/index.js';
 import { layerCompression } from '../image/media-types.js';
@@ -20,7 +20,7 @@ export function decompressLayerNode(blob: ReadableStream<Uint8Array>, mediaType:
   }
   const source = Readable.fromWeb(blob as import('node:stream/web').ReadableStream<Uint8Array>, { highWaterMark: 4 });
   const gunzip = createGunzip({ chunkSize: CHUNK });
-  source.on('error', (err) => gunzip.destroy(err));
-  const out = source.pipe(gunzip);
-  return Readable.toWeb(out, { strategy: { highWaterMark: 8 } }) as unknown as ReadableStream<Uint8Array>;
+  // pipeline: an error or an early cancel on either side tears down both (and the blob's reader).
+  pipeline(source, gunzip, () => {});
+  return Readable.toWeb(gunzip, { strategy: { highWaterMark: 8 } }) as unknown as ReadableStream<Uint8Array>;
 }

@@ -244,3 +244,28 @@ describe('unpack of a big gzip layer (GNU tar made it)', () => {
     }
   });
 });
+
+describe('native gunzip', () => {
+  it('cancels the blob when the unpack stops early', async () => {
+    const { decompressLayerNode } = await import('./unpack-decompress.js');
+    let cancelled = false;
+    const gz = new Uint8Array(gzipSync(Buffer.alloc(4 << 20, 'a')));
+    let sent = false;
+    const blob = new ReadableStream<Uint8Array>({
+      pull(c) { if (!sent) { c.enqueue(gz.subarray(0, 1000)); sent = true; } },
+      cancel() { cancelled = true; },
+    });
+    const r = decompressLayerNode(blob, MediaType.OciLayerGzip).getReader();
+    expect((await r.read()).value?.length).toBeGreaterThan(0);
+    await r.cancel();
+    await new Promise((res) => setTimeout(res, 50));
+    expect(cancelled).toBe(true);
+  });
+
+  it('fails when the blob fails', async () => {
+    const { decompressLayerNode } = await import('./unpack-decompress.js');
+    const gz = new Uint8Array(gzipSync(Buffer.alloc(1 << 20, 'a')));
+    const blob = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(gz.subarray(0, 100)); c.error(new Error('network gone')); } });
+    await expect(collect(decompressLayerNode(blob, MediaType.OciLayerGzip))).rejects.toThrow(/network gone/);
+  });
+});
