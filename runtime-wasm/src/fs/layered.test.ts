@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WASI } from '@bjorn3/browser_wasi_shim';
 import { Fdflags, Filetype, Fstflags, Oflags, Whence } from '../wasi/defs.js';
 import { createContainerFs } from './container.js';
 import type { DirFd } from './dir-fd.js';
@@ -108,6 +109,17 @@ describe('layered view', () => {
     expect(errno(root.rename('usr', root, 'etc/hostname'))).toBe('NOTDIR');
     expect(errno(root.rename('etc/hostname', root, 'nowhere/x'))).toBe('NOENT');
     expect(errno(root.rename('etc/hostname', root, 'etc/new/'))).toBe('NOTDIR');
+  });
+
+  it('makes nothing in a directory once it is removed, though an fd still holds it', async () => {
+    const fs = createContainerFs({ layers: await base() });
+    const root = fs.root;
+    root.path_create_directory('tmp/gone');
+    const held = open(root, 'tmp/gone', Oflags.DIRECTORY, READ) as DirFd;
+    expect(errno(root.path_remove_directory('tmp/gone'))).toBe('SUCCESS');
+    expect(errno(held.path_open(0, 'x', Oflags.CREAT, RW, 0n, 0))).toBe('NOENT');
+    expect(errno(held.path_create_directory('d'))).toBe('NOENT');
+    expect(names(held)).toEqual(['.', '..']);
   });
 
   it('renames through the shim protocol (path_unlink then path_link) and relinks on failure', async () => {
@@ -334,6 +346,37 @@ describe('readdir', () => {
     expect(all.slice(0, 2)).toEqual(['.', '..']);
     expect(all.slice(2)).toEqual([...all.slice(2)].sort());
     expect(all.length).toBe(42);
+  });
+
+  it('pages through the shim\'s fd_readdir with a buffer that holds one entry', async () => {
+    const fs = await big();
+    const d = open(fs.root, 'd', Oflags.DIRECTORY, READ);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const wasi = new WASI([], [], [d], { debug: false });
+    (wasi as unknown as { inst: unknown }).inst = { exports: { memory } };
+    const fd_readdir = wasi.wasiImport.fd_readdir as (fd: number, buf: number, len: number, cookie: bigint, used: number) => number;
+    const view = new DataView(memory.buffer);
+    const BUF = 64, LEN = 40, USED = 8;
+    const got: string[] = [];
+    let cookie = 0n;
+    for (let calls = 0; calls < 200; calls++) {
+      expect(fd_readdir(0, BUF, LEN, cookie, USED)).toBe(0);
+      const used = view.getUint32(USED, true);
+      let at = 0;
+      let whole = 0;
+      while (at + 24 <= used) {
+        const next = view.getBigUint64(BUF + at, true);
+        const len = view.getUint32(BUF + at + 16, true);
+        if (at + 24 + len > used) break; // cut at the buffer's end: asked again from the last whole entry
+        got.push(text(new Uint8Array(memory.buffer, BUF + at + 24, len)));
+        cookie = next;
+        at += 24 + len;
+        whole++;
+      }
+      if (used < LEN) break;
+      expect(whole).toBeGreaterThan(0);
+    }
+    expect(got).toEqual(names(fs.root, 'd'));
   });
 
   it('resumes from a cookie after changes without repeats or skips', async () => {

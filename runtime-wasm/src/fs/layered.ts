@@ -182,6 +182,8 @@ export class MDir extends DirNode implements MMeta {
   mounts: Map<string, FsNode> | undefined;
   private listing: Listing | undefined;
   private subdirs: number | undefined;
+  /** Removed by rmdir (or replaced by a rename): nothing can be made in it any more (ENOENT, as on Linux). */
+  removed = false;
 
   /** `lowers`: the layer directories merged here, top first (empty: made by the container); `pos`: their stack places. */
   constructor(readonly vol: LayeredVolume, public parent: DirNode | null, readonly lowers: LDir[], readonly pos: number[]) {
@@ -306,7 +308,8 @@ export class MDir extends DirNode implements MMeta {
     else this.children.delete(name);
   }
 
-  override createFile(name: string): MFile {
+  override createFile(name: string): MFile | number {
+    if (this.removed) return Errno.NOENT;
     const f = new MFile(this.vol, undefined);
     this.children.set(name, f);
     this.touch(0, f.mtim);
@@ -314,6 +317,7 @@ export class MDir extends DirNode implements MMeta {
   }
 
   override createDir(name: string): number {
+    if (this.removed) return Errno.NOENT;
     this.makeDir(name);
     return Errno.SUCCESS;
   }
@@ -327,6 +331,7 @@ export class MDir extends DirNode implements MMeta {
   }
 
   override createSymlink(name: string, target: string): number {
+    if (this.removed) return Errno.NOENT;
     this.children.set(name, new MSymlink(this.vol, target));
     this.touch(0);
     return Errno.SUCCESS;
@@ -351,7 +356,8 @@ export class MDir extends DirNode implements MMeta {
   override remove(name: string, node: FsNode): number {
     this.unset(name);
     const isDir = node instanceof MDir;
-    if (!isDir) dropLink(node);
+    if (isDir) node.removed = true;
+    else dropLink(node);
     this.touch(isDir ? -1 : 0);
     return Errno.SUCCESS;
   }
@@ -363,6 +369,7 @@ export class MDir extends DirNode implements MMeta {
   }
 
   override attach(name: string, node: FsNode): number {
+    if (this.removed) return Errno.NOENT;
     node.detached = false;
     this.children.set(name, node);
     if (node instanceof MDir) node.parent = this;
@@ -375,6 +382,7 @@ export class MDir extends DirNode implements MMeta {
   }
 
   override move(name: string, node: FsNode, to: DirNode, toName: string, replaced: FsNode | null): number {
+    if (to instanceof MDir && to.removed) return Errno.NOENT;
     if (replaced) {
       const ret = to.remove(toName, replaced);
       if (ret !== Errno.SUCCESS) return ret;
@@ -384,6 +392,7 @@ export class MDir extends DirNode implements MMeta {
   }
 
   override link(name: string, node: FsNode): number {
+    if (this.removed) return Errno.NOENT;
     this.children.set(name, node);
     if (node instanceof MFile || node instanceof MSymlink || node instanceof MDevice) {
       node.nlink++;
