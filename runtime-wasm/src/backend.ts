@@ -19,7 +19,7 @@ import {
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
   type ContainerSpec, type ExitStatus, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
 } from '@skiff/sdk';
-import type { ContainerFs } from './container-fs.js';
+import { guestPreopens, type ContainerFs } from './container-fs.js';
 import { prepareProgram, WasiProcess, type Deterministic, type ProcessResult } from './process.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 import { KILL_EXIT_CODE, TRAP_EXIT_CODE } from './wasi/run.js';
@@ -132,7 +132,7 @@ class WasmContainer implements BackendContainer {
     if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
     if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
     const program = await prepareProgram({
-      preopens: this.fs.preopens, args: this.spec.process.args, env: this.spec.process.env, cwd: this.spec.process.cwd,
+      preopens: guestPreopens(this.fs), args: this.spec.process.args, env: this.spec.process.env, cwd: this.spec.process.cwd,
       modules: this.runtime.modules, ...this.limitAndKey(),
     });
     const run = this.launch(program, this.spec.process, stdio);
@@ -173,7 +173,7 @@ class WasmContainer implements BackendContainer {
       const out = streamSink(stdio.stdout, () => (p.stdout.broken = true));
       const err = streamSink(stdio.stderr, () => (p.stderr.broken = true));
       const p: WasiProcess = new WasiProcess(program, { ...(stdin ? { stdin } : {}), stdout: out.sink, stderr: err.sink }, {
-        preopens: this.fs.preopens, env: proc.env, cwd: proc.cwd,
+        preopens: guestPreopens(this.fs), env: proc.env, cwd: proc.cwd,
         ...(this.spec.deterministic ? { deterministic: this.spec.deterministic as Deterministic } : {}),
         ...(limit !== undefined ? { timeoutMs: Math.max(0, limit - (performance.now() - started)) } : {}),
         ...(this.runtime.flushBytes !== undefined ? { flushBytes: this.runtime.flushBytes } : {}),
@@ -223,7 +223,7 @@ class WasmContainer implements BackendContainer {
     if (proc.tty) throw unsupported('the wasm backend does not support a terminal (-t)');
     if (!isRoot(proc.user)) throw unsupported('the wasm backend does not support running as another user (--user)');
     const program = await prepareProgram({
-      preopens: this.fs.preopens, args: proc.args, env: proc.env, cwd: proc.cwd, modules: this.runtime.modules, ...this.limitAndKey(),
+      preopens: guestPreopens(this.fs), args: proc.args, env: proc.env, cwd: proc.cwd, modules: this.runtime.modules, ...this.limitAndKey(),
     });
     const run = this.launch(program, proc, stdio);
     return {

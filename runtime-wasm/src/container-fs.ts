@@ -41,3 +41,14 @@ export interface ContainerFsProvider {
   indexLayer(diffId: string, tar: ReadableStream<Uint8Array>): Promise<LayerIndex>;
   create(options: ContainerFsOptions): ContainerFs;
 }
+
+/**
+ * The preopens a guest gets: the container's `/` alone when there is one.
+ * Mounts are reachable through it, and one root keeps Linux's path semantics
+ * everywhere (`..` from a mount leads to its parent, as in the container's
+ * tree); a preopen per mount would make each mount a separate capability.
+ */
+export function guestPreopens(fs: ContainerFs): Preopen[] {
+  const root = fs.preopens.find((p) => p.name === '/');
+  return root ? [root] : fs.preopens;
+}

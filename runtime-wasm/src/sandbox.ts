@@ -15,7 +15,7 @@ import {
   ImageStore, envList, invalidArgument, mergeEnv, resolveProcess, WASI_PLATFORM,
   type ImageConfig, type ImageLayout, type ImageSpec, type Mount, type Provider,
 } from '@skiff/sdk';
-import type { ContainerFs, LayerIndex } from './container-fs.js';
+import { guestPreopens, type ContainerFs, type LayerIndex } from './container-fs.js';
 import { absolutePath } from './program.js';
 import { prepareProgram, WasiProcess, type Deterministic } from './process.js';
 import type { WasmRuntime } from './runtime.js';
@@ -119,7 +119,7 @@ export class SandboxSession {
     const env = mergeEnv(proc.env, envList(options.env));
     if (options.files) writeFiles(fs, options.files);
     const program = await prepareProgram({
-      preopens: fs.preopens, args: proc.args, env, cwd: proc.workingDir, modules: sandbox.runtime.modules,
+      preopens: guestPreopens(fs), args: proc.args, env, cwd: proc.workingDir, modules: sandbox.runtime.modules,
       ...(options.memoryBytes ? { memoryLimitBytes: options.memoryBytes } : {}),
       ...(fs.moduleKey ? { keyOf: fs.moduleKey.bind(fs) } : {}),
     });
@@ -128,7 +128,7 @@ export class SandboxSession {
     const stdin = typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin;
     const det = options.deterministic === true ? {} : options.deterministic || undefined;
     const p = new WasiProcess(program, { ...(stdin ? { stdin } : {}), stdout: (c) => out.push(c), stderr: (c) => err.push(c) }, {
-      preopens: fs.preopens, env, cwd: proc.workingDir,
+      preopens: guestPreopens(fs), env, cwd: proc.workingDir,
       ...(det ? { deterministic: det } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.flushBytes !== undefined ? { flushBytes: options.flushBytes } : {}),

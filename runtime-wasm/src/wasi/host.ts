@@ -8,8 +8,11 @@
  * - proc_raise answers NOTSUP; sock_* answer NOTSOCK on any open fd, BADF otherwise;
  * - read/seek on a directory fd is BADF, seek on stdio is SPIPE;
  * - fd_allocate grows the file (Linux) where the Fd can, else NOTSUP (wasmtime);
- * - a symlink to an absolute path cannot be created (PERM). One that comes
- *   with an image layer resolves from the container's root.
+ * - through a directory fd other than the container's root, `..` cannot climb
+ *   above the fd and a symlink to an absolute path cannot be created (PERM);
+ *   through the root (every absolute or working-directory path of wasi-libc)
+ *   `..` at `/` stays at `/` and absolute targets are allowed, as in a
+ *   chroot. Absolute symlink targets resolve from the container's root.
  * Exit codes follow Linux: proc_exit(n) ends the process with n & 0xff.
  *
  * Rights are kept per descriptor and enforced: a missing FD_READ/FD_WRITE is
@@ -436,8 +439,9 @@ export class WasiHost {
   fd_filestat_set_size(fd: number, size: bigint): number {
     const e = this.get(fd);
     if (!e || e.kind !== 'file') return E.BADF;
+    // ftruncate on a file not open for writing: EINVAL, as Linux.
+    if (!(e.base & R.FD_WRITE)) return E.INVAL;
     if (!(e.base & R.FD_FILESTAT_SET_SIZE)) return E.NOTCAPABLE;
-    if (!(e.base & R.FD_WRITE)) return E.BADF;
     const s = u64(size);
     if (s > BigInt(Number.MAX_SAFE_INTEGER)) return E.FBIG;
     return e.fd.fd_filestat_set_size(s);
@@ -756,7 +760,9 @@ export class WasiHost {
     if ((d.base & need) !== need) return E.NOTCAPABLE;
     const path = this.readString(pathPtr, pathLen);
     if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, (lf & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    // O_CREAT|O_EXCL never follows a final symlink: a dangling one is EEXIST (POSIX).
+    const exclusive = (of & (Oflags.CREAT | Oflags.EXCL)) === (Oflags.CREAT | Oflags.EXCL);
+    const r = this.resolve(d, path, (lf & LOOKUP_SYMLINK_FOLLOW) !== 0 && !exclusive);
     if (!r.ok) return r.errno;
     const v = r.value;
     const wantsWrite = (base & (R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
@@ -900,7 +906,9 @@ export class WasiHost {
     if (v.kind === 'self') return E.EXIST;
     if (v.inode) return v.trailingSlash && !isDirectory(v.inode) ? E.NOTDIR : E.EXIST;
     if (v.trailingSlash) return E.NOENT;
-    if (target.startsWith('/')) return E.PERM;
+    // An absolute target is a path in the container: allowed through its root
+    // (wasi-libc's symlink()), refused through other directory fds (wasmtime).
+    if (target.startsWith('/') && d.fd !== this.root) return E.PERM;
     const dir = v.dir as Fd & Partial<SymlinkCapable>;
     if (typeof dir.path_symlink !== 'function') return E.NOTSUP;
     return dir.path_symlink(target, v.name);

@@ -52,6 +52,15 @@ describe('resolvePath', () => {
     expect(resolvePath(root, '/a', false)).toEqual({ ok: false, errno: Errno.PERM });
   });
 
+  it('keeps `..` at the container root, as a chroot, when starting from the root', () => {
+    const root = tree();
+    expect(name(resolvePath(root, '../../f', false, root))).toBe('f');
+    expect(name(resolvePath(root, 'a/up/../../a/b/file', false, root))).toBe('file');
+    // From another directory fd, climbing above it stays an escape.
+    const a = root.path_open(0, 'a', 2, 0n, 0n, 0).fd_obj!;
+    expect(resolvePath(a, '../f', false, root)).toEqual({ ok: false, errno: Errno.PERM });
+  });
+
   it('refuses empty paths and NULs, and a file used as a directory', () => {
     const root = tree();
     expect(resolvePath(root, '', false)).toEqual({ ok: false, errno: Errno.NOENT });

@@ -38,8 +38,12 @@ export function isDirectory(inode: Inode): boolean {
  * Resolves `path` relative to the directory `start`.
  * - `followFinal`: follow a symlink in the last component (LOOKUPFLAGS_SYMLINK_FOLLOW);
  *   a trailing slash also makes the last symlink be followed, as on Linux.
- * - `root`: where an absolute symlink target starts (the container's `/`);
- *   without it such a target is refused, as by wasmtime.
+ * - `root`: the container's `/`. Absolute symlink targets start there (without
+ *   a root they are refused, as by wasmtime), and from the root `..` goes
+ *   nowhere, as in a chroot. From any other directory fd, `..` cannot climb
+ *   above it: the fd is a capability (wasmtime's rule). wasi-libc sends every
+ *   absolute and working-directory path through the `/` preopen, so programs
+ *   see Linux's behaviour, and openat() with a directory fd sees WASI's.
  */
 export function resolvePath(start: Fd, path: string, followFinal: boolean, root?: Fd): Resolution {
   if (path.length === 0) return fail(Errno.NOENT);
@@ -61,8 +65,12 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
       continue;
     }
     if (name === '..') {
-      if (stack.length === 1) return fail(Errno.PERM);
-      stack.pop();
+      if (stack.length === 1) {
+        // At the container's root `..` stays there, as in a chroot; above any other directory fd it is an escape.
+        if (stack[0] !== root) return fail(Errno.PERM);
+      } else {
+        stack.pop();
+      }
       i++;
       continue;
     }
