@@ -13,3 +13,4 @@ export { SeededRandom, cryptoRandom, type RandomSource } from './wasi/random.js'
 export { Errno, errnoName } from './wasi/defs.js';
 export { createWasmBackend, createWasmRuntime, type CreateWasmBackendOptions } from './factory.js';
 export { LayeredFsProvider } from './fs/provider.js';
+export { SampleImageSource, buildSample, TOOLBOX_APPLETS, SAMPLE_NAMES, type ProgramReader, type SampleName } from './samples.js';

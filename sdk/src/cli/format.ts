@@ -22,7 +22,10 @@ export function since(iso: string | undefined, now = Date.now()): string {
   const h = Math.round(m / 60);
   if (h < 48) return h === 1 ? 'About an hour ago' : `${h} hours ago`;
   const d = Math.round(h / 24);
-  return d < 14 ? `${d} days ago` : `${Math.round(d / 7)} weeks ago`;
+  if (d < 14) return `${d} days ago`;
+  if (d < 60) return `${Math.round(d / 7)} weeks ago`;
+  if (d < 365 * 2) return `${Math.round(d / 30)} months ago`;
+  return `${Math.round(d / 365)} years ago`;
 }
 
 export function shortId(id: string): string {
