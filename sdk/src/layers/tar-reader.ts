@@ -99,7 +99,7 @@ function isZero(block: Uint8Array): boolean {
 type PaxValue = string | Uint8Array;
 
 /** "LEN key=value\n" records; SCHILY.xattr values stay raw bytes. */
-function parsePax(data: Uint8Array, into: Map<string, PaxValue>): void {
+function parsePax(data: Uint8Array, into: Map<string, PaxValue>, global: boolean): void {
   let i = 0;
   while (i < data.length) {
     if (data[i] === 0) break; // some writers pad with NULs
@@ -114,9 +114,10 @@ function parsePax(data: Uint8Array, into: Map<string, PaxValue>): void {
     if (eq <= 0) throw new HeaderError('bad pax record');
     const key = dec.decode(rec.subarray(0, eq));
     const raw = rec.subarray(eq + 1);
-    // An empty value removes the keyword (pax: "deleted" for global ones).
-    if (raw.length === 0) into.delete(key);
-    else into.set(key, key.startsWith('SCHILY.xattr.') ? new Uint8Array(raw) : dec.decode(raw));
+    // An empty value unsets the keyword: a global one is deleted, a local one
+    // masks the global value for its entry ('' reads as absent below).
+    if (raw.length === 0 && global) into.delete(key);
+    else into.set(key, raw.length === 0 ? '' : key.startsWith('SCHILY.xattr.') ? new Uint8Array(raw) : dec.decode(raw));
     i += len;
   }
 }
@@ -196,8 +197,8 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, options: Read
         if (body.length < padded) throw dataLoss(`truncated tar archive: a metadata record ${where(at)} is cut short`);
         const data = body.subarray(0, size);
         try {
-          if (flag === PAX) parsePax(data, (local ??= new Map()));
-          else if (flag === PAX_GLOBAL) parsePax(data, global);
+          if (flag === PAX) parsePax(data, (local ??= new Map()), false);
+          else if (flag === PAX_GLOBAL) parsePax(data, global, true);
           else if (flag === GNU_LONGNAME) longName = str(data, 0, data.length);
           else longLink = str(data, 0, data.length);
         } catch (err) {
@@ -207,7 +208,11 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, options: Read
         continue;
       }
 
-      const pax = local ? new Map([...global, ...local]) : global;
+      let pax = global;
+      if (local) {
+        pax = new Map([...global, ...local]);
+        for (const [k, v] of local) if (v === '') pax.delete(k);
+      }
       local = undefined;
       let type: TarEntryType | undefined = TYPES[flag];
       let path: string;
