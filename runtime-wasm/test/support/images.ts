@@ -4,6 +4,8 @@ import { ImageStore } from '../../../sdk/src/image/store.js';
 import { layerFromFiles, type FileSpec } from '../../../sdk/src/build/layer-io.js';
 import type { ImageConfig } from '../../../sdk/src/image/types.js';
 import type { ImageSpec } from '../../../sdk/src/runtime/backend.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { probeBytes } from './probe.js';
 
 export interface TestImage {
@@ -44,4 +46,25 @@ export async function probeImage(layout = new MemoryImageLayout(), extra: FileSp
       layers: [base, top].map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
     },
   };
+}
+
+const TOOLBOX = fileURLToPath(new URL('../../samples/bin/toolbox.wasm', import.meta.url));
+const APPLETS = ['cat', 'cp', 'echo', 'env', 'false', 'head', 'ln', 'ls', 'mkdir', 'mv', 'pwd', 'rm', 'rmdir', 'seq', 'sh', 'sleep', 'stat', 'tee', 'touch', 'true', 'wc'];
+
+/** `toolbox:latest` (the toolbox sample): /bin/toolbox.wasm and a symlink per applet, busybox style. */
+export async function toolboxImage(layout: MemoryImageLayout): Promise<string> {
+  const files: FileSpec[] = [
+    { path: '/bin/toolbox.wasm', type: 'file', mode: 0o755, data: new Uint8Array(readFileSync(TOOLBOX)) },
+    ...APPLETS.map((a): FileSpec => ({ path: `/bin/${a}`, type: 'symlink', mode: 0o777, linkname: 'toolbox.wasm' })),
+    { path: '/tmp', type: 'directory', mode: 0o1777 },
+    { path: '/etc/hostname', type: 'file', mode: 0o644, data: new TextEncoder().encode('toolbox\n') },
+  ];
+  const layer = await layerFromFiles(layout, files);
+  await new ImageStore(layout).putImage('toolbox:latest', {
+    os: 'wasip1',
+    architecture: 'wasm',
+    config: { Cmd: ['sh'], Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+  }, [layer.descriptor]);
+  return 'toolbox:latest';
 }
