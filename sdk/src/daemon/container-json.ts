@@ -217,7 +217,8 @@ export async function containerSummary(r: ContainerRecord, x: ContainerExtras, v
     Names: [`/${r.name}`],
     Image: r.image,
     ImageID: r.imageId,
-    Command: [r.path, ...r.args].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    // As dockerd writes it: arguments with a space in single quotes.
+    Command: [r.path, ...r.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: Math.floor(Date.parse(r.created) / 1000),
     Ports: ports,
     Labels: r.labels,

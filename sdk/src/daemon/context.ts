@@ -7,6 +7,7 @@
 import type { Engine } from '../runtime/engine.js';
 import type { ContainerRecord } from '../runtime/records.js';
 import type { ImageConfig } from '../image/types.js';
+import type { ExitStatus } from '../runtime/backend.js';
 import type { RegistryOptions } from '../registry/types.js';
 import type { BuildOptions, BuildResult } from '../build/builder.js';
 import { EventLog } from './events.js';
@@ -29,6 +30,8 @@ export class DaemonContext {
   /** stdin from an attach made before start, handed to that start. */
   readonly pendingStdin = new Map<string, ReadableStream<Uint8Array>>();
   private readonly watched = new Set<string>();
+  /** Waits to settle when a start fails (the Engine settles its waiters only on an exit). */
+  private readonly startFailures = new Map<string, Set<(s: ExitStatus) => void>>();
   private readonly configs = new Map<string, ImageConfig>();
 
   constructor(
@@ -61,6 +64,29 @@ export class DaemonContext {
         this.events.emit('container', 'destroy', r.id, attrs);
       }
     })();
+  }
+
+  /** Settles when a start of this container fails; `cancel` stops listening. */
+  startFailure(id: string): { failed: Promise<ExitStatus>; cancel: () => void } {
+    let cb!: (s: ExitStatus) => void;
+    const failed = new Promise<ExitStatus>((res) => (cb = res));
+    const set = this.startFailures.get(id) ?? new Set();
+    set.add(cb);
+    this.startFailures.set(id, set);
+    return {
+      failed,
+      cancel: () => {
+        set.delete(cb);
+        if (set.size === 0 && this.startFailures.get(id) === set) this.startFailures.delete(id);
+      },
+    };
+  }
+
+  /** Tells the waits of a container that its start failed. */
+  failStart(id: string, status: ExitStatus): void {
+    const set = this.startFailures.get(id);
+    this.startFailures.delete(id);
+    for (const cb of set ?? []) cb(status);
   }
 
   /** Drops what the daemon kept about a removed container. */

@@ -182,7 +182,18 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     if (rec.state.status === 'running') return x.noContent(304);
     const stdin = ctx.pendingStdin.get(rec.id);
     ctx.pendingStdin.delete(rec.id);
-    await ctx.engine.start(rec.id, stdin ? { stdin } : {});
+    try {
+      await ctx.engine.start(rec.id, stdin ? { stdin } : {});
+    } catch (err) {
+      // As dockerd: a container that cannot start has exit code 127 (or 126), and goes if it was --rm.
+      const exitCode = isSkiffError(err, 'NOT_FOUND') ? 127 : 126;
+      if (rec.autoRemove) {
+        await ctx.engine.remove(rec.id, { force: true, volumes: true }).catch(() => {});
+        ctx.forget(rec.id);
+      }
+      ctx.failStart(rec.id, { exitCode, error: (err as Error).message });
+      throw err;
+    }
     ctx.events.emit('container', 'start', rec.id, ctx.containerAttributes(rec));
     ctx.watch(rec.id);
     x.noContent();
@@ -210,14 +221,18 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     const condition = (x.str('condition') ?? 'not-running') as WaitCondition;
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw invalidArgument(`invalid condition "${condition}": use not-running, next-exit or removed`);
     const rec = await recordOf(x, ctx);
-    // The answer's head goes out now; its body when the container stops.
+    // Register first, then send the head: the CLI starts the container once it has the head.
+    const failure = ctx.startFailure(rec.id);
+    const waiting = Promise.race([ctx.engine.wait(rec.id, condition), failure.failed]);
     const out = x.stream(200, { 'Content-Type': 'application/json' });
     let body: object;
     try {
-      const status = await ctx.engine.wait(rec.id, condition);
+      const status = await waiting;
       body = { StatusCode: status.exitCode, Error: null };
     } catch (err) {
       body = { StatusCode: -1, Error: { Message: (err as Error).message } };
+    } finally {
+      failure.cancel();
     }
     await out.write(JSON.stringify(body) + '\n');
     out.end();
