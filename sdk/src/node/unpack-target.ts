@@ -51,12 +51,13 @@ export class UnpackTarget {
   constructor(
     readonly root: string,
     private readonly chown: boolean,
-    /**
-     * Told of each path about to be replaced or removed (`subtree`: and all
-     * below it), for callers that keep records by path (devices, xattrs).
-     */
-    private readonly onRemove?: (rel: string, subtree: boolean) => void,
   ) {}
+
+  /**
+   * Told of each path about to be replaced or removed (`subtree`: and all
+   * below it), for callers that keep records by path (devices, xattrs).
+   */
+  onRemove?: (rel: string, subtree: boolean) => void;
 
   abs(rel: string): string {
     return rel === '' ? this.root : `${this.root}/${rel}`;

@@ -141,6 +141,17 @@ describe('unpackLayer', () => {
     expect(readdirSync(join(work, 't')).length).toBeLessThan(50);
   });
 
+  it('sets directory modes and times once the whole stack is in', async () => {
+    const t = join(work, 't');
+    await unpackLayers([
+      bytesStream(await tarOf([[h('ro', 'directory', { mode: 0o555, mtime: T + 50 })], file('ro/a', 'a')])),
+      bytesStream(await tarOf([file('ro/b', 'b'), file('ro/.wh.a', '')])),
+    ], t);
+    const st = lstatSync(join(t, 'ro'));
+    expect([st.mode & 0o7777, st.mtimeMs]).toEqual([0o555, (T + 50) * 1000]);
+    expect(list(join(t, 'ro'))).toEqual(['b']);
+  });
+
   it('replaces across layers: file by dir, dir by symlink, symlink by dir, and keeps merged dirs', async () => {
     const t = join(work, 't');
     await unpackLayers([

@@ -89,28 +89,33 @@ function refuse(entry: string, why: string): never {
 
 /** Applies one layer (an uncompressed tar, unless `mediaType` is given) onto `targetDir`. */
 export async function unpackLayer(stream: ReadableStream<Uint8Array>, targetDir: string, options: UnpackOptions = {}): Promise<UnpackResult> {
-  return applyLayer(stream, targetDir, options);
+  const target = openTarget(stream, targetDir, options);
+  const result = await applyLayer(stream, target, options);
+  target.finishDirs();
+  return result;
 }
 
-async function applyLayer(stream: ReadableStream<Uint8Array>, targetDir: string, options: UnpackOptions, lowerHook?: RemoveHook): Promise<UnpackResult> {
-  const record = (options.whiteouts ?? 'apply') === 'record';
-  const chown = options.chown ?? process.getuid?.() === 0;
-  const signal = options.signal;
-  let root: string;
+function openTarget(stream: ReadableStream<Uint8Array> | undefined, targetDir: string, options: UnpackOptions): UnpackTarget {
   try {
     mkdirSync(targetDir, { recursive: true });
-    root = realpathSync(targetDir);
+    return new UnpackTarget(realpathSync(targetDir), options.chown ?? process.getuid?.() === 0);
   } catch (err) {
-    void stream.cancel().catch(() => {});
+    void stream?.cancel().catch(() => {});
     throw osError('open target directory', targetDir, err);
   }
+}
+
+/** One layer onto an open target; directory metadata is left to the caller's finishDirs. */
+async function applyLayer(stream: ReadableStream<Uint8Array>, target: UnpackTarget, options: UnpackOptions, lowerHook?: RemoveHook): Promise<UnpackResult> {
+  const record = (options.whiteouts ?? 'apply') === 'record';
+  const signal = options.signal;
   const devices = new Map<string, DeviceEntry>();
   const xattrs = new Map<string, Record<string, Uint8Array>>();
-  const target = new UnpackTarget(root, chown, (rel, subtree) => {
+  target.onRemove = (rel, subtree) => {
     forget(devices, rel, subtree);
     forget(xattrs, rel, subtree);
     lowerHook?.(rel, subtree);
-  });
+  };
   const result: UnpackResult = { entries: 0, files: 0, bytes: 0, whiteouts: [], opaqueDirs: [], devices: [], xattrs: [] };
 
   // What this layer wrote, and their ancestors: whiteouts and opaque markers
@@ -206,7 +211,6 @@ async function applyLayer(stream: ReadableStream<Uint8Array>, targetDir: string,
     }
     if (h.xattrs && Object.keys(h.xattrs).length) xattrs.set(rel, h.xattrs);
   }
-  target.finishDirs();
   result.devices = [...devices.values()];
   result.xattrs = [...xattrs].map(([path, x]) => ({ path, xattrs: x }));
   return result;
@@ -270,6 +274,10 @@ export async function unpackLayers(layers: LayerInput[], targetDir: string, opti
     forget(devices, rel, subtree);
     forget(xattrs, rel, subtree);
   };
+  // One target for the stack: its knowledge of real directories holds from
+  // layer to layer, and directory modes and times are set once at the end
+  // (so a read-only directory of one layer does not block the next).
+  let target: UnpackTarget | undefined;
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
     const isStream = layer instanceof ReadableStream;
@@ -277,7 +285,8 @@ export async function unpackLayers(layers: LayerInput[], targetDir: string, opti
     const mediaType = isStream ? undefined : layer.mediaType;
     let r: UnpackResult;
     try {
-      r = await applyLayer(src, targetDir, { ...options, whiteouts: 'apply', ...(mediaType ? { mediaType } : {}) }, hook);
+      target ??= openTarget(src, targetDir, options);
+      r = await applyLayer(src, target, { ...options, whiteouts: 'apply', ...(mediaType ? { mediaType } : {}) }, hook);
     } catch (err) {
       for (const rest of layers.slice(i + 1)) if (rest instanceof ReadableStream) void rest.cancel().catch(() => {});
       throw err;
@@ -288,6 +297,7 @@ export async function unpackLayers(layers: LayerInput[], targetDir: string, opti
     for (const d of r.devices) devices.set(d.path, d);
     for (const x of r.xattrs) xattrs.set(x.path, x.xattrs);
   }
+  (target ?? openTarget(undefined, targetDir, options)).finishDirs();
   total.devices = [...devices.values()];
   total.xattrs = [...xattrs].map(([path, x]) => ({ path, xattrs: x }));
   return total;
