@@ -11,6 +11,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Backend, BackendCapabilities, BackendContainer, BackendContext, ContainerSpec, Platform, Provider } from '@skiff/sdk';
 import { failedPrecondition, invalidArgument, unavailable, unsupported } from '@skiff/sdk';
 import { createCgroupManager, detectCgroupSetup, listCgroupIds, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
@@ -67,6 +68,8 @@ export class LinuxBackend implements Backend {
   private layerStore?: LayerStore;
   private helperPath?: string;
   private cgroupSetup?: CgroupSetup;
+  /** skiff/<key of the state dir>: engines with other state dirs never see (or clean) these cgroups. */
+  private cgroupParent = 'skiff';
   private readonly containers = new Map<string, LinuxContainer>();
 
   constructor(private readonly options: LinuxBackendOptions = {}) {}
@@ -93,12 +96,13 @@ export class LinuxBackend implements Backend {
     }
     void this.helper; // fail now, with the install advice, rather than on the first start
     this.cgroupSetup = this.options.cgroups?.setup ?? detectCgroupSetup(this.options.cgroups?.root);
+    this.cgroupParent = this.options.cgroups?.parent ?? `skiff/${createHash('sha256').update(this.stateDir).digest('hex').slice(0, 12)}`;
     this.layerStore = new LayerStore(join(this.stateDir, 'layers'), () => this.helper);
     await this.cleanupOrphans();
   }
 
   private cgroupFor(id: string, privileged: boolean): CgroupManager {
-    return createCgroupManager(id, { ...this.options.cgroups, setup: this.cgroupSetup!, ...(privileged ? { allowAllDevices: true } : {}) });
+    return createCgroupManager(id, { ...this.options.cgroups, setup: this.cgroupSetup!, parent: this.cgroupParent, ...(privileged ? { allowAllDevices: true } : {}) });
   }
 
   private dirOf(id: string): ContainerDir {
@@ -115,6 +119,7 @@ export class LinuxBackend implements Backend {
       init: this.options.init ?? true,
       deviceCgroup: this.cgroupSetup !== 'v2',
       cgroupV2: this.cgroupSetup === 'v2',
+      cgroupParent: this.cgroupParent,
     });
   }
 
@@ -148,7 +153,8 @@ export class LinuxBackend implements Backend {
 
   async restore(id: string, spec: ContainerSpec): Promise<BackendContainer | undefined> {
     const live = this.containers.get(id);
-    if (live) return live;
+    if (live && live.dir.exists()) return live;
+    this.containers.delete(id);
     if (!this.stateDir) return undefined;
     const dir = this.dirOf(id);
     if (!dir.exists()) return undefined;
@@ -181,7 +187,7 @@ export class LinuxBackend implements Backend {
       report.containers.push(id);
     }
     const known = new Set(ids);
-    for (const id of listCgroupIds({ ...this.options.cgroups, setup: this.cgroupSetup! })) {
+    for (const id of listCgroupIds({ ...this.options.cgroups, setup: this.cgroupSetup!, parent: this.cgroupParent })) {
       if (known.has(id)) continue;
       await this.cgroupFor(id, false).remove().catch(() => {});
       report.cgroups.push(id);

@@ -28,6 +28,8 @@ export interface ContainerContext {
   init: boolean;
   deviceCgroup: boolean;
   cgroupV2: boolean;
+  /** Where the container's cgroups sit in each hierarchy (config.json's cgroupsPath is <parent>/<id>). */
+  cgroupParent: string;
 }
 
 /** The overlay option string must fit in a page. */
@@ -105,6 +107,7 @@ export class LinuxContainer implements BackendContainer {
       etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(this.spec.network === 'host' ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
       deviceCgroup: this.ctx.deviceCgroup,
       cgroupV2: this.ctx.cgroupV2,
+      cgroupParent: this.ctx.cgroupParent,
     };
   }
 
@@ -139,7 +142,9 @@ export class LinuxContainer implements BackendContainer {
       try {
         status = toExitStatus(await shim.exit);
       } catch (err) {
-        status = { exitCode: 255, error: (err as Error).message };
+        // The helper died with the container still running: nothing may run unwatched, so end it.
+        await this.ctx.cgroup.killAll().catch(() => {});
+        status = { exitCode: 255, error: `${(err as Error).message}; the container's processes were killed` };
       }
       if (timer) clearTimeout(timer);
       await shim.drained;

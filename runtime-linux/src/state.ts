@@ -62,10 +62,10 @@ export function writeAtomic(path: string, data: string): void {
   renameSync(tmp, path);
 }
 
-/** Whether pid is alive and in the cgroup of container `id` (so not a reused PID). */
+/** Whether pid is alive and in a skiff cgroup of container `id` (so not a reused PID). */
 export function isContainerProcess(pid: number, id: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/skiff/${id}`);
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').some((l) => l.includes('/skiff/') && l.endsWith(`/${id}`));
   } catch {
     return false;
   }

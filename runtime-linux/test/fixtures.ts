@@ -25,10 +25,19 @@ export function busyboxPath(): string | undefined {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) {
     if (!existsSync(p)) continue;
     // Only a static busybox runs in a root file system without a C library.
-    const out = execFileSync('file', ['-L', p], { encoding: 'utf8' }).toString();
-    if (/statically linked|static-pie/.test(out)) return p;
+    if (isStaticElf(readFileSync(p))) return p;
   }
   return undefined;
+}
+
+/** A 64-bit ELF without a PT_INTERP program header (no dynamic loader needed). */
+function isStaticElf(b: Buffer): boolean {
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const size = b.readUInt16LE(0x36);
+  const count = b.readUInt16LE(0x38);
+  for (let i = 0; i < count; i++) if (b.readUInt32LE(phoff + i * size) === 3) return false;
+  return true;
 }
 
 export function requireTool(cmd: string, pkg: string): string | undefined {
@@ -131,15 +140,20 @@ export function mountsBelow(path: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((mp) => mp === path || mp.startsWith(`${path}/`));
 }
 
-/** skiff cgroup directories named like the given ids, in every hierarchy. */
+/** skiff cgroup directories named like the given ids, in every hierarchy (at any depth under skiff/). */
 export function leftoverCgroups(ids: string[]): string[] {
   const out: string[] = [];
-  const bases = readdirSync('/sys/fs/cgroup').map((d) => join('/sys/fs/cgroup', d, 'skiff'));
-  bases.push('/sys/fs/cgroup/skiff');
-  for (const b of bases) {
-    if (!existsSync(b)) continue;
-    for (const id of readdirSync(b)) if (ids.includes(id)) out.push(join(b, id));
-  }
+  const walk = (dir: string, depth: number) => {
+    let entries;
+    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      if (ids.includes(e.name)) out.push(join(dir, e.name));
+      else if (depth < 2) walk(join(dir, e.name), depth + 1);
+    }
+  };
+  for (const h of readdirSync('/sys/fs/cgroup')) walk(join('/sys/fs/cgroup', h, 'skiff'), 0);
+  walk('/sys/fs/cgroup/skiff', 0);
   return out;
 }
 

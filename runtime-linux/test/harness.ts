@@ -63,3 +63,11 @@ export async function startAndWait(c: BackendContainer, stdin?: string): Promise
   const status = await c.wait();
   return { exitCode: status.exitCode, stdout: out.text(), stderr: err.text(), status };
 }
+
+/** Starts c and resolves once it runs; `done` settles with the result when it exits. */
+export async function startRunning(c: BackendContainer, stdin?: string): Promise<{ done: Promise<RunResult> }> {
+  const out = sink();
+  const err = sink();
+  await c.start({ stdout: out.stream, stderr: err.stream, ...(stdin !== undefined ? { stdin: textStream(stdin) } : {}) });
+  return { done: c.wait().then((status) => ({ exitCode: status.exitCode, stdout: out.text(), stderr: err.text(), status })) };
+}

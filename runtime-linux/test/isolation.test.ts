@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxLayer, buildProbe, CI, missingPrerequisite, parseProbe, probeLayer, requireTool, tempDir } from './fixtures.js';
-import { Harness, startAndWait } from './harness.js';
+import { Harness, startAndWait, startRunning } from './harness.js';
 
 const why = missingPrerequisite() ?? (requireTool('cc', 'gcc') ? undefined : 'no C compiler for the probe (apt-get install gcc)');
 if (why && CI) throw new Error(`the Linux backend tests cannot run on CI: ${why}`);
@@ -109,7 +109,7 @@ describe.skipIf(!!why)('linux backend: isolation', () => {
     // Every bomb process forks two more and waits; the main shell forks nothing after it starts.
     const c = await h.create('bomb() { bomb & bomb & wait; }; bomb & exec sleep 30', { resources: { pidsLimit: 40 } });
     try {
-      const run = startAndWait(c);
+      const { done: run } = await startRunning(c);
       let maxPids = 0;
       for (let i = 0; i < 100; i++) {
         await new Promise((r) => setTimeout(r, 5));

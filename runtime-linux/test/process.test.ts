@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CI, missingPrerequisite, sink, textStream } from './fixtures.js';
-import { Harness, startAndWait } from './harness.js';
+import { Harness, startAndWait, startRunning } from './harness.js';
 
 const why = missingPrerequisite();
 if (why && CI) throw new Error(`the Linux backend tests cannot run on CI: ${why}`);
@@ -76,7 +76,7 @@ describe.skipIf(!!why)('linux backend: processes', () => {
 
   it('forwards signals through the init; stop is SIGTERM, then SIGKILL after a grace period', async () => {
     const c = await h.create('sleep 100');
-    const started = startAndWait(c);
+    const { done: started } = await startRunning(c);
     await new Promise((r) => setTimeout(r, 100));
     await c.kill('SIGTERM');
     const r = await started;
@@ -84,7 +84,7 @@ describe.skipIf(!!why)('linux backend: processes', () => {
     await c.remove();
 
     const stubborn = await h.create("trap '' TERM; sleep 100 & wait");
-    const run2 = startAndWait(stubborn);
+    const { done: run2 } = await startRunning(stubborn);
     await new Promise((r) => setTimeout(r, 100));
     await stubborn.kill('SIGTERM');
     const early = await Promise.race([run2.then(() => 'exited'), new Promise((r) => setTimeout(() => r('still running'), 500))]);
@@ -96,13 +96,13 @@ describe.skipIf(!!why)('linux backend: processes', () => {
 
   it('execs into a running container: same namespaces and cgroup, own exit code and stdio', async () => {
     const c = await h.create('echo ready; sleep 100', { hostname: 'execbox' });
-    const main = startAndWait(c);
+    const { done: main } = await startRunning(c);
     await new Promise((r) => setTimeout(r, 100));
     const out = sink();
     const err = sink();
     const p = await c.exec({ args: ['sh', '-c', 'hostname; echo $$; [ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ] && echo same-cgroup; ps -o comm | grep -c sleep; read x; echo "got $x"; exit 5'], env: [], cwd: '/tmp' }, { stdout: out.stream, stderr: err.stream, stdin: textStream('hi\n') });
     expect(p.pid).toBeGreaterThan(1);
-    expect(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8')).toContain(`/skiff/${c.id}`);
+    expect(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8')).toMatch(new RegExp(`pids:/skiff/[0-9a-f]+/${c.id}\n`));
     expect((await p.wait()).exitCode).toBe(5);
     const lines = out.text().split('\n');
     expect(lines[0]).toBe('execbox');

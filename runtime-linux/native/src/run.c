@@ -36,6 +36,7 @@ typedef struct {
   int sync[2], errp[2], exitp[2];
   int console_slave;
   const char *console_name;
+  int status_fd;
 } run_ctx;
 
 static int join_namespace_paths(const oci_spec *s, serr_t *e) {
@@ -123,6 +124,8 @@ static int container_setup(run_ctx *c, serr_t *e) {
 }
 
 static void container_child(run_ctx *c) {
+  /* The init never execs: close the status pipe here, or the shim's death would go unnoticed. */
+  if (c->status_fd >= 0) close(c->status_fd);
   close(c->sync[1]);
   close(c->errp[0]);
   close(c->exitp[0]);
@@ -189,6 +192,7 @@ int cmd_run(int argc, char **argv) {
   serr_t e = {0};
   c.init = init;
   c.console_slave = -1;
+  c.status_fd = status_fd;
   if (!realpath(bundle, c.bundle)) { fail(&e, "bundle", errno, "bundle directory %s", bundle); report_error(status_fd, &e); return 1; }
   if (chdir(c.bundle) < 0) { fail(&e, "bundle", errno, "chdir %s", c.bundle); report_error(status_fd, &e); return 1; }
   if (spec_load(&c.spec, "config.json", &e) < 0) { report_error(status_fd, &e); return 1; }

@@ -15,7 +15,7 @@ export interface CgroupOptions {
   root?: string;
   /** Default: detected. */
   setup?: CgroupSetup;
-  /** The directory under each hierarchy that holds skiff's cgroups (default "skiff"). */
+  /** The directory (may be nested, "skiff/abc") under each hierarchy that holds these cgroups (default "skiff"). */
   parent?: string;
   /** v1: controller -> mount point (default: read from /proc/self/mountinfo). */
   mounts?: Record<string, string>;
@@ -66,7 +66,7 @@ export function createCgroupManager(id: string, o: CgroupOptions = {}): CgroupMa
   });
 }
 
-/** Ids of the cgroups under skiff's parent directory, in every hierarchy (for orphan cleanup). */
+/** Ids of the cgroups in the parent directory, in every hierarchy (for orphan cleanup). */
 export function listCgroupIds(o: CgroupOptions = {}): string[] {
   const root = o.root ?? '/sys/fs/cgroup';
   const setup = o.setup ?? detectCgroupSetup(root);

@@ -115,6 +115,7 @@ describe('buildOciConfig', () => {
     const c = buildOciConfig(opts(spec({ resources: { memoryBytes: 64 << 20, cpus: 0.5, pidsLimit: 20 } })));
     expect(c.linux.resources).toMatchObject({ memory: { limit: 64 << 20 }, cpu: { quota: 50000, period: 100000 }, pids: { limit: 20 } });
     expect(c.linux.cgroupsPath).toBe('/skiff/abcdef0123456789');
+    expect(buildOciConfig(opts(spec(), { cgroupParent: 'skiff/k1' })).linux.cgroupsPath).toBe('/skiff/k1/abcdef0123456789');
     expect(() => buildOciConfig(opts(spec({ resources: { memoryBytes: 1000 } })))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => buildOciConfig(opts(spec({ resources: { cpus: 0 } })))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });

@@ -49,6 +49,8 @@ export interface BundleOptions {
   deviceCgroup: boolean;
   /** cgroup v2 hosts get a read-only /sys/fs/cgroup of their own cgroup namespace. */
   cgroupV2: boolean;
+  /** cgroupsPath is /<cgroupParent>/<id> (default parent "skiff"). */
+  cgroupParent?: string;
 }
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;
@@ -157,7 +159,7 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
     },
     linux: {
       namespaces,
-      cgroupsPath: `/skiff/${spec.id}`,
+      cgroupsPath: `/${o.cgroupParent ?? 'skiff'}/${spec.id}`,
       resources,
       rootfsPropagation: 'rprivate',
     },

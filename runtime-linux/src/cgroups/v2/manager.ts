@@ -22,11 +22,13 @@ export class V2CgroupManager implements CgroupManager {
     this.joinPaths = [this.dir];
   }
 
-  /** Controllers the host offers, enabled for children of the root and of the parent. */
+  /** Controllers the host offers, enabled for the children of every level from the root down to the parent. */
   private async enableControllers(): Promise<Set<string>> {
     const offered = new Set(((await readCgroupFile(this.root, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean));
     const want = CONTROLLERS.map((c) => c.name).filter((n) => offered.has(n));
-    for (const dir of [this.root, `${this.root}/${this.parent}`]) {
+    const levels = [this.root];
+    for (const part of this.parent.split('/').filter(Boolean)) levels.push(`${levels[levels.length - 1]}/${part}`);
+    for (const dir of levels) {
       const on = new Set(((await readCgroupFile(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
       const add = want.filter((n) => !on.has(n));
       if (add.length) await writeCgroupFile(dir, 'cgroup.subtree_control', add.map((n) => `+${n}`).join(' '));
