@@ -118,7 +118,7 @@ describe('dockerode against skiff daemon', () => {
 
   it('networks: bridge has a gateway (testcontainers reads it)', async () => {
     const n = await docker.getNetwork('bridge').inspect();
-    expect(n.IPAM.Config[0].Gateway).toBe('127.0.0.1');
+    expect(n.IPAM?.Config?.[0]?.Gateway).toBe('127.0.0.1');
     expect((await docker.listNetworks()).map((x) => x.Name).sort()).toEqual(['bridge', 'host', 'none']);
   });
 
