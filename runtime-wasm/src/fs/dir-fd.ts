@@ -52,8 +52,16 @@ export class DirFd extends Fd {
     super();
   }
 
+  /** Resolves a path that must name what is there: a trailing slash after a non-directory is ENOTDIR. */
   find(path: string, follow: boolean): Found | number {
-    return resolve(this.dir, path, follow, this.dir.vol.ctx.root);
+    const f = resolve(this.dir, path, follow, this.dir.vol.ctx.root);
+    if (typeof f !== 'number' && f.slash && f.node && f.node.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+    return f;
+  }
+
+  /** Resolves a path to make something at (mkdir, symlink, link): an existing node is EEXIST, slash or not. */
+  private findNew(path: string): Found | number {
+    return resolve(this.dir, path, false, this.dir.vol.ctx.root);
   }
 
   // ---- the directory itself ---------------------------------------------------
@@ -111,11 +119,11 @@ export class DirFd extends Fd {
   }
 
   override fd_read(): { ret: number; data: Uint8Array } {
-    return { ret: Errno.BADF, data: new Uint8Array(0) };
+    return { ret: Errno.ISDIR, data: new Uint8Array(0) };
   }
 
   override fd_pread(): { ret: number; data: Uint8Array } {
-    return { ret: Errno.BADF, data: new Uint8Array(0) };
+    return { ret: Errno.ISDIR, data: new Uint8Array(0) };
   }
 
   override fd_write(): { ret: number; nwritten: number } {
@@ -166,8 +174,11 @@ export class DirFd extends Fd {
   }
 
   override path_open(dirflags: number, path: string, oflags: number, rights: bigint, _inheriting: bigint, fdflags: number): Opened {
-    const f = this.find(path, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    // O_CREAT|O_EXCL never follows a symlink in the last component (a dangling one is EEXIST).
+    const excl = (oflags & (Oflags.CREAT | Oflags.EXCL)) === (Oflags.CREAT | Oflags.EXCL);
+    const f = resolve(this.dir, path, !excl && (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0, this.dir.vol.ctx.root);
     if (typeof f === 'number') return { ret: f, fd_obj: null };
+    if (f.slash && f.node && f.node.filetype !== Filetype.DIRECTORY) return { ret: oflags & Oflags.CREAT ? Errno.ISDIR : Errno.NOTDIR, fd_obj: null };
     const node = f.name === null ? f.dir : f.node;
     if (!node) {
       if (!(oflags & Oflags.CREAT)) return { ret: Errno.NOENT, fd_obj: null };
@@ -178,7 +189,7 @@ export class DirFd extends Fd {
       if (typeof made === 'number') return { ret: made, fd_obj: null };
       return made.open(oflags & ~Oflags.TRUNC, rights, fdflags);
     }
-    if ((oflags & (Oflags.CREAT | Oflags.EXCL)) === (Oflags.CREAT | Oflags.EXCL)) return { ret: Errno.EXIST, fd_obj: null };
+    if (excl) return { ret: Errno.EXIST, fd_obj: null };
     const type = node.filetype;
     if (type === Filetype.SYMBOLIC_LINK) return { ret: Errno.LOOP, fd_obj: null }; // O_NOFOLLOW on a symlink
     if (type === Filetype.DIRECTORY) {
@@ -192,7 +203,7 @@ export class DirFd extends Fd {
   }
 
   override path_create_directory(path: string): number {
-    const f = this.find(path, false);
+    const f = this.findNew(path);
     if (typeof f === 'number') return f;
     if (f.name === null || f.node) return Errno.EXIST;
     if (f.dir.vol.readOnly) return Errno.ROFS;
@@ -202,7 +213,7 @@ export class DirFd extends Fd {
   /** symlink(2); not in the shim's Fd, but what a syscall layer looks for (SymlinkCapable). */
   path_symlink(target: string, path: string): number {
     if (target.indexOf('\0') >= 0) return Errno.INVAL;
-    const f = this.find(path, false);
+    const f = this.findNew(path);
     if (typeof f === 'number') return f;
     if (f.name === null || f.node) return Errno.EXIST;
     if (f.slash) return Errno.NOENT;
@@ -222,6 +233,14 @@ export class DirFd extends Fd {
   }
 
   override path_unlink_file(path: string): number {
+    // With trailing slashes Linux looks at the last component itself, unfollowed: a directory is EISDIR, anything else ENOTDIR.
+    const bare = path.replace(/\/+$/, '');
+    if (bare.length !== path.length && bare.length > 0) {
+      const g = resolve(this.dir, bare, false, this.dir.vol.ctx.root);
+      if (typeof g === 'number') return g;
+      if (g.name === null || g.node?.filetype === Filetype.DIRECTORY) return Errno.ISDIR;
+      return g.node ? Errno.NOTDIR : Errno.NOENT;
+    }
     const f = this.find(path, false);
     if (typeof f === 'number') return f;
     if (f.name === null) return Errno.ISDIR;
@@ -252,9 +271,9 @@ export class DirFd extends Fd {
    */
   override path_link(path: string, node: FsNode, allowDir: boolean): number {
     if (!(node instanceof FsNode)) return Errno.XDEV;
-    const f = this.find(path, false);
+    const f = node.pendingMove && allowDir ? this.find(path, false) : this.findNew(path);
     if (typeof f === 'number') return f;
-    if (node.detached && allowDir) return this.attachMoved(f, node);
+    if (node.pendingMove && allowDir) return this.finishMove(f, node, node.pendingMove);
     if (node.filetype === Filetype.DIRECTORY) return Errno.PERM;
     if (f.name === null || f.node) return Errno.EXIST;
     if (f.slash) return Errno.NOENT;
@@ -263,22 +282,28 @@ export class DirFd extends Fd {
     return f.dir.link(f.name, node);
   }
 
-  private attachMoved(f: Found, node: FsNode): number {
+  /** The second half of the shim's rename: what rename() does, from where path_unlink took the node. */
+  private finishMove(f: Found, node: FsNode, from: { dir: DirNode; name: string }): number {
     if (f.name === null) return Errno.BUSY;
     if (node.vol !== f.dir.vol) return Errno.XDEV;
     const srcDir = node.filetype === Filetype.DIRECTORY;
     if (f.slash && !srcDir) return Errno.NOTDIR;
-    // The node is still there (a host directory keeps it on disk until attach renames it).
     const same = f.node !== null && (f.node === node || (f.node.vol === node.vol && f.node.ino === node.ino));
-    if (f.node && !same) {
+    if (same) {
+      // Back where it was (a refused link undone), or onto another name of the same file: nothing to do, as rename(2).
+      node.pendingMove = undefined;
+      return Errno.SUCCESS;
+    }
+    if (f.node) {
       const ret = this.checkReplace(node, f.node);
       if (ret !== Errno.SUCCESS) return ret;
       if (f.dir.isMountPoint(f.name)) return Errno.BUSY;
-      const removed = f.dir.remove(f.name, f.node);
-      if (removed !== Errno.SUCCESS) return removed;
     }
     if (srcDir && isWithin(f.dir, node)) return Errno.INVAL;
-    return f.dir.attach(f.name, node);
+    if (f.dir.vol.readOnly) return Errno.ROFS;
+    const ret = from.dir.move(from.name, node, f.dir, f.name, f.node);
+    if (ret === Errno.SUCCESS) node.pendingMove = undefined;
+    return ret;
   }
 
   private checkReplace(src: FsNode, dst: FsNode): number {
@@ -294,7 +319,13 @@ export class DirFd extends Fd {
     return Errno.SUCCESS;
   }
 
-  /** The shim's rename first half: takes the entry out and returns its node (see path_link). */
+  /**
+   * The first half of the shim's rename protocol (path_unlink, then
+   * path_link with allow_dir): returns the node and notes where it was; the
+   * move itself happens in path_link, so a refused link changes nothing and a
+   * directory moved into itself is still seen (EINVAL). Only that protocol
+   * uses path_unlink: on its own it removes nothing.
+   */
   override path_unlink(path: string): { ret: number; inode_obj: FsNode | null } {
     const f = this.find(path, false);
     if (typeof f === 'number') return { ret: f, inode_obj: null };
@@ -302,9 +333,9 @@ export class DirFd extends Fd {
     if (!f.node) return { ret: Errno.NOENT, inode_obj: null };
     if (f.dir.isMountPoint(f.name)) return { ret: Errno.BUSY, inode_obj: null };
     if (f.dir.vol.readOnly) return { ret: Errno.ROFS, inode_obj: null };
-    const ret = f.dir.detach(f.name, f.node);
+    const ret = f.dir.movable(f.name);
     if (ret !== Errno.SUCCESS) return { ret, inode_obj: null };
-    f.node.detached = true;
+    f.node.pendingMove = { dir: f.dir, name: f.name };
     return { ret: Errno.SUCCESS, inode_obj: f.node };
   }
 

@@ -77,7 +77,7 @@ export class MemFileFd extends RightsFd {
   }
 
   override fd_filestat_set_size(size: bigint): number {
-    if (!this.writable) return Errno.BADF;
+    if (!this.writable) return Errno.INVAL; // ftruncate on a descriptor not open for writing, as Linux
     if (size > BigInt(MAX_FILE_SIZE)) return Errno.FBIG;
     return this.node.truncate(Number(size));
   }

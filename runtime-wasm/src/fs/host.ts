@@ -262,20 +262,8 @@ export class HostDir extends DirNode {
     return this.mutate(() => this.vol.fs.linkSync(node.path, this.childPath(name)));
   }
 
-  /** The shim's rename, first half: the entry stays on disk until attach renames it. */
-  override detach(): number {
+  override movable(): number {
     return this.verify();
-  }
-
-  override attach(name: string, node: FsNode): number {
-    const from = isHostLeaf(node) ? node.dir : node instanceof HostDir ? node.hostParent() : undefined;
-    if (!from || node.vol !== this.vol) return Errno.XDEV;
-    const v = from.verify();
-    if (v) return v;
-    const src = isHostLeaf(node) ? node.path : (node as HostDir).path;
-    const ret = this.mutate(() => this.vol.fs.renameSync(src, this.childPath(name)));
-    if (ret === Errno.SUCCESS) node.detached = false;
-    return ret;
   }
 
   /** The host directory holding this one (undefined for the volume's root). */
@@ -449,7 +437,7 @@ export class HostFileFd extends RightsFd {
   }
 
   override fd_filestat_set_size(size: bigint): number {
-    if (!this.writable) return Errno.BADF;
+    if (!this.writable) return Errno.INVAL;
     if (size > BigInt(MAX_FILE_SIZE)) return Errno.FBIG;
     return attempt(() => this.fs.ftruncateSync(this.fd, Number(size)));
   }

@@ -130,7 +130,7 @@ describe('layered view', () => {
     expect(errno(root.path_link('etc/renamed', un.inode_obj!, true))).toBe('SUCCESS');
     expect(read(root, 'etc/renamed')).toBe('base\n');
     const d = root.path_unlink('usr');
-    expect(errno(root.path_link('usr/inside', d.inode_obj!, true))).toBe('NOENT');
+    expect(errno(root.path_link('usr/bin/inside', d.inode_obj!, true))).toBe('INVAL');
     expect(errno(root.path_link('usr', d.inode_obj!, true))).toBe('SUCCESS');
     expect(read(root, 'usr/bin/tool')).toBe('v3');
   });

@@ -362,15 +362,14 @@ export class MDir extends DirNode implements MMeta {
     return Errno.SUCCESS;
   }
 
-  override detach(name: string, node: FsNode): number {
+  /** Takes `node` out of `name` for a move: no nlink change. */
+  private takeOut(name: string, node: FsNode): void {
     this.unset(name);
     this.touch(node instanceof MDir ? -1 : 0);
-    return Errno.SUCCESS;
   }
 
-  override attach(name: string, node: FsNode): number {
-    if (this.removed) return Errno.NOENT;
-    node.detached = false;
+  /** Puts a moved node in at `name`. */
+  private putIn(name: string, node: FsNode): void {
     this.children.set(name, node);
     if (node instanceof MDir) node.parent = this;
     if (isMeta(node)) {
@@ -378,17 +377,18 @@ export class MDir extends DirNode implements MMeta {
       node.changed = true;
     }
     this.touch(node instanceof MDir ? 1 : 0);
-    return Errno.SUCCESS;
   }
 
   override move(name: string, node: FsNode, to: DirNode, toName: string, replaced: FsNode | null): number {
-    if (to instanceof MDir && to.removed) return Errno.NOENT;
+    if (!(to instanceof MDir) || to.vol !== this.vol) return Errno.XDEV;
+    if (to.removed) return Errno.NOENT;
     if (replaced) {
       const ret = to.remove(toName, replaced);
       if (ret !== Errno.SUCCESS) return ret;
     }
-    this.detach(name, node);
-    return to.attach(toName, node);
+    this.takeOut(name, node);
+    to.putIn(toName, node);
+    return Errno.SUCCESS;
   }
 
   override link(name: string, node: FsNode): number {

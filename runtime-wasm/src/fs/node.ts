@@ -61,8 +61,12 @@ export abstract class FsNode extends Inode {
   abstract readonly vol: Volume;
   /** The WASI filetype, without building a Filestat. */
   abstract readonly filetype: number;
-  /** Set by path_unlink (the shim's first half of a rename) until path_link puts the node back. */
-  detached = false;
+  /**
+   * Where path_unlink (the first half of the shim's rename protocol) took the
+   * node from; path_link (the second half) moves it from there. Nothing
+   * changes until then, so a refused link leaves everything as it was.
+   */
+  pendingMove: { dir: DirNode; name: string } | undefined;
 
   abstract override stat(): Stat;
   /** Sets atim and/or mtim (null: leave), and ctim to now. */
@@ -153,10 +157,10 @@ export abstract class DirNode extends FsNode {
   abstract move(name: string, node: FsNode, to: DirNode, toName: string, replaced: FsNode | null): number;
   /** A new hard link to `node` (a non-directory of this volume) at `name` (absent). */
   abstract link(name: string, node: FsNode): number;
-  /** The shim's rename, first half: takes the entry out (path_unlink). */
-  abstract detach(name: string, node: FsNode): number;
-  /** The shim's rename, second half: puts a detached node at `name` (absent). */
-  abstract attach(name: string, node: FsNode): number;
+  /** Checks an entry can be moved away (0 or an errno): path_unlink's part of the shim's rename. */
+  movable(_name: string): number {
+    return Errno.SUCCESS;
+  }
 
 }
 

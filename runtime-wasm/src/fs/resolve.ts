@@ -21,7 +21,7 @@ export interface Found {
   name: string | null;
   /** The node, null when nothing has that name. */
   node: FsNode | null;
-  /** The path ended with `/` (an existing node is then a directory). */
+  /** The path ended with `/`: most calls then want a directory (ENOTDIR), calls that create say EEXIST. */
   slash: boolean;
 }
 
@@ -34,7 +34,7 @@ function tooLong(name: string): boolean {
  * Resolves `path` from `start`. `follow`: follow a symlink in the last
  * component. `root`: the container's root, for absolute symlink targets.
  * Errors: NOENT (a missing directory on the way, empty path), NOTDIR (a file on
- * the way, or a trailing slash after one), LOOP, NAMETOOLONG, INVAL (NUL),
+ * the way), LOOP, NAMETOOLONG, INVAL (NUL),
  * PERM (an absolute path: WASI paths are relative to a directory fd).
  */
 export function resolve(start: DirNode, path: string, follow: boolean, root: DirNode | null): Found | number {
@@ -97,10 +97,7 @@ export function resolve(start: DirNode, path: string, follow: boolean, root: Dir
       at = 0;
       continue;
     }
-    if (last) {
-      if (slash && type !== Filetype.DIRECTORY) return Errno.NOTDIR;
-      return { dir: cur, name, node, slash };
-    }
+    if (last) return { dir: cur, name, node, slash };
     if (type !== Filetype.DIRECTORY) return Errno.NOTDIR;
     cur = node as DirNode;
     at = end;
