@@ -284,6 +284,11 @@ export class DirFd extends Fd {
 
   /** The second half of the shim's rename: what rename() does, from where path_unlink took the node. */
   private finishMove(f: Found, node: FsNode, from: { dir: DirNode; name: string }): number {
+    const there = from.dir.lookup(from.name);
+    if (!there || typeof there === 'number' || (there !== node && (there.vol !== node.vol || there.ino !== node.ino))) {
+      node.pendingMove = undefined; // gone from where path_unlink saw it
+      return typeof there === 'number' ? there : Errno.NOENT;
+    }
     if (f.name === null) return Errno.BUSY;
     if (node.vol !== f.dir.vol) return Errno.XDEV;
     const srcDir = node.filetype === Filetype.DIRECTORY;

@@ -180,6 +180,28 @@ export function mountSuite(title: string, make: () => MountFixture): void {
       }
     });
 
+    it('binds a single file onto a path', async () => {
+      const fx = make();
+      try {
+        fx.fs.mkdirSync(`${fx.parent}/cfg`, { recursive: true });
+        fx.fs.writeFileSync(`${fx.parent}/cfg/app.conf`, 'port=1');
+        fx.fs.writeFileSync(`${fx.parent}/cfg/other`, 'not mounted');
+        const layers = [await layer([dir('etc'), file('etc/app.conf', 'image default')])];
+        const c = createContainerFs({ layers, mounts: [fx.mount(`${fx.parent}/cfg/app.conf`, '/etc/app.conf', false)], ...(fx.hostFs ? { hostFs: fx.hostFs } : {}) });
+        expect(c.preopens.map((p) => p.name)).toEqual(['/']); // a file is no preopen
+        expect(read(c.root, 'etc/app.conf')).toBe('port=1');
+        write(c.root, 'etc/app.conf', 'port=2');
+        expect(String(fx.fs.readFileSync(`${fx.parent}/cfg/app.conf`, 'utf8'))).toBe('port=2');
+        expect(errno(c.root.path_unlink_file('etc/app.conf'))).toBe('BUSY');
+        expect(errno(c.root.rename('etc/app.conf', c.root, 'etc/x'))).toBe('BUSY');
+        expect(errno(c.root.path_open(0, 'etc/app.conf/../other', 0, READ, 0n, 0))).toBe('NOTDIR');
+        expect(names(c.root, 'etc')).toEqual(['.', '..', 'app.conf']);
+        c.dispose();
+      } finally {
+        fx.cleanup?.();
+      }
+    });
+
     it('mounts inside mounts, and a tmpfs', async () => {
       const fx = make();
       try {
