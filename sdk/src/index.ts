@@ -22,14 +22,9 @@ export { MemoryContext, type BuildContext, type ContextEntry } from './build/con
 export { contextFromTar } from './build/tar-context.js';
 export { type BuildCache, type CacheEntry, MemoryBuildCache } from './build/cache.js';
 export { parseDockerfile } from './build/dockerfile/parser.js';
-export { readTar, type TarEntry } from './layers/tar-reader.js';
-export { TarWriter } from './layers/tar-writer.js';
-export type { TarHeader, TarEntryType } from './layers/tar-types.js';
-export { gzip, gunzip, decompressLayer, decompress, autoDecompress, sniffCompression } from './layers/compression.js';
-export { classifyWhiteout, whiteoutPath, WHITEOUT_PREFIX, OPAQUE_MARKER, type Whiteout } from './layers/whiteout.js';
-export { cleanEntryPath, resolveInside } from './layers/paths.js';
 export { MemoryRecordStore } from './runtime/records.js';
 export { MemoryLogStore } from './runtime/logs.js';
 export * from './registry/index.js';
 export * from './transfer/index.js';
 export { layerFromFiles, layerFromChanges, storeLayer, stageFiles, type FileSpec, type StageFiles, type BuiltLayer } from './build/layer-io.js';
+export * from './layers/index.js';

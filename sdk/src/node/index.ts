@@ -17,3 +17,5 @@ export { CredentialStore, login, logout, defaultAuthFile, dockerConfigFile, regi
 export { credentialStore, registryOptions } from './registry-config.js';
 export { importDirectory, importPath, exportDirectory, exportArchiveFile } from './transfer.js';
 export { withLock } from './lock.js';
+export { unpackLayer, unpackLayers, type UnpackOptions, type UnpackResult, type DeviceEntry, type LayerInput } from './unpack.js';
+export { decompressLayerNode } from './unpack-decompress.js';
