@@ -7,7 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, ProcessSpec, ProcessStats, Stdio } from '@skiff/sdk';
-import { conflict, internal, unsupported } from '@skiff/sdk';
+import { conflict, dataLoss, internal, unsupported } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
 import { buildOciConfig, type BundleOptions } from './spec/build.js';
 import type { OciConfig } from './spec/oci.js';
@@ -129,6 +129,7 @@ export class LinuxContainer implements BackendContainer {
 
   async start(stdio: Stdio): Promise<void> {
     if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    if (!this.dir.prepareVolatileMount()) throw dataLoss(`container ${this.id}: the host restarted since it last ran, and its writable layer (mounted without syncing, for speed) may have lost data; remove it and create a new one`);
     this.dir.clearRun();
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
     const oomBaseline = await this.ctx.cgroup.oomKills().catch(() => 0);

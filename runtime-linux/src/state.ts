@@ -43,9 +43,35 @@ export class ContainerDir {
     rmSync(this.exitFile, { force: true });
   }
 
+  /**
+   * Readies the overlay work dir for a `volatile` mount: overlayfs leaves
+   * work/work/incompat/volatile behind and refuses to mount again while it is
+   * there. That is safe to clear unless the host went down since the last
+   * run (unsynced upper data may be lost): then this returns false.
+   */
+  prepareVolatileMount(): boolean {
+    const bootFile = join(this.root, 'boot-id');
+    const boot = currentBootId();
+    const marker = join(this.work, 'work', 'incompat', 'volatile');
+    if (existsSync(marker)) {
+      let last = '';
+      try { last = readFileSync(bootFile, 'utf8'); } catch { /* never started */ }
+      if (last !== boot) return false;
+    }
+    rmSync(join(this.work, 'work'), { recursive: true, force: true });
+    writeFileSync(bootFile, boot);
+    return true;
+  }
+
   writeExit(e: { code: number; signal: number; error?: string }): void {
     writeAtomic(this.exitFile, JSON.stringify(e));
   }
+}
+
+let bootId: string | undefined;
+
+export function currentBootId(): string {
+  return (bootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
 }
 
 export function readJson(path: string): unknown {

@@ -44,7 +44,7 @@ describe('buildOciConfig', () => {
 
   it('stacks the overlay top layer first and keeps lower dirs relative', () => {
     const c = buildOciConfig(opts(spec()));
-    expect(c.annotations!['org.skiff.rootfs.overlay']).toBe('lowerdir=ccc:bbb:aaa,upperdir=/state/c/upper,workdir=/state/c/work,index=off,redirect_dir=off,metacopy=off');
+    expect(c.annotations!['org.skiff.rootfs.overlay']).toBe('lowerdir=ccc:bbb:aaa,upperdir=/state/c/upper,workdir=/state/c/work,index=off,redirect_dir=off,metacopy=off,volatile');
     expect(c.annotations!['org.skiff.rootfs.overlay.dir']).toBe('/state/layers');
     expect(c.annotations!['org.skiff.rootfs.overlay.flags']).toBe('nodev');
     expect(c.root).toEqual({ path: 'rootfs', readonly: false });
