@@ -221,8 +221,8 @@ export class WasiHost {
     return s.ok ? s.value : s.errno;
   }
 
-  private resolve(dir: Entry, path: string, follow: boolean) {
-    return resolvePath(dir.fd, path, follow, this.root);
+  private resolve(dir: Entry, path: string, follow: boolean, slashFollows = true) {
+    return resolvePath(dir.fd, path, follow, this.root, slashFollows);
   }
 
   private statOf(r: Resolved): StatLike | number {
@@ -474,7 +474,8 @@ export class WasiHost {
     const e = this.get(fd);
     if (!e) return E.BADF;
     if (e.kind === 'stdin' || e.kind === 'stdout') return E.SPIPE;
-    if (e.kind !== 'file' || !(e.base & R.FD_READ)) return E.BADF;
+    if (e.kind === 'dir') return E.ISDIR;
+    if (!(e.base & R.FD_READ)) return E.BADF;
     if (!(e.base & R.FD_SEEK)) return E.NOTCAPABLE;
     const iovs = this.memory.iovecs(u32(iovsPtr), u32(iovsLen));
     const total = iovs.reduce((n, v) => n + v.len, 0);
@@ -525,7 +526,8 @@ export class WasiHost {
   fd_read(fd: number, iovsPtr: number, iovsLen: number, nreadPtr: number): number {
     const e = this.get(fd);
     if (!e) return E.BADF;
-    if (e.kind === 'dir' || e.kind === 'stdout' || !(e.base & R.FD_READ)) return E.BADF;
+    if (e.kind === 'dir') return E.ISDIR; // read(2) on a directory, as Linux
+    if (e.kind === 'stdout' || !(e.base & R.FD_READ)) return E.BADF;
     const iovs = this.memory.iovecs(u32(iovsPtr), u32(iovsLen));
     const total = iovs.reduce((n, v) => n + v.len, 0);
     this.checkDeadline();
@@ -834,7 +836,7 @@ export class WasiHost {
     if (typeof d === 'number') return d;
     const path = this.readString(pathPtr, pathLen);
     if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, false);
+    const r = this.resolve(d, path, false, false);
     if (!r.ok) return r.errno;
     const v = r.value;
     if (v.kind === 'self') return path.split('/').filter(Boolean).pop() === '..' ? E.NOTEMPTY : E.INVAL;
@@ -903,8 +905,7 @@ export class WasiHost {
     const r = this.resolve(d, newPath, false);
     if (!r.ok) return r.errno;
     const v = r.value;
-    if (v.kind === 'self') return E.EXIST;
-    if (v.inode) return v.trailingSlash && !isDirectory(v.inode) ? E.NOTDIR : E.EXIST;
+    if (v.kind === 'self' || v.inode) return E.EXIST; // Linux, even with a trailing slash on a file
     if (v.trailingSlash) return E.NOENT;
     // An absolute target is a path in the container: allowed through its root
     // (wasi-libc's symlink()), refused through other directory fds (wasmtime).
@@ -919,7 +920,7 @@ export class WasiHost {
     if (typeof d === 'number') return d;
     const path = this.readString(pathPtr, pathLen);
     if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, false);
+    const r = this.resolve(d, path, false, false);
     if (!r.ok) return r.errno;
     const v = r.value;
     if (v.kind === 'self') return E.ISDIR;
@@ -959,17 +960,19 @@ export class WasiHost {
         } else return E.INVAL;
         timers.push({ userdata, deadline });
       } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
+        // As poll(2): a closed fd is an event of its own (BADF, which wasi-libc
+        // reports as POLLNVAL); files and directories are always ready; stdin
+        // (complete before the guest starts) is readable, at EOF as a hangup;
+        // stdout and stderr are writable. The other directions never become ready.
         const e = this.get(dv.getUint32(s + 16, true));
-        if (!e || e.kind === 'dir') return E.BADF;
-        if (tag === Eventtype.FD_READ) {
-          if (e.kind === 'stdout') return E.BADF;
-          if (!(e.base & R.FD_READ)) return E.BADF;
-          const left = e.kind === 'stdin' ? BigInt(this.stdinFd.available) : this.bytesLeft(e);
-          // In-process stdin is complete before the guest starts: always ready, EOF is a hangup.
-          ready.push({ userdata, type: tag, error: 0, nbytes: left, flags: left === 0n ? EVENTRWFLAGS_HANGUP : 0 });
+        if (!e) {
+          ready.push({ userdata, type: tag, error: E.BADF, nbytes: 0n, flags: 0 });
+        } else if (tag === Eventtype.FD_READ) {
+          if (e.kind === 'stdout') continue;
+          const left = e.kind === 'stdin' ? BigInt(this.stdinFd.available) : e.kind === 'dir' ? 0n : this.bytesLeft(e);
+          ready.push({ userdata, type: tag, error: 0, nbytes: left, flags: left === 0n && e.kind !== 'dir' ? EVENTRWFLAGS_HANGUP : 0 });
         } else {
-          if (e.kind === 'stdin') return E.BADF;
-          if (!(e.base & R.FD_WRITE)) return E.BADF;
+          if (e.kind === 'stdin') continue;
           ready.push({ userdata, type: tag, error: 0, nbytes: 1n, flags: 0 });
         }
       } else {

@@ -37,7 +37,8 @@ export function isDirectory(inode: Inode): boolean {
 /**
  * Resolves `path` relative to the directory `start`.
  * - `followFinal`: follow a symlink in the last component (LOOKUPFLAGS_SYMLINK_FOLLOW);
- *   a trailing slash also makes the last symlink be followed, as on Linux.
+ *   a trailing slash also makes the last symlink be followed, as on Linux,
+ *   unless `slashFollows` is false (unlink and rmdir act on the link itself).
  * - `root`: the container's `/`. Absolute symlink targets start there (without
  *   a root they are refused, as by wasmtime), and from the root `..` goes
  *   nowhere, as in a chroot. From any other directory fd, `..` cannot climb
@@ -45,7 +46,7 @@ export function isDirectory(inode: Inode): boolean {
  *   absolute and working-directory path through the `/` preopen, so programs
  *   see Linux's behaviour, and openat() with a directory fd sees WASI's.
  */
-export function resolvePath(start: Fd, path: string, followFinal: boolean, root?: Fd): Resolution {
+export function resolvePath(start: Fd, path: string, followFinal: boolean, root?: Fd, slashFollows = true): Resolution {
   if (path.length === 0) return fail(Errno.NOENT);
   if (path.includes('\0')) return fail(Errno.INVAL);
   if (path.charCodeAt(0) === 47 /* / */) return fail(Errno.PERM);
@@ -81,7 +82,7 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
       return { ok: true, value: { kind: 'entry', dir, name, inode: null, trailingSlash, chain: stack } };
     }
     const type = inode.stat().filetype;
-    if (type === Filetype.SYMBOLIC_LINK && (!last || followFinal || trailingSlash)) {
+    if (type === Filetype.SYMBOLIC_LINK && (!last || followFinal || (trailingSlash && slashFollows))) {
       if (++links > MAX_SYMLINKS) return fail(Errno.LOOP);
       const { ret: rret, data: target } = dir.path_readlink(name);
       if (target === null) return fail(rret || Errno.INVAL);
