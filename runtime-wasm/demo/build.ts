@@ -30,7 +30,7 @@ const root = join(pkg, '..');
 const NODE_BUILTINS = /^node:|^(assert|buffer|child_process|cluster|crypto|dgram|dns|events|fs|fs\/promises|http|http2|https|module|net|os|path|perf_hooks|process|querystring|readline|stream|string_decoder|timers|tls|tty|url|util|v8|vm|worker_threads|zlib)$/;
 
 /** Fails the build on any Node builtin, naming who imported it. */
-function noNodeBuiltins(found: string[]): Plugin {
+export function noNodeBuiltins(found: string[]): Plugin {
   return {
     name: 'no-node-builtins',
     setup(b) {
