@@ -8,7 +8,8 @@
  *   layers/<diffID hex>/      unpacked layers, shared and kept
  *   containers/<id>/          one directory per container (see state.ts)
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -71,6 +72,8 @@ export class LinuxBackend implements Backend {
   /** skiff/<key of the state dir>: engines with other state dirs never see (or clean) these cgroups. */
   private cgroupParent = 'skiff';
   private readonly containers = new Map<string, LinuxContainer>();
+  /** Deletions of removed containers' directories still under way. */
+  private readonly discarding = new Set<Promise<void>>();
 
   constructor(private readonly options: LinuxBackendOptions = {}) {}
 
@@ -120,7 +123,31 @@ export class LinuxBackend implements Backend {
       deviceCgroup: this.cgroupSetup !== 'v2',
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
+      discard: (d) => this.discard(d),
     });
+  }
+
+  /**
+   * A removed container's directory is renamed into trash/ at once (so its id
+   * is free and nothing of it is visible) and deleted in the background; a
+   * crash leaves it in trash/ for the next cleanupOrphans().
+   */
+  private discard(dir: string): void {
+    const trash = join(this.stateDir!, 'trash', `${dir.split('/').pop()}-${Date.now().toString(36)}`);
+    try {
+      mkdirSync(join(this.stateDir!, 'trash'), { recursive: true });
+      renameSync(dir, trash);
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    const p: Promise<void> = rm(trash, { recursive: true, force: true }).catch(() => {}).finally(() => this.discarding.delete(p));
+    this.discarding.add(p);
+  }
+
+  /** Waits for background deletions of removed containers. */
+  async settle(): Promise<void> {
+    while (this.discarding.size) await Promise.all([...this.discarding]);
   }
 
   async create(spec: ContainerSpec): Promise<BackendContainer> {
@@ -192,6 +219,9 @@ export class LinuxBackend implements Backend {
       await this.cgroupFor(id, false).remove().catch(() => {});
       report.cgroups.push(id);
     }
+    const trash = join(this.stateDir, 'trash');
+    // Left by a crash mid-delete (another process deleting its own entry at the same time is harmless).
+    if (existsSync(trash)) for (const e of readdirSync(trash)) try { rmSync(join(trash, e), { recursive: true, force: true }); } catch { /* being deleted */ }
     for (const mp of mountsUnder(this.stateDir)) {
       spawnSync('umount', ['-l', mp]);
       report.mounts.push(mp);
@@ -212,6 +242,7 @@ export class LinuxBackend implements Backend {
 
   async close(): Promise<void> {
     // Containers keep running without this process; their helpers record the exit.
+    await this.settle();
     this.containers.clear();
   }
 }

@@ -20,6 +20,8 @@ import { ContainerDir, isAlive, isContainerProcess } from './state.js';
 
 export interface ContainerContext {
   helper: string;
+  /** Deletes a container directory (the backend moves it aside and deletes it off the critical path). */
+  discard: (dir: string) => void;
   layersDir: string;
   /** Unpacked layer directory names, bottom first. */
   layers: string[];
@@ -220,7 +222,7 @@ export class LinuxContainer implements BackendContainer {
       await Promise.race([this.current?.exited, new Promise((r) => setTimeout(r, 5000))]);
     }
     await this.ctx.cgroup.remove();
-    rmSync(this.dir.root, { recursive: true, force: true });
+    this.ctx.discard(this.dir.root);
     this.state = 'exited';
   }
 }

@@ -50,6 +50,7 @@ export class Harness {
 
   /** Removes the state directory; returns what leaked (mounts under it, cgroups of its containers). */
   async close(): Promise<{ mounts: string[]; cgroups: string[] }> {
+    await this.backend.close();
     const leaks = { mounts: mountsBelow(this.state), cgroups: leftoverCgroups(this.ids) };
     rmSync(this.state, { recursive: true, force: true });
     return leaks;
