@@ -147,6 +147,22 @@ describe.skipIf(!!why)('linux backend: file systems', () => {
     }
   });
 
+  it('refuses a layer blob that is not valid gzip (DATA_LOSS)', async () => {
+    const img = await makeImage([await makeTar([f('a', 'a\n')])]);
+    const bad = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const info = await img.layout.writeBytes(bad);
+    img.image.layers[0]!.descriptor = { ...img.image.layers[0]!.descriptor, digest: info.digest, size: info.size };
+    const b = new LinuxBackend();
+    const state = tempDir();
+    try {
+      await b.init({ content: img.layout, stateDir: state });
+      await expect(b.create(shSpec(img.image, 'true'))).rejects.toMatchObject({ code: 'DATA_LOSS' });
+      expect(readdirSync(join(state, 'layers'))).toEqual([]);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a layer that writes through its own symlink', async () => {
     const outside = join(hostDir, 'outside');
     mkdirSync(outside);

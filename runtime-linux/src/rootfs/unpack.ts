@@ -156,8 +156,8 @@ export async function unpackLayer(tar: ReadableStream<Uint8Array>, dest: string,
     // Directory times last: writing into a directory changes its mtime.
     for (let i = dirTimes.length - 1; i >= 0; i--) utimesSync(dirTimes[i]![0], dirTimes[i]![1], dirTimes[i]![1]);
   } catch (err) {
-    if (err instanceof SkiffError) throw err;
     const e = err as NodeJS.ErrnoException;
+    if (err instanceof SkiffError || !e.syscall) throw err; // not a file-system error: the caller names it
     throw new SkiffError('INTERNAL', `unpack a layer into ${dest}: ${e.syscall ?? 'write'} ${e.path ?? ''}: ${e.code ?? e.message}`, { cause: err });
   }
   return { entries, bytes };
