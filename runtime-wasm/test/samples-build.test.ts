@@ -3,18 +3,16 @@
  * are what build.sh makes from the sources, and they behave as documented
  * when run by Node's own WASI host.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { runWasi, type WasiRun } from './programs/node-wasi.js';
+import { checkReproducibleBuild, ci, hasClang } from './programs/reproducible.js';
 
 const samples = fileURLToPath(new URL('../samples/', import.meta.url));
 const bin = (name: string) => join(samples, 'bin', `${name}.wasm`);
-const hasClang = spawnSync('clang', ['--version']).status === 0;
-const ci = process.env.CI === 'true';
 
 const temps: string[] = [];
 const tempDir = (prefix: string) => {
@@ -28,25 +26,8 @@ afterAll(() => {
 
 describe('samples/build.sh', () => {
   it.skipIf(!hasClang && !ci)('rebuilds every committed .wasm byte for byte', (ctx) => {
-    if (!hasClang) throw new Error('clang is missing: run scripts/setup-test-deps.sh (apt-get install clang lld wasi-libc libclang-rt-dev-wasm32)');
-    const out = tempDir('skiff-samples-');
-    const r = spawnSync('bash', [join(samples, 'build.sh'), out], { encoding: 'utf8' });
-    expect(r.stderr + r.stdout, 'build.sh failed').toMatch(/built toolbox\.wasm/);
-    expect(r.status).toBe(0);
-    const committedToolchain = readFileSync(join(samples, 'bin', 'TOOLCHAIN'), 'utf8');
-    const toolchain = readFileSync(join(out, 'TOOLCHAIN'), 'utf8');
-    if (toolchain !== committedToolchain) {
-      const msg = `the committed samples were built with\n${committedToolchain}this machine has\n${toolchain}(rebuild with samples/build.sh and commit, or use that toolchain)`;
-      if (ci) throw new Error(msg);
-      ctx.skip(msg);
-    }
-    const built = readdirSync(out).filter((f) => f.endsWith('.wasm')).sort();
-    const committed = readdirSync(join(samples, 'bin')).filter((f) => f.endsWith('.wasm')).sort();
-    expect(built).toEqual(committed);
-    for (const f of built) {
-      const same = Buffer.compare(readFileSync(join(out, f)), readFileSync(join(samples, 'bin', f))) === 0;
-      expect(same, `${f} differs from a rebuild: run runtime-wasm/samples/build.sh and commit bin/`).toBe(true);
-    }
+    const skip = checkReproducibleBuild(join(samples, 'build.sh'), join(samples, 'bin'));
+    if (skip) ctx.skip(skip);
   }, 600_000);
 
   it('keeps no absolute build paths in the binaries', () => {

@@ -3,7 +3,8 @@
  * host the sample and test-program tests check the programs against.
  * `/` is a host directory; stdio goes through temp files (node:wasi wants fds).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,7 +12,7 @@ export interface WasiRun {
   exitCode: number;
   stdout: string;
   stderr: string;
-  /** The message of a trap (an uncaught WebAssembly RuntimeError). */
+  /** The message of a trap (a WebAssembly RuntimeError, or a RangeError for call stack exhaustion). */
   trap?: string;
   ms: number;
 }
@@ -67,7 +68,8 @@ export function runWasi(file: string, args: string[], o: WasiRunOptions): WasiRu
     try {
       exitCode = wasi.start(instance);
     } catch (err) {
-      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+      // A trap, or the engine's call stack running out (a RangeError in V8).
+      if (!(err instanceof WebAssembly.RuntimeError) && !(err instanceof RangeError)) throw err;
       trap = err.message;
       exitCode = -1;
     }
@@ -83,5 +85,61 @@ export function runWasi(file: string, args: string[], o: WasiRunOptions): WasiRu
   } finally {
     for (const fd of fds) closeSync(fd);
     rmSync(io, { recursive: true, force: true });
+  }
+}
+
+export interface ChildWasiRun extends WasiRun {
+  /** The child process did not finish in time (node:wasi blocked). */
+  timedOut: boolean;
+  /** The child process died of a signal (node itself crashed). */
+  crashSignal: string | null;
+}
+
+// Runs in a child node: the same as runWasi, with the child's own stdio.
+const CHILD = `
+const { WASI } = await import('node:wasi');
+const fs = await import('node:fs');
+const o = JSON.parse(process.argv[1]);
+const wasi = new WASI({ version: 'preview1', args: o.args, env: o.env, preopens: { '/': o.root }, returnOnExit: true, stdin: 0, stdout: 1, stderr: 2 });
+const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(o.file)), wasi.getImportObject());
+const t0 = performance.now();
+let result;
+try {
+  result = { exitCode: wasi.start(instance) };
+} catch (err) {
+  if (!(err instanceof WebAssembly.RuntimeError) && !(err instanceof RangeError)) throw err;
+  result = { exitCode: -1, trap: err.message };
+}
+result.ms = performance.now() - t0;
+fs.writeFileSync(o.result, JSON.stringify(result));
+`;
+
+/**
+ * runWasi in a child process, for programs that may block node:wasi for good
+ * or crash it: the child is killed after `timeoutMs`.
+ */
+export function runWasiInChild(file: string, args: string[], o: WasiRunOptions, timeoutMs: number): ChildWasiRun {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-wasi-child-'));
+  try {
+    const result = join(dir, 'result.json');
+    const r = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', CHILD, JSON.stringify({ file, args, env: o.env ?? {}, root: o.root, result })], {
+      input: o.stdin ?? '',
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    const timedOut = r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+    const done = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')) as { exitCode: number; trap?: string; ms: number }) : undefined;
+    return {
+      exitCode: done?.exitCode ?? -1,
+      stdout: r.stdout ?? '',
+      stderr: r.stderr ?? '',
+      ...(done?.trap !== undefined ? { trap: done.trap } : {}),
+      ms: done?.ms ?? 0,
+      timedOut,
+      crashSignal: timedOut ? null : r.signal,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
