@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "security.h"
@@ -196,4 +197,23 @@ void run_init(pid_t main, int exit_fd) {
       _exit(code);
     }
   }
+}
+
+static int trace_on = -1;
+static struct timespec trace_t0;
+
+void trace_init(void) {
+  const char *v = getenv("SKIFF_TRACE");
+  trace_on = v && *v && strcmp(v, "0") != 0;
+  clock_gettime(CLOCK_MONOTONIC, &trace_t0);
+}
+
+void trace(const char *phase) {
+  if (trace_on <= 0) return;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  char buf[128];
+  double ms = (t.tv_sec - trace_t0.tv_sec) * 1e3 + (t.tv_nsec - trace_t0.tv_nsec) / 1e6;
+  int n = snprintf(buf, sizeof buf, "skiff-trace %.3f %d %s\n", ms, (int)getpid(), phase);
+  if (write(2, buf, n) < 0) {}
 }

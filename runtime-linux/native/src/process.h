@@ -30,6 +30,10 @@ void describe_status(int status, int *code, int *signal);
 /* Writes {"code":..,"signal":..} to path atomically (temp file + rename). */
 int write_exit_file(const char *path, int code, int signal, serr_t *e);
 
+/* SKIFF_TRACE=1: "skiff-trace <ms since start> <phase>" lines on stderr, to see where a start spends its time. */
+void trace_init(void);
+void trace(const char *phase);
+
 /* PID 1: forwards signals to main, reaps every child, and when main exits sends its raw status on exit_fd. */
 void run_init(pid_t main, int exit_fd) __attribute__((noreturn));
 

@@ -99,27 +99,55 @@ static void init_title(void) {
   prctl(PR_SET_NAME, "skiff-init", 0, 0, 0);
 }
 
-/* In the new namespaces: everything up to the exec. Returns only on failure. */
+/* Waits until the shim has put us in our cgroups. */
+static int await_cgroups(run_ctx *c, serr_t *e) {
+  char go = 0;
+  if (read(c->sync[0], &go, 1) != 1 || go != 'g') return fail(e, "cgroup", 0, "the runtime helper did not place the process in its cgroups");
+  close(c->sync[0]);
+  return 0;
+}
+
+static int has_cgroup_mount(const oci_spec *s) {
+  for (size_t i = 0; i < s->nmounts; i++) if (!strcmp(s->mounts[i].type, "cgroup")) return 1;
+  return 0;
+}
+
+/*
+ * In the new namespaces: everything up to the exec. Returns only on failure.
+ * The file system is set up while the shim moves us into our cgroups (the
+ * first cgroup.procs write can wait for an RCU grace period); we wait for it
+ * only before the cgroup namespace and the exec, unless a cgroup file system
+ * is mounted, which must see the cgroup namespace.
+ */
 static int container_setup(run_ctx *c, serr_t *e) {
   oci_spec *s = &c->spec;
+  int early = has_cgroup_mount(s);
+  if (early && await_cgroups(c, e) < 0) return -1;
+  int cgroupns = 0;
   for (size_t i = 0; i < s->nnamespaces; i++)
-    if (s->namespaces[i].type == CLONE_NEWCGROUP && !s->namespaces[i].path && unshare(CLONE_NEWCGROUP) < 0)
-      return fail(e, "namespace", errno, "unshare the cgroup namespace");
+    if (s->namespaces[i].type == CLONE_NEWCGROUP && !s->namespaces[i].path) cgroupns = 1;
+  if (early && cgroupns && unshare(CLONE_NEWCGROUP) < 0) return fail(e, "namespace", errno, "unshare the cgroup namespace");
   if (join_namespace_paths(s, e) < 0) return -1;
   for (size_t i = 0; i < s->nnamespaces; i++)
     if (s->namespaces[i].type == CLONE_NEWNET && !s->namespaces[i].path && loopback_up(e) < 0) return -1;
   umask(0);
+  trace("child: namespaces");
   if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, c->console_name, e) < 0) return -1;
+  trace("child: rootfs");
   if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return fail(e, "hostname", errno, "sethostname %s", s->hostname);
   if (write_sysctls(s, e) < 0) return -1;
   if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_finish(s, e) < 0) return -1;
   if (setsid() < 0) return fail(e, "setsid", errno, "setsid");
   if (c->console_slave >= 0 && tty_make_stdio(c->console_slave, e) < 0) return -1;
+  if (!early && await_cgroups(c, e) < 0) return -1;
+  trace("child: in cgroups");
+  if (!early && cgroupns && unshare(CLONE_NEWCGROUP) < 0) return fail(e, "namespace", errno, "unshare the cgroup namespace");
   /* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes on before the capabilities drop (as in runc). */
   if (!s->process.no_new_privileges && apply_seccomp(s->seccomp, e) < 0) return -1;
   if (prepare_process(&s->process, 1, e) < 0) return -1;
   if (s->process.no_new_privileges && apply_seccomp(s->seccomp, e) < 0) return -1;
+  trace("child: ready to exec");
   return 0;
 }
 
@@ -129,10 +157,6 @@ static void container_child(run_ctx *c) {
   close(c->sync[1]);
   close(c->errp[0]);
   close(c->exitp[0]);
-  char go = 0;
-  /* Wait until the shim has put us in our cgroups. */
-  if (read(c->sync[0], &go, 1) != 1 || go != 'g') _exit(1);
-  close(c->sync[0]);
   signal(SIGPIPE, SIG_DFL);
   serr_t e = {0};
   if (container_setup(c, &e) < 0) { send_error(c->errp[1], &e); _exit(127); }
@@ -187,6 +211,7 @@ int cmd_run(int argc, char **argv) {
   }
   if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
   signal(SIGPIPE, SIG_IGN);
+  trace_init();
 
   static run_ctx c;
   serr_t e = {0};
@@ -203,6 +228,7 @@ int cmd_run(int argc, char **argv) {
     c.console_name = relay.slave_name;
   }
 
+  trace("config read");
   int flags = 0;
   for (size_t i = 0; i < c.spec.nnamespaces; i++)
     if (!c.spec.namespaces[i].path && c.spec.namespaces[i].type != CLONE_NEWCGROUP) flags |= c.spec.namespaces[i].type;
@@ -218,6 +244,7 @@ int cmd_run(int argc, char **argv) {
     container_child(&c);
     _exit(127);
   }
+  trace("cloned");
   close(c.sync[0]);
   close(c.errp[1]);
   close(c.exitp[1]);
@@ -230,6 +257,7 @@ int cmd_run(int argc, char **argv) {
     report_error(status_fd, &e);
     return 1;
   }
+  trace("cgroups joined");
   if (write(c.sync[1], "g", 1) != 1) { fail(&e, "start", errno, "wake the container process"); report_error(status_fd, &e); return 1; }
   close(c.sync[1]);
 
@@ -251,9 +279,11 @@ int cmd_run(int argc, char **argv) {
   }
   snprintf(line, sizeof line, "{\"pid\":%d}\n", (int)pid);
   report_line(status_fd, line);
+  trace("started");
 
   if (relay.master >= 0) tty_relay_until_exit(&relay, pid, &status);
   else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  trace("exited");
   int raw;
   if (read(c.exitp[0], &raw, sizeof raw) == sizeof raw) status = raw;
   int code, sig;
