@@ -1,6 +1,8 @@
 /** Processes: PID 1, exit codes, stdio, env, cwd, users, signals, stop, exec, stats, tty. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { findHelper, LinuxContainer } from '../src/index.js';
 import { CI, missingPrerequisite, sink, textStream } from './fixtures.js';
 import { Harness, startAndWait, startRunning } from './harness.js';
 
@@ -63,6 +65,24 @@ describe.skipIf(!!why)('linux backend: processes', () => {
     const noCaps = await h.run('cat /proc/self/status | grep CapEff', { process: { user: '1000' } });
     expect(noCaps.stdout.trim()).toBe('CapEff:\t0000000000000000');
     await expect(h.run('id', { process: { user: 'mallory' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('gives the process pipes, so /dev/stdout and /dev/stderr can be reopened', async () => {
+    const r = await h.run('echo one > /dev/stdout; echo two > /dev/stderr; stat -L -c %F /proc/self/fd/0 /proc/self/fd/1; cat', {}, 'three\n');
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'one\nfifo\nfifo\nthree\n', stderr: 'two\n' });
+  });
+
+  it('keeps running when the reader of its output goes away (no SIGPIPE), and still reports its exit', async () => {
+    const c = (await h.create('i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done; echo done > /tmp/finished; exit 7')) as LinuxContainer;
+    writeFileSync(c.dir.config, JSON.stringify(c.config()));
+    const helper = spawn(findHelper(), ['run', '--bundle', c.dir.bundle, '--init', '--status-fd', '3'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    helper.stdout!.destroy(); // the Node side stops reading, as when the process that started it exits
+    let status = '';
+    helper.stdio[3]!.on('data', (b: Buffer) => (status += b.toString()));
+    await new Promise((r) => helper.once('close', r));
+    expect(status).toContain('"exit":{"code":7,"signal":0}');
+    expect(readFileSync(`${c.dir.upper}/tmp/finished`, 'utf8')).toBe('done\n'); // it ran to its end
+    await c.remove();
   });
 
   it('fails to start a missing command with NOT_FOUND and a clear message', async () => {

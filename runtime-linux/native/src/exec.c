@@ -20,6 +20,7 @@
 #include "process.h"
 #include "security.h"
 #include "spec.h"
+#include "relay.h"
 #include "tty.h"
 
 static const struct { const char *name; int type; } JOIN[] = {
@@ -89,6 +90,8 @@ int cmd_exec(int argc, char **argv) {
   tty_relay relay = { .master = -1 };
   int slave = -1;
   if (s.process.terminal && tty_open(&relay, &slave, &e) < 0) { report_error(status_fd, &e); return 1; }
+  static stdio_relay stdio;
+  if (!s.process.terminal && relay_prepare(&stdio, &e) < 0) { report_error(status_fd, &e); return 1; }
   /* After entering, /sys/fs/cgroup is the container's view: open the host's cgroup files first. */
   int cgfds[16];
   if (open_cgroups(cgroups, ncgroups, cgfds, &e) < 0) { report_error(status_fd, &e); return 1; }
@@ -106,6 +109,7 @@ int cmd_exec(int argc, char **argv) {
     signal(SIGPIPE, SIG_DFL);
     if (setsid() < 0) fail(&e, "setsid", errno, "setsid");
     else if (slave >= 0 && tty_make_stdio(slave, &e) < 0) {}
+    else if (slave < 0 && relay_child(&stdio, &e) < 0) {}
     else if (!s.process.no_new_privileges && apply_seccomp(s.seccomp, &e) < 0) {}
     else if (prepare_process(&s.process, 0, &e) < 0) {}
     else if (s.process.no_new_privileges && apply_seccomp(s.seccomp, &e) < 0) {}
@@ -116,6 +120,7 @@ int cmd_exec(int argc, char **argv) {
   close(sync[0]);
   close(errp[1]);
   if (slave >= 0) close(slave);
+  relay_parent(&stdio);
   int status = 0;
   if (join_cgroup_fds(pid, cgfds, cgroups, ncgroups, &e) < 0) {
     kill(pid, SIGKILL);
@@ -136,6 +141,7 @@ int cmd_exec(int argc, char **argv) {
   snprintf(line, sizeof line, "{\"pid\":%d}\n", (int)pid);
   report_line(status_fd, line);
   if (relay.master >= 0) tty_relay_until_exit(&relay, pid, &status);
+  else if (stdio.any) relay_until_exit(&stdio, pid, &status);
   else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   int code, sig;
   describe_status(status, &code, &sig);

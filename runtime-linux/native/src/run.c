@@ -27,6 +27,7 @@
 #include "rootfs.h"
 #include "security.h"
 #include "spec.h"
+#include "relay.h"
 #include "tty.h"
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
   int console_slave;
   const char *console_name;
   int status_fd;
+  stdio_relay stdio;
 } run_ctx;
 
 static int join_namespace_paths(const oci_spec *s, serr_t *e) {
@@ -140,6 +142,7 @@ static int container_setup(run_ctx *c, serr_t *e) {
   if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_finish(s, e) < 0) return -1;
   if (setsid() < 0) return fail(e, "setsid", errno, "setsid");
   if (c->console_slave >= 0 && tty_make_stdio(c->console_slave, e) < 0) return -1;
+  if (c->console_slave < 0 && relay_child(&c->stdio, e) < 0) return -1;
   if (!early && await_cgroups(c, e) < 0) return -1;
   trace("child: in cgroups");
   if (!early && cgroupns && unshare(CLONE_NEWCGROUP) < 0) return fail(e, "namespace", errno, "unshare the cgroup namespace");
@@ -226,6 +229,9 @@ int cmd_run(int argc, char **argv) {
   if (c.spec.process.terminal) {
     if (tty_open(&relay, &c.console_slave, &e) < 0) { report_error(status_fd, &e); return 1; }
     c.console_name = relay.slave_name;
+  } else if (relay_prepare(&c.stdio, &e) < 0) {
+    report_error(status_fd, &e);
+    return 1;
   }
 
   trace("config read");
@@ -249,6 +255,7 @@ int cmd_run(int argc, char **argv) {
   close(c.errp[1]);
   close(c.exitp[1]);
   if (c.console_slave >= 0) close(c.console_slave);
+  relay_parent(&c.stdio);
 
   int status = 0;
   if (join_cgroups(pid, cgroups, ncgroups, &e) < 0) {
@@ -282,6 +289,7 @@ int cmd_run(int argc, char **argv) {
   trace("started");
 
   if (relay.master >= 0) tty_relay_until_exit(&relay, pid, &status);
+  else if (c.stdio.any) relay_until_exit(&c.stdio, pid, &status);
   else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   trace("exited");
   int raw;
