@@ -1,8 +1,38 @@
 // fs: open flags, read/write/seek, pread/pwrite, ftruncate, stat family and
 // file times. Works in ./fs (the test's root is its working directory).
 #include <time.h>
+#ifdef __wasi__
+#include <wasi/api.h>
+#endif
 
 #include "common.h"
+
+// Two checks go to WASI directly: this wasi-libc (2022) answers them itself
+// before any syscall (it turns "" into "." and refuses UTIME_NOW), and the
+// host is what is under test. Natively: the libc calls that mean the same.
+static int stat_empty_path(int dirfd, struct stat *st) {
+#ifdef __wasi__
+  __wasi_filestat_t fs;
+  __wasi_errno_t e = __wasi_path_filestat_get(dirfd, 0, "", &fs);
+  if (e) return errno = e, -1;
+  st->st_mode = fs.filetype == __WASI_FILETYPE_DIRECTORY ? S_IFDIR : S_IFREG;
+  st->st_size = (off_t)fs.size;
+  st->st_nlink = (nlink_t)fs.nlink;
+  return 0;
+#else
+  return fstatat(dirfd, "", st, 0);
+#endif
+}
+
+static int atime_now(int fd) {
+#ifdef __wasi__
+  __wasi_errno_t e = __wasi_fd_filestat_set_times(fd, 0, 0, __WASI_FSTFLAGS_ATIM_NOW);
+  return e ? (errno = e, -1) : 0;
+#else
+  struct timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+  return futimens(fd, t);
+#endif
+}
 
 static void show_pos(const char *label, int fd) { VALUE(label, lseek(fd, 0, SEEK_CUR)); }
 
@@ -130,7 +160,9 @@ int main(void) {
   STAT("stat dir/", stat, "fs/d/");
   STAT("stat dir/.", stat, "fs/d/.");
   STAT("stat dir/..", stat, "fs/d/..");
-  STAT("stat empty path", stat, "");
+  fd = open(".", O_RDONLY | O_DIRECTORY);
+  STAT("stat empty path", stat_empty_path, fd);
+  close(fd);
   fd = open("fs/d", O_RDONLY | O_DIRECTORY);
   STAT("fstat dir", fstat, fd);
   close(fd);
@@ -146,8 +178,7 @@ int main(void) {
   show_times("times", "fs/a", 0);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  struct timespec t3[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
-  CHECK("futimens now atime", futimens(fd, t3));
+  CHECK("futimens now atime", atime_now(fd));
   close(fd);
   struct stat st;
   stat("fs/a", &st);
