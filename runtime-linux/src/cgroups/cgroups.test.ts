@@ -54,13 +54,17 @@ describe('cgroups', () => {
     await expect(m.apply({ pidsLimit: 5 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
-  it('v1: the devices controller denies all and allows Docker\'s defaults', async () => {
+  it('v1: device rules (deny all, allow Docker\'s defaults) go on the parent; --privileged stays out', async () => {
     const root = fakeRoot();
-    const m = createCgroupManager('c3', { setup: 'v1', mounts: { devices: `${root}/devices` } });
+    const m = createCgroupManager('c3', { setup: 'v1', mounts: { devices: `${root}/devices` }, parent: 'skiff/k3' });
     await m.create();
     // A plain file keeps only the last write; the deny came first.
-    expect(read(`${root}/devices/skiff/c3/devices.deny`)).toBe('a');
-    expect(read(`${root}/devices/skiff/c3/devices.allow`)).toBe('c 10:200 rwm');
+    expect(read(`${root}/devices/skiff/k3/devices.deny`)).toBe('a');
+    expect(read(`${root}/devices/skiff/k3/devices.allow`)).toBe('c 10:200 rwm');
+    expect(existsSync(`${root}/devices/skiff/k3/c3`)).toBe(true);
+    expect(existsSync(`${root}/devices/skiff/k3/c3/devices.deny`)).toBe(false);
+    const p = createCgroupManager('c4', { setup: 'v1', mounts: { devices: `${root}/devices` }, parent: 'skiff/k3', allowAllDevices: true });
+    expect(p.joinPaths).toEqual([]);
   });
 
   it('v2: enables controllers down the tree, writes memory.max, cpu.max, pids.max, reads stats', async () => {

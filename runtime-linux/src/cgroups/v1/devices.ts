@@ -14,14 +14,11 @@ export const DEFAULT_DEVICE_RULES = [
   'c 10:200 rwm', // tun
 ];
 
-export const devicesV1: Controller & { allowAll(dir: string): Promise<void> } = {
+export const devicesV1: Controller = {
   name: 'devices',
   async apply(dir) {
     await writeCgroupFile(dir, 'devices.deny', 'a');
     for (const rule of DEFAULT_DEVICE_RULES) await writeCgroupFile(dir, 'devices.allow', rule);
-  },
-  async allowAll(dir) {
-    await writeCgroupFile(dir, 'devices.allow', 'a');
   },
   async stats() {},
 };

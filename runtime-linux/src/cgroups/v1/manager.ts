@@ -24,9 +24,12 @@ export interface V1Options {
   /** The v2 hierarchy of a hybrid host, e.g. /sys/fs/cgroup/unified. */
   unified?: string;
   parent: string;
-  /** Leave the devices controller open (--privileged). */
+  /** Leave the devices controller open (--privileged): the process stays out of skiff's devices cgroups. */
   allowAllDevices?: boolean;
 }
+
+/** Parents whose device rules this process has already set (children inherit them at mkdir). */
+const preparedDeviceParents = new Set<string>();
 
 export class V1CgroupManager implements CgroupManager {
   readonly setup: CgroupSetup;
@@ -38,7 +41,8 @@ export class V1CgroupManager implements CgroupManager {
     this.setup = o.unified ? 'hybrid' : 'v1';
     for (const c of CONTROLLERS) {
       const m = o.mounts[c.name];
-      if (m) this.dirs.set(c.name, `${m}/${o.parent}/${id}`);
+      if (!m || (c === devicesV1 && o.allowAllDevices)) continue;
+      this.dirs.set(c.name, `${m}/${o.parent}/${id}`);
     }
     if (o.unified) this.unifiedDir = `${o.unified}/${o.parent}/${id}`;
     this.joinPaths = [...new Set([...this.dirs.values(), ...(this.unifiedDir ? [this.unifiedDir] : [])])];
@@ -49,12 +53,17 @@ export class V1CgroupManager implements CgroupManager {
   }
 
   async create(): Promise<void> {
-    for (const d of this.joinPaths) mkdirSync(d, { recursive: true });
+    // The device rules go on the parent once; a new devices cgroup starts with its parent's rules.
     const devices = this.dirs.get('devices');
     if (devices) {
-      if (this.o.allowAllDevices) await devicesV1.allowAll(devices);
-      else await devicesV1.apply(devices, {});
+      const parent = devices.slice(0, devices.lastIndexOf('/'));
+      if (!preparedDeviceParents.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        await devicesV1.apply(parent, {});
+        preparedDeviceParents.add(parent);
+      }
     }
+    for (const d of this.joinPaths) mkdirSync(d, { recursive: true });
   }
 
   async apply(r: Resources): Promise<void> {
