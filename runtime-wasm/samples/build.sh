@@ -23,11 +23,11 @@ sysroot=()
 if [ -n "${WASI_SYSROOT:-}" ]; then sysroot=(--sysroot="$WASI_SYSROOT")
 elif [ -d /usr/share/wasi-sysroot ]; then sysroot=(--sysroot=/usr/share/wasi-sysroot)
 fi
-cflags=(--target=wasm32-wasi "${sysroot[@]}" -O2 -Wall -Wextra -ffile-prefix-map="$here"=. -fdebug-prefix-map="$here"=. -s)
+cflags=(--target=wasm32-wasi "${sysroot[@]}" -O2 -Wall -Wextra -ffile-prefix-map="$here"=. -fdebug-prefix-map="$here"=.)
 
 build() {  # build NAME SOURCES... [-- EXTRA FLAGS...]
   local name="$1"; shift
-  "$cc" "${cflags[@]}" -o "$out/$name.wasm" "$@"
+  "$cc" "${cflags[@]}" -s -o "$out/$name.wasm" "$@"
   echo "built $name.wasm ($(wc -c <"$out/$name.wasm") bytes)"
 }
 
@@ -38,6 +38,27 @@ ldflags=(-Wl,-z,stack-size=262144 -Wl,--stack-first)
 # Sorted so the link order (and so the bytes) never depend on the file system.
 mapfile -t toolbox_sources < <(LC_ALL=C ls src/toolbox/*.c)
 build toolbox "${toolbox_sources[@]}" "${ldflags[@]}"
+
+# sqlite: the shell in sqlite/ with SQLite's amalgamation, which better-sqlite3
+# (a devDependency) ships. WASI has no locks, no mmap and no threads: the
+# shell opens files with the lock-free "unix-none" VFS; no WAL (it needs
+# shared memory), no memory maps, temp tables in memory.
+amalgamation="${SQLITE_AMALGAMATION:-}"
+if [ -z "$amalgamation" ]; then
+  for dir in ../node_modules ../../node_modules; do
+    [ -f "$dir/better-sqlite3/deps/sqlite3/sqlite3.c" ] && amalgamation="$(cd "$dir/better-sqlite3/deps/sqlite3" && pwd)" && break
+  done
+fi
+[ -f "$amalgamation/sqlite3.c" ] || { echo "build.sh: SQLite's amalgamation not found: run npm ci (better-sqlite3) or set SQLITE_AMALGAMATION" >&2; exit 1; }
+sqlite_flags=(-Os -I"$amalgamation" -ffile-prefix-map="$amalgamation"=sqlite3
+  -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_WAL
+  -DSQLITE_MAX_MMAP_SIZE=0 -DSQLITE_TEMP_STORE=3 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DEFAULT_MEMSTATUS=0
+  -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_MMAN)
+# SQLite itself is compiled without our warnings.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$cc" "${cflags[@]}" "${sqlite_flags[@]}" -Wno-all -Wno-extra -c -o "$work/sqlite3.o" "$amalgamation/sqlite3.c"
+build sqlite sqlite/sqlite-cli.c "$work/sqlite3.o" "${sqlite_flags[@]}" "${ldflags[@]}" -lwasi-emulated-getpid -lwasi-emulated-mman
 
 {
   "$cc" --version | head -n 1

@@ -6,6 +6,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { runWasi, type WasiRun } from './programs/node-wasi.js';
@@ -425,5 +426,61 @@ describe('toolbox sh', () => {
     for (const a of ['sh', 'echo', 'ls', 'wc']) put(`bin/${a}`, '');
     const r = sh('echo hello from a WASI container; ls /bin | wc -l');
     expect(r.stdout).toBe('hello from a WASI container\n4\n');
+  });
+});
+
+/** Real SQLite (better-sqlite3, a devDependency), to read and write the same files. */
+interface NativeDb {
+  exec(sql: string): void;
+  prepare(sql: string): { all(): unknown[] };
+  close(): void;
+}
+const NativeDatabase = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => NativeDb;
+
+describe('sqlite', () => {
+  const sqlite = (args: string[], stdin?: string) => runWasi(bin('sqlite'), ['sqlite', ...args], { root, ...(stdin !== undefined ? { stdin } : {}) });
+
+  it('stays under 2 MB', () => {
+    expect(statSync(bin('sqlite')).size).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('creates, inserts, selects; the database persists between runs', () => {
+    const first = sqlite(['/data.db', "create table t(a integer, b text); insert into t values (1, 'one'), (2, NULL), (3, 'three'); select * from t;"]);
+    expect([first.stdout, first.stderr, first.exitCode]).toEqual(['1|one\n2|\n3|three\n', '', 0]);
+    expect(statSync(host('data.db')).size).toBeGreaterThan(0);
+    const second = sqlite(['/data.db', 'select count(*), sum(a) from t; select b from t where a = 3;']);
+    expect([second.stdout, second.exitCode]).toEqual(['3|6\nthree\n', 0]);
+    expect(sqlite(['/data.db'], 'insert into t values (4, \'four\');\nselect max(a) from t;\n').stdout).toBe('4\n');
+    const tx = sqlite(['/data.db', 'begin; delete from t; rollback; pragma integrity_check; select count(*) from t;']);
+    expect(tx.stdout).toBe('ok\n4\n');
+  });
+
+  it('writes files that SQLite on the host reads, and reads its files', () => {
+    sqlite(['/made-by-wasm.db', "create table kv(k text primary key, v real); insert into kv values ('pi', 3.5), ('e', 2.75);"]);
+    const db = new NativeDatabase(host('made-by-wasm.db'));
+    try {
+      expect(db.prepare('select k, v from kv order by k').all()).toEqual([
+        { k: 'e', v: 2.75 },
+        { k: 'pi', v: 3.5 },
+      ]);
+    } finally {
+      db.close();
+    }
+    const native = new NativeDatabase(host('made-by-host.db'));
+    try {
+      native.exec("create table n(x); insert into n values ('from the host'), (42);");
+    } finally {
+      native.close();
+    }
+    expect(sqlite(['/made-by-host.db', 'select x from n order by rowid']).stdout).toBe('from the host\n42\n');
+  });
+
+  it('reports errors on stderr with status 1', () => {
+    const r = sqlite(['/e.db', 'select 1; select nope; select 2;']);
+    expect([r.stdout, r.stderr, r.exitCode]).toEqual(['1\n', 'Error: no such column: nope\n', 1]);
+    expect(sqlite([]).exitCode).toBe(2);
+    const dir = sqlite(['/missing/dir.db', 'select 1']);
+    expect(dir.exitCode).toBe(1);
+    expect(dir.stderr).toMatch(/^Error: cannot open \/missing\/dir\.db: unable to open database file\n$/);
   });
 });

@@ -291,7 +291,8 @@ int applet_touch(tb_ctx *c, int argc, char **argv) {
     tb_puts(c->err, "touch: missing file operand\n");
     return 1;
   }
-  // The current time, given explicitly: Node's WASI host ignores "now" flags.
+  // The current time, given explicitly: this wasi-libc (2022) turns
+  // utimensat(path, NULL) into time 0 and refuses UTIME_NOW.
   struct timespec now[2];
   clock_gettime(CLOCK_REALTIME, &now[0]);
   now[1] = now[0];
