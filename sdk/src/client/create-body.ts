@@ -1,0 +1,63 @@
+/**
+ * The Engine's CreateOptions as a Docker `POST /containers/create` body, the
+ * way the docker CLI writes it (`-v /path` becomes Config.Volumes, limits go
+ * into HostConfig). Options the API has no field for are refused.
+ */
+import { unsupported } from '../errors/index.js';
+import { envList, parseSize, parseVolumeSpec, type CreateOptions } from '../runtime/options.js';
+
+export interface CreateRequest {
+  query: { name?: string; platform?: string };
+  body: Record<string, unknown>;
+}
+
+export function toCreateBody(o: CreateOptions): CreateRequest {
+  if (o.timeoutMs !== undefined) throw unsupported('timeoutMs has no Docker API field: stop the container yourself (stop with a timeout) when it runs too long');
+  if (o.deterministic) throw unsupported('deterministic runs (a fixed clock and seeded random) are not part of the Docker API');
+  const hostConfig: Record<string, unknown> = {};
+  const body: Record<string, unknown> = { Image: o.image, AttachStdout: true, AttachStderr: true };
+  if (o.cmd !== undefined) body.Cmd = o.cmd;
+  if (o.entrypoint !== undefined) body.Entrypoint = typeof o.entrypoint === 'string' ? (o.entrypoint === '' ? [] : [o.entrypoint]) : o.entrypoint;
+  const env = envList(o.env);
+  if (env.length) body.Env = env;
+  if (o.workingDir) body.WorkingDir = o.workingDir;
+  if (o.user) body.User = o.user;
+  if (o.hostname) body.Hostname = o.hostname;
+  if (o.labels) body.Labels = o.labels;
+  if (o.tty) body.Tty = true;
+  if (o.openStdin) Object.assign(body, { OpenStdin: true, StdinOnce: true, AttachStdin: true });
+  const binds: string[] = [];
+  const anonymous: Record<string, object> = {};
+  for (const spec of o.volumes ?? []) {
+    const m = parseVolumeSpec(spec);
+    if (m.source === undefined) anonymous[m.target] = {};
+    else binds.push(spec);
+  }
+  if (binds.length) hostConfig.Binds = binds;
+  if (Object.keys(anonymous).length) body.Volumes = anonymous;
+  if (o.mounts?.length) hostConfig.Mounts = o.mounts.map((m) => ({ Type: m.type, Target: m.target, ...(m.source ? { Source: m.source } : {}), ...(m.readOnly ? { ReadOnly: true } : {}) }));
+  if (o.tmpfs?.length) {
+    const t: Record<string, string> = {};
+    for (const spec of o.tmpfs) {
+      const i = spec.indexOf(':');
+      t[i < 0 ? spec : spec.slice(0, i)] = i < 0 ? '' : spec.slice(i + 1);
+    }
+    hostConfig.Tmpfs = t;
+  }
+  if (o.readOnly) hostConfig.ReadonlyRootfs = true;
+  if (o.memory !== undefined) hostConfig.Memory = parseSize(o.memory, 'memory limit');
+  if (o.cpus !== undefined) hostConfig.NanoCpus = Math.round(o.cpus * 1e9);
+  if (o.pidsLimit !== undefined) hostConfig.PidsLimit = o.pidsLimit;
+  if (o.network) hostConfig.NetworkMode = o.network;
+  if (o.privileged) hostConfig.Privileged = true;
+  if (o.capAdd?.length) hostConfig.CapAdd = o.capAdd;
+  if (o.capDrop?.length) hostConfig.CapDrop = o.capDrop;
+  if (o.autoRemove) hostConfig.AutoRemove = true;
+  // skiff's daemon picks a backend by runtime name (docker run --runtime).
+  if (o.backend) hostConfig.Runtime = o.backend;
+  body.HostConfig = hostConfig;
+  const query: CreateRequest['query'] = {};
+  if (o.name) query.name = o.name;
+  if (o.platform) query.platform = o.platform;
+  return { query, body };
+}
