@@ -411,6 +411,19 @@ describe('toolbox sh', () => {
     expect(sh('. /lib.sh; echo $LIBVAR').stdout).toBe('loaded\n');
   });
 
+  it('test and [ with && and ||', () => {
+    put('f', 'x');
+    mkdirSync(host('d'));
+    const r = sh('[ -f /f ] && echo file; test -d /f || echo not-dir; [ -d /d -a -s /f ] && echo both; [ ! -e /nope ] && echo absent; [ 3 -lt 10 ] && [ "$X" = "" ] && echo cmp');
+    expect(r.stdout).toBe('file\nnot-dir\nboth\nabsent\ncmp\n');
+    expect(sh('[ a = b ]').exitCode).toBe(1);
+    expect(sh('test -n ""').exitCode).toBe(1);
+    const bad = sh('[ 1 -eq x ]');
+    expect([bad.exitCode, bad.stderr]).toEqual([2, 'test: integer expression expected: 1 -eq x\n']);
+    expect(sh('[ -f /f').stderr).toBe("[: missing ']'\n");
+    expect(sh('echo $((1+2))').stderr).toBe('sh: $((1+2)): arithmetic expansion is not supported\n');
+  });
+
   it('runs applets named by path when the file is there', () => {
     mkdirSync(host('bin'));
     put('bin/echo', '');

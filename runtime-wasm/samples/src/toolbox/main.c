@@ -11,12 +11,12 @@ static const struct {
   const char *name;
   tb_applet_fn fn;
 } applets[] = {
-    {"cat", applet_cat},     {"cp", applet_cp},       {"echo", applet_echo}, {"env", applet_env},
-    {"exit", applet_exit},   {"false", applet_false}, {"head", applet_head}, {"ln", applet_ln},
-    {"ls", applet_ls},       {"mkdir", applet_mkdir}, {"mv", applet_mv},     {"pwd", applet_pwd},
-    {"rm", applet_rm},       {"rmdir", applet_rmdir}, {"seq", applet_seq},   {"sh", applet_sh},
-    {"sleep", applet_sleep}, {"stat", applet_stat},   {"tee", applet_tee},   {"touch", applet_touch},
-    {"true", applet_true},   {"wc", applet_wc},
+    {"[", applet_test}, {"cat", applet_cat}, {"cp", applet_cp}, {"echo", applet_echo}, {"env", applet_env},
+    {"exit", applet_exit}, {"false", applet_false}, {"head", applet_head}, {"ln", applet_ln},
+    {"ls", applet_ls}, {"mkdir", applet_mkdir}, {"mv", applet_mv}, {"pwd", applet_pwd}, {"rm", applet_rm},
+    {"rmdir", applet_rmdir}, {"seq", applet_seq}, {"sh", applet_sh}, {"sleep", applet_sleep},
+    {"stat", applet_stat}, {"tee", applet_tee}, {"test", applet_test}, {"touch", applet_touch},
+    {"true", applet_true}, {"wc", applet_wc},
 };
 
 tb_applet_fn tb_find_applet(const char *name) {

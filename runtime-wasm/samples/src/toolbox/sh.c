@@ -7,8 +7,9 @@
 // ${VAR-x} ${VAR:+x} $? $# $0..$9 $@ $* $(...) and ~; NAME=value (alone, or
 // before a command for that command only); ; && || | ! and newlines;
 // redirections < > >> N> N>> N>&M (fds 0-2); # comments; the builtins cd,
-// export, unset, exit, set (-e, -x, --), shift, `.`, `:`.
-// Not supported: if/while/for/case, functions, globbing, background jobs.
+// export, unset, exit, set (-e, -x, --), shift, `.`, `:`; `test`/`[` is an applet.
+// Not supported: if/while/for/case, functions, globbing, $((...)),
+// background jobs.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -489,6 +490,12 @@ static void expand_dollar(expander *x, const char *w, size_t *i, size_t n, int q
   shell *sh = x->sh;
   size_t k = *i + 1;
   char tmp[32];
+  if (k + 1 < n && w[k] == '(' && w[k + 1] == '(') {
+    size_t end = scan_paren(w, k + 1, n);
+    tb_printf(sh->err, "sh: %.*s: arithmetic expansion is not supported\n", (int)((end > n ? n : end) - *i), w + *i);
+    *i = end > n ? n : end;
+    return;
+  }
   if (k < n && w[k] == '(') {
     size_t end = scan_paren(w, k + 1, n);
     if (end > n) end = n;

@@ -98,6 +98,7 @@ int applet_sh(tb_ctx *, int, char **);
 int applet_sleep(tb_ctx *, int, char **);
 int applet_stat(tb_ctx *, int, char **);
 int applet_tee(tb_ctx *, int, char **);
+int applet_test(tb_ctx *, int, char **);
 int applet_touch(tb_ctx *, int, char **);
 int applet_true(tb_ctx *, int, char **);
 int applet_wc(tb_ctx *, int, char **);
