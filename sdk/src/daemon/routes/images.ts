@@ -106,6 +106,16 @@ async function imageInspect(ctx: DaemonContext, name: string) {
   };
 }
 
+/** Whether one of the Engine's image sources (bundled samples) has the image; it is then in the store. */
+async function providedLocally(ctx: DaemonContext, reference: string, platforms: Platform[] | undefined): Promise<boolean> {
+  try {
+    await ctx.engine.ensureImage(reference, platforms ?? ctx.engine.platforms);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Registry options with the client's credentials (X-Registry-Auth) when it sent some. */
 function registryFor(x: Exchange, ctx: DaemonContext): RegistryOptions {
   const creds = parseXRegistryAuth(x.header('x-registry-auth'));
@@ -170,8 +180,16 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const before = await ctx.engine.layout.getRef(name);
     const lines = new JsonLines(x);
     lines.hold({ status: `Pulling from ${ref.path.startsWith('library/') && ref.domain === 'docker.io' ? ref.path : repoOf(ref)}`, id: ref.tag ?? ref.digest });
+    const platforms = platformsFor(ctx, x.str('platform'));
+    if (!before && (await providedLocally(ctx, reference, platforms))) {
+      // A bundled image (the WASI samples): no registry involved.
+      const shown = familiarName(ref);
+      await lines.send({ status: `Digest: ${(await ctx.engine.layout.getRef(name))?.digest ?? ''}` });
+      await lines.send({ status: `Status: Downloaded newer image for ${shown}` });
+      ctx.events.emit('image', 'pull', shown, { name: shown });
+      return lines.end();
+    }
     try {
-      const platforms = platformsFor(ctx, x.str('platform'));
       const result = await pullImage({
         ...registryFor(x, ctx),
         layout: ctx.engine.layout,

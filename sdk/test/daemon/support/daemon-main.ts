@@ -1,28 +1,36 @@
 /**
- * A daemon process for the tests: `node daemon-main.mjs '{"root":..,"hosts":[..],"backends":["host"]}'`.
+ * A daemon process for the tests: `node daemon-main.mjs '{"root":..,"hosts":[..],"backends":["host"],"repo":..}'`.
  * It runs the same runDaemon as `skiff daemon`, over the backends asked for
- * (`host`: the host-process test backend), puts the test images in the store,
- * prints `{"ready":[urls]}` and runs until SIGTERM.
+ * (`host`: the host-process test backend; `wasm`: runtime-wasm with its
+ * sample images; `linux`: runtime-linux), puts the test images in the store,
+ * prints `{"ready":[urls]}` and runs until SIGTERM. The backend packages are
+ * bundled from their sources (see harness.ts), so one copy of the sdk serves all.
  */
-import { createNodeEngine, loadBackends } from '../../../src/node/engine.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createNodeEngine } from '../../../src/node/engine.js';
 import { installNodeHasher } from '../../../src/node/hasher.js';
 import { runDaemon } from '../../../src/daemon/run.js';
 import type { Backend } from '../../../src/runtime/backend.js';
+import type { ImageSource } from '../../../src/runtime/engine.js';
 import { HostProcessBackend } from './host-backend.js';
 import { putHostImage, HOST_IMAGE } from './images.js';
 
 installNodeHasher();
-const o = JSON.parse(process.argv[2] ?? '{}') as { root: string; hosts?: string[]; backends?: string[]; debug?: boolean };
+const o = JSON.parse(process.argv[2] ?? '{}') as { root: string; hosts?: string[]; backends?: string[]; debug?: boolean; repo: string };
 const backends: Backend[] = [];
-const sources = [];
+const sources: ImageSource[] = [];
 for (const name of o.backends ?? ['host']) {
   if (name === 'host') backends.push(new HostProcessBackend());
-  else {
-    const found = await loadBackends(o.root, [name as 'linux' | 'wasm']);
-    if (!found.backends.length) throw new Error(`backend ${name} is unavailable: ${JSON.stringify(found.unavailable)}`);
-    backends.push(...found.backends);
-    sources.push(...found.sources);
-  }
+  else if (name === 'wasm') {
+    const wasm = await import('@skiff/runtime-wasm/node');
+    backends.push(wasm.createNodeWasmBackend());
+    // The samples are read from the checkout (the bundle does not sit where the package's own reader looks).
+    sources.push(new wasm.SampleImageSource(async (n) => new Uint8Array(await readFile(join(o.repo, 'runtime-wasm', 'samples', 'bin', `${n}.wasm`)))));
+  } else if (name === 'linux') {
+    const linux = await import('@skiff/runtime-linux');
+    backends.push(linux.createBackend({ root: o.root }));
+  } else throw new Error(`unknown backend ${name}`);
 }
 const engine = await createNodeEngine({ root: o.root, backends, imageSources: sources, pull: false });
 if (backends.some((b) => b.name === 'host') && !(await engine.layout.getRef(`docker.io/${HOST_IMAGE}`))) await putHostImage(engine.layout);

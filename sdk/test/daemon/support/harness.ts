@@ -11,6 +11,9 @@ import { build } from 'esbuild';
 
 let scriptPromise: Promise<string> | undefined;
 
+/** The repository checkout. */
+export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+
 /** The daemon launcher bundled to one .mjs (the tests run TypeScript sources; a child process cannot). */
 export function daemonScript(): Promise<string> {
   scriptPromise ??= (async () => {
@@ -20,7 +23,14 @@ export function daemonScript(): Promise<string> {
       entryPoints: [fileURLToPath(new URL('./daemon-main.ts', import.meta.url))],
       bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      external: ['@skiff/runtime-linux', '@skiff/runtime-wasm/node'],
+      // Backends from their sources, importing this same sdk (one copy: one SkiffError class).
+      alias: {
+        '@skiff/sdk/node': join(REPO, 'sdk/src/node/index.ts'),
+        '@skiff/sdk': join(REPO, 'sdk/src/index.ts'),
+        '@skiff/runtime-wasm/node': join(REPO, 'runtime-wasm/src/node.ts'),
+        '@skiff/runtime-wasm': join(REPO, 'runtime-wasm/src/index.ts'),
+        '@skiff/runtime-linux': join(REPO, 'runtime-linux/src/index.ts'),
+      },
     });
     return out;
   })();
@@ -53,9 +63,7 @@ export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> 
   mkdirSync(root, { recursive: true });
   const socket = join(root, 'skiff.sock');
   const hosts = o.hosts ?? [`unix://${socket}`];
-  // Run from the repository so the backend packages (node_modules/@skiff/...) resolve.
-  const cwd = fileURLToPath(new URL('../../../../', import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false })], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false, repo: REPO })], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const ready = await new Promise<{ ready: string[]; pid: number }>((resolve, reject) => {

@@ -1,0 +1,129 @@
+/**
+ * The docker CLI against `skiff daemon` over the WASI backend, with
+ * runtime-wasm's sample images (skiff/hello, skiff/toolbox). The WASI
+ * backend runs guests in the daemon's process, so these containers are
+ * short-lived ones: a guest holds the thread while it runs.
+ */
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerBinary, startDaemon, type DaemonProcess } from './support/harness.js';
+
+const TOOLBOX = 'skiff/toolbox';
+let d: DaemonProcess;
+let tmp: string;
+const run = (args: string[], o: Parameters<typeof docker>[2] = {}) => docker(d.url, args, o);
+
+beforeAll(async () => {
+  dockerBinary();
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-docker-wasm-'));
+  d = await startDaemon({ backends: ['wasm'] });
+});
+
+afterAll(async () => {
+  if (d) {
+    const ids = (await run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await run(['rm', '-f', ...ids]);
+    await d.stop();
+    rmSync(d.root, { recursive: true, force: true });
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('docker CLI against skiff daemon on the WASI backend', () => {
+  it('runs the bundled hello image (pulled from the bundle, no registry)', async () => {
+    const pull = await run(['pull', 'skiff/hello']);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.stdout).toContain('Status: Downloaded newer image for skiff/hello:latest');
+    const r = await run(['run', '--rm', 'skiff/hello']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+  });
+
+  it('run --rm: output streams and exit code', async () => {
+    const r = await run(['run', '--rm', TOOLBOX, 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('to-out\n');
+    expect(r.stderr).toBe('to-err\n');
+  });
+
+  it('run -i with stdin', async () => {
+    const r = await run(['run', '--rm', '-i', TOOLBOX, 'cat'], { input: 'line one\nline two\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('line one\nline two\n');
+  });
+
+  it('images, ps -a and inspect show a wasip1 container', async () => {
+    expect((await run(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout).toMatch(/^skiff\/toolbox:latest$/m);
+    expect((await run(['run', '--name', 'wasm-exited', TOOLBOX, 'sh', '-c', 'exit 4'])).code).toBe(4);
+    const ps = await run(['ps', '-a', '--format', '{{.Names}} {{.Status}}']);
+    expect(ps.stdout).toMatch(/^wasm-exited Exited \(4\) /m);
+    const insp = await run(['inspect', '--format', '{{.Platform}} {{.Driver}} {{.State.ExitCode}} {{.Config.Image}}', 'wasm-exited']);
+    expect(insp.stdout.trim()).toBe('wasip1 wasm 4 skiff/toolbox');
+    const img = await run(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', TOOLBOX]);
+    expect(img.stdout.trim()).toBe('wasip1/wasm');
+    expect((await run(['rm', 'wasm-exited'])).code).toBe(0);
+  });
+
+  it('a named volume keeps data between containers', async () => {
+    const w = await run(['run', '--rm', '-v', 'wdata:/data', TOOLBOX, 'sh', '-c', 'echo persisted > /data/f']);
+    expect(w.code, w.stderr).toBe(0);
+    const r = await run(['run', '--rm', '-v', 'wdata:/data', TOOLBOX, 'cat', '/data/f']);
+    expect(r.stdout).toBe('persisted\n');
+    expect(readFileSync(join(d.root, 'volumes', 'wdata', '_data', 'f'), 'utf8')).toBe('persisted\n');
+    const busy = await run(['create', '-v', 'wdata:/data', '--name', 'holds-wdata', TOOLBOX, 'true']);
+    expect(busy.code).toBe(0);
+    const rm = await run(['volume', 'rm', 'wdata']);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toContain('volume is in use');
+    await run(['rm', 'holds-wdata']);
+    expect((await run(['volume', 'rm', 'wdata'])).code).toBe(0);
+  });
+
+  it('logs of an exited container, and cp of what it wrote', async () => {
+    expect((await run(['run', '--name', 'wasm-writer', TOOLBOX, 'sh', '-c', 'echo hello > /tmp/made.txt; echo logged; echo warned >&2'])).code).toBe(0);
+    const logs = await run(['logs', 'wasm-writer']);
+    expect(logs.stdout).toBe('logged\n');
+    expect(logs.stderr).toBe('warned\n');
+    const dest = join(tmp, 'cp');
+    mkdirSync(dest);
+    const cp = await run(['cp', 'wasm-writer:/tmp/made.txt', join(dest, 'made.txt')]);
+    expect(cp.code, cp.stderr).toBe(0);
+    expect(readFileSync(join(dest, 'made.txt'), 'utf8')).toBe('hello\n');
+    const osr = await run(['cp', 'wasm-writer:/etc/os-release', join(dest, 'os-release')]);
+    expect(osr.code, osr.stderr).toBe(0);
+    expect(readFileSync(join(dest, 'os-release'), 'utf8')).toContain('skiff');
+    await run(['rm', 'wasm-writer']);
+  });
+
+  it('refuses what WASI cannot do, with docker-shaped errors', async () => {
+    const tty = await run(['run', '--rm', '-t', TOOLBOX, 'true']);
+    expect(tty.code).toBe(125);
+    expect(tty.stderr).toContain('does not support a terminal');
+    const user = await run(['run', '--rm', '-u', '1000', TOOLBOX, 'true']);
+    expect(user.code).toBe(125);
+    expect(user.stderr).toMatch(/another user/);
+    const missing = await run(['run', '--rm', TOOLBOX, 'no-such-applet']);
+    expect(missing.code).toBe(127);
+  });
+
+  it('build (classic builder): RUN steps run on the WASI backend', async () => {
+    const ctxDir = join(tmp, 'build');
+    mkdirSync(ctxDir);
+    writeFileSync(join(ctxDir, 'Dockerfile'), `FROM ${TOOLBOX}\nCOPY greeting.txt /greeting.txt\nRUN echo "built at step 3" > /built.txt\nCMD ["cat", "/greeting.txt", "/built.txt"]\n`);
+    writeFileSync(join(ctxDir, 'greeting.txt'), 'hello from the context\n');
+    const b = await run(['build', '-t', 'wasm/built:1', ctxDir], { env: { DOCKER_BUILDKIT: '0' } });
+    expect(b.code, b.stderr + b.stdout).toBe(0);
+    expect(b.stdout).toContain('Successfully tagged wasm/built:1');
+    const r = await run(['run', '--rm', 'wasm/built:1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('hello from the context\nbuilt at step 3\n');
+  });
+
+  it('20 concurrent docker run --rm finish with their own output', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => run(['run', '--rm', '-e', `N=${i}`, TOOLBOX, 'sh', '-c', 'echo "n=$N"'], { timeoutMs: 120_000 })));
+    results.forEach((r, i) => expect({ i, code: r.code, out: r.stdout }).toEqual({ i, code: 0, out: `n=${i}\n` }));
+    expect((await run(['ps', '-aq'])).stdout.trim()).toBe('');
+  }, 180_000);
+});
