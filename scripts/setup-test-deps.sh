@@ -17,6 +17,7 @@ declare -A want=(
   [htpasswd]=apache2-utils
   [openssl]=openssl
   [chromium]=chromium
+  [docker]=docker.io
 )
 missing=()
 for cmd in "${!want[@]}"; do
