@@ -100,8 +100,13 @@ export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> 
   };
 }
 
-/** The docker CLI: /usr/local/bin/docker or one on PATH; fails clearly when there is none. */
+/** The docker CLI: $SKIFF_TEST_DOCKER, /usr/local/bin/docker or one on PATH; fails clearly when there is none. */
 export function dockerBinary(): string {
+  const chosen = process.env.SKIFF_TEST_DOCKER;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`SKIFF_TEST_DOCKER=${chosen} does not exist`);
+    return chosen;
+  }
   if (existsSync('/usr/local/bin/docker')) return '/usr/local/bin/docker';
   const which = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' });
   const found = which.stdout.trim();
