@@ -179,12 +179,25 @@ export class Builder {
           await metaStep(() => { s.config.author = x(ins.args); }, `MAINTAINER ${x(ins.args)}`);
           break;
         case 'WORKDIR': {
-          const dir = resolvePath(cfg.WorkingDir ?? '/', x(ins.args));
+          const dir = resolvePath(cfg.WorkingDir ?? '/', x(ins.args)).replace(/(.)\/$/, '$1');
+          // A cached WORKDIR needs no look at the stage's files (that would unpack its layers).
+          const key = stepKey(s.key, `WORKDIR ${dir}`);
+          const hit = !o.noCache && (await this.cache.get(key));
+          if (hit && (await this.restore(s, hit))) {
+            cachedSteps++;
+            emit({ type: 'cached', step: n + 1 });
+            s.key = key;
+            emit({ type: 'result', step: n + 1, id: s.key.slice(7, 19) });
+            break;
+          }
           // Like BuildKit: create the directory when the stage lacks it, as a layer of its own.
-          const exists = (await this.files(s)).has(dir.slice(1));
-          if (!exists) await this.fileStep(s, `WORKDIR ${dir}`, [{ path: dir, type: 'directory', mode: 0o755 }], o, n + 1, emit, () => { cfg.WorkingDir = dir; }, created).then((hit) => { if (hit) cachedSteps++; });
-          else await metaStep(() => { cfg.WorkingDir = dir; }, `WORKDIR ${dir}`);
-          cfg.WorkingDir = dir;
+          const exists = dir === '/' || (await this.files(s)).get(dir.slice(1))?.type === 'directory';
+          if (!exists) {
+            await this.fileStep(s, `WORKDIR ${dir}`, [{ path: dir, type: 'directory', mode: 0o755 }], { ...o, noCache: true }, n + 1, emit, () => { (s.config.config ??= {}).WorkingDir = dir; }, created);
+            await this.cache.put(key, { config: await this.engine.images.writeJson(MediaType.OciConfig, s.config), layers: [...s.layers] });
+            s.key = key;
+          } else await metaStep(() => { cfg.WorkingDir = dir; }, `WORKDIR ${dir}`);
+          (s.config.config ??= {}).WorkingDir = dir;
           break;
         }
         case 'USER':
