@@ -21,7 +21,7 @@ export class LayeredFsProvider implements ContainerFsProvider {
     return this.cache.get(diffId, () => indexLayer(readTar(tar), diffId));
   }
 
-  create(options: ContainerFsOptions & { now?: () => bigint }): ContainerFs {
+  create(options: ContainerFsOptions): ContainerFs {
     const fs = createContainerFs({
       layers: options.layers as LayerIndex[],
       mounts: options.mounts,
