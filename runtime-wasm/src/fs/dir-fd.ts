@@ -7,7 +7,7 @@
  */
 import { Fd, wasi } from '@bjorn3/browser_wasi_shim';
 import { Fstflags, LOOKUP_SYMLINK_FOLLOW, Oflags, Rights, RIGHTS_ALL, RIGHTS_DIRECTORY } from '../wasi/defs.js';
-import { CookieTable, DirNode, Errno, Filetype, FsNode, type Listing, type Opened, type Stat, upperBound } from './node.js';
+import { CookieTable, DirNode, Errno, Filetype, FsNode, type Listing, type Opened, type Stat, type SymlinkNode, upperBound } from './node.js';
 import { resolve, type Found } from './resolve.js';
 
 /**
@@ -228,7 +228,7 @@ export class DirFd extends Fd {
     if (f.name === null) return { ret: Errno.INVAL, data: null };
     if (!f.node) return { ret: Errno.NOENT, data: null };
     if (f.node.filetype !== Filetype.SYMBOLIC_LINK) return { ret: Errno.INVAL, data: null };
-    const t = (f.node as FsNode & { readlink(): string | number }).readlink();
+    const t = (f.node as SymlinkNode).readlink();
     return typeof t === 'number' ? { ret: t, data: null } : { ret: Errno.SUCCESS, data: t };
   }
 
