@@ -11,7 +11,7 @@
 import { formatReference, parseReference, type ImageConfig, type ImageLayout, type ImageSource, type Platform, ImageStore, layerFromFiles, type FileSpec } from '@skiff/sdk';
 
 /** Applets of the toolbox, each a symlink to /bin/toolbox.wasm. */
-export const TOOLBOX_APPLETS = ['sh', 'echo', 'cat', 'ls', 'wc', 'env', 'mkdir', 'rm', 'rmdir', 'touch', 'cp', 'mv', 'ln', 'pwd', 'true', 'false', 'sleep', 'seq', 'stat', 'head', 'tee'];
+export const TOOLBOX_APPLETS = ['sh', 'echo', 'cat', 'ls', 'wc', 'env', 'mkdir', 'rm', 'rmdir', 'touch', 'cp', 'mv', 'ln', 'pwd', 'true', 'false', 'sleep', 'seq', 'stat', 'head', 'tee', 'test', '['];
 
 /** 2000-01-01T00:00:00Z: the time of every sample file and config. */
 const EPOCH = 946684800;
