@@ -1,1 +1,2 @@
 export { describeBackendConformance, type ConformanceTarget } from './conformance.js';
+export { nodeHostDirs } from './host-dirs.js';
