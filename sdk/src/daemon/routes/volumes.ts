@@ -25,7 +25,8 @@ async function inspectVolume(ctx: DaemonContext, name: string): Promise<VolumeIn
   try {
     return await ctx.engine.volumes.inspect(name);
   } catch (err) {
-    if (isSkiffError(err, 'INVALID_ARGUMENT')) throw notFound(`get ${name}: no such volume`);
+    // dockerd's wording, for any name that is not a volume.
+    if (isSkiffError(err, 'INVALID_ARGUMENT') || isSkiffError(err, 'NOT_FOUND')) throw notFound(`get ${name}: no such volume`, err);
     throw err;
   }
 }

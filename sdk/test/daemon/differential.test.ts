@@ -1,0 +1,194 @@
+/**
+ * The same docker CLI session against a real dockerd (Debian's docker.io)
+ * and against `skiff daemon`: exit codes and output must match, after the
+ * random parts (IDs, times) are normalized. The image is a busybox root made
+ * here, imported into dockerd, saved by it and loaded into skiff (so the
+ * transfer code also reads a real `docker save`). Known differences are
+ * listed with their reason instead of being hidden.
+ *
+ * skiff runs it on the host-process test backend by default (its commands are
+ * the host's, which here are the same busybox applets or coreutils with the
+ * same output); SKIFF_DIFF_BACKENDS=linux runs it on the Linux backend.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, type DockerResult } from './support/harness.js';
+import { startDockerd, type Dockerd } from './support/dockerd.js';
+
+const IMAGE = 'skiff-diff/bb:1';
+const BACKENDS = (process.env.SKIFF_DIFF_BACKENDS ?? 'host').split(',');
+/** The host test backend has no PID namespace: the main process is not PID 1, so SIGTERM's default action ends it. */
+const NO_PID_NAMESPACE = BACKENDS.includes('host');
+/** Files dockerd makes in every container for its networking (mount points); skiff containers have no such network setup. */
+const DOCKERD_NETWORK_FILES = ['./etc/hostname', './etc/hosts', './etc/resolv.conf'];
+let real: Dockerd;
+let skiff: DaemonProcess;
+let tmp: string;
+
+/** Everything that legitimately differs run to run: IDs, names docker made up, times. */
+function normalize(r: DockerResult): { code: number | null; stdout: string; stderr: string } {
+  const n = (s: string) =>
+    s
+      .replace(/\b[0-9a-f]{64}\b/g, '<id>')
+      .replace(/\b[0-9a-f]{12}\b/g, '<short-id>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .replace(/Up (Less than a second|\d+ seconds?|About a minute)/g, 'Up <duration>')
+      .replace(/Exited \((\d+)\) (Less than a second|\d+ seconds?|About a minute) ago/g, 'Exited ($1) <duration> ago');
+  return { code: r.code, stdout: n(r.stdout), stderr: n(r.stderr) };
+}
+
+/** Runs one CLI command on both daemons. */
+async function both(args: string[], o: { input?: string } = {}) {
+  const [a, b] = await Promise.all([docker(real.url, args, o), docker(skiff.url, args, o)]);
+  return { dockerd: normalize(a), skiff: normalize(b) };
+}
+
+beforeAll(async () => {
+  dockerBinary();
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-diff-'));
+  // A busybox root file system.
+  const root = join(tmp, 'rootfs');
+  for (const d of ['bin', 'etc', 'tmp']) mkdirSync(join(root, d), { recursive: true });
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) throw new Error('busybox is missing: install busybox-static (scripts/setup-test-deps.sh does)');
+  copyFileSync(busybox, join(root, 'bin', 'busybox'));
+  for (const a of ['sh', 'echo', 'cat', 'sleep', 'tr', 'wc', 'true', 'false', 'ls', 'env']) symlinkSync('busybox', join(root, 'bin', a));
+  execFileSync('sh', ['-c', `printf 'motd of the diff image\\n' > ${join(root, 'etc', 'motd')}`]);
+  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: BACKENDS })]);
+  const tarball = join(tmp, 'rootfs.tar');
+  execFileSync('tar', ['-C', root, '-cf', tarball, '.']);
+  const imported = await docker(real.url, ['import', '--change', 'CMD ["sh"]', '--change', 'ENV PATH=/bin', tarball, IMAGE]);
+  if (imported.code !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
+  const saved = join(tmp, 'saved.tar');
+  expect((await docker(real.url, ['save', '-o', saved, IMAGE])).code).toBe(0);
+  const loaded = await docker(skiff.url, ['load', '-i', saved]);
+  if (loaded.code !== 0) throw new Error(`docker load into skiff failed: ${loaded.stderr}`);
+}, 180_000);
+
+afterAll(async () => {
+  for (const url of [real?.url, skiff?.url]) {
+    if (!url) continue;
+    const ids = (await docker(url, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await docker(url, ['rm', '-f', ...ids]);
+  }
+  await Promise.all([real?.stop(), skiff?.stop()]);
+  if (skiff) rmSync(skiff.root, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the docker CLI gives the same results from dockerd and from skiff', () => {
+  it('the loaded image lists the same', async () => {
+    const r = await both(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', IMAGE]);
+    expect(r.skiff).toEqual(r.dockerd);
+    const c = await both(['image', 'inspect', '--format', '{{.Config.Cmd}} {{.Config.Env}} {{.Os}} {{len .RootFS.Layers}}', IMAGE]);
+    expect(c.skiff).toEqual(c.dockerd);
+  });
+
+  it.each([
+    ['output on both streams and the exit code', ['run', '--rm', IMAGE, 'sh', '-c', 'echo out; echo err >&2; exit 3']],
+    ['the environment', ['run', '--rm', '-e', 'A=one', '-e', 'B=two', IMAGE, 'sh', '-c', 'echo "$A $B $PATH"']],
+    ['arguments with spaces and quotes', ['run', '--rm', IMAGE, 'echo', 'a b', "it's", '"q"']],
+    ['an empty output', ['run', '--rm', IMAGE, 'true']],
+    ['a failing command', ['run', '--rm', IMAGE, 'false']],
+    ['a large output', ['run', '--rm', IMAGE, 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i of the large output"; i=$((i+1)); done']],
+  ])('run --rm: %s', async (_what, args) => {
+    const r = await both(args as string[]);
+    expect(r.skiff).toEqual(r.dockerd);
+  });
+
+  it('run -i with stdin', async () => {
+    const r = await both(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'tr a-z A-Z; echo done'], { input: 'one\ntwo\n' });
+    expect(r.skiff).toEqual(r.dockerd);
+  });
+
+  it('run of a missing program: the same exit code (the error wording is the runtime\'s own)', async () => {
+    const r = await both(['run', '--rm', IMAGE, 'no-such-program']);
+    expect(r.skiff.code).toBe(r.dockerd.code);
+    expect(r.dockerd.stderr).toContain('no-such-program');
+    expect(r.skiff.stderr).toContain('no-such-program');
+  });
+
+  it('a detached container: ps, exec, logs, stop, inspect, rm', async () => {
+    const start = await both(['run', '-d', '--name', 'diff-web', '-l', 'role=web', IMAGE, 'sh', '-c', 'echo started; echo warn >&2; exec sleep 60']);
+    expect(start.skiff).toEqual(start.dockerd);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const args of [
+      ['ps', '--filter', 'label=role=web', '--format', '{{.Names}} {{.Image}} {{.Status}} {{.Labels}}'],
+      ['exec', 'diff-web', 'sh', '-c', 'echo in-exec; echo exec-err >&2; exit 4'],
+      ['exec', '-e', 'X=1', 'diff-web', 'env'],
+      ['logs', 'diff-web'],
+      ['inspect', '--format', '{{.Name}} {{.State.Status}} {{.State.Running}} {{.Config.Cmd}} {{.Config.Labels}} {{.HostConfig.AutoRemove}}', 'diff-web'],
+      ['rm', 'diff-web'],
+      ['stop', '-t', '1', 'diff-web'],
+      ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}', 'diff-web'],
+      ['ps', '-a', '--filter', 'name=diff-web', '--format', '{{.Names}} {{.Status}}'],
+      ['rm', 'diff-web'],
+      ['inspect', 'diff-web'],
+    ]) {
+      const r = await both(args);
+      if (args[0] === 'rm' && r.dockerd.code !== 0) {
+        // Removing a running container: both refuse; the wording differs (dockerd names its container runtime).
+        expect(r.skiff.code).toBe(r.dockerd.code);
+        expect(r.skiff.stderr).toMatch(/running/);
+        continue;
+      }
+      if (args[0] === 'exec' && args.includes('env')) {
+        // env lists HOSTNAME (the container ID under dockerd; skiff's host test backend has none).
+        const drop = (s: string) => s.split('\n').filter((l) => !l.startsWith('HOSTNAME=') && !l.startsWith('HOME=')).sort().join('\n');
+        expect(drop(r.skiff.stdout)).toBe(drop(r.dockerd.stdout));
+        continue;
+      }
+      if (NO_PID_NAMESPACE && /exited 143|Exited \(143\)/.test(r.skiff.stdout)) {
+        // dockerd: PID 1 ignores SIGTERM, so stop -t 1 ends in SIGKILL (137); without a PID namespace SIGTERM ends it (143).
+        expect(r.dockerd.stdout).toMatch(/exited 137|Exited \(137\)/);
+        r.skiff.stdout = r.skiff.stdout.replace('exited 143', 'exited 137').replace('Exited (143)', 'Exited (137)');
+      }
+      expect({ args, ...r.skiff }).toEqual({ args, ...r.dockerd });
+    }
+  });
+
+  it('cp out of a container', async () => {
+    await both(['create', '--name', 'diff-cp', IMAGE]);
+    for (const target of ['/etc/motd', '/etc']) {
+      const dirs = [join(tmp, 'cp-dockerd'), join(tmp, 'cp-skiff')];
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      for (const d of dirs) mkdirSync(d);
+      const [a, b] = await Promise.all([docker(real.url, ['cp', `diff-cp:${target}`, dirs[0]!]), docker(skiff.url, ['cp', `diff-cp:${target}`, dirs[1]!])]);
+      expect([b.code, b.stdout]).toEqual([a.code, a.stdout]);
+      const list = (d: string) => execFileSync('sh', ['-c', `cd ${d} && find . -type f -exec sh -c 'echo "$1 $(cat "$1")"' _ {} \\; | sort`], { encoding: 'utf8' })
+        .split('\n').filter((l) => !DOCKERD_NETWORK_FILES.includes(l.split(' ')[0]!)).join('\n');
+      expect(list(dirs[1]!)).toBe(list(dirs[0]!));
+    }
+    await both(['rm', 'diff-cp']);
+  });
+
+  it('volumes', async () => {
+    for (const args of [
+      ['volume', 'create', '--label', 'k=v', 'diff-vol'],
+      ['volume', 'ls', '--filter', 'label=k=v', '--format', '{{.Name}} {{.Driver}}'],
+      ['volume', 'inspect', '--format', '{{.Name}} {{.Labels}} {{.Scope}}', 'diff-vol'],
+      ['volume', 'rm', 'diff-vol'],
+      ['volume', 'inspect', 'diff-vol'],
+    ]) {
+      const r = await both(args);
+      expect({ args, ...r.skiff }).toEqual({ args, ...r.dockerd });
+    }
+  });
+
+  it('errors a user meets', async () => {
+    for (const args of [
+      ['logs', 'no-such-container'],
+      ['inspect', 'no-such-object'],
+      ['rm', 'no-such-container'],
+      ['stop', 'no-such-container'],
+      ['volume', 'rm', 'no-such-volume'],
+    ]) {
+      const r = await both(args);
+      expect({ args, code: r.skiff.code }).toEqual({ args, code: r.dockerd.code });
+      expect(r.skiff.stderr.split(':')[0]).toBe(r.dockerd.stderr.split(':')[0]);
+    }
+  });
+});
