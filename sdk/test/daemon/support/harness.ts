@@ -18,6 +18,7 @@ export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export function daemonScript(): Promise<string> {
   scriptPromise ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'skiff-daemon-bin-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, 'daemon-main.mjs');
     await build({
       entryPoints: [fileURLToPath(new URL('./daemon-main.ts', import.meta.url))],
