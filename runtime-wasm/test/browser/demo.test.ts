@@ -81,7 +81,7 @@ const text = (selector: string) => page.evaluate((s) => [...document.querySelect
 describe('the demo page in Chromium', () => {
   it('loads, lists the sample images and is cross-origin isolated', async () => {
     const options = await text('#image option');
-    expect(options).toEqual(expect.arrayContaining(['skiff/toolbox', 'skiff/hello', 'demo/runaway']));
+    expect(options).toEqual(expect.arrayContaining(['skiff/toolbox', 'skiff/hello', 'skiff/sqlite', 'demo/runaway']));
     expect(await page.textContent('#isolation')).toContain('cross-origin isolated');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(browser.errors).toEqual([]);
@@ -156,6 +156,18 @@ describe('the demo page in Chromium', () => {
     // Without the volume the file is not there.
     const without = await run('cat /data/note', { volume: false });
     expect(without.exitCode).not.toBe('0');
+  });
+
+  it('runs SQLite (the sqlite sample) on the volume: its database grows run after run', async () => {
+    await pick('skiff/sqlite');
+    const sql = "sqlite3 /data/demo.db 'create table if not exists t(x); insert into t values (1); select count(*) from t;'";
+    const first = await run(sql);
+    expect(first).toMatchObject({ exitCode: '0', stderr: '' });
+    const n = Number(first.stdout.trim());
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect((await run(sql)).stdout).toBe(`${n + 1}\n`);
+    expect((await run("sqlite3 /data/demo.db 'select nope from t;'")).exitCode).toBe('1');
+    expect(await text('#volume li')).toEqual(expect.arrayContaining([expect.stringMatching(/^\/data\/demo\.db \(\d/)]));
   });
 
   it('a runaway guest is killed by the time limit while the page stays responsive', async () => {

@@ -124,7 +124,7 @@ describe('worker mode (Node worker_threads)', () => {
     const t0 = performance.now();
     await c.kill();
     const status = await c.wait();
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(status).toEqual({ exitCode: 137, signal: 'SIGKILL', error: 'killed (SIGKILL)' });
     expect(await c.stats()).toMatchObject({ pids: 0 });
     // The container starts again, on a fresh worker.
@@ -138,7 +138,7 @@ describe('worker mode (Node worker_threads)', () => {
     const r = await run(spec(['spin'], { timeoutMs: 300 }));
     expect(r.status).toEqual({ exitCode: 137, signal: 'SIGKILL', error: 'the run passed its time limit' });
     expect(r.ms).toBeGreaterThanOrEqual(300);
-    expect(r.ms).toBeLessThan(1500);
+    expect(r.ms).toBeLessThan(3000);
     expect(r.stdout).toBe('spinning\n');
   });
 
