@@ -8,8 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { afterAll } from 'vitest';
 
 let scriptPromise: Promise<string> | undefined;
+/** Temp dirs this module made; removed after the test file (vitest ends its workers without an 'exit' event). */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  scriptPromise = undefined;
+});
 
 /** The repository checkout. */
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -18,7 +25,7 @@ export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export function daemonScript(): Promise<string> {
   scriptPromise ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'skiff-daemon-bin-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    made.push(dir);
     const out = join(dir, 'daemon-main.mjs');
     await build({
       entryPoints: [fileURLToPath(new URL('./daemon-main.ts', import.meta.url))],
@@ -121,14 +128,15 @@ export interface DockerResult {
   stderr: string;
 }
 
-const dockerConfig = mkdtempSync(join(tmpdir(), 'skiff-docker-config-'));
-process.once('exit', () => rmSync(dockerConfig, { recursive: true, force: true }));
+let dockerConfig: string | undefined;
 
 /** Runs the docker CLI against a daemon. */
 export function docker(host: string, args: string[], o: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<DockerResult> {
+  if (!dockerConfig) made.push((dockerConfig = mkdtempSync(join(tmpdir(), 'skiff-docker-config-'))));
+  const config = dockerConfig;
   return new Promise((resolve, reject) => {
     const child = spawn(dockerBinary(), args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: host, DOCKER_CONFIG: dockerConfig, DOCKER_CLI_HINTS: 'false', ...o.env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: host, DOCKER_CONFIG: config, DOCKER_CLI_HINTS: 'false', ...o.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
