@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { toCreateBody } from './create-body.js';
+import { createOptionsFrom, type DockerCreateBody } from '../daemon/create-body.js';
+import type { CreateOptions } from '../runtime/options.js';
+
+describe('CreateOptions <-> the Docker create body', () => {
+  it('the client writes what the daemon reads back', () => {
+    const o: CreateOptions = {
+      image: 'busybox', cmd: ['sh', '-c', 'echo'], entrypoint: ['/init'], env: ['A=1'], workingDir: '/w', user: '0', name: 'n1',
+      volumes: ['data:/data', '/host:/h:ro', '/anon'], mounts: [{ type: 'tmpfs', target: '/t' }], tmpfs: ['/run:size=1m'], hostname: 'box',
+      readOnly: true, memory: '64m', cpus: 0.5, pidsLimit: 10, network: 'host', privileged: true, capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'],
+      autoRemove: true, tty: true, openStdin: true, labels: { k: 'v' }, backend: 'wasm', platform: 'wasip1/wasm',
+    };
+    const { query, body } = toCreateBody(o);
+    expect(query).toEqual({ name: 'n1', platform: 'wasip1/wasm' });
+    const back = createOptionsFrom(body as DockerCreateBody, query).options;
+    expect(back).toEqual({
+      image: 'busybox', cmd: ['sh', '-c', 'echo'], entrypoint: ['/init'], env: ['A=1'], workingDir: '/w', user: '0', name: 'n1', platform: 'wasip1/wasm',
+      labels: { k: 'v' }, tty: true, openStdin: true, hostname: 'box', volumes: ['data:/data', '/host:/h:ro'],
+      mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'volume', target: '/anon' }], tmpfs: ['/run'], readOnly: true, memory: 64 * 1024 * 1024,
+      cpus: 0.5, pidsLimit: 10, privileged: true, capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], autoRemove: true, backend: 'wasm', network: 'host',
+    });
+  });
+
+  it('`--entrypoint ""` clears the entrypoint', () => {
+    expect(createOptionsFrom({ Image: 'x', Entrypoint: [''] }, {}).options.entrypoint).toEqual([]);
+    expect(toCreateBody({ image: 'x', entrypoint: '' }).body.Entrypoint).toEqual([]);
+  });
+
+  it('the daemon refuses what it cannot honour rather than ignoring it', () => {
+    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } }, {})).toThrow(/ports cannot be published/);
+    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'always' } } }, {})).toThrow(/restart policy "always"/);
+    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'mynet' } }, {})).toThrow(/network mode "mynet"/);
+    // On the host network, ports are the host's: accepted.
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostPort: '80' }] } } }, {}).extras.portBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: '80' }] });
+    // docker's defaults are fine.
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'default', RestartPolicy: { Name: 'no' }, Runtime: 'runc' } }, {}).options).toEqual({ image: 'x', network: 'none' });
+  });
+
+  it('the client refuses options the API has no field for', () => {
+    expect(() => toCreateBody({ image: 'x', timeoutMs: 5 })).toThrow(/timeoutMs/);
+  });
+});
