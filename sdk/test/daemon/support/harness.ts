@@ -10,39 +10,49 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll } from 'vitest';
 
-let scriptPromise: Promise<string> | undefined;
 /** Temp dirs this module made; removed after the test file (vitest ends its workers without an 'exit' event). */
 const made: string[] = [];
 afterAll(() => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-  scriptPromise = undefined;
+  bundles.clear();
 });
 
 /** The repository checkout. */
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** The daemon launcher bundled to one .mjs (the tests run TypeScript sources; a child process cannot). */
+const bundles = new Map<string, Promise<string>>();
+
+/** A support script bundled to one .mjs (the tests run TypeScript sources; a child process cannot). */
+export function bundle(entry: string): Promise<string> {
+  let p = bundles.get(entry);
+  if (!p) {
+    p = (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'skiff-daemon-bin-'));
+      made.push(dir);
+      const out = join(dir, entry.replace(/\.ts$/, '.mjs'));
+      await build({
+        entryPoints: [fileURLToPath(new URL(`./${entry}`, import.meta.url))],
+        bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error',
+        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        // Backends from their sources, importing this same sdk (one copy: one SkiffError class).
+        alias: {
+          '@skiff/sdk/node': join(REPO, 'sdk/src/node/index.ts'),
+          '@skiff/sdk': join(REPO, 'sdk/src/index.ts'),
+          '@skiff/runtime-wasm/node': join(REPO, 'runtime-wasm/src/node.ts'),
+          '@skiff/runtime-wasm': join(REPO, 'runtime-wasm/src/index.ts'),
+          '@skiff/runtime-linux': join(REPO, 'runtime-linux/src/index.ts'),
+        },
+      });
+      return out;
+    })();
+    bundles.set(entry, p);
+  }
+  return p;
+}
+
+/** The daemon launcher (daemon-main.ts), bundled. */
 export function daemonScript(): Promise<string> {
-  scriptPromise ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'skiff-daemon-bin-'));
-    made.push(dir);
-    const out = join(dir, 'daemon-main.mjs');
-    await build({
-      entryPoints: [fileURLToPath(new URL('./daemon-main.ts', import.meta.url))],
-      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error',
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      // Backends from their sources, importing this same sdk (one copy: one SkiffError class).
-      alias: {
-        '@skiff/sdk/node': join(REPO, 'sdk/src/node/index.ts'),
-        '@skiff/sdk': join(REPO, 'sdk/src/index.ts'),
-        '@skiff/runtime-wasm/node': join(REPO, 'runtime-wasm/src/node.ts'),
-        '@skiff/runtime-wasm': join(REPO, 'runtime-wasm/src/index.ts'),
-        '@skiff/runtime-linux': join(REPO, 'runtime-linux/src/index.ts'),
-      },
-    });
-    return out;
-  })();
-  return scriptPromise;
+  return bundle('daemon-main.ts');
 }
 
 export interface DaemonProcess {
