@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^@skiff\/sdk\/memory$/, replacement: src('./sdk/src/memory.ts') },
       { find: /^@skiff\/sdk\/testing$/, replacement: src('./sdk/src/testing/index.ts') },
       { find: /^@skiff\/sdk$/, replacement: src('./sdk/src/index.ts') },
+      { find: /^@skiff\/runtime-wasm\/worker$/, replacement: src('./runtime-wasm/src/worker.ts') },
+      { find: /^@skiff\/runtime-wasm\/browser$/, replacement: src('./runtime-wasm/src/browser/index.ts') },
       { find: /^@skiff\/runtime-wasm\/node$/, replacement: src('./runtime-wasm/src/node.ts') },
       { find: /^@skiff\/runtime-wasm$/, replacement: src('./runtime-wasm/src/index.ts') },
       { find: /^@skiff\/runtime-linux$/, replacement: src('./runtime-linux/src/index.ts') },

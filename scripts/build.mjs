@@ -12,7 +12,7 @@ const external = ['@skiff/*', '@bjorn3/browser_wasi_shim', 'comlink', 'memfs', '
 
 const entries = [
   { pkg: 'sdk', in: { index: 'src/index.ts', node: 'src/node/index.ts', memory: 'src/memory.ts', cli: 'src/cli/main.ts', testing: 'src/testing/index.ts' }, platform: 'node', external: [...external, 'vitest'] },
-  { pkg: 'runtime-wasm', in: { index: 'src/index.ts', node: 'src/node.ts' }, platform: 'node' },
+  { pkg: 'runtime-wasm', in: { index: 'src/index.ts', node: 'src/node.ts', worker: 'src/worker.ts', browser: 'src/browser/index.ts', 'worker-node': 'src/worker/node-entry.ts' }, platform: 'node' },
   { pkg: 'runtime-linux', in: { index: 'src/index.ts' }, platform: 'node' },
   { pkg: 'bench', in: { run: 'src/run.ts' }, platform: 'node' },
 ];

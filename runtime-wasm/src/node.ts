@@ -44,3 +44,4 @@ export function createBackend(_options: { root: string }): WasmBackend {
 export function imageSources(_options: { root: string }): ImageSource[] {
   return [new SampleImageSource(readSampleProgram)];
 }
+export { createNodeWorkerBackend, nodeWorkerSpawner } from './worker/node.js';
