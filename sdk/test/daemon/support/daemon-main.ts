@@ -28,6 +28,8 @@ for (const name of o.backends ?? ['host']) {
     // The samples are read from the checkout (the bundle does not sit where the package's own reader looks).
     sources.push(new wasm.SampleImageSource(async (n) => new Uint8Array(await readFile(join(o.repo, 'runtime-wasm', 'samples', 'bin', `${n}.wasm`)))));
   } else if (name === 'linux') {
+    // The helper is found from the package folder, which a bundle does not sit in.
+    process.env.SKIFF_RUNTIME_HELPER ??= join(o.repo, 'runtime-linux', 'native', 'build', 'skiff-runtime');
     const linux = await import('@skiff/runtime-linux');
     backends.push(linux.createBackend({ root: o.root }));
   } else throw new Error(`unknown backend ${name}`);
