@@ -24,11 +24,6 @@ type Runtime = 'shim' | 'host';
  */
 const deviations: Record<string, Array<{ linux: string; seen: string; why: string; exact: boolean; runtime?: Runtime }>> = {
   fs: [
-    // Older wasi-libc turns "" into the cwd, and rejects futimens() with UTIME_NOW before any host sees it:
-    // it depends on the toolchain the programs were built with, not on the host.
-    { linux: 'stat empty path: ENOENT', seen: 'stat empty path: type=dir', why: 'wasi-libc', exact: false },
-    { linux: 'futimens now atime: ok', seen: 'futimens now atime: EINVAL', why: 'wasi-libc', exact: false },
-    { linux: 'atime now: yes', seen: 'atime now: no', why: 'wasi-libc', exact: false },
     { linux: 'read on dir: EISDIR', seen: 'read on dir: EBADF', why: "skiff's WASI host answers for directories itself", exact: false, runtime: 'host' },
   ],
   links: [
