@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync, existsSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, startDaemon, type DaemonProcess, type DockerResult } from './support/harness.js';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, type DockerResult, removeAllContainers } from './support/harness.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 
 const IMAGE = 'skiff-diff/bb:1';
@@ -69,12 +69,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const url of [real?.url, skiff?.url]) {
-    if (!url) continue;
-    const ids = (await docker(url, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length) await docker(url, ['rm', '-f', ...ids]);
-  }
-  await Promise.all([real?.stop(), skiff?.stop()]);
+  await Promise.all([real?.url, skiff?.url].filter((u): u is string => !!u).map(removeAllContainers));
+  await Promise.allSettled([real?.stop(), skiff?.stop()]);
   if (skiff) rmSync(skiff.root, { recursive: true, force: true });
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

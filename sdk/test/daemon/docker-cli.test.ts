@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, startDaemon, type DaemonProcess } from './support/harness.js';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, removeAllContainers } from './support/harness.js';
 import { HOST_IMAGE } from './support/images.js';
 import { startRegistry, type RegistryServer } from '../registry/registry-server.js';
 
@@ -25,8 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (d) {
-    const ids = (await run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length) await run(['rm', '-f', ...ids]);
+    await removeAllContainers(d.url);
     await d.stop();
     rmSync(d.root, { recursive: true, force: true });
   }

@@ -19,8 +19,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!d) return;
-  for (const c of await docker.listContainers({ all: true })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-  await d.stop();
+  try {
+    for (const c of await docker.listContainers({ all: true })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  } finally {
+    await d.stop();
+  }
   rmSync(d.root, { recursive: true, force: true });
 });
 

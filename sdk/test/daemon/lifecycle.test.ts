@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, startDaemon, type DaemonProcess } from './support/harness.js';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, removeAllContainers } from './support/harness.js';
 
 const IMG = 'skiff-test/host';
 const started: DaemonProcess[] = [];
@@ -30,10 +30,7 @@ function alive(pid: number): boolean {
 
 afterAll(async () => {
   for (const d of started) {
-    if (d.child.exitCode === null && d.child.signalCode === null) {
-      const ids = (await docker(d.url, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await docker(d.url, ['rm', '-f', ...ids]);
-    }
+    if (d.child.exitCode === null && d.child.signalCode === null) await removeAllContainers(d.url);
     await d.stop();
   }
   for (const root of new Set(started.map((d) => d.root))) rmSync(root, { recursive: true, force: true });

@@ -166,3 +166,13 @@ export function docker(host: string, args: string[], o: { input?: string | Buffe
     else child.stdin.end();
   });
 }
+
+/** Removes every container of a daemon, for afterAll: bounded in time, never throws. */
+export async function removeAllContainers(host: string): Promise<void> {
+  try {
+    const ids = (await docker(host, ['ps', '-aq'], { timeoutMs: 15_000 })).stdout.split('\n').filter(Boolean);
+    if (ids.length) await docker(host, ['rm', '-f', ...ids], { timeoutMs: 30_000 });
+  } catch {
+    // The daemon is stopped next, by its PID, whatever happened here.
+  }
+}
