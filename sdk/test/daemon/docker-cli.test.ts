@@ -119,6 +119,9 @@ describe('docker CLI against skiff daemon', () => {
     expect(b.stdout).toBe('from-exec\n');
     const c = await run(['exec', '-i', 'exec-box', 'sh', '-c', 'wc -c'], { input: '12345' });
     expect(c.stdout.trim()).toBe('5');
+    const t = await run(['exec', '-t', 'exec-box', 'true']);
+    expect(t.code).not.toBe(0);
+    expect(t.stderr).toContain('exec with a terminal');
     const top = await run(['top', 'exec-box']);
     expect(top.code, top.stderr).toBe(0);
     expect(top.stdout).toMatch(/sleep 60/);

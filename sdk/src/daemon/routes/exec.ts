@@ -5,7 +5,7 @@
  * reports it, with the final ExitCode set before the start stream ends.
  */
 import { randomBytes } from 'node:crypto';
-import { conflict, invalidArgument, notFound } from '../../errors/index.js';
+import { conflict, invalidArgument, notFound, unsupported } from '../../errors/index.js';
 import { encodeFrames, MULTIPLEXED, RAW_STREAM, type StdStream } from '../../client/stdcopy.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
@@ -85,6 +85,8 @@ export function execRoutes(r: Router<DaemonContext>): void {
     const cmd = typeof config.Cmd === 'string' ? [config.Cmd] : (config.Cmd ?? []);
     if (cmd.length === 0) throw invalidArgument('No exec command specified');
     if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`);
+    // The Engine's exec has no terminal option yet: refuse -t rather than run without one.
+    if (config.Tty) throw unsupported('exec with a terminal (docker exec -t) is not supported yet; run it without -t (stdin still works with -i)');
     const id = randomBytes(32).toString('hex');
     ctx.execs.set(id, { id, containerId: rec.id, config, cmd, running: false, started: false, exitCode: null, pid: 0 });
     prune(ctx);
