@@ -18,8 +18,9 @@ import { failedPrecondition, invalidArgument, unavailable, unsupported } from '@
 import { createCgroupManager, detectCgroupSetup, listCgroupIds, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
 import { LayerStore } from './rootfs/layer-store.js';
 import { findHelper } from './process/helper.js';
-import { LinuxContainer, cmdlineOf } from './container.js';
-import { ContainerDir, isAlive, readJson, writeAtomic } from './state.js';
+import { Launcher } from './process/launcher.js';
+import { LinuxContainer } from './container.js';
+import { ContainerDir, isSameProcess, readJson, writeAtomic } from './state.js';
 
 export interface LinuxBackendOptions {
   /** Overrides BackendContext.stateDir. */
@@ -28,6 +29,8 @@ export interface LinuxBackendOptions {
   init?: boolean;
   /** Path of skiff-runtime (default: the package's native/build/skiff-runtime, built when missing). */
   helper?: string;
+  /** Start shims through one long-lived `skiff-runtime serve` instead of a spawn each (default true). */
+  launcher?: boolean;
   cgroups?: CgroupOptions;
 }
 
@@ -74,6 +77,7 @@ export class LinuxBackend implements Backend {
   private readonly containers = new Map<string, LinuxContainer>();
   /** Deletions of removed containers' directories still under way. */
   private readonly discarding = new Set<Promise<void>>();
+  private launcherP?: Promise<Launcher | undefined>;
 
   constructor(private readonly options: LinuxBackendOptions = {}) {}
 
@@ -124,7 +128,21 @@ export class LinuxBackend implements Backend {
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
       discard: (d) => this.discard(d),
+      launcher: () => this.launcher(),
     });
+  }
+
+  /** The shim launcher, started on first use; undefined (spawn each time) when disabled or when it cannot start. */
+  private launcher(): Promise<Launcher | undefined> {
+    if (this.options.launcher === false) return Promise.resolve(undefined);
+    if (this.launcherP) {
+      return this.launcherP.then((l) => {
+        if (l && !l.alive) this.launcherP = undefined; // it died: start another next time
+        return l?.alive ? l : this.launcher();
+      });
+    }
+    this.launcherP = Launcher.start(this.helper).catch(() => undefined);
+    return this.launcherP;
   }
 
   /**
@@ -208,7 +226,7 @@ export class LinuxBackend implements Backend {
       const dir = new ContainerDir(join(containersDir, id));
       const pid = dir.readPid();
       if (!pid || dir.readExit()) continue;
-      if (isAlive(pid.shim) && cmdlineOf(pid.shim).includes(dir.bundle)) continue;
+      if (isSameProcess(pid.shim, pid.shimStart)) continue;
       await this.cgroupFor(id, false).killAll().catch(() => {});
       if (!dir.readExit()) dir.writeExit({ code: 137, signal: 9, error: 'the runtime helper died while the container ran; skiff stopped what was left of it' });
       report.containers.push(id);
@@ -242,6 +260,9 @@ export class LinuxBackend implements Backend {
 
   async close(): Promise<void> {
     // Containers keep running without this process; their helpers record the exit.
+    const l = await this.launcherP;
+    l?.close();
+    this.launcherP = undefined;
     await this.settle();
     this.containers.clear();
   }

@@ -4,7 +4,7 @@
  * process is "restored": its exit is then read from exit.json (the shim writes
  * it) by polling, since only the original parent can wait() for the shim.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, ProcessSpec, ProcessStats, Stdio } from '@skiff/sdk';
 import { conflict, dataLoss, internal, unsupported } from '@skiff/sdk';
@@ -14,12 +14,15 @@ import type { OciConfig } from './spec/oci.js';
 import { resolveUser } from './spec/user.js';
 import { exportChanges } from './rootfs/export.js';
 import { readMergedFile } from './rootfs/image-files.js';
-import { startShim, type Shim, type ShimExit } from './process/shim.js';
+import { launchShim, startShim, type Shim, type ShimExit } from './process/shim.js';
+import type { Launcher } from './process/launcher.js';
 import { signalName, toSignal } from './process/signals.js';
-import { ContainerDir, isAlive, isContainerProcess } from './state.js';
+import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
 
 export interface ContainerContext {
   helper: string;
+  /** The backend's shim launcher, or undefined to spawn the helper each time. */
+  launcher: () => Promise<Launcher | undefined>;
   /** Deletes a container directory (the backend moves it aside and deletes it off the critical path). */
   discard: (dir: string) => void;
   layersDir: string;
@@ -71,12 +74,12 @@ export class LinuxContainer implements BackendContainer {
     }
   }
 
-  private async pollExit(pid: { shim: number; pid: number }): Promise<ExitStatus> {
+  private async pollExit(pid: { shim: number; shimStart?: number; pid: number }): Promise<ExitStatus> {
     const baseline = 0;
     for (;;) {
       const exit = this.dir.readExit();
       if (exit) return this.finish(toExitStatus(exit, exit.error), baseline);
-      if (!isAlive(pid.shim) && !isContainerProcess(pid.pid, this.id)) {
+      if (!isSameProcess(pid.shim, pid.shimStart) && !isContainerProcess(pid.pid, this.id)) {
         const again = this.dir.readExit();
         if (again) return this.finish(toExitStatus(again, again.error), baseline);
         return this.finish({ exitCode: 255, error: 'the runtime helper that watched this container is gone; its exit status is unknown' }, baseline);
@@ -125,8 +128,12 @@ export class LinuxContainer implements BackendContainer {
     return this.ctx.cgroup.joinPaths.flatMap((p) => ['--cgroup', p]);
   }
 
-  private ttyEnv(tty: boolean | undefined): NodeJS.ProcessEnv | undefined {
-    return tty ? { ...process.env, SKIFF_TTY_SIZE: process.env.SKIFF_TTY_SIZE ?? '24x80' } : undefined;
+  /** Starts the helper with `args`: through the launcher when there is one, else spawned. */
+  private async shim(args: string[], stdio: Stdio, context: string, tty: boolean | undefined): Promise<Shim> {
+    const env = tty ? { SKIFF_TTY_SIZE: process.env.SKIFF_TTY_SIZE ?? '24x80' } : undefined;
+    const launcher = await this.ctx.launcher();
+    if (launcher) return launchShim(launcher, args, stdio, context, env);
+    return startShim(this.ctx.helper, args, stdio, context, env ? { ...process.env, ...env } : undefined);
   }
 
   async start(stdio: Stdio): Promise<void> {
@@ -136,7 +143,7 @@ export class LinuxContainer implements BackendContainer {
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
     const oomBaseline = await this.ctx.cgroup.oomKills().catch(() => 0);
     const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...(this.ctx.init ? ['--init'] : []), ...this.cgroupArgs()];
-    const shim = await startShim(this.ctx.helper, args, stdio, `start container ${this.id}`, this.ttyEnv(this.spec.process.tty));
+    const shim = await this.shim(args, stdio, `start container ${this.id}`, this.spec.process.tty);
     this.state = 'running';
     let timedOut = false;
     const timer = this.spec.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; void this.kill('SIGKILL').catch(() => {}); }, this.spec.timeoutMs) : undefined;
@@ -180,7 +187,7 @@ export class LinuxContainer implements BackendContainer {
     let shim: Shim;
     try {
       const args = ['exec', '--bundle', this.dir.bundle, '--pid', String(this.current.pid), '--process', file, '--status-fd', '3', ...this.cgroupArgs()];
-      shim = await startShim(this.ctx.helper, args, stdio, `exec in container ${this.id}`, this.ttyEnv(proc.tty));
+      shim = await this.shim(args, stdio, `exec in container ${this.id}`, proc.tty);
     } finally {
       rmSync(file, { force: true });
     }
@@ -235,13 +242,4 @@ function toExitStatus(e: ShimExit | { code: number; signal: number }, error?: st
   }
   if (error) s.error = error;
   return s;
-}
-
-/** The argv of a running process, for checking a PID is still the helper we started. */
-export function cmdlineOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
 }

@@ -29,8 +29,8 @@ export class ContainerDir {
     return existsSync(this.upper);
   }
 
-  readPid(): { shim: number; pid: number } | undefined {
-    return readJson(this.pidFile) as { shim: number; pid: number } | undefined;
+  readPid(): { shim: number; shimStart?: number; pid: number } | undefined {
+    return readJson(this.pidFile) as { shim: number; shimStart?: number; pid: number } | undefined;
   }
 
   readExit(): { code: number; signal: number; error?: string } | undefined {
@@ -95,6 +95,24 @@ export function isContainerProcess(pid: number, id: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Start time (clock ticks since boot, /proc/PID/stat field 22) of a live process, or undefined. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return undefined; // a zombie has finished
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether pid still names the process that started at `start` (not a reused PID). */
+export function isSameProcess(pid: number, start: number | undefined): boolean {
+  const now = startTimeOf(pid);
+  return now !== undefined && (start === undefined || now === start);
 }
 
 export function isAlive(pid: number): boolean {

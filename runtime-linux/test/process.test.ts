@@ -1,6 +1,7 @@
 /** Processes: PID 1, exit codes, stdio, env, cwd, users, signals, stop, exec, stats, tty. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { findHelper, LinuxContainer } from '../src/index.js';
 import { CI, missingPrerequisite, sink, textStream } from './fixtures.js';
@@ -32,6 +33,24 @@ describe.skipIf(!!why)('linux backend: processes', () => {
     try {
       const r = await h2.run('echo $$; ps -o pid | wc -l');
       expect(r.stdout).toBe('1\n4\n'); // header, sh, ps, wc
+    } finally {
+      expect(await h2.close()).toEqual({ mounts: [], cgroups: [] });
+    }
+  });
+
+  it('starts shims through the launcher, or by spawning the helper when it is turned off', async () => {
+    const c = await h.create('sleep 100');
+    const { done } = await startRunning(c);
+    const shim = JSON.parse(readFileSync(join(h.state, 'containers', c.id, 'pid.json'), 'utf8')).shim as number;
+    const ppid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(ppid(shim)).not.toBe(process.pid); // forked by `skiff-runtime serve`
+    await c.kill('SIGKILL');
+    await done;
+    await c.remove();
+    const h2 = await Harness.open({ launcher: false });
+    try {
+      const r = await h2.run('cat; exit 4', {}, 'via spawn\n');
+      expect(r).toMatchObject({ exitCode: 4, stdout: 'via spawn\n' });
     } finally {
       expect(await h2.close()).toEqual({ mounts: [], cgroups: [] });
     }

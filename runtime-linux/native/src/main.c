@@ -18,10 +18,14 @@ int usage_error(const char *cmd, const char *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: skiff-runtime run|exec|apply-special|list-opaque|version ...\n");
+    fprintf(stderr, "usage: skiff-runtime run|exec|serve|apply-special|list-opaque|version ...\n");
     return 2;
   }
+  /* The argv strings are contiguous from the program name to the last argument. */
+  title_start = argv[0];
+  title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
   const char *cmd = argv[1];
+  if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
   if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
   if (!strcmp(cmd, "exec")) return cmd_exec(argc - 2, argv + 2);
   if (!strcmp(cmd, "apply-special")) return cmd_apply_special(argc - 2, argv + 2);

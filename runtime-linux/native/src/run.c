@@ -90,8 +90,8 @@ static int write_sysctls(const oci_spec *s, serr_t *e) {
   return 0;
 }
 
-static char *title_start;
-static size_t title_len;
+char *title_start;
+size_t title_len;
 
 /* PID 1 shows as "skiff-init" in ps, not as the helper's command line. */
 static void init_title(void) {
@@ -99,6 +99,24 @@ static void init_title(void) {
   memset(title_start, 0, title_len);
   memcpy(title_start, "skiff-init", 10);
   prctl(PR_SET_NAME, "skiff-init", 0, 0, 0);
+}
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks): with the PID, it names one process for good. */
+static unsigned long long start_time(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  /* After ") " come fields 3..; the start time is field 22. */
+  int field = 2;
+  for (p++; *p && field < 22; p++) if (*p == ' ') field++;
+  return strtoull(p, NULL, 10);
 }
 
 /* Waits until the shim has put us in our cgroups. */
@@ -192,10 +210,6 @@ static void container_child(run_ctx *c) {
 }
 
 int cmd_run(int argc, char **argv) {
-  /* The argv strings are contiguous from the program name to the last argument. */
-  title_start = argv[-2];
-  const char *last = argc ? argv[argc - 1] : argv[-1];
-  title_len = (size_t)(last + strlen(last) - argv[-2]);
   const char *bundle = ".", *exit_file = NULL, *pid_file = NULL;
   char *cgroups[16];
   int ncgroups = 0, status_fd = -1, init = 0;
@@ -282,7 +296,7 @@ int cmd_run(int argc, char **argv) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", pid_file);
     FILE *f = fopen(tmp, "we");
-    if (f) { fprintf(f, "{\"shim\":%d,\"pid\":%d}\n", (int)getpid(), (int)pid); fclose(f); rename(tmp, pid_file); }
+    if (f) { fprintf(f, "{\"shim\":%d,\"shimStart\":%llu,\"pid\":%d}\n", (int)getpid(), start_time(getpid()), (int)pid); fclose(f); rename(tmp, pid_file); }
   }
   snprintf(line, sizeof line, "{\"pid\":%d}\n", (int)pid);
   report_line(status_fd, line);

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { Launcher } from './launcher.js';
 import type { Stdio } from '@skiff/sdk';
 import { internal, unavailable } from '@skiff/sdk';
 import { helperError, type HelperError } from './helper.js';
@@ -17,7 +18,8 @@ export interface ShimExit {
 }
 
 export interface Shim {
-  readonly child: ChildProcess;
+  /** The helper process, when spawned directly (not through a launcher). */
+  readonly child?: ChildProcess;
   /** Host PID of the started process (the container's PID 1 for `run`). */
   readonly pid: number;
   /** The exit the helper reported; rejects if the helper itself died without one. */
@@ -41,6 +43,7 @@ function pump(from: Readable, to: WritableStream<Uint8Array>): Promise<void> {
       }
     });
     from.on('error', () => {});
+    from.resume(); // a launcher's sockets arrive paused
     from.on('close', () => {
       writer.close().catch(() => {}).finally(() => { writer.releaseLock(); resolve(); });
     });
@@ -65,30 +68,53 @@ async function feed(from: ReadableStream<Uint8Array>, to: Writable): Promise<voi
 }
 
 export function startShim(helper: string, args: string[], stdio: Stdio, context: string, env?: NodeJS.ProcessEnv): Promise<Shim> {
+  let child: ChildProcess;
+  try {
+    child = spawn(helper, args, {
+      stdio: [stdio.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
+      // Its own session: the container outlives this Node process, and a terminal's ^C does not reach it unasked.
+      detached: true,
+      ...(env ? { env } : {}),
+    });
+  } catch (err) {
+    return Promise.reject(unavailable(`${context}: cannot start ${helper}: ${(err as Error).message}`, err));
+  }
+  let ended: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
+  child.on('exit', (code, signal) => { ended = { code, signal }; });
+  const how = () => ended.signal ?? (ended.code !== null ? `exit ${ended.code}` : 'closed its status pipe');
   return new Promise((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(helper, args, {
-        stdio: [stdio.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
-        // Its own session: the container outlives this Node process, and a terminal's ^C does not reach it unasked.
-        detached: true,
-        ...(env ? { env } : {}),
-      });
-    } catch (err) {
-      reject(unavailable(`${context}: cannot start ${helper}: ${(err as Error).message}`, err));
-      return;
-    }
-    const status = child.stdio[3] as Readable;
+    child.on('error', (err) => reject(unavailable(`${context}: cannot run ${helper}: ${err.message}`, err)));
+    attach({ stdin: child.stdin ?? undefined, stdout: child.stdout!, stderr: child.stderr!, status: child.stdio[3] as Readable }, stdio, context, how, child).then(resolve, reject);
+  });
+}
+
+/** The same through a launcher: no spawn per start. */
+export async function launchShim(launcher: Launcher, args: string[], stdio: Stdio, context: string, env?: Record<string, string>): Promise<Shim> {
+  const s = await launcher.launch(args, { stdin: !!stdio.stdin, ...(env ? { env } : {}) });
+  return attach({ stdin: s.stdin, stdout: s.stdout, stderr: s.stderr, status: s.status }, stdio, context, () => 'closed its status stream');
+}
+
+interface Streams {
+  stdin?: Writable | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  status: Readable;
+}
+
+/** Wires a shim's streams: output pumps, the status lines, stdin once the process runs. */
+function attach(io: Streams, stdio: Stdio, context: string, how: () => string, child?: ChildProcess): Promise<Shim> {
+  return new Promise((resolve, reject) => {
     let started = false;
     let gotExit = false;
     let exitResolve!: (e: ShimExit) => void;
     let exitReject!: (e: unknown) => void;
     const exit = new Promise<ShimExit>((res, rej) => { exitResolve = res; exitReject = rej; });
     exit.catch(() => {});
-    const drained = Promise.all([pump(child.stdout!, stdio.stdout), pump(child.stderr!, stdio.stderr)]).then(() => {});
+    const drained = Promise.all([pump(io.stdout, stdio.stdout), pump(io.stderr, stdio.stderr)]).then(() => {});
     let buf = '';
-    status.setEncoding('utf8');
-    status.on('data', (s: string) => {
+    io.status.setEncoding('utf8');
+    io.status.on('error', () => {});
+    io.status.on('data', (s: string) => {
       buf += s;
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
@@ -102,22 +128,17 @@ export function startShim(helper: string, args: string[], stdio: Stdio, context:
         }
         if (typeof msg.pid === 'number' && !started) {
           started = true;
-          if (stdio.stdin && child.stdin) void feed(stdio.stdin, child.stdin);
-          resolve({ child, pid: msg.pid, exit, drained });
+          if (stdio.stdin && io.stdin) void feed(stdio.stdin, io.stdin);
+          resolve({ ...(child ? { child } : {}), pid: msg.pid, exit, drained });
         }
         if (msg.exit) { gotExit = true; exitResolve(msg.exit); }
       }
     });
-    child.on('error', (err) => {
-      if (!started) { started = true; reject(unavailable(`${context}: cannot run ${helper}: ${err.message}`, err)); }
-    });
-    let ended: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
-    child.on('exit', (code, signal) => { ended = { code, signal }; });
-    // The status pipe closes when the helper is gone (its children never hold it): judge then.
-    status.on('close', () => {
-      const how = () => ended.signal ?? (ended.code !== null ? `exit ${ended.code}` : 'closed its status pipe');
+    // The status stream closes when the helper is gone (its children never hold it): judge then.
+    io.status.on('close', () => {
       if (!started) { started = true; reject(internal(`${context}: skiff-runtime ended (${how()}) before the process started`)); }
       if (!gotExit) exitReject(internal(`${context}: skiff-runtime ended (${how()}) without reporting the exit status`));
     });
+    io.status.resume();
   });
 }

@@ -1,0 +1,96 @@
+/*
+ * `skiff-runtime serve --socket NAME`: a launcher that saves a process spawn
+ * per container start. It reads one JSON request per line on stdin,
+ *
+ *   {"token":"…","args":["run","--bundle",…],"stdin":true,"env":{"SKIFF_TTY_SIZE":"24x80"}}
+ *
+ * and forks a shim for each (no exec: the shim runs `run` or `exec` from this
+ * same image). The shim puts itself in its own session, connects to the
+ * abstract unix socket NAME once per stream - "TOKEN 0\n" stdin (when asked),
+ * "TOKEN 1\n" stdout, "TOKEN 2\n" stderr, "TOKEN 3\n" status - and uses those
+ * connections as fds 0-3; the stdio relay turns them into pipes for the
+ * container. The launcher ends when its stdin does (its shims carry on).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <stddef.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+static int connect_stream(const char *name, const char *token, int stream) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  size_t n = strlen(name);
+  if (n + 1 > sizeof addr.sun_path) { close(fd); errno = ENAMETOOLONG; return -1; }
+  memcpy(addr.sun_path + 1, name, n);
+  /* Abstract (leading NUL). Node (libuv) binds such a name with the whole
+     sun_path, zero-padded, so the address length is the full structure. */
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) { close(fd); return -1; }
+  char hello[160];
+  int len = snprintf(hello, sizeof hello, "%s %d\n", token, stream);
+  if (write(fd, hello, (size_t)len) != len) { close(fd); return -1; }
+  return fd;
+}
+
+static void shim(const char *name, json *req) {
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  setsid();
+  const char *token = jstr(req, "token");
+  char **args = jstrings(jarr(req, "args"));
+  if (!token || !args || !args[0]) _exit(2);
+  json *env = jobj(req, "env");
+  for (size_t i = 0; env && i < env->n; i++) if (env->items[i]->t == J_STR) setenv(env->keys[i], env->items[i]->s, 1);
+  int want_stdin = jbool(req, "stdin", 0);
+  for (int stream = 0; stream < 4; stream++) {
+    int fd;
+    if (stream == 0 && !want_stdin) fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    else fd = connect_stream(name, token, stream);
+    if (fd < 0) _exit(3);
+    if (fd != stream) {
+      if (dup2(fd, stream) < 0) _exit(3);
+      close(fd);
+    }
+  }
+  int argc = 0;
+  while (args[argc]) argc++;
+  /* run and exec mark the status fd close-on-exec themselves. */
+  if (!strcmp(args[0], "run")) _exit(cmd_run(argc - 1, args + 1));
+  if (!strcmp(args[0], "exec")) _exit(cmd_exec(argc - 1, args + 1));
+  _exit(2);
+}
+
+int cmd_serve(int argc, char **argv) {
+  const char *name = NULL;
+  for (int i = 0; i + 1 < argc; i += 2) if (!strcmp(argv[i], "--socket")) name = argv[i + 1];
+  if (!name) return usage_error("serve", "(--socket is required)");
+  /* Shims are reaped by the kernel; nothing here waits for them. */
+  signal(SIGCHLD, SIG_IGN);
+  FILE *in = fdopen(0, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, in)) > 0) {
+    serr_t e = {0};
+    json *req = json_parse(line, &e);
+    if (!req || req->t != J_OBJ) { fprintf(stderr, "skiff-runtime serve: bad request: %s\n", e.msg); continue; }
+    pid_t pid = fork();
+    if (pid == 0) {
+      fclose(in);
+      shim(name, req);
+    }
+    if (pid < 0) fprintf(stderr, "skiff-runtime serve: fork: %s\n", strerror(errno));
+  }
+  return 0;
+}
