@@ -221,3 +221,30 @@ export async function containerPath(engine: Engine, r: ContainerRecord, path: st
     },
   };
 }
+
+/** `docker diff`: what the container changed against its image (Kind 0 changed, 1 added, 2 deleted). */
+export async function containerChanges(engine: Engine, r: ContainerRecord): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
+  const sources = await layerSources(engine, r);
+  const changes = sources.pop()!;
+  // The image's paths (headers only: collect keeps no bodies for a path that matches nothing).
+  const inImage = new Set<string>();
+  for (const open of sources) {
+    for await (const e of readTar(await open())) {
+      const path = cleanEntryPath(e.header.path);
+      if (path === '' || isWhiteoutMeta(path)) continue;
+      const w = classifyWhiteout(path);
+      if (w?.kind === 'opaque') for (const k of [...inImage]) { if (below(k, w.dir)) inImage.delete(k); }
+      else if (w?.kind === 'whiteout') for (const k of [...inImage]) { if (k === w.target || below(k, w.target)) inImage.delete(k); }
+      else inImage.add(path);
+    }
+  }
+  const out: Array<{ Path: string; Kind: 0 | 1 | 2 }> = [];
+  for await (const e of readTar(await changes())) {
+    const path = cleanEntryPath(e.header.path);
+    if (path === '' || isWhiteoutMeta(path)) continue;
+    const w = classifyWhiteout(path);
+    if (w?.kind === 'whiteout') out.push({ Path: `/${w.target}`, Kind: 2 });
+    else if (!w) out.push({ Path: `/${path}`, Kind: inImage.has(path) ? 0 : 1 });
+  }
+  return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+}

@@ -259,6 +259,19 @@ export class Exchange {
     return responseStream(res);
   }
 
+  /** Streams a body (an archive) as the answer; stops reading it when the client goes. */
+  async pipe(status: number, headers: Record<string, string | number>, body: ReadableStream<Uint8Array>): Promise<void> {
+    const out = this.stream(status, headers);
+    const reader = body.getReader();
+    this.onClose(() => void reader.cancel().catch(() => {}));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || out.isClosed) break;
+      await out.write(value);
+    }
+    out.end();
+  }
+
   /**
    * Takes over the connection: `101 UPGRADED` and the raw socket on an
    * upgrade request; a streamed 200 answer otherwise (dockerode's plain

@@ -6,7 +6,7 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerBinary, startDaemon, type DaemonProcess, removeAllContainers } from './support/harness.js';
 import { HOST_IMAGE } from './support/images.js';
@@ -198,6 +198,37 @@ describe('docker CLI against skiff daemon', () => {
     expect(into.code).toBe(1);
     expect(into.stderr).toMatch(/not supported/);
     await run(['rm', 'cp-src']);
+  });
+
+  it('diff and export show the container\'s files', async () => {
+    expect((await run(['run', '--name', 'differ', IMG, 'sh', '-c', 'mkdir -p etc && echo changed > etc/motd && echo new > added.txt'])).code).toBe(0);
+    const diff = await run(['diff', 'differ']);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toMatch(/^A \/added\.txt$/m);
+    expect(diff.stdout).toMatch(/^C \/etc\/motd$/m);
+    const exported = join(tmp, 'exported.tar');
+    expect((await run(['export', '-o', exported, 'differ'])).code).toBe(0);
+    const names = execFileSync('tar', ['-tf', exported], { encoding: 'utf8' });
+    expect(names).toMatch(/etc\/skiff\/release/);
+    expect(names).toMatch(/added\.txt/);
+    expect(execFileSync('tar', ['-xOf', exported, './etc/motd'], { encoding: 'utf8' })).toBe('changed\n');
+    await run(['rm', 'differ']);
+  });
+
+  it('wait, container prune, volume prune', async () => {
+    expect((await run(['create', '--name', 'waited', IMG, 'sh', '-c', 'sleep 0.5; exit 6'])).code).toBe(0);
+    // As dockerd: a created container is already "not running".
+    expect((await run(['wait', 'waited'])).stdout.trim()).toBe('0');
+    expect((await run(['start', 'waited'])).code).toBe(0);
+    expect((await run(['wait', 'waited'])).stdout.trim()).toBe('6');
+    expect((await run(['volume', 'create', 'prunable'])).code).toBe(0);
+    const pruned = await run(['container', 'prune', '-f']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toMatch(/Deleted Containers:/);
+    expect((await run(['ps', '-aq', '--filter', 'name=waited'])).stdout.trim()).toBe('');
+    const vp = await run(['volume', 'prune', '-af']);
+    expect(vp.code, vp.stderr).toBe(0);
+    expect(vp.stdout).toContain('prunable');
   });
 
   it('tag, save, rmi, load round-trips an image', async () => {

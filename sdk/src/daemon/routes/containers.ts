@@ -16,7 +16,7 @@ import { createOptionsFrom, type DockerCreateBody } from '../create-body.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
 import { labelMatches, parseFilters, type Filters } from '../filters.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
-import { containerPath } from '../container-files.js';
+import { containerChanges, containerPath } from '../container-files.js';
 
 const enc = new TextEncoder();
 
@@ -371,15 +371,17 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     const found = await containerPath(ctx.engine, rec, archivePath(x));
     const statHeader = Buffer.from(JSON.stringify(found.stat)).toString('base64');
     if (x.method === 'HEAD') return x.send(200, '', { 'X-Docker-Container-Path-Stat': statHeader, 'Content-Type': 'application/x-tar' });
-    const out = x.stream(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader });
-    const reader = found.archive().getReader();
-    x.onClose(() => void reader.cancel().catch(() => {}));
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || out.isClosed) break;
-      await out.write(value);
-    }
-    out.end();
+    await x.pipe(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader }, found.archive());
+  });
+  r.add('GET', '/containers/:id/export', async (x, ctx) => {
+    const rec = await recordOf(x, ctx);
+    const root = await containerPath(ctx.engine, rec, '/');
+    await x.pipe(200, { 'Content-Type': 'application/x-tar' }, root.archive());
+  });
+  r.add('GET', '/containers/:id/changes', async (x, ctx) => {
+    const rec = await recordOf(x, ctx);
+    const changes = await containerChanges(ctx.engine, rec);
+    x.sendJson(200, changes.length ? changes : null);
   });
   r.add('PUT', '/containers/:id/archive', async (x, ctx) => {
     await recordOf(x, ctx);

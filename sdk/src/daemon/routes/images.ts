@@ -331,15 +331,7 @@ async function saveImages(x: Exchange, ctx: DaemonContext, requested: string[]):
   const raw = x.str('platform');
   const platforms = raw ? [raw.trim().startsWith('{') ? (JSON.parse(raw) as Platform) : parsePlatform(raw)] : undefined;
   const stream = await exportArchive(ctx.engine.layout, names, { format: 'docker', ...(platforms ? { platforms } : {}) });
-  const out = x.stream(200, { 'Content-Type': 'application/x-tar' });
-  const reader = stream.getReader();
-  x.onClose(() => void reader.cancel().catch(() => {}));
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done || out.isClosed) break;
-    await out.write(value);
-  }
-  out.end();
+  await x.pipe(200, { 'Content-Type': 'application/x-tar' }, stream);
 }
 
 /** docker's reference filter: `*` matches within a path segment. */
