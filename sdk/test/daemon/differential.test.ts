@@ -146,6 +146,24 @@ describe('the docker CLI gives the same results from dockerd and from skiff', ()
     }
   });
 
+  it('wait: a created container is already "not running"; a started one gives its exit code', async () => {
+    for (const args of [
+      ['create', '--name', 'diff-wait', IMAGE, 'sh', '-c', 'sleep 0.3; exit 6'],
+      ['wait', 'diff-wait'],
+      ['start', 'diff-wait'],
+      ['wait', 'diff-wait'],
+      ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'diff-wait'],
+      ['rm', 'diff-wait'],
+    ]) {
+      const r = await both(args);
+      if (args[0] === 'create') {
+        expect(r.skiff.code).toBe(r.dockerd.code);
+        continue;
+      }
+      expect({ args, ...r.skiff }).toEqual({ args, ...r.dockerd });
+    }
+  });
+
   it('cp out of a container', async () => {
     await both(['create', '--name', 'diff-cp', IMAGE]);
     for (const target of ['/etc/motd', '/etc']) {
