@@ -259,6 +259,12 @@ export class Exchange {
     return responseStream(res);
   }
 
+  /** Drops the connection: for a failure after the answer has begun (the client sees it end early). */
+  abort(): void {
+    if (this.upgrade) this.upgrade.socket.destroy();
+    else this.res!.destroy();
+  }
+
   /** Streams a body (an archive) as the answer; stops reading it when the client goes. */
   async pipe(status: number, headers: Record<string, string | number>, body: ReadableStream<Uint8Array>): Promise<void> {
     const out = this.stream(status, headers);

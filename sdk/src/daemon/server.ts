@@ -206,6 +206,7 @@ export class Daemon {
     } catch (err) {
       const e = toSkiffError(err);
       if (!x.hasAnswered) x.sendError(e);
+      else x.abort();
       this.options.log?.(`${x.method} ${x.req.url} failed: ${e.code} ${e.message}`);
       return;
     }

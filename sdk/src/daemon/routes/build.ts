@@ -13,8 +13,6 @@ import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import { JsonLines } from '../progress-stream.js';
 
-const dec = new TextDecoder();
-
 export function buildRoutes(r: Router<DaemonContext>): void {
   r.add('POST', '/build', async (x, ctx) => {
     if (!ctx.builder) throw unsupported('this daemon has no image builder: image builds (docker build) are not available');
@@ -37,6 +35,8 @@ export function buildRoutes(r: Router<DaemonContext>): void {
       ...(x.str('platform') ? { platform: x.str('platform')! } : {}),
     };
     const lines = new JsonLines(x, false);
+    // RUN output may split a character between chunks.
+    const dec = new TextDecoder();
     const say = (text: string) => (quiet ? undefined : void lines.send({ stream: text }));
     try {
       const result = await ctx.builder({
@@ -45,7 +45,7 @@ export function buildRoutes(r: Router<DaemonContext>): void {
           if (e.type === 'step') say(`Step ${e.step}/${e.total} : ${e.text}\n`);
           else if (e.type === 'cached') say(' ---> Using cache\n');
           else if (e.type === 'result') say(` ---> ${e.id.replace(/^sha256:/, '').slice(0, 12)}\n`);
-          else if (e.type === 'output') say(dec.decode(e.data));
+          else if (e.type === 'output') say(dec.decode(e.data, { stream: true }));
         },
       });
       await lines.send({ aux: { ID: result.id } });
