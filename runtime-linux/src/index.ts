@@ -15,6 +15,7 @@ export { createCgroupManager, detectCgroupSetup, listCgroupIds, type CgroupManag
 export { LayerStore } from './rootfs/layer-store.js';
 export { unpackLayer } from './rootfs/unpack.js';
 export { findHelper } from './process/helper.js';
+export { preparePeerBundle, type PeerBundle } from './peer-bundle.js';
 
 /**
  * The Linux backend, checked for use here: Linux, root, the native helper

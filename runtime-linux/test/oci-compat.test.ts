@@ -8,8 +8,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOciConfig, findHelper, unpackLayer, type OciConfig } from '../src/index.js';
-import { busyboxLayer, buildProbe, CI, makeTar, missingPrerequisite, requireTool, shSpec, tempDir, probeLayer } from './fixtures.js';
+import { buildOciConfig, findHelper, preparePeerBundle, unpackLayer, type LinuxContainer, type OciConfig } from '../src/index.js';
+import { Harness, startAndWait } from './harness.js';
+import { busyboxLayer, buildProbe, CI, makeTar, missingPrerequisite, mountsBelow, requireTool, shSpec, tempDir, probeLayer } from './fixtures.js';
 
 const why = missingPrerequisite() ?? (requireTool('cc', 'gcc') ? undefined : 'no C compiler for the probe');
 if (why && CI) throw new Error(`the Linux backend tests cannot run on CI: ${why}`);
@@ -106,5 +107,26 @@ describe.skipIf(!!why)('OCI bundle compatibility: skiff-runtime, runc, crun', ()
     expect(r.status).toBe(0);
     // crun always adds /dev/core -> /proc/kcore; runc and skiff-runtime only when /proc/kcore exists.
     expect(r.stdout.replace(/^core (?=fd )/m, '')).toBe(skiffOut);
+  });
+
+  it.skipIf(!runc)("a container's own bundle (its overlay mounted on the host) runs under runc as under skiff", async () => {
+    const h = await Harness.open();
+    try {
+      const c = (await h.create('hostname; cat /etc/hostname; ls /; id')) as LinuxContainer;
+      const ours = await startAndWait(c);
+      const peer = preparePeerBundle(c, join(dir, 'peer'), (cfg) => { cfg.linux.cgroupsPath = `/skiff-oci/peer${process.pid}`; });
+      try {
+        expect(mountsBelow(peer.dir)).toHaveLength(1);
+        const r = run('runc', ['--root', join(dir, 'runc-peer'), 'run', '--bundle', peer.dir, `skiff-peer-${process.pid}`]);
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toBe(ours.stdout);
+      } finally {
+        peer.cleanup();
+      }
+      expect(mountsBelow(join(dir, 'peer'))).toEqual([]);
+      await c.remove();
+    } finally {
+      expect(await h.close()).toEqual({ mounts: [], cgroups: [] });
+    }
   });
 });
