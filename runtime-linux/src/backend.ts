@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Backend, BackendCapabilities, BackendContainer, BackendContext, ContainerSpec, Platform, Provider } from '@skiff/sdk';
 import { failedPrecondition, invalidArgument, unavailable, unsupported } from '@skiff/sdk';
-import { createCgroupManager, detectCgroupSetup, listCgroupIds, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
+import { createCgroupManager, detectCgroupSetup, listCgroupIds, removeEmptyParent, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
 import { LayerStore } from './rootfs/layer-store.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
@@ -265,6 +265,7 @@ export class LinuxBackend implements Backend {
     this.launcherP = undefined;
     await this.settle();
     this.containers.clear();
+    if (this.cgroupSetup) removeEmptyParent({ ...this.options.cgroups, setup: this.cgroupSetup, parent: this.cgroupParent });
   }
 }
 

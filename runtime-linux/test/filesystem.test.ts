@@ -116,6 +116,7 @@ describe.skipIf(!!why)('linux backend: file systems', () => {
     const c = await b.create(shSpec(img.image, 'ls /evil', { mounts: [{ type: 'tmpfs', target: '/evil/sub', readOnly: false }] }));
     const r = await startAndWait(c);
     await c.remove();
+    await b.close();
     rmSync(state, { recursive: true, force: true });
     expect(r.stdout).toBe('sub\n');
     expect(existsSync(escape)).toBe(false); // made inside the container's root, not on the host
@@ -143,6 +144,7 @@ describe.skipIf(!!why)('linux backend: file systems', () => {
       await expect(b.create(shSpec(img.image, 'true'))).rejects.toMatchObject({ code: 'DATA_LOSS' });
       expect(readdirSync(join(state, 'layers'))).toEqual([]);
     } finally {
+      await b.close();
       rmSync(state, { recursive: true, force: true });
     }
   });
@@ -159,6 +161,7 @@ describe.skipIf(!!why)('linux backend: file systems', () => {
       await expect(b.create(shSpec(img.image, 'true'))).rejects.toMatchObject({ code: 'DATA_LOSS' });
       expect(readdirSync(join(state, 'layers'))).toEqual([]);
     } finally {
+      await b.close();
       rmSync(state, { recursive: true, force: true });
     }
   });
@@ -174,6 +177,7 @@ describe.skipIf(!!why)('linux backend: file systems', () => {
       await expect(b.create(shSpec(img.image, 'true'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       expect(readdirSync(outside)).toEqual([]);
     } finally {
+      await b.close();
       rmSync(state, { recursive: true, force: true });
     }
   });

@@ -59,6 +59,7 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     expect(out.text()).toBe('started\n');
     await c2.remove();
     expect(await b2.restore(spec.id, spec)).toBeUndefined();
+    await b2.close();
   });
 
   it('a second backend reads the exit of a container that ended, and can start it again', async () => {
@@ -71,6 +72,7 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     const again = await startAndWait(c2);
     expect(again.exitCode).toBe(42);
     await c2.remove();
+    await b2.close();
   });
 
   it('cleans up after a crash: helper and Engine gone, processes left, a stray cgroup', async () => {
@@ -106,6 +108,7 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     await c2.remove();
     expect(existsSync(dir)).toBe(false);
     expect(await b2.cleanupOrphans()).toEqual({ containers: [], cgroups: [], mounts: [] });
+    await b2.close();
   });
 
   it('ends the container when its helper dies under a live backend, rather than leave it unwatched', async () => {
@@ -129,6 +132,7 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     const b2 = await second();
     expect((await b2.cleanupOrphans()).containers).not.toContain(spec.id);
     expect(c.pid && alive(c.pid)).toBe(true);
+    await b2.close();
     await c.kill('SIGKILL');
     await run;
     await c.remove();

@@ -1,5 +1,5 @@
 /** cgroups: detect the host's layout, make a manager for a container, list what skiff left behind. */
-import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync, statfsSync } from 'node:fs';
 import type { CgroupManager, CgroupSetup } from './types.js';
 import { V1CgroupManager } from './v1/manager.js';
 import { V2CgroupManager } from './v2/manager.js';
@@ -79,4 +79,15 @@ export function listCgroupIds(o: CgroupOptions = {}): string[] {
     } catch { /* no skiff directory in this hierarchy */ }
   }
   return [...ids];
+}
+
+/** Removes the parent directory in every hierarchy if no cgroup is left in it (best effort). */
+export function removeEmptyParent(o: CgroupOptions = {}): void {
+  const root = o.root ?? '/sys/fs/cgroup';
+  const setup = o.setup ?? detectCgroupSetup(root);
+  const parent = o.parent ?? 'skiff';
+  const bases = setup === 'v2' ? [root] : [...new Set(Object.values(o.mounts ?? v1Mounts())), ...(setup === 'hybrid' ? [`${root}/unified`] : [])];
+  for (const b of bases) {
+    try { rmdirSync(`${b}/${parent}`); } catch { /* not empty, or gone */ }
+  }
 }
