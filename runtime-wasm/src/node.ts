@@ -1,7 +1,7 @@
 // @skiff/runtime-wasm/node: the WASI backend with the host file system (node:fs) for bind mounts and host-path volumes.
 import * as nodeFs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { notFound, type FsLike, type ImageSource } from '@skiff/sdk';
+import { notFound, type Backend, type FsLike, type ImageSource } from '@skiff/sdk';
 import { SampleImageSource, type ProgramReader } from './samples.js';
 import { createWasmBackend, createWasmRuntime, type CreateWasmBackendOptions } from './factory.js';
 import type { WasmRuntime, WasmRuntimeOptions } from './runtime.js';
@@ -35,13 +35,14 @@ export const readSampleProgram: ProgramReader = async (name) => {
   }
 };
 
-/** The backend for createNodeEngine. */
-export function createBackend(_options: { root: string }): WasmBackend {
-  return createNodeWasmBackend();
+/** The backend for createNodeEngine: in-process, or one worker thread per container. */
+export function createBackend(options: { root: string; worker?: boolean }): Backend {
+  return options.worker ? createNodeWorkerBackend() : createNodeWasmBackend();
 }
 
 /** The bundled sample images (skiff/hello, skiff/toolbox, skiff/sqlite), made on first use. */
 export function imageSources(_options: { root: string }): ImageSource[] {
   return [new SampleImageSource(readSampleProgram)];
 }
+import { createNodeWorkerBackend } from './worker/node.js';
 export { createNodeWorkerBackend, nodeWorkerSpawner } from './worker/node.js';

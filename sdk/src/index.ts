@@ -28,3 +28,4 @@ export * from './registry/index.js';
 export * from './transfer/index.js';
 export { layerFromFiles, layerFromChanges, storeLayer, stageFiles, type FileSpec, type StageFiles, type BuiltLayer } from './build/layer-io.js';
 export * from './layers/index.js';
+export * from './client/index.js';

@@ -33,7 +33,7 @@ export interface RunningDaemon {
 }
 
 export async function runDaemon(o: RunDaemonOptions): Promise<RunningDaemon> {
-  const engine = o.engine ?? (await createNodeEngine({ root: o.root, pull: false }));
+  const engine = o.engine ?? (await createNodeEngine({ root: o.root, pull: false, isolateWasm: true }));
   const cache = new FsBuildCache(join(rootPaths(o.root).root, 'build-cache.json'));
   const options: DaemonOptions = {
     engine,

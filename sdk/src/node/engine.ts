@@ -24,11 +24,16 @@ export interface NodeEngineOptions {
   imageSources?: ImageSource[];
   /** Pull images missing from the store from their registry (default true). */
   pull?: boolean;
+  /**
+   * Run each WASI container in its own worker thread (the daemon does: a guest
+   * then never blocks the process, and can be killed at once). Default false.
+   */
+  isolateWasm?: boolean;
 }
 
 /** A backend package's Node entry: what createNodeEngine looks for. */
 interface BackendModule {
-  createBackend(options: { root: string }): Promise<Backend> | Backend;
+  createBackend(options: { root: string; worker?: boolean }): Promise<Backend> | Backend;
   imageSources?(options: { root: string }): ImageSource[];
 }
 
@@ -37,7 +42,7 @@ const MODULES: Record<'linux' | 'wasm', string> = {
   wasm: '@skiff/runtime-wasm/node',
 };
 
-export async function loadBackends(root: string, which: Array<'linux' | 'wasm'> = ['linux', 'wasm']) {
+export async function loadBackends(root: string, which: Array<'linux' | 'wasm'> = ['linux', 'wasm'], options: { worker?: boolean } = {}) {
   const backends: Backend[] = [];
   const unavailable: Record<string, string> = {};
   const sources: ImageSource[] = [];
@@ -50,7 +55,7 @@ export async function loadBackends(root: string, which: Array<'linux' | 'wasm'> 
       continue;
     }
     try {
-      backends.push(await mod.createBackend({ root }));
+      backends.push(await mod.createBackend({ root, ...(options.worker ? { worker: true } : {}) }));
       sources.push(...(mod.imageSources?.({ root }) ?? []));
     } catch (err) {
       unavailable[name] = (err as Error).message;
@@ -68,7 +73,7 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
   let unavailable: Record<string, string> = {};
   let sources: ImageSource[] = [];
   if (!backends) {
-    const found = await loadBackends(root, options.load);
+    const found = await loadBackends(root, options.load, { worker: options.isolateWasm ?? false });
     backends = found.backends;
     unavailable = found.unavailable;
     sources = found.sources;

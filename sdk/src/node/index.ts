@@ -19,3 +19,6 @@ export { importDirectory, importPath, exportDirectory, exportArchiveFile } from 
 export { withLock } from './lock.js';
 export { unpackLayer, unpackLayers, type UnpackOptions, type UnpackResult, type DeviceEntry, type LayerInput } from './unpack.js';
 export { decompressLayerNode } from './unpack-decompress.js';
+export { connectDocker, NodeTransport, parseDockerHost } from '../client/node-transport.js';
+export { Daemon, type DaemonOptions } from '../daemon/server.js';
+export { runDaemon } from '../daemon/run.js';

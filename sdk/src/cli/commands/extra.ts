@@ -3,5 +3,6 @@ import type { Command } from '../context.js';
 import { build } from './build.js';
 import { pull, push, login, logout } from './registry.js';
 import { load, save } from './transfer.js';
+import { daemon } from './daemon.js';
 
-export const extraCommands: Command[] = [build, pull, push, login, logout, load, save];
+export const extraCommands: Command[] = [build, pull, push, login, logout, load, save, daemon];
