@@ -405,9 +405,14 @@ export class Engine {
     try {
       await container.start(stdio);
     } catch (err) {
-      r.state = { ...r.state, status: r.state.startedAt ? 'exited' : 'created', exitCode: 127, error: (err as Error).message, finishedAt: new Date().toISOString() };
+      // Like docker: a start that fails leaves an exited container (exit 127 for
+      // a missing command), settles waiters, and honours --rm.
+      r.state = { ...r.state, status: 'exited', exitCode: 127, error: (err as Error).message, finishedAt: new Date().toISOString() };
       await this.records.save(r);
       await hub.close();
+      const status: ExitStatus = { exitCode: 127, error: (err as Error).message };
+      for (const w of live.nextExit.splice(0)) w(status);
+      if (r.autoRemove) await this.remove(r.id, { volumes: true }).catch(() => {});
       throw err;
     }
     if (container.pid !== undefined) {
@@ -421,12 +426,15 @@ export class Engine {
     const container = live.container!;
     live.exited = container.wait().catch((err): ExitStatus => ({ exitCode: 255, error: (err as Error).message }));
     void live.exited.then(async (status) => {
-      await live.hub?.close();
+      // Record the exit before readers see the end of the output, so a client
+      // that removes the container right after its attach stream ends can.
+      await live.hub?.flushed();
       const r = await this.records.load(id);
       if (r) {
         r.state = { status: 'exited', exitCode: status.exitCode, oomKilled: status.oomKilled ?? false, finishedAt: new Date().toISOString(), ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}), ...(status.error ? { error: status.error } : {}), ...(status.signal ? { signal: status.signal } : {}) };
         await this.records.save(r);
       }
+      await live.hub?.close();
       const waiters = live.nextExit.splice(0);
       for (const w of waiters) w(status);
       if (r?.autoRemove) await this.remove(id, { volumes: true }).catch(() => {});
