@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { BuildCache, CacheEntry } from '../build/cache.js';
 import { writeFileAtomicSync } from './atomic.js';
 import { withLock } from './lock.js';
@@ -7,9 +7,16 @@ import { withLock } from './lock.js';
 export class FsBuildCache implements BuildCache {
   constructor(private readonly file: string) {}
 
+  private cached?: { mtimeMs: number; size: number; entries: Record<string, CacheEntry> };
+
+  /** The file parsed once, and again only when another writer changed it. */
   private load(): Record<string, CacheEntry> {
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, CacheEntry>;
+      const st = statSync(this.file);
+      if (this.cached && this.cached.mtimeMs === st.mtimeMs && this.cached.size === st.size) return this.cached.entries;
+      const entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, CacheEntry>;
+      this.cached = { mtimeMs: st.mtimeMs, size: st.size, entries };
+      return entries;
     } catch {
       return {};
     }
@@ -21,9 +28,9 @@ export class FsBuildCache implements BuildCache {
 
   async put(key: string, entry: CacheEntry): Promise<void> {
     await withLock(`${this.file}.lock`, () => {
-      const all = this.load();
-      all[key] = entry;
+      const all = { ...this.load(), [key]: entry };
       writeFileAtomicSync(this.file, JSON.stringify(all));
+      delete this.cached;
     });
   }
 }
