@@ -12,8 +12,7 @@ export { DEFAULT_CAPABILITIES, ALL_CAPABILITIES, resolveCapabilities, normalizeC
 export { defaultSeccompProfile, DENIED_SYSCALLS, type SeccompProfile } from './spec/seccomp.js';
 export { resolveUser, type ResolvedUser } from './spec/user.js';
 export { createCgroupManager, detectCgroupSetup, listCgroupIds, type CgroupManager, type CgroupSetup, type CgroupOptions } from './cgroups/index.js';
-export { LayerStore } from './rootfs/layer-store.js';
-export { unpackLayer } from './rootfs/unpack.js';
+export { LayerStore, unpackForOverlay, unpackForOverlay as unpackLayer } from './rootfs/layer-store.js';
 export { findHelper } from './process/helper.js';
 export { preparePeerBundle, type PeerBundle } from './peer-bundle.js';
 

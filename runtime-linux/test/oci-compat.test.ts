@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOciConfig, findHelper, preparePeerBundle, unpackLayer, type LinuxContainer, type OciConfig } from '../src/index.js';
+import { buildOciConfig, findHelper, preparePeerBundle, unpackForOverlay, type LinuxContainer, type OciConfig } from '../src/index.js';
 import { Harness, startAndWait } from './harness.js';
 import { busyboxLayer, buildProbe, CI, makeTar, missingPrerequisite, mountsBelow, requireTool, shSpec, tempDir, probeLayer } from './fixtures.js';
 
@@ -43,7 +43,7 @@ describe.skipIf(!!why)('OCI bundle compatibility: skiff-runtime, runc, crun', ()
     mkdirSync(join(bundle, 'rootfs'), { recursive: true });
     const helper = findHelper();
     for (const tar of [await busyboxLayer(), await probeLayer(buildProbe(dir)), await makeTar([])]) {
-      await unpackLayer(new ReadableStream({ start(c) { c.enqueue(tar); c.close(); } }), join(bundle, 'rootfs'), helper);
+      await unpackForOverlay(new ReadableStream({ start(c) { c.enqueue(tar); c.close(); } }), join(bundle, 'rootfs'), helper);
     }
   });
   afterAll(() => {

@@ -13,7 +13,8 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { autoDecompress, dataLoss, digestHex, SkiffError } from '@skiff/sdk';
 import { hashingStream } from './hash.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayer as unpackTar } from '@skiff/sdk/node';
+import { SpecialFiles } from './special.js';
 
 const TMP_PREFIX = '.tmp-';
 
@@ -56,7 +57,7 @@ export class LayerStore {
     try {
       const tar = await decompressed(content.readStream(layer.descriptor.digest));
       const hashed = hashingStream(tar);
-      await unpackLayer(hashed.stream, tmp, this.helper());
+      await unpackForOverlay(hashed.stream, tmp, this.helper());
       const got = await hashed.digest();
       if (got !== layer.diffId) throw dataLoss(`layer ${layer.descriptor.digest} unpacks to ${got}, not its diff_id ${layer.diffId}; the image is corrupt`);
       try {
@@ -94,6 +95,25 @@ export class LayerStore {
     mkdirSync(join(this.dir, 'empty'), { recursive: true });
     return 'empty';
   }
+}
+
+/** Extended attributes an image may not set: overlay's own metadata and LSM labels. */
+const refusedXattr = (name: string) => name.startsWith('trusted.') || name === 'security.selinux';
+
+/**
+ * One layer tar into a directory overlayfs can stack: the sdk's unpacker
+ * writes files, links and FIFOs and records whiteouts, opaque directories,
+ * devices and xattrs, which the helper then makes natively (overlay
+ * whiteouts are char 0/0 devices, opaque directories an xattr).
+ */
+export async function unpackForOverlay(tar: ReadableStream<Uint8Array>, dir: string, helper: string): Promise<void> {
+  const r = await unpackTar(tar, dir, { whiteouts: 'record' });
+  const special = new SpecialFiles();
+  for (const w of r.whiteouts) special.whiteout(w);
+  for (const d of r.opaqueDirs) if (d !== '') special.opaque(d);
+  for (const d of r.devices) special.device(d.type === 'char' ? 'c' : 'b', d.path, d.mode, d.devmajor, d.devminor, d.uid, d.gid);
+  for (const x of r.xattrs) for (const [name, value] of Object.entries(x.xattrs)) if (!refusedXattr(name)) special.xattr(x.path, name, value);
+  await special.apply(helper, dir);
 }
 
 /** The uncompressed tar: gzip through Node's zlib (on the thread pool, less overhead than DecompressionStream), anything else by sniffing. */
