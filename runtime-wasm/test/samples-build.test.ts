@@ -10,20 +10,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { runWasi, type WasiRun } from './programs/node-wasi.js';
-import { checkReproducibleBuild, ci, hasClang } from './programs/reproducible.js';
+import { checkReproducibleBuild, ci, hasClang, useTempDirs } from './programs/reproducible.js';
 
 const samples = fileURLToPath(new URL('../samples/', import.meta.url));
 const bin = (name: string) => join(samples, 'bin', `${name}.wasm`);
 
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 describe('samples/build.sh', () => {
   it.skipIf(!hasClang && !ci)('rebuilds every committed .wasm byte for byte', (ctx) => {

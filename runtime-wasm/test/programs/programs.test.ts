@@ -14,18 +14,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedFile, expectedStdout, programCases, programFile, programsDir, type ProgramCase } from './cases.js';
 import { runWasiInChild } from './node-wasi.js';
-import { CLANG_MISSING, checkReproducibleBuild, ci, hasClang } from './reproducible.js';
+import { CLANG_MISSING, checkReproducibleBuild, ci, hasClang, useTempDirs } from './reproducible.js';
 
 const update = process.env.UPDATE_EXPECTED === '1';
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 describe('test programs build.sh', () => {
   it.skipIf(!hasClang && !ci)('rebuilds every committed .wasm byte for byte', (ctx) => {
@@ -174,8 +166,9 @@ function applyDeviations(c: ProgramCase, expected: string): string {
 }
 
 describe('node:wasi runs the programs as Linux does, except the listed differences', () => {
-  for (const c of programCases) {
-    it.skipIf(c.devNull)(c.name, () => {
+  // node:wasi has no /dev/null to give a guest, so the cases that need one are not its to run.
+  for (const c of programCases.filter((x) => !x.devNull)) {
+    it(c.name, () => {
       // The root sits in a directory of its own, to see that nothing lands beside it.
       const jail = tempDir(`skiff-node-${c.name}-`);
       const root = join(jail, 'root');

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export const hasClang = spawnSync('clang', ['--version']).status === 0;
 export const ci = process.env.CI === 'true';
@@ -42,4 +42,17 @@ export function checkReproducibleBuild(buildScript: string, binDir: string): str
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** Temp directories for one test file, removed after its tests. */
+export function useTempDirs(): (prefix: string) => string {
+  const temps: string[] = [];
+  afterAll(() => {
+    for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    temps.push(d);
+    return d;
+  };
 }
