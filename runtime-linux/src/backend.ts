@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Backend, BackendCapabilities, BackendContainer, BackendContext, ContainerSpec, Platform, Provider } from '@skiff/sdk';
 import { failedPrecondition, invalidArgument, unavailable, unsupported } from '@skiff/sdk';
-import { createCgroupManager, detectCgroupSetup, listCgroupIds, removeEmptyParent, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
+import { createCgroupManager, detectCgroupSetup, listCgroupIds, removeEmptyParent, v1Mounts, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
 import { LayerStore } from './rootfs/layer-store.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
@@ -74,6 +74,8 @@ export class LinuxBackend implements Backend {
   private cgroupSetup?: CgroupSetup;
   /** skiff/<key of the state dir>: engines with other state dirs never see (or clean) these cgroups. */
   private cgroupParent = 'skiff';
+  /** Where each v1 controller is mounted, read once. */
+  private cgroupMounts?: Record<string, string>;
   private readonly containers = new Map<string, LinuxContainer>();
   /** Deletions of removed containers' directories still under way. */
   private readonly discarding = new Set<Promise<void>>();
@@ -104,12 +106,17 @@ export class LinuxBackend implements Backend {
     void this.helper; // fail now, with the install advice, rather than on the first start
     this.cgroupSetup = this.options.cgroups?.setup ?? detectCgroupSetup(this.options.cgroups?.root);
     this.cgroupParent = this.options.cgroups?.parent ?? `skiff/${createHash('sha256').update(this.stateDir).digest('hex').slice(0, 12)}`;
+    if (this.cgroupSetup !== 'v2') this.cgroupMounts = this.options.cgroups?.mounts ?? v1Mounts();
     this.layerStore = new LayerStore(join(this.stateDir, 'layers'), () => this.helper);
     await this.cleanupOrphans();
   }
 
   private cgroupFor(id: string, privileged: boolean): CgroupManager {
-    return createCgroupManager(id, { ...this.options.cgroups, setup: this.cgroupSetup!, parent: this.cgroupParent, ...(privileged ? { allowAllDevices: true } : {}) });
+    return createCgroupManager(id, this.cgroupOptions(privileged));
+  }
+
+  private cgroupOptions(privileged = false): CgroupOptions {
+    return { ...this.options.cgroups, setup: this.cgroupSetup!, parent: this.cgroupParent, ...(this.cgroupMounts ? { mounts: this.cgroupMounts } : {}), ...(privileged ? { allowAllDevices: true } : {}) };
   }
 
   private dirOf(id: string): ContainerDir {
@@ -159,8 +166,15 @@ export class LinuxBackend implements Backend {
       rmSync(dir, { recursive: true, force: true });
       return;
     }
-    const p: Promise<void> = rm(trash, { recursive: true, force: true }).catch(() => {}).finally(() => this.discarding.delete(p));
+    // The launcher deletes it in a process of its own when there is one; otherwise Node does, in the background.
+    void this.launcherP?.then((l) => (l?.alive && l.remove(trash)) || this.discardHere(trash));
+    if (!this.launcherP) this.discardHere(trash);
+  }
+
+  private discardHere(dir: string): true {
+    const p: Promise<void> = rm(dir, { recursive: true, force: true }).catch(() => {}).finally(() => this.discarding.delete(p));
     this.discarding.add(p);
+    return true;
   }
 
   /** Waits for background deletions of removed containers. */
@@ -232,7 +246,7 @@ export class LinuxBackend implements Backend {
       report.containers.push(id);
     }
     const known = new Set(ids);
-    for (const id of listCgroupIds({ ...this.options.cgroups, setup: this.cgroupSetup!, parent: this.cgroupParent })) {
+    for (const id of listCgroupIds(this.cgroupOptions())) {
       if (known.has(id)) continue;
       await this.cgroupFor(id, false).remove().catch(() => {});
       report.cgroups.push(id);
@@ -265,7 +279,7 @@ export class LinuxBackend implements Backend {
     this.launcherP = undefined;
     await this.settle();
     this.containers.clear();
-    if (this.cgroupSetup) removeEmptyParent({ ...this.options.cgroups, setup: this.cgroupSetup, parent: this.cgroupParent });
+    if (this.cgroupSetup) removeEmptyParent(this.cgroupOptions());
   }
 }
 

@@ -56,6 +56,24 @@ describe.skipIf(!!why)('linux backend: processes', () => {
     }
   });
 
+  it('keeps the streams of a process that ended before this event loop got to them', async () => {
+    for (const line of ['true', 'echo late; exit 6']) {
+      const c = await h.create(line);
+      const out = sink();
+      const started = c.start({ stdout: out.stream, stderr: sink().stream });
+      for (let i = 0; i < 50; i++) await Promise.resolve(); // up to the request to the launcher (no I/O before it)
+      // Busy: the launcher, the helper and the process all finish before any of their sockets is read here.
+      const until = Date.now() + 300;
+      while (Date.now() < until) { /* block the event loop */ }
+      await started;
+      const status = await Promise.race([c.wait(), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+      expect(status).not.toBe('hung');
+      expect(out.text()).toBe(line === 'true' ? '' : 'late\n');
+      expect((status as { exitCode: number }).exitCode).toBe(line === 'true' ? 0 : 6);
+      await c.remove();
+    }
+  });
+
   it('passes exit codes and reports signals like docker (128+N)', async () => {
     expect((await h.run('exit 7')).exitCode).toBe(7);
     const killed = await h.run('kill -9 $$');

@@ -9,9 +9,12 @@
  * abstract unix socket NAME once per stream - "TOKEN 0\n" stdin (when asked),
  * "TOKEN 1\n" stdout, "TOKEN 2\n" stderr, "TOKEN 3\n" status - and uses those
  * connections as fds 0-3; the stdio relay turns them into pipes for the
- * container. The launcher ends when its stdin does (its shims carry on).
+ * container. {"remove":"/dir"} deletes a directory tree in a child process,
+ * off Node's thread. The launcher ends when its stdin does (its shims carry on).
  */
+#define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +44,14 @@ static int connect_stream(const char *name, const char *token, int stream) {
   int len = snprintf(hello, sizeof hello, "%s %d\n", token, stream);
   if (write(fd, hello, (size_t)len) != len) { close(fd); return -1; }
   return fd;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (flag == FTW_DP) rmdir(path);
+  else unlink(path);
+  return 0;
 }
 
 static void shim(const char *name, json *req) {
@@ -88,6 +99,12 @@ int cmd_serve(int argc, char **argv) {
     pid_t pid = fork();
     if (pid == 0) {
       fclose(in);
+      const char *dir = jstr(req, "remove");
+      if (dir) {
+        /* Depth first, never following symlinks or crossing into another file system. */
+        nftw(dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        _exit(0);
+      }
       shim(name, req);
     }
     if (pid < 0) fprintf(stderr, "skiff-runtime serve: fork: %s\n", strerror(errno));

@@ -107,6 +107,12 @@ export class Launcher {
     });
   }
 
+  /** Deletes a directory tree in a process of the launcher's (fire and forget). */
+  remove(dir: string): boolean {
+    if (this.closed) return false;
+    return this.proc.stdin!.write(`${JSON.stringify({ remove: dir })}\n`) || true;
+  }
+
   close(): void {
     this.closed = true;
     this.proc.stdin?.end();

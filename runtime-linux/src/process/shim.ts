@@ -33,6 +33,12 @@ function pump(from: Readable, to: WritableStream<Uint8Array>): Promise<void> {
   const writer = to.getWriter();
   return new Promise<void>((resolve) => {
     let failed = false;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      writer.close().catch(() => {}).finally(() => { writer.releaseLock(); resolve(); });
+    };
     from.on('data', (chunk: Buffer) => {
       if (failed) return;
       const w = writer.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
@@ -43,10 +49,12 @@ function pump(from: Readable, to: WritableStream<Uint8Array>): Promise<void> {
       }
     });
     from.on('error', () => {});
-    from.resume(); // a launcher's sockets arrive paused
-    from.on('close', () => {
-      writer.close().catch(() => {}).finally(() => { writer.releaseLock(); resolve(); });
-    });
+    from.on('end', finish);
+    from.on('close', finish);
+    // A launcher's socket may have ended before we got it (a fast process, a busy event loop):
+    // an empty stream can end while paused, and its 'end'/'close' are gone by now.
+    if (from.readableEnded || from.destroyed) finish();
+    else from.resume(); // a launcher's sockets arrive paused
   });
 }
 
@@ -135,10 +143,13 @@ function attach(io: Streams, stdio: Stdio, context: string, how: () => string, c
       }
     });
     // The status stream closes when the helper is gone (its children never hold it): judge then.
-    io.status.on('close', () => {
+    const ended = () => {
       if (!started) { started = true; reject(internal(`${context}: skiff-runtime ended (${how()}) before the process started`)); }
       if (!gotExit) exitReject(internal(`${context}: skiff-runtime ended (${how()}) without reporting the exit status`));
-    });
-    io.status.resume();
+    };
+    io.status.on('end', () => setImmediate(ended));
+    io.status.on('close', ended);
+    if (io.status.readableEnded || io.status.destroyed) setImmediate(ended);
+    else io.status.resume();
   });
 }
