@@ -171,6 +171,14 @@ describe.skipIf(!!why)('linux backend: processes', () => {
     expect(stats.pids).toBeGreaterThanOrEqual(2);
     expect(stats.memoryBytes).toBeGreaterThan(0);
     expect(stats.cpuNanos).toBeGreaterThan(0);
+    // exec with a terminal, and kill of an exec'd process.
+    const ttyOut = sink();
+    const t = await c.exec({ args: ['sh', '-c', 'test -t 0 && test -t 1 && echo tty'], env: [], cwd: '/', tty: true }, { stdout: ttyOut.stream, stderr: sink().stream });
+    expect((await t.wait()).exitCode).toBe(0);
+    expect(ttyOut.text()).toBe('tty\r\n');
+    const sleeper = await c.exec({ args: ['sleep', '100'], env: [], cwd: '/' }, { stdout: sink().stream, stderr: sink().stream });
+    await sleeper.kill('SIGKILL');
+    expect(await sleeper.wait()).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
     await c.kill('SIGKILL');
     await main;
     await expect(c.exec({ args: ['true'], env: [], cwd: '/' }, { stdout: sink().stream, stderr: sink().stream })).rejects.toMatchObject({ code: 'CONFLICT' });
