@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: command -> package.
 declare -A want=(
+  [cc]=gcc
   [clang]=clang
   [wasm-ld]=lld
   [skopeo]=skopeo
@@ -24,7 +25,7 @@ for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
 done
 # Packages without a command of their own.
-for pkg in wasi-libc libclang-rt-dev-wasm32; do
+for pkg in wasi-libc libclang-rt-dev-wasm32 libc6-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 
