@@ -83,6 +83,21 @@ export function nodeWasiSubject(): WasiSubject {
   };
   return {
     name: 'node:wasi',
+    ...compiledStarts(runner),
+    async dispose() {
+      closeSync(out);
+      closeSync(err);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * warm: compile once, then run; cold: compile a uniquely tagged copy (so no
+ * cache helps) inside each run, adding the compile time to the run's.
+ */
+function compiledStarts(runner: (module: WebAssembly.Module, program: string) => WasiRunner): Pick<WasiSubject, 'warm' | 'cold'> {
+  return {
     async warm(program) {
       return runner(await WebAssembly.compile(programBytes(program) as Uint8Array<ArrayBuffer>), program);
     },
@@ -95,11 +110,6 @@ export function nodeWasiSubject(): WasiSubject {
         const r = await runner(module, program)(args);
         return { ...r, ms: r.ms + compileMs };
       };
-    },
-    async dispose() {
-      closeSync(out);
-      closeSync(err);
-      rmSync(root, { recursive: true, force: true });
     },
   };
 }
@@ -125,19 +135,7 @@ export function shimSubject(): WasiSubject {
   };
   return {
     name: 'browser_wasi_shim',
-    async warm(program) {
-      return runner(await WebAssembly.compile(programBytes(program) as Uint8Array<ArrayBuffer>), program);
-    },
-    async cold(program, tag) {
-      const bytes = withUniqueTag(programBytes(program), tag);
-      return async (args) => {
-        const t0 = performance.now();
-        const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-        const compileMs = performance.now() - t0;
-        const r = await runner(module, program)(args);
-        return { ...r, ms: r.ms + compileMs };
-      };
-    },
+    ...compiledStarts(runner),
     async dispose() {},
   };
 }
