@@ -21,6 +21,9 @@ export interface Parsed {
   args: string[];
 }
 
+/** `--help`, which every command takes. */
+export const HELP_FLAG: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

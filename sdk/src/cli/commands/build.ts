@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs, helpText, requireArgs, list, str, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
 import { Builder } from '../../build/builder.js';
 import { DirectoryContext } from '../../node/build-context.js';
@@ -23,7 +23,7 @@ export const build: Command = {
   usage: 'skiff build [OPTIONS] PATH',
   description: 'Build an image from a Dockerfile',
   async run(argv, ctx) {
-    const { flags, args } = parseArgs(argv, [...specs, { name: 'help', type: 'bool', help: 'Print usage' }]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 1, 'build', 1);
     const dir = resolve(args[0]!);

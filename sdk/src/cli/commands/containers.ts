@@ -1,12 +1,11 @@
 /** Container verbs: create, start, ps, rm, logs, exec, stop, kill, wait, inspect. */
 import { Readable } from 'node:stream';
-import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { json, since, shortId, table } from '../format.js';
 import type { ContainerRecord } from '../../runtime/records.js';
 import { createFlags, createOptions, attachAndWait } from './run.js';
 
-const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
 function simple(name: string, usage: string, description: string, specs: FlagSpec[], body: (flags: Record<string, unknown>, args: string[], ctx: CliContext) => Promise<number>, opts: { min?: number; max?: number; stopAtFirstArg?: boolean; aliases?: string[] } = {}): Command {
   return {
@@ -15,7 +14,7 @@ function simple(name: string, usage: string, description: string, specs: FlagSpe
     usage,
     description,
     async run(argv, ctx) {
-      const { flags, args } = parseArgs(argv, [...specs, help], opts.stopAtFirstArg ? { stopAtFirstArg: true } : {});
+      const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG], opts.stopAtFirstArg ? { stopAtFirstArg: true } : {});
       if (flags.help) return ctx.out(helpText(usage, description, specs)), 0;
       requireArgs(args, opts.min ?? 0, usage, opts.max ?? Infinity);
       return body(flags, args, ctx);

@@ -1,5 +1,5 @@
 /** `skiff daemon`: serves the Docker Engine API until SIGTERM or SIGINT. */
-import { parseArgs, helpText, list, requireArgs, str, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, list, requireArgs, str, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
 import { runDaemon } from '../../daemon/run.js';
 
@@ -15,7 +15,7 @@ export const daemon: Command = {
   usage: 'skiff daemon [OPTIONS]',
   description: 'Serve the Docker Engine API (docker, dockerode and testcontainers can use it) on a unix socket',
   async run(argv, ctx) {
-    const { flags, args } = parseArgs(argv, [...specs, { name: 'help', type: 'bool', help: 'Print usage' }]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 0, 'daemon', 0);
     const log = (line: string) => void ctx.io.stderr.write(`skiff daemon: ${line}\n`);

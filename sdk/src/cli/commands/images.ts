@@ -1,11 +1,10 @@
 /** Image verbs: images, tag, rmi, image inspect. */
-import { parseArgs, helpText, requireArgs, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { humanSize, json, shortId, since, table } from '../format.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import { formatPlatform } from '../../image/platform.js';
 
-const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
 export const images: Command = {
   name: 'images',
@@ -18,7 +17,7 @@ export const images: Command = {
       { name: 'digests', type: 'bool', help: 'Show digests' },
       { name: 'format', type: 'string', help: "Output format: 'table' or 'json'", value: 'string' },
     ];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     const engine = await ctx.engine();
     const filter = args[0];
@@ -54,7 +53,7 @@ export const tag: Command = {
   usage: 'skiff tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
   description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
   async run(argv, ctx) {
-    const { flags, args } = parseArgs(argv, [help]);
+    const { flags, args } = parseArgs(argv, [HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, [])), 0;
     requireArgs(args, 2, 'tag', 2);
     await (await ctx.engine()).images.tag(args[0]!, args[1]!);
@@ -68,7 +67,7 @@ export const rmi: Command = {
   description: 'Remove one or more images',
   async run(argv, ctx) {
     const specs: FlagSpec[] = [{ name: 'force', short: 'f', type: 'bool', help: 'Force removal of the image' }];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 1, 'rmi');
     const engine = await ctx.engine();
@@ -94,7 +93,7 @@ export const imageInspect: Command = {
   description: 'Display detailed information on one or more images',
   async run(argv, ctx) {
     const specs: FlagSpec[] = [{ name: 'platform', type: 'string', help: 'Inspect a specific platform of a multi-platform image', value: 'string' }];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 1, 'image inspect');
     const engine = await ctx.engine();

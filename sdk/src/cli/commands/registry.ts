@@ -1,5 +1,5 @@
 /** Registry verbs: pull, push, login, logout. */
-import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { pullImage, pushImage, type RegistryProgress } from '../../registry/index.js';
 import { credentialStore, registryOptions } from '../../node/registry-config.js';
@@ -7,7 +7,6 @@ import { login as saveLogin, logout as removeLogin, registryKey } from '../../no
 import { parsePlatform } from '../../image/platform.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 
-const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
 
 /** Per-layer progress: redrawn lines on a terminal, one line per change of status otherwise. */
@@ -52,7 +51,7 @@ export const pull: Command = {
       { name: 'all-platforms', short: 'a', type: 'bool', help: 'Pull every platform of the image' },
       { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress verbose output' },
     ];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 1, 'pull', 1);
     const engine = await ctx.engine();
@@ -81,7 +80,7 @@ export const push: Command = {
   description: 'Upload an image to a registry',
   async run(argv, ctx) {
     const specs: FlagSpec[] = [{ name: 'quiet', short: 'q', type: 'bool', help: 'Suppress verbose output' }];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 1, 'push', 2);
     const engine = await ctx.engine();
@@ -109,7 +108,7 @@ export const login: Command = {
       { name: 'password', short: 'p', type: 'string', help: 'Password', value: 'string' },
       { name: 'password-stdin', type: 'bool', help: 'Take the password from stdin' },
     ];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 0, 'login', 1);
     const username = str(flags.username);
@@ -132,7 +131,7 @@ export const logout: Command = {
   usage: 'skiff logout [SERVER]',
   description: 'Log out from a registry',
   async run(argv, ctx) {
-    const { flags, args } = parseArgs(argv, [help]);
+    const { flags, args } = parseArgs(argv, [HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, [])), 0;
     requireArgs(args, 0, 'logout', 1);
     const key = registryKey(args[0] ?? 'docker.io');

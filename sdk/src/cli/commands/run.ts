@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { unsupported } from '../../errors/index.js';
 import type { CreateOptions } from '../../runtime/options.js';
 import type { Engine } from '../../runtime/engine.js';
-import { parseArgs, helpText, list, str, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 
 export const createFlags: FlagSpec[] = [
@@ -80,7 +80,7 @@ export const run: Command = {
   usage: 'skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]',
   description: 'Create and run a new container from an image',
   async run(argv, ctx) {
-    const { flags, args } = parseArgs(argv, [...runFlags, { name: 'help', type: 'bool', help: 'Print usage' }], { stopAtFirstArg: true });
+    const { flags, args } = parseArgs(argv, [...runFlags, HELP_FLAG], { stopAtFirstArg: true });
     if (flags.help) return ctx.out(helpText(this.usage, this.description, runFlags)), 0;
     if (args.length < 1) throw new UsageError('"skiff run" requires at least 1 argument');
     const [image, ...cmd] = args as [string, ...string[]];

@@ -1,10 +1,9 @@
 import { isSkiffError } from '../../errors/index.js';
-import { parseArgs, helpText, requireArgs, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
 import { json } from '../format.js';
 import { inspectImage } from './images.js';
 
-const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
 export const version: Command = {
   name: 'version',
@@ -23,7 +22,7 @@ export const inspect: Command = {
   usage: 'skiff inspect NAME|ID [NAME|ID...]',
   description: 'Return low-level information on skiff objects',
   async run(argv, ctx) {
-    const { flags, args } = parseArgs(argv, [help]);
+    const { flags, args } = parseArgs(argv, [HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, [])), 0;
     requireArgs(args, 1, 'inspect');
     const engine = await ctx.engine();

@@ -1,12 +1,11 @@
 /** `skiff load` and `skiff save`: docker save archives and OCI layouts. */
 import { Readable, Writable } from 'node:stream';
-import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
 import { importArchive, exportArchive, loadedMessages, type ImportOptions } from '../../transfer/index.js';
 import { importPath, exportArchiveFile, exportDirectory } from '../../node/transfer.js';
 import { parsePlatform } from '../../image/platform.js';
 
-const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
 export const load: Command = {
   name: 'load',
@@ -18,7 +17,7 @@ export const load: Command = {
       { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress the load output' },
       { name: 'name', type: 'string', help: 'Repository for images the archive names by a tag only (as umoci does)', value: 'string' },
     ];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 0, 'load', 0);
     const engine = await ctx.engine();
@@ -41,7 +40,7 @@ export const save: Command = {
       { name: 'format', type: 'string', help: "docker (default: what docker save writes), oci (an OCI layout tar) or oci-dir (an OCI layout directory)", value: 'string' },
       { name: 'platform', type: 'string', help: 'For multi-platform images: the platform manifest.json describes', value: 'string' },
     ];
-    const { flags, args } = parseArgs(argv, [...specs, help]);
+    const { flags, args } = parseArgs(argv, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(this.usage, this.description, specs)), 0;
     requireArgs(args, 1, 'save');
     const format = str(flags.format) ?? 'docker';

@@ -1,9 +1,8 @@
 /** `skiff volume create|ls|inspect|rm|prune`. */
-import { parseArgs, helpText, requireArgs, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, helpText, requireArgs, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
 import { json, table } from '../format.js';
 
-const help: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
 export const volume: Command = {
   name: 'volume',
@@ -17,7 +16,7 @@ export const volume: Command = {
       : sub === 'create' ? [{ name: 'label', type: 'list', help: 'Set metadata for a volume', value: 'list' }, { name: 'name', type: 'string', help: 'Specify volume name', value: 'string' }]
       : sub === 'rm' || sub === 'remove' ? [{ name: 'force', short: 'f', type: 'bool', help: 'Do not error when a volume does not exist' }]
       : sub === 'prune' ? [{ name: 'all', short: 'a', type: 'bool', help: 'Remove all unused volumes, not just anonymous ones' }, { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' }] : [];
-    const { flags, args } = parseArgs(rest, [...specs, help]);
+    const { flags, args } = parseArgs(rest, [...specs, HELP_FLAG]);
     if (flags.help) return ctx.out(helpText(`skiff volume ${sub} [OPTIONS]`, '', specs)), 0;
     switch (sub) {
       case 'create': {
