@@ -5,6 +5,7 @@
  */
 import { conflict, invalidArgument, notFound, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
 import type { ImageLayout } from '../content/types.js';
+import { concat } from '../content/util.js';
 import { ImageStore, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
 import type { Platform } from '../image/types.js';
@@ -665,17 +666,8 @@ function collector() {
   return {
     push: (b: Uint8Array) => void parts.push(b),
     stream: new WritableStream<Uint8Array>({ write: (b) => void parts.push(b.slice()) }),
-    text: () => dec.decode(concatAll(parts)),
+    text: () => dec.decode(concat(parts)),
   };
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
 }
 
 async function pumpEntries(stream: ReadableStream<LogEntry>, out: ReturnType<typeof collector>, err: ReturnType<typeof collector>): Promise<void> {
