@@ -78,8 +78,8 @@ interface Live {
   hub?: OutputHub;
   /** Made by an attach before start; the next start uses it. */
   pendingHub?: OutputHub;
-  /** Settles when the current run ends. */
-  exited?: Promise<ExitStatus>;
+  /** Settles when the current run's exit is recorded and its waiters are told; unset until the run starts. */
+  settled?: Promise<ExitStatus>;
   removed: Promise<void>;
   markRemoved: () => void;
   nextExit: Array<(s: ExitStatus) => void>;
@@ -399,6 +399,7 @@ export class Engine {
     const { live, container } = await this.backendContainer(r);
     const hub = live.pendingHub ?? new OutputHub(r.id, this.logStore);
     delete live.pendingHub;
+    delete live.settled; // a waiter from now on waits for this run, not the last one
     live.hub = hub;
     const stdio = { stdout: hub.writable('stdout'), stderr: hub.writable('stderr'), ...(options.stdin !== undefined ? { stdin: toStream(options.stdin) } : {}) };
     r.state = { status: 'running', exitCode: 0, oomKilled: false, startedAt: new Date().toISOString() };
@@ -425,8 +426,8 @@ export class Engine {
 
   private watchExit(id: string, live: Live): void {
     const container = live.container!;
-    live.exited = container.wait().catch((err): ExitStatus => ({ exitCode: 255, error: (err as Error).message }));
-    void live.exited.then(async (status) => {
+    const exited = container.wait().catch((err): ExitStatus => ({ exitCode: 255, error: (err as Error).message }));
+    live.settled = exited.then(async (status) => {
       // Record the exit before readers see the end of the output, so a client
       // that removes the container right after its attach stream ends can.
       await live.hub?.flushed();
@@ -439,6 +440,7 @@ export class Engine {
       const waiters = live.nextExit.splice(0);
       for (const w of waiters) w(status);
       if (r?.autoRemove) await this.remove(id, { volumes: true }).catch(() => {});
+      return status;
     });
   }
 
@@ -455,11 +457,9 @@ export class Engine {
     }
     if (condition === 'next-exit' || r.state.status === 'running') {
       if (r.state.status !== 'running' && !live) return fromRecord();
-      if (r.state.status === 'running' && live?.exited) {
-        const s = await live.exited;
-        await new Promise((res) => setTimeout(res, 0)); // let the record update land
-        return s;
-      }
+      // The run may have ended (and told its waiters) between reading the
+      // record and now: its settled promise still answers, after the record.
+      if (r.state.status === 'running' && live?.settled) return live.settled;
       return nextExit();
     }
     return fromRecord();
@@ -481,24 +481,15 @@ export class Engine {
     if (r.state.status !== 'running') return;
     const { live, container } = await this.backendContainer(r);
     const grace = (options.timeoutSec ?? 10) * 1000;
-    const exited = live.exited ?? container.wait();
+    // Settles once the exit is recorded, so the caller sees the container stopped.
+    const exited = live.settled ?? new Promise<ExitStatus>((res) => live.nextExit.push(res));
     if (live.backend.capabilities.signals && grace > 0) {
       await container.kill(normalizeSignal(options.signal ?? 'SIGTERM')).catch(() => {});
       const done = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), grace))]);
-      if (done) return void (await this.settled(r.id));
+      if (done) return;
     }
     await container.kill('SIGKILL').catch(() => {});
     await exited;
-    await this.settled(r.id);
-  }
-
-  /** Waits until the exit has been recorded. */
-  private async settled(id: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const r = await this.records.load(id);
-      if (!r || r.state.status !== 'running') return;
-      await new Promise((res) => setTimeout(res, 5));
-    }
   }
 
   async restart(idOrName: string, options: { timeoutSec?: number } = {}): Promise<void> {

@@ -202,6 +202,25 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       await expect(c.inspect()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
+    it('answers wait only after the exit is recorded, for each run, however late the waiter comes', async () => {
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('exit 7'), backend: t.backend });
+      for (let i = 0; i < 5; i++) {
+        await c.start();
+        // A waiter that arrives after the run may already have ended.
+        if (i % 2) await new Promise((res) => setTimeout(res, 20));
+        expect((await c.wait()).exitCode).toBe(7);
+        expect((await c.inspect()).state).toMatchObject({ status: 'exited', exitCode: 7 });
+      }
+      await c.remove();
+      const sleeper = await t.engine.create({ image: t.shellImage, cmd: sh('sleep 30'), backend: t.backend });
+      await sleeper.start();
+      const waited = sleeper.wait();
+      await t.engine.stop(sleeper.id, { timeoutSec: 0 });
+      expect((await sleeper.inspect()).state.status).toBe('exited');
+      expect((await waited).exitCode).not.toBe(0);
+      await sleeper.remove();
+    });
+
     it('rejects bad input with the right error code', async () => {
       const code = async (p: Promise<unknown>) => {
         try {
