@@ -20,6 +20,7 @@ import { LayerStore } from './rootfs/layer-store.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
+import { checkPorts } from './network/ports.js';
 import { ContainerDir, isSameProcess, readJson, writeAtomic } from './state.js';
 
 export interface LinuxBackendOptions {
@@ -185,6 +186,7 @@ export class LinuxBackend implements Backend {
   async create(spec: ContainerSpec): Promise<BackendContainer> {
     if (!this.content || !this.stateDir) throw failedPrecondition('the linux backend is not initialized; call init() first');
     if (spec.deterministic) throw unsupported('the linux backend cannot run deterministically (fixed clock and random); use the wasm backend');
+    checkPorts(spec.ports ?? []);
     const dir = this.dirOf(spec.id);
     if (dir.exists()) throw invalidArgument(`container ${spec.id} already exists in the linux backend`);
     const layers = spec.image.layers.length ? await this.layers.ensureAll(spec.image.layers, this.content) : [this.layers.emptyLayer()];

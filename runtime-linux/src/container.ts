@@ -6,7 +6,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, ProcessSpec, ProcessStats, Stdio } from '@skiff/sdk';
+import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, PortMapping, ProcessSpec, ProcessStats, Stdio } from '@skiff/sdk';
 import { conflict, dataLoss, internal, unsupported } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
 import { buildOciConfig, type BundleOptions } from './spec/build.js';
@@ -17,6 +17,7 @@ import { readMergedFile } from './rootfs/image-files.js';
 import { launchShim, startShim, type Shim, type ShimExit } from './process/shim.js';
 import type { Launcher } from './process/launcher.js';
 import { signalName, toSignal } from './process/signals.js';
+import { publishPorts } from './network/ports.js';
 import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
 
 export interface ContainerContext {
@@ -44,7 +45,7 @@ type State = 'created' | 'running' | 'exited';
 
 export class LinuxContainer implements BackendContainer {
   private state: State = 'created';
-  private current?: { pid: number; shim?: Shim; exited: Promise<ExitStatus> };
+  private current?: { pid: number; shim?: Shim; exited: Promise<ExitStatus>; ports?: PortMapping[] };
   private last?: ExitStatus;
 
   constructor(readonly spec: ContainerSpec, readonly dir: ContainerDir, private readonly ctx: ContainerContext) {}
@@ -55,6 +56,10 @@ export class LinuxContainer implements BackendContainer {
 
   get pid(): number | undefined {
     return this.state === 'running' ? this.current?.pid : undefined;
+  }
+
+  get publishedPorts(): PortMapping[] | undefined {
+    return this.state === 'running' ? this.current?.ports : undefined;
   }
 
   get status(): State {
@@ -162,6 +167,16 @@ export class LinuxContainer implements BackendContainer {
       return this.finish(status, oomBaseline);
     })();
     this.current = { pid: shim.pid, shim, exited };
+    if (this.spec.ports?.length && this.spec.network !== 'host') {
+      try {
+        this.current.ports = await publishPorts(this.ctx.helper, shim.pid, this.spec.ports, this.id);
+      } catch (err) {
+        // Like docker: a container whose ports cannot be published does not run.
+        await this.ctx.cgroup.killAll().catch(() => {});
+        await exited;
+        throw err;
+      }
+    }
   }
 
   async wait(): Promise<ExitStatus> {

@@ -15,6 +15,7 @@ export * from './runtime/options.js';
 export * from './runtime/records.js';
 export * from './runtime/logs.js';
 export * from './runtime/state.js';
+export { parsePortSpec, portKey } from './runtime/ports.js';
 export * from './volumes/types.js';
 export { copyImage, copyBlobs, LayoutImageSource } from './image/copy.js';
 export { Builder, type BuildOptions, type BuildEvent, type BuildResult } from './build/builder.js';

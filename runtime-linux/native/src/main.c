@@ -18,7 +18,7 @@ int usage_error(const char *cmd, const char *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: skiff-runtime run|exec|serve|apply-special|list-opaque|version ...\n");
+    fprintf(stderr, "usage: skiff-runtime run|exec|serve|proxy|apply-special|list-opaque|version ...\n");
     return 2;
   }
   /* The argv strings are contiguous from the program name to the last argument. */
@@ -29,6 +29,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
   if (!strcmp(cmd, "exec")) return cmd_exec(argc - 2, argv + 2);
   if (!strcmp(cmd, "apply-special")) return cmd_apply_special(argc - 2, argv + 2);
+  if (!strcmp(cmd, "proxy")) return cmd_proxy(argc - 2, argv + 2);
   if (!strcmp(cmd, "list-opaque")) return cmd_list_opaque(argc - 2, argv + 2);
   if (!strcmp(cmd, "version")) { puts(VERSION); return 0; }
   return usage_error("", cmd);

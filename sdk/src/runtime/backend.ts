@@ -74,6 +74,16 @@ export interface Resources {
   pidsLimit?: number;
 }
 
+/** A container port published on the host (`docker run -p`). */
+export interface PortMapping {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  /** The host address to listen on; empty means every address. */
+  hostIp: string;
+  /** 0 asks for a port the kernel picks. */
+  hostPort: number;
+}
+
 export interface ContainerSpec {
   id: string;
   image: ImageSpec;
@@ -84,6 +94,8 @@ export interface ContainerSpec {
   resources?: Resources;
   /** `none` (loopback only; the default), `host`. */
   network?: 'none' | 'host';
+  /** Ports to publish on the host; never set with network `host` (its ports are the host's). */
+  ports?: PortMapping[];
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
@@ -127,6 +139,8 @@ export interface BackendContainer {
   readonly id: string;
   /** Host PID of the main process while it runs, where the backend has one. */
   readonly pid?: number;
+  /** While it runs: the ports published for it, with the host ports actually bound. */
+  readonly publishedPorts?: PortMapping[];
   start(stdio: Stdio): Promise<void>;
   wait(): Promise<ExitStatus>;
   /** Default SIGKILL. Needs capabilities.signals for anything but SIGKILL. */
@@ -150,6 +164,7 @@ export interface BackendCapabilities {
   pidsLimit: boolean;
   users: boolean;
   hostname: boolean;
+  /** `--network host` and published ports. */
   network: boolean;
 }
 

@@ -15,6 +15,7 @@ import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type Log
 import { isValidContainerName, randomId, randomName } from './names.js';
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
 import { OutputHub } from './output.js';
+import { resolvePorts } from './ports.js';
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
 import { assertCan } from './state.js';
 
@@ -231,6 +232,7 @@ export class Engine {
     }
     const id = randomId();
     const { mounts, anonymous } = await this.resolveMounts(o, resolved);
+    const ports = resolvePorts(o);
     const record: ContainerRecord = {
       id,
       name,
@@ -262,6 +264,7 @@ export class Engine {
     if (o.cmd !== undefined) record.cmd = o.cmd;
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
+    if (ports.length) record.ports = ports;
     const spec = await this.specOf(record, resolved, o.deterministic);
     const live = this.liveOf(id, backend);
     live.container = await backend.create(spec);
@@ -278,6 +281,7 @@ export class Engine {
     if (o.tty && !c.tty) throw no('a terminal (-t)');
     if (o.hostname !== undefined && !c.hostname) throw no('setting the hostname');
     if (o.network === 'host' && !c.network) throw no('--network host');
+    if (o.ports?.length && o.network !== 'host' && !c.network) throw no('published ports (-p)');
     if (o.user && !c.users) throw no('running as another user (--user)');
   }
 
@@ -342,6 +346,7 @@ export class Engine {
     };
     if (r.hostname !== undefined) spec.hostname = r.hostname;
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
+    if (r.ports?.length && r.network !== 'host') spec.ports = r.ports;
     if (deterministic) spec.deterministic = deterministic;
     return spec;
   }
@@ -417,8 +422,9 @@ export class Engine {
       if (r.autoRemove) await this.remove(r.id, { volumes: true }).catch(() => {});
       throw err;
     }
-    if (container.pid !== undefined) {
-      r.state.pid = container.pid;
+    if (container.pid !== undefined || container.publishedPorts?.length) {
+      if (container.pid !== undefined) r.state.pid = container.pid;
+      if (container.publishedPorts?.length) r.state.ports = container.publishedPorts;
       await this.records.save(r);
     }
     this.watchExit(r.id, live);

@@ -4,7 +4,7 @@
  */
 import { invalidArgument } from '../errors/index.js';
 import type { ContainerDefaults } from '../image/types.js';
-import type { Resources } from './backend.js';
+import type { PortMapping, Resources } from './backend.js';
 
 export interface MountOption {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -37,6 +37,8 @@ export interface CreateOptions {
   cpus?: number;
   pidsLimit?: number;
   network?: 'none' | 'host';
+  /** Published ports: docker `-p` specs (`8080:80`, `127.0.0.1::80/tcp`) or mappings. */
+  ports?: Array<string | PortMapping>;
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];

@@ -1,6 +1,6 @@
 /** Container records: what the Engine keeps about each container. */
 import type { ContainerStatus } from './state.js';
-import type { Resources } from './backend.js';
+import type { PortMapping, Resources } from './backend.js';
 
 export interface MountRecord {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -19,6 +19,8 @@ export interface ContainerState {
   oomKilled: boolean;
   error?: string;
   signal?: string;
+  /** While running: published ports with the host ports actually bound. */
+  ports?: PortMapping[];
 }
 
 export interface ContainerRecord {
@@ -47,6 +49,8 @@ export interface ContainerRecord {
   resources: Resources;
   readOnlyRootfs: boolean;
   network: 'none' | 'host';
+  /** Ports asked to be published (a host port of 0 is picked at each start). */
+  ports?: PortMapping[];
   privileged: boolean;
   capAdd: string[];
   capDrop: string[];

@@ -1,0 +1,65 @@
+/**
+ * Publishing a container's TCP ports on the host (`-p`): one
+ * `skiff-runtime proxy` per running container listens on the host and joins
+ * the container's network namespace to reach its loopback, as docker-proxy
+ * does. It runs detached from the Engine (a CLI's `run -d` exits at once) and
+ * ends by itself when the container's process ends.
+ */
+import { spawn } from 'node:child_process';
+import type { PortMapping } from '@skiff/sdk';
+import { conflict, internal, unsupported } from '@skiff/sdk';
+
+/** Refuses what the proxy cannot do, at create rather than at start. */
+export function checkPorts(ports: PortMapping[]): void {
+  const udp = ports.find((p) => p.protocol === 'udp');
+  if (udp) throw unsupported(`publishing UDP ports (${udp.containerPort}/udp) is not supported by the linux backend; publish TCP ports, or use --network host`);
+}
+
+function mapArg(p: PortMapping): string {
+  const ip = p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp;
+  return `${ip}:${p.hostPort}:${p.containerPort}`;
+}
+
+/** Starts the proxy for the process `pid`; resolves with the host ports actually bound. */
+export function publishPorts(helper: string, pid: number, ports: PortMapping[], containerId: string): Promise<PortMapping[]> {
+  const args = ['proxy', '--pid', String(pid), ...ports.flatMap((p) => ['--map', mapArg(p)])];
+  const child = spawn(helper, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    let settled = false;
+    const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+      fn();
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const lines = out.split('\n');
+      if (!lines.includes('ready')) return;
+      const bound = lines.slice(0, ports.length).map((l) => Number(l.slice(l.lastIndexOf(':') + 1)));
+      done(() => resolve(ports.map((p, i) => ({ ...p, hostPort: bound[i] ?? p.hostPort }))));
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.on('error', (e) => done(() => reject(internal(`publishing ports of container ${containerId}: ${e.message}`, e))));
+    child.on('exit', (code) => {
+      let message = err.trim() || `the port proxy exited with code ${code}`;
+      let errno = 0;
+      try {
+        const parsed = JSON.parse(message) as { error: string; errno: number };
+        message = parsed.error;
+        errno = parsed.errno;
+      } catch { /* not JSON: keep the text */ }
+      const ESRCH = 3;
+      // The process ended before the proxy looked: nothing is left to publish.
+      if (errno === ESRCH) return done(() => resolve(ports));
+      const EADDRINUSE = 98;
+      const EADDRNOTAVAIL = 99;
+      const what = `container ${containerId}: ${message}`;
+      done(() => reject(errno === EADDRINUSE ? conflict(`${what} (the host port is already in use; pick another with -p HOSTPORT:PORT)`) : errno === EADDRNOTAVAIL ? unsupported(`${what} (that address is not on this host)`) : internal(what)));
+    });
+  });
+}
