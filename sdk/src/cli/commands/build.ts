@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs, helpText, requireArgs, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
 import { Builder } from '../../build/builder.js';
+import { resultText, stepText } from '../../build/progress-text.js';
 import { DirectoryContext } from '../../node/build-context.js';
 import { FsBuildCache } from '../../node/build-cache.js';
 import { rootPaths } from '../../node/root.js';
@@ -53,17 +54,16 @@ export const build: Command = {
       ...(epoch !== undefined && /^\d+$/.test(epoch) ? { sourceDateEpoch: Number(epoch) } : {}),
       onProgress: (e) => {
         if (quiet) return;
-        if (e.type === 'step') ctx.out(`Step ${e.step}/${e.total} : ${e.text}\n`);
-        else if (e.type === 'cached') ctx.out(' ---> Using cache\n');
-        else if (e.type === 'result') ctx.out(` ---> ${e.id}\n`);
-        else if (e.type === 'output') (e.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(e.data);
+        // RUN output goes through as bytes, to the stream it came on.
+        if (e.type === 'output') (e.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(e.data);
+        else {
+          const text = stepText(e);
+          if (text !== undefined) ctx.out(text);
+        }
       },
     });
     if (quiet) ctx.out(result.id + '\n');
-    else {
-      ctx.out(`Successfully built ${result.id.slice(7, 19)}\n`);
-      for (const t of result.names) ctx.out(`Successfully tagged ${t.includes(':') && !t.endsWith(']') && t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n`);
-    }
+    else for (const line of resultText(result.id, result.names)) ctx.out(line);
     return 0;
   },
 };

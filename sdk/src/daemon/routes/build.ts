@@ -8,6 +8,7 @@ import { invalidArgument, unsupported } from '../../errors/index.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import { autoDecompress } from '../../layers/compression.js';
 import { contextFromTar } from '../../build/tar-context.js';
+import { resultText, stepText } from '../../build/progress-text.js';
 import type { BuildOptions } from '../../build/builder.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
@@ -42,18 +43,13 @@ export function buildRoutes(r: Router<DaemonContext>): void {
       const result = await ctx.builder({
         ...options,
         onProgress: (e) => {
-          if (e.type === 'step') say(`Step ${e.step}/${e.total} : ${e.text}\n`);
-          else if (e.type === 'cached') say(' ---> Using cache\n');
-          else if (e.type === 'result') say(` ---> ${e.id.replace(/^sha256:/, '').slice(0, 12)}\n`);
-          else if (e.type === 'output') say(dec.decode(e.data, { stream: true }));
+          const text = stepText(e, dec);
+          if (text) say(text);
         },
       });
       await lines.send({ aux: { ID: result.id } });
       if (quiet) await lines.send({ stream: `${result.id}\n` });
-      else {
-        await lines.send({ stream: `Successfully built ${result.id.replace(/^sha256:/, '').slice(0, 12)}\n` });
-        for (const n of result.names) await lines.send({ stream: `Successfully tagged ${familiarName(parseReference(n))}\n` });
-      }
+      else for (const line of resultText(result.id, result.names)) await lines.send({ stream: line });
       for (const n of result.names) ctx.events.emit('image', 'tag', familiarName(parseReference(n)), { name: familiarName(parseReference(n)) });
       await lines.end();
     } catch (err) {
