@@ -54,6 +54,7 @@ export class WasmBackend implements Backend {
       users: false,
       hostname: false,
       network: false,
+      publishPorts: false,
     };
   }
 

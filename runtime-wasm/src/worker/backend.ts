@@ -122,6 +122,7 @@ export class WorkerWasmBackend implements Backend {
       users: false,
       hostname: false,
       network: false,
+      publishPorts: false,
     };
   }
 

@@ -7,6 +7,7 @@ import type { ContainerRecord, MountRecord } from '../runtime/records.js';
 import type { ImageConfig } from '../image/types.js';
 import type { VolumeStore } from '../volumes/types.js';
 import type { ContainerExtras } from './container-extras.js';
+import { portKey } from '../runtime/ports.js';
 import { networkId } from './routes/networks.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -52,16 +53,22 @@ function endpoint(name: string) {
 }
 
 /**
- * Published ports. skiff has no bridge network: on the host network a
- * container's port is the host's own, so each exposed port maps to itself;
- * elsewhere ports are unpublished (null, as docker shows them).
+ * Published ports as docker shows them: on the host network a container's
+ * port is the host's own, so each exposed port maps to itself; elsewhere a
+ * running container's published ports carry the host port actually bound,
+ * and other ports are unpublished (null).
  */
 export function portMap(r: ContainerRecord, x: ContainerExtras): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
   const out: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
-  const keys = new Set([...Object.keys(x.exposedPorts), ...Object.keys(x.portBindings)]);
+  const keys = new Set([...Object.keys(x.exposedPorts), ...Object.keys(x.portBindings), ...(r.ports ?? []).map(portKey)]);
+  const running = r.state.status === 'running';
   for (const k of keys) {
     const port = k.split('/')[0]!;
-    out[k] = r.network === 'host' ? [{ HostIp: '0.0.0.0', HostPort: port }] : null;
+    if (r.network === 'host') out[k] = [{ HostIp: '0.0.0.0', HostPort: port }];
+    else {
+      const bound = running ? (r.state.ports ?? []).filter((p) => portKey(p) === k) : [];
+      out[k] = bound.length ? bound.map((p) => ({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) })) : null;
+    }
   }
   return out;
 }

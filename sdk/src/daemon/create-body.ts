@@ -1,14 +1,21 @@
 /**
  * `POST /containers/create`: the Docker body (container config + HostConfig)
  * turned into the Engine's CreateOptions. Whatever skiff cannot honour and
- * that would change what runs (restart policies, devices, published ports off
- * the host network, user-defined networks) is refused, never ignored.
+ * that would change what runs (restart policies, devices, user-defined
+ * networks) is refused, never ignored.
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
 import type { CreateOptions, MountOption } from '../runtime/options.js';
 import type { ContainerExtras, PortBinding } from './container-extras.js';
 
 type StrList = string[] | string | null | undefined;
+
+/** `80/tcp` + {HostIp, HostPort} as a `-p` spec: `[IP]:HOSTPORT:80/tcp`. */
+function portSpec(key: string, b: PortBinding): string {
+  const ip = b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp;
+  const [port, proto] = key.split('/') as [string, string?];
+  return `${ip}:${b.HostPort}:${port}/${proto ?? 'tcp'}`;
+}
 
 export interface DockerMount {
   Type?: string;
@@ -128,8 +135,14 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
     if (!list?.length) continue;
     portBindings[port] = list.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' }));
   }
-  if (o.network !== 'host' && (Object.keys(portBindings).length || h.PublishAllPorts)) {
-    throw unsupported('skiff has no bridge network, so ports cannot be published (-p/-P); run the container with --network host, where its ports are the host\'s');
+  if (o.network !== 'host') {
+    // On the host network a port is the host's own; elsewhere the backend publishes it.
+    const ports = Object.entries(portBindings).flatMap(([key, list]) => list.map((b) => portSpec(key, b)));
+    if (h.PublishAllPorts) {
+      for (const key of Object.keys(body.ExposedPorts ?? {})) if (!portBindings[key]) ports.push(portSpec(key, { HostIp: '', HostPort: '' }));
+      o.publishAll = true;
+    }
+    if (ports.length) o.ports = ports;
   }
   const restart = h.RestartPolicy?.Name ?? '';
   if (restart !== '' && restart !== 'no') throw unsupported(`restart policy "${restart}" is not supported: skiff does not restart containers`);

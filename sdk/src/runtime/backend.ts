@@ -164,8 +164,10 @@ export interface BackendCapabilities {
   pidsLimit: boolean;
   users: boolean;
   hostname: boolean;
-  /** `--network host` and published ports. */
+  /** `--network host`. */
   network: boolean;
+  /** Publishing container ports on the host (`-p`); the container then reports `publishedPorts`. */
+  publishPorts: boolean;
 }
 
 export interface BackendContext {

@@ -232,7 +232,7 @@ export class Engine {
     }
     const id = randomId();
     const { mounts, anonymous } = await this.resolveMounts(o, resolved);
-    const ports = resolvePorts(o);
+    const ports = resolvePorts(o, resolved.config.config?.ExposedPorts);
     const record: ContainerRecord = {
       id,
       name,
@@ -281,7 +281,7 @@ export class Engine {
     if (o.tty && !c.tty) throw no('a terminal (-t)');
     if (o.hostname !== undefined && !c.hostname) throw no('setting the hostname');
     if (o.network === 'host' && !c.network) throw no('--network host');
-    if (o.ports?.length && o.network !== 'host' && !c.network) throw no('published ports (-p)');
+    if ((o.ports?.length || o.publishAll) && o.network !== 'host' && !c.publishPorts) throw no(`published ports (-p, -P)${c.network ? '; on --network host a container\'s ports are the host\'s own' : ''}`);
     if (o.user && !c.users) throw no('running as another user (--user)');
   }
 

@@ -39,6 +39,8 @@ export interface CreateOptions {
   network?: 'none' | 'host';
   /** Published ports: docker `-p` specs (`8080:80`, `127.0.0.1::80/tcp`) or mappings. */
   ports?: Array<string | PortMapping>;
+  /** docker `-P`: publish every port the image exposes on a port the kernel picks. */
+  publishAll?: boolean;
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];

@@ -63,8 +63,8 @@ export function portKey(m: Pick<PortMapping, 'containerPort' | 'protocol'>): str
   return `${m.containerPort}/${m.protocol}`;
 }
 
-/** The mappings a create asks for, from `-p` strings or mappings, checked. */
-export function resolvePorts(o: { ports?: Array<string | PortMapping> }): PortMapping[] {
+/** The mappings a create asks for, from `-p` strings or mappings, checked; `-P` adds the image's exposed ports. */
+export function resolvePorts(o: { ports?: Array<string | PortMapping>; publishAll?: boolean }, exposed: Record<string, object> = {}): PortMapping[] {
   const out: PortMapping[] = [];
   for (const p of o.ports ?? []) {
     if (typeof p === 'string') out.push(...parsePortSpec(p));
@@ -73,6 +73,12 @@ export function resolvePorts(o: { ports?: Array<string | PortMapping> }): PortMa
       if (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535) throw invalidArgument(`invalid host port ${p.hostPort}: it must be a number from 0 (any) to 65535`);
       if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw invalidArgument(`invalid protocol "${String(p.protocol)}": use tcp or udp`);
       out.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp ?? '', hostPort: p.hostPort });
+    }
+  }
+  if (o.publishAll) {
+    for (const key of Object.keys(exposed)) {
+      const [m] = parsePortSpec(key);
+      if (m && !out.some((p) => portKey(p) === portKey(m))) out.push(m);
     }
   }
   return out;

@@ -268,7 +268,7 @@ describe('docker CLI against skiff daemon', () => {
     expect(b.stderr).toContain('is already in use');
     const c = await run(['run', '--rm', '-p', '8080:80', IMG, 'true']);
     expect(c.code).toBe(125);
-    expect(c.stderr).toContain('ports cannot be published');
+    expect(c.stderr).toContain('does not support published ports');
     await run(['rm', 'dup']);
   });
 

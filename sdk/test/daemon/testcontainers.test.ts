@@ -1,7 +1,8 @@
 /**
  * testcontainers-node 12.0.0 against `skiff daemon`: a GenericContainer with
- * a log-message wait strategy, an exec, its logs, stop. Ryuk is disabled (it
- * needs published ports, which skiff has only on the host network).
+ * a log-message wait strategy, an exec, its logs, stop (on the host-process
+ * test backend; ports.test.ts covers exposed ports on the Linux backend).
+ * Ryuk is disabled: its image comes from a registry these machines cannot reach.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';

@@ -5,6 +5,7 @@ import type { CliContext, Command } from '../context.js';
 import { json, since, shortId, table } from '../format.js';
 import type { ContainerRecord } from '../../runtime/records.js';
 import { createFlags, createOptions, attachAndWait } from './run.js';
+import { portsText } from './port.js';
 
 
 function simple(name: string, usage: string, description: string, specs: FlagSpec[], body: (flags: Record<string, unknown>, args: string[], ctx: CliContext) => Promise<number>, opts: { min?: number; max?: number; stopAtFirstArg?: boolean; aliases?: string[] } = {}): Command {
@@ -74,14 +75,14 @@ export const ps = simple('ps', 'skiff ps [OPTIONS]', 'List containers', [
   if (flags.format === 'json') return ctx.out(list.map((r) => JSON.stringify(psJson(r)) + '\n').join('')), 0;
   const rows = list.map((r) => {
     const cmd = [r.path, ...r.args].join(' ');
-    return [flags['no-trunc'] ? r.id : shortId(r.id), r.image, JSON.stringify(flags['no-trunc'] || cmd.length <= 20 ? cmd : cmd.slice(0, 19) + '…'), since(r.created), statusText(r), r.backend, r.name];
+    return [flags['no-trunc'] ? r.id : shortId(r.id), r.image, JSON.stringify(flags['no-trunc'] || cmd.length <= 20 ? cmd : cmd.slice(0, 19) + '…'), since(r.created), statusText(r), portsText(r), r.backend, r.name];
   });
-  ctx.out(table(rows, ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'BACKEND', 'NAMES']));
+  ctx.out(table(rows, ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'BACKEND', 'NAMES']));
   return 0;
 });
 
 function psJson(r: ContainerRecord) {
-  return { ID: r.id, Image: r.image, Command: [r.path, ...r.args].join(' '), CreatedAt: r.created, State: r.state.status, Status: statusText(r), Names: r.name, Backend: r.backend, Labels: r.labels };
+  return { ID: r.id, Image: r.image, Command: [r.path, ...r.args].join(' '), CreatedAt: r.created, State: r.state.status, Status: statusText(r), Ports: portsText(r), Names: r.name, Backend: r.backend, Labels: r.labels };
 }
 
 export const rm = simple('rm', 'skiff rm [OPTIONS] CONTAINER [CONTAINER...]', 'Remove one or more containers', [

@@ -19,6 +19,8 @@ export const createFlags: FlagSpec[] = [
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { name: 'network', type: 'string', help: 'Connect a container to a network: none (default) or host', value: 'network' },
+  { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp])", value: 'list' },
+  { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to ports the kernel picks' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
   { name: 'cap-add', type: 'list', help: 'Add Linux capabilities', value: 'list' },
   { name: 'cap-drop', type: 'list', help: 'Drop Linux capabilities', value: 'list' },
@@ -57,6 +59,8 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
     if (net === 'host') o.network = 'host';
     else o.network = 'none';
   }
+  if (list(flags.publish).length) o.ports = list(flags.publish);
+  if (flags['publish-all']) o.publishAll = true;
   if (flags.privileged) o.privileged = true;
   if (list(flags['cap-add']).length) o.capAdd = list(flags['cap-add']);
   if (list(flags['cap-drop']).length) o.capDrop = list(flags['cap-drop']);

@@ -243,7 +243,7 @@ export class HostProcessBackend implements Backend {
   readonly platforms = [HOST_PLATFORM];
   readonly capabilities: BackendCapabilities = {
     signals: true, exec: true, tty: false, bindMounts: false, memoryLimit: false, cpuLimit: false,
-    pidsLimit: false, users: false, hostname: false, network: true,
+    pidsLimit: false, users: false, hostname: false, network: true, publishPorts: false,
   };
   private stateDir = '';
 

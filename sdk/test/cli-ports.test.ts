@@ -1,0 +1,63 @@
+/** `skiff run -p`, `skiff port` and the PORTS column of `skiff ps`, on the Linux backend; and the WASI backend's refusal. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { skiff } from './support/cli.js';
+
+const CI = process.env.CI === 'true';
+const ready = process.getuid?.() === 0 && existsSync('/bin/busybox') && process.platform === 'linux';
+if (!ready && CI) throw new Error('the published-ports CLI test needs root and busybox-static (scripts/setup-test-deps.sh installs it)');
+
+let base: string;
+let root: string;
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'skiff-cli-ports-'));
+  root = join(base, 'root');
+  if (!ready) return;
+  const ctx = join(base, 'ctx');
+  mkdirSync(ctx);
+  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
+  const b = await skiff(root, 'build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', ctx);
+  if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (ready) await skiff(root, 'rm', '-f', 'echo-server');
+  rmSync(base, { recursive: true, force: true });
+});
+
+function reply(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.end(text));
+    let got = '';
+    s.on('data', (d) => { got += d.toString(); });
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+it.skipIf(!ready)('run -d -p, port, ps', async () => {
+  const r = await skiff(root, 'run', '-d', '--name', 'echo-server', '-p', '127.0.0.1::7000', 'bb:1', 'sh', '-c', 'while true; do nc -l -p 7000 -e cat; done');
+  expect(r.code, r.stderr).toBe(0);
+  const p = await skiff(root, 'port', 'echo-server');
+  const m = /^7000\/tcp -> 127\.0\.0\.1:(\d+)\n$/.exec(p.stdout);
+  expect(m, p.stdout + p.stderr).not.toBeNull();
+  let got = '';
+  for (let i = 0; i < 100 && got === ''; i++) {
+    got = await reply(Number(m![1]), 'over the proxy\n').catch(() => '');
+    if (!got) await new Promise((res) => setTimeout(res, 50));
+  }
+  expect(got).toBe('over the proxy\n');
+  expect((await skiff(root, 'ps')).stdout).toContain(`127.0.0.1:${m![1]}->7000/tcp`);
+  expect((await skiff(root, 'port', 'echo-server', '7001')).stderr).toContain("No public port '7001/tcp'");
+});
+
+it('the WASI backend refuses published ports with a clear error', async () => {
+  const r = await skiff(root, 'run', '--rm', '-p', '8080:80', 'skiff/toolbox', 'true');
+  expect(r.code).toBe(125);
+  expect(r.stderr).toContain('the wasm backend does not support published ports');
+});
