@@ -22,6 +22,7 @@
 #include "spec.h"
 #include "relay.h"
 #include "tty.h"
+#include "io.h"
 
 static const struct { const char *name; int type; } JOIN[] = {
   {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
@@ -61,6 +62,7 @@ int cmd_exec(int argc, char **argv) {
   char *cgroups[16];
   int ncgroups = 0, status_fd = -1;
   pid_t target = 0;
+  io_options io = {0};
   for (int i = 0; i < argc; i += 2) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) return usage_error("exec", a);
@@ -69,6 +71,7 @@ int cmd_exec(int argc, char **argv) {
     else if (!strcmp(a, "--pid")) target = (pid_t)atoi(v);
     else if (!strcmp(a, "--status-fd")) status_fd = atoi(v);
     else if (!strcmp(a, "--exit-file")) exit_file = v;
+    else if (!strcmp(a, "--control")) io.control = v;
     else if (!strcmp(a, "--cgroup") && ncgroups < 16) cgroups[ncgroups++] = (char *)v;
     else return usage_error("exec", a);
   }
@@ -87,15 +90,20 @@ int cmd_exec(int argc, char **argv) {
     memset(&s.process, 0, sizeof s.process);
     if (spec_process(&s.process, pj, &e) < 0) { report_error(status_fd, &e); return 1; }
   }
-  tty_relay relay = { .master = -1 };
-  int slave = -1;
-  if (s.process.terminal && tty_open(&relay, &slave, &e) < 0) { report_error(status_fd, &e); return 1; }
+  /* The control socket is bound in the host's network namespace, before entering the container's. */
+  static io_loop iol;
+  if (io_open(&iol, &io, &e) < 0) { report_error(status_fd, &e); return 1; }
   static stdio_relay stdio;
-  if (!s.process.terminal && relay_prepare(&stdio, &e) < 0) { report_error(status_fd, &e); return 1; }
+  if (!s.process.terminal && relay_prepare(&stdio, 0, &e) < 0) { report_error(status_fd, &e); return 1; }
   /* After entering, /sys/fs/cgroup is the container's view: open the host's cgroup files first. */
   int cgfds[16];
   if (open_cgroups(cgroups, ncgroups, cgfds, &e) < 0) { report_error(status_fd, &e); return 1; }
   if (enter_container(target, &e) < 0) { report_error(status_fd, &e); return 1; }
+  /* The terminal comes from the container's own devpts (as runc's console socket gives), so
+     `tty` inside names a /dev/pts entry the container has. */
+  tty_relay relay = { .master = -1 };
+  int slave = -1;
+  if (s.process.terminal && tty_open(&relay, &slave, &e) < 0) { report_error(status_fd, &e); return 1; }
 
   int sync[2], errp[2];
   if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) { fail(&e, "exec", errno, "pipe"); report_error(status_fd, &e); return 1; }
@@ -140,8 +148,8 @@ int cmd_exec(int argc, char **argv) {
   char line[128];
   snprintf(line, sizeof line, "{\"pid\":%d}\n", (int)pid);
   report_line(status_fd, line);
-  if (relay.master >= 0) tty_relay_until_exit(&relay, pid, &status);
-  else if (stdio.any) relay_until_exit(&stdio, pid, &status);
+  if (relay.master >= 0) io_run(&iol, NULL, &relay, pid, &status);
+  else if (stdio.any || iol.listen_fd >= 0) io_run(&iol, &stdio, NULL, pid, &status);
   else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   int code, sig;
   describe_status(status, &code, &sig);

@@ -31,6 +31,7 @@
 #include "spec.h"
 #include "relay.h"
 #include "tty.h"
+#include "io.h"
 
 typedef struct {
   oci_spec spec;
@@ -41,6 +42,7 @@ typedef struct {
   const char *console_name;
   int status_fd;
   stdio_relay stdio;
+  io_loop io;
 } run_ctx;
 
 static int join_namespace_paths(const oci_spec *s, serr_t *e) {
@@ -214,6 +216,7 @@ static int container_setup(run_ctx *c, serr_t *e) {
 static void container_child(run_ctx *c) {
   /* The init never execs: close the status pipe here, or the shim's death would go unnoticed. */
   if (c->status_fd >= 0) close(c->status_fd);
+  io_close_in_child(&c->io);
   close(c->sync[1]);
   close(c->errp[0]);
   close(c->exitp[0]);
@@ -252,12 +255,17 @@ int cmd_run(int argc, char **argv) {
   const char *bundle = ".", *exit_file = NULL, *pid_file = NULL;
   char *cgroups[16];
   int ncgroups = 0, status_fd = -1, init = 0;
+  io_options io = {0};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--init")) { init = 1; continue; }
+    if (!strcmp(a, "--stdin-open")) { io.stdin_open = 1; continue; }
+    if (!strcmp(a, "--stdin-once")) { io.stdin_once = 1; continue; }
     if (!v) return usage_error("run", a);
     if (!strcmp(a, "--bundle")) bundle = v;
+    else if (!strcmp(a, "--log")) io.log_path = v;
+    else if (!strcmp(a, "--control")) io.control = v;
     else if (!strcmp(a, "--status-fd")) status_fd = atoi(v);
     else if (!strcmp(a, "--exit-file")) exit_file = v;
     else if (!strcmp(a, "--pid-file")) pid_file = v;
@@ -277,12 +285,13 @@ int cmd_run(int argc, char **argv) {
   if (!realpath(bundle, c.bundle)) { fail(&e, "bundle", errno, "bundle directory %s", bundle); report_error(status_fd, &e); return 1; }
   if (chdir(c.bundle) < 0) { fail(&e, "bundle", errno, "chdir %s", c.bundle); report_error(status_fd, &e); return 1; }
   if (spec_load(&c.spec, "config.json", &e) < 0) { report_error(status_fd, &e); return 1; }
+  if (io_open(&c.io, &io, &e) < 0) { report_error(status_fd, &e); return 1; }
 
   tty_relay relay = { .master = -1 };
   if (c.spec.process.terminal) {
     if (tty_open(&relay, &c.console_slave, &e) < 0) { report_error(status_fd, &e); return 1; }
     c.console_name = relay.slave_name;
-  } else if (relay_prepare(&c.stdio, &e) < 0) {
+  } else if (relay_prepare(&c.stdio, (io.stdin_open ? 1 : 0) | (io.log_path ? 6 : 0), &e) < 0) {
     report_error(status_fd, &e);
     return 1;
   }
@@ -342,8 +351,8 @@ int cmd_run(int argc, char **argv) {
   report_line(status_fd, line);
   trace("started");
 
-  if (relay.master >= 0) tty_relay_until_exit(&relay, pid, &status);
-  else if (c.stdio.any) relay_until_exit(&c.stdio, pid, &status);
+  if (relay.master >= 0) io_run(&c.io, NULL, &relay, pid, &status);
+  else if (c.stdio.any || c.io.listen_fd >= 0) io_run(&c.io, &c.stdio, NULL, pid, &status);
   else while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   trace("exited");
   int raw;

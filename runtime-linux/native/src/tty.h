@@ -14,8 +14,6 @@ typedef struct {
 int tty_open(tty_relay *r, int *slave, serr_t *e);
 /* In the container after setsid: the slave becomes the controlling terminal and fds 0, 1, 2. */
 int tty_make_stdio(int slave, serr_t *e);
-/* Copies stdin -> master and master -> stdout until pid exits; fills its wait status. */
-void tty_relay_until_exit(tty_relay *r, pid_t pid, int *status);
 int tty_set_size(int fd, const char *spec);
 
 #endif

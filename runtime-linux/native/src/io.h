@@ -1,0 +1,44 @@
+/*
+ * The shim's stdio loop, for a terminal or pipes alike. It copies the
+ * process's output to the shim's fds 1 and 2 (Node) and, with a log file,
+ * appends it there too as JSON lines - the format the Engine's log store reads,
+ * {"stream":"stdout","time":MS,"log":"BASE64"} - so output is kept when no
+ * Node process is reading. Input comes from fd 0 and from attachers on the
+ * control socket. The control socket (abstract unix, owner-only) takes one
+ * request per connection, a line:
+ *
+ *   stdin\n<bytes...>      copy the bytes to the process's stdin until EOF
+ *   resize ROWS COLS\n     set the terminal's window size; answers "ok\n"
+ *
+ * With stdin kept open (docker's OpenStdin) an attacher's EOF only detaches
+ * it; with stdin-once the first attacher's EOF closes the process's stdin.
+ */
+#ifndef SKIFF_IO_H
+#define SKIFF_IO_H
+
+#include <sys/types.h>
+#include "error.h"
+#include "relay.h"
+#include "tty.h"
+
+typedef struct {
+  const char *log_path;  /* NULL: no log */
+  const char *control;   /* abstract socket name, NULL: none */
+  int stdin_open;
+  int stdin_once;
+} io_options;
+
+typedef struct {
+  io_options o;
+  int log_fd;
+  int listen_fd;
+} io_loop;
+
+/* Before the process starts: opens the log and listens on the control socket (in the host's namespaces). */
+int io_open(io_loop *l, const io_options *o, serr_t *e);
+/* Closes what io_open opened, for a child that must not keep them. */
+void io_close_in_child(io_loop *l);
+/* Copies until pid has exited and its output has ended; fills pid's wait status. Exactly one of pipes, tty. */
+void io_run(io_loop *l, stdio_relay *pipes, tty_relay *tty, pid_t pid, int *status);
+
+#endif
