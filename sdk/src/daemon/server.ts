@@ -22,6 +22,7 @@ import { DaemonContext, type ImageBuilder } from './context.js';
 import { FsExtrasStore, MemoryExtrasStore } from './container-extras.js';
 import { systemRoutes } from './routes/system.js';
 import { containerRoutes } from './routes/containers.js';
+import { archiveRoutes } from './routes/archive.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -80,6 +81,7 @@ export function buildRouter(): Router<DaemonContext> {
   const r = new Router<DaemonContext>();
   systemRoutes(r);
   containerRoutes(r);
+  archiveRoutes(r);
   execRoutes(r);
   imageRoutes(r);
   volumeRoutes(r);

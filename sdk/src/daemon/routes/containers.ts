@@ -1,6 +1,6 @@
 /**
  * Containers: create, start, attach (hijacked), wait, logs, list, inspect,
- * top, stats, kill, stop, restart, remove, prune, and `docker cp` archives.
+ * top, stats, kill, stop, restart, remove, prune (files: routes/archive.ts).
  */
 import { cpus, totalmem } from 'node:os';
 import { conflict, invalidArgument, isSkiffError, notFound, unsupported } from '../../errors/index.js';
@@ -16,7 +16,6 @@ import { createOptionsFrom, type DockerCreateBody } from '../create-body.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
 import { labelMatches, parseFilters, type Filters } from '../filters.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
-import { containerChanges, containerPath } from '../container-files.js';
 
 const enc = new TextEncoder();
 
@@ -358,33 +357,5 @@ export function containerRoutes(r: Router<DaemonContext>): void {
   r.add('POST', '/containers/:id/update', async (x, ctx) => {
     await recordOf(x, ctx);
     throw unsupported('skiff cannot change the resources of an existing container; create a new one');
-  });
-
-  // docker cp: GET reads, HEAD stats, PUT writes.
-  const archivePath = (x: Exchange) => {
-    const p = x.str('path');
-    if (!p) throw invalidArgument('the archive request needs a path');
-    return p;
-  };
-  r.add(['GET', 'HEAD'], '/containers/:id/archive', async (x, ctx) => {
-    const rec = await recordOf(x, ctx);
-    const found = await containerPath(ctx.engine, rec, archivePath(x));
-    const statHeader = Buffer.from(JSON.stringify(found.stat)).toString('base64');
-    if (x.method === 'HEAD') return x.send(200, '', { 'X-Docker-Container-Path-Stat': statHeader, 'Content-Type': 'application/x-tar' });
-    await x.pipe(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader }, found.archive());
-  });
-  r.add('GET', '/containers/:id/export', async (x, ctx) => {
-    const rec = await recordOf(x, ctx);
-    const root = await containerPath(ctx.engine, rec, '/');
-    await x.pipe(200, { 'Content-Type': 'application/x-tar' }, root.archive());
-  });
-  r.add('GET', '/containers/:id/changes', async (x, ctx) => {
-    const rec = await recordOf(x, ctx);
-    const changes = await containerChanges(ctx.engine, rec);
-    x.sendJson(200, changes.length ? changes : null);
-  });
-  r.add('PUT', '/containers/:id/archive', async (x, ctx) => {
-    await recordOf(x, ctx);
-    throw unsupported('copying files into a container (docker cp SRC CONTAINER:DEST) is not supported yet: the backends offer no way to write into a container\'s file system');
   });
 }
