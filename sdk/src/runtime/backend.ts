@@ -101,12 +101,23 @@ export interface ContainerSpec {
   capDrop?: string[];
   /** Wall-clock limit on one run; the process is killed when it passes. */
   timeoutMs?: number;
+  /** Keep the process's stdin open while attachers come and go (docker's OpenStdin); see attachStdin. */
+  openStdin?: boolean;
+  /** With openStdin: stdin closes when the first attacher's input ends (docker's StdinOnce). */
+  stdinOnce?: boolean;
+  /**
+   * Where a backend with capabilities.writesLogs appends the process's output
+   * itself, as the Engine's log store does (JSON lines: stream, time, base64
+   * log), so output is kept when no Engine process is reading it. The Engine
+   * then stores nothing of that output itself.
+   */
+  logPath?: string;
   /** WASI: a fixed clock and seeded random so output never varies. */
   deterministic?: { seed?: number; timeNs?: bigint };
 }
 
 export interface Stdio {
-  /** Closed (EOF) when absent. */
+  /** Closed (EOF) when absent (with openStdin: no attacher yet). */
   stdin?: ReadableStream<Uint8Array>;
   stdout: WritableStream<Uint8Array>;
   stderr: WritableStream<Uint8Array>;
@@ -128,11 +139,19 @@ export interface ProcessStats {
   pids?: number;
 }
 
+/** A terminal's window size. */
+export interface TtySize {
+  rows: number;
+  cols: number;
+}
+
 /** A process started beside the container's main one (`exec`). */
 export interface BackendProcess {
   readonly pid?: number;
   wait(): Promise<ExitStatus>;
   kill(signal?: string): Promise<void>;
+  /** Sets the window size of the process's terminal (ProcessSpec.tty). */
+  resize?(size: TtySize): Promise<void>;
 }
 
 export interface BackendContainer {
@@ -146,6 +165,14 @@ export interface BackendContainer {
   /** Default SIGKILL. Needs capabilities.signals for anything but SIGKILL. */
   kill(signal?: string): Promise<void>;
   exec(process: ProcessSpec, stdio: Stdio): Promise<BackendProcess>;
+  /**
+   * Another attacher's input for the running process's stdin (spec.openStdin):
+   * copied until it ends, which detaches it (and closes stdin with stdinOnce).
+   * Works from any Engine process, not only the one that started the container.
+   */
+  attachStdin?(input: ReadableStream<Uint8Array>): Promise<void>;
+  /** Sets the window size of the main process's terminal. */
+  resize?(size: TtySize): Promise<void>;
   /** What the container changed, as an uncompressed tar with OCI whiteouts. */
   exportChanges(): ReadableStream<Uint8Array>;
   stats(): Promise<ProcessStats>;
@@ -168,6 +195,8 @@ export interface BackendCapabilities {
   network: boolean;
   /** Publishing container ports on the host (`-p`); the container then reports `publishedPorts`. */
   publishPorts: boolean;
+  /** The backend writes spec.logPath itself (output outlives the Engine process that started it). */
+  writesLogs?: boolean;
 }
 
 export interface BackendContext {
