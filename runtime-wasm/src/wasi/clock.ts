@@ -39,11 +39,45 @@ function atomicsWaitCell(): Int32Array | null {
   return waitCell;
 }
 
+/**
+ * Work a thread can do while its guest is blocked: worker mode serves
+ * requests (an exec into the container) while the main guest sleeps or waits
+ * for stdin. `bell[0]` changes whenever there may be work (a request, new
+ * input); a blocked wait wakes on it, calls `serve` there, nested inside the
+ * guest's host call, and waits again for what is left. `serve` may throw to
+ * end the guest that waits (a kill).
+ */
+export interface WaitService {
+  readonly bell: Int32Array;
+  serve(): void;
+}
+
+let service: WaitService | undefined;
+
+/** Sets (or clears) this thread's wait service. */
+export function setWaitService(s: WaitService | undefined): void {
+  service = s;
+}
+
+export function waitService(): WaitService | undefined {
+  return service;
+}
+
 /** Blocks the current thread for `ms` milliseconds without spinning where possible. */
 export function blockFor(ms: number): void {
   if (!(ms > 0)) return;
-  const cell = atomicsWaitCell();
   const end = performance.now() + ms;
+  if (service) {
+    const { bell } = service;
+    for (;;) {
+      const rung = Atomics.load(bell, 0);
+      service.serve();
+      const left = end - performance.now();
+      if (left <= 0) return;
+      Atomics.wait(bell, 0, rung, left);
+    }
+  }
+  const cell = atomicsWaitCell();
   if (cell) {
     // Atomics.wait may wake a little early; loop until the deadline.
     for (let left = ms; left > 0; left = end - performance.now()) Atomics.wait(cell, 0, 0, left);
