@@ -66,7 +66,7 @@ export class LinuxBackend implements Backend {
   readonly platforms: Platform[] = [hostPlatform()];
   readonly capabilities: BackendCapabilities = {
     signals: true, exec: true, tty: true, bindMounts: true, memoryLimit: true, cpuLimit: true,
-    pidsLimit: true, users: true, hostname: true, network: true, publishPorts: true,
+    pidsLimit: true, users: true, hostname: true, network: true, writesLogs: true, publishPorts: true,
   };
   private content?: Provider;
   private stateDir?: string;

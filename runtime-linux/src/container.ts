@@ -6,8 +6,8 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, PortMapping, ProcessSpec, ProcessStats, Stdio } from '@skiff/sdk';
-import { conflict, dataLoss, internal, unsupported } from '@skiff/sdk';
+import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, PortMapping, ProcessSpec, ProcessStats, Stdio, TtySize } from '@skiff/sdk';
+import { conflict, dataLoss, failedPrecondition, internal, unsupported } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
 import { buildOciConfig, type BundleOptions } from './spec/build.js';
 import type { OciConfig } from './spec/oci.js';
@@ -17,6 +17,7 @@ import { readMergedFile } from './rootfs/image-files.js';
 import { launchShim, startShim, type Shim, type ShimExit } from './process/shim.js';
 import type { Launcher } from './process/launcher.js';
 import { signalName, toSignal } from './process/signals.js';
+import { attachInput, controlNameFor, execControlName, resizeTerminal } from './process/control.js';
 import { publishPorts } from './network/ports.js';
 import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
 
@@ -147,7 +148,7 @@ export class LinuxContainer implements BackendContainer {
     this.dir.clearRun();
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
     const oomBaseline = await this.ctx.cgroup.oomKills().catch(() => 0);
-    const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...(this.ctx.init ? ['--init'] : []), ...this.cgroupArgs()];
+    const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...(this.ctx.init ? ['--init'] : []), ...this.cgroupArgs(), ...this.ioArgs()];
     const shim = await this.shim(args, stdio, `start container ${this.id}`, this.spec.process.tty);
     this.state = 'running';
     let timedOut = false;
@@ -179,6 +180,26 @@ export class LinuxContainer implements BackendContainer {
     }
   }
 
+  /** The shim's stdio options: its control socket, the log it writes, stdin kept open. */
+  private ioArgs(): string[] {
+    const a = ['--control', controlNameFor(this.dir.root)];
+    if (this.spec.logPath) a.push('--log', this.spec.logPath);
+    if (this.spec.openStdin) a.push('--stdin-open', ...(this.spec.stdinOnce ? ['--stdin-once'] : []));
+    return a;
+  }
+
+  async attachStdin(input: ReadableStream<Uint8Array>): Promise<void> {
+    if (this.state !== 'running') throw conflict(`container ${this.id} is not running`);
+    if (!this.spec.openStdin) throw failedPrecondition(`container ${this.id} was not created with its stdin open (docker run -i / openStdin), so there is no stdin to attach to`);
+    await attachInput(controlNameFor(this.dir.root), input, `attach stdin to container ${this.id}`);
+  }
+
+  async resize(size: TtySize): Promise<void> {
+    if (this.state !== 'running') throw conflict(`container ${this.id} is not running`);
+    if (!this.spec.process.tty) throw failedPrecondition(`container ${this.id} has no terminal (it was not created with -t)`);
+    await resizeTerminal(controlNameFor(this.dir.root), size, `resize the terminal of container ${this.id}`);
+  }
+
   async wait(): Promise<ExitStatus> {
     if (this.state === 'running' && this.current) return this.current.exited;
     if (this.last) return this.last;
@@ -200,8 +221,9 @@ export class LinuxContainer implements BackendContainer {
     const file = this.dir.file(`exec-${randomBytes(6).toString('hex')}.json`);
     writeFileSync(file, JSON.stringify(this.config(proc).process));
     let shim: Shim;
+    const control = proc.tty ? execControlName() : undefined;
     try {
-      const args = ['exec', '--bundle', this.dir.bundle, '--pid', String(this.current.pid), '--process', file, '--status-fd', '3', ...this.cgroupArgs()];
+      const args = ['exec', '--bundle', this.dir.bundle, '--pid', String(this.current.pid), '--process', file, '--status-fd', '3', ...this.cgroupArgs(), ...(control ? ['--control', control] : [])];
       shim = await this.shim(args, stdio, `exec in container ${this.id}`, proc.tty);
     } finally {
       rmSync(file, { force: true });
@@ -224,6 +246,11 @@ export class LinuxContainer implements BackendContainer {
       kill: async (signal?: string) => {
         if (done) return;
         try { process.kill(shim.pid, toSignal(signal)); } catch { /* already gone */ }
+      },
+      resize: async (size: TtySize) => {
+        if (!control) throw failedPrecondition(`the process exec'd in container ${this.id} has no terminal (exec it with tty)`);
+        if (done) throw conflict(`the process exec'd in container ${this.id} has exited`);
+        await resizeTerminal(control, size, `resize the terminal of a process in container ${this.id}`);
       },
     };
   }

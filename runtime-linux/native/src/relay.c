@@ -46,5 +46,6 @@ int relay_child(stdio_relay *r, serr_t *e) {
 }
 
 void relay_parent(stdio_relay *r) {
+  if (!r->any) return; /* not prepared (a terminal): its zeroed child_fd would name fd 0 */
   for (int fd = 0; fd < 3; fd++) if (r->child_fd[fd] >= 0) { close(r->child_fd[fd]); r->child_fd[fd] = -1; }
 }

@@ -1,0 +1,143 @@
+/**
+ * A container's stdio beyond the start: exec with a terminal from the
+ * container's own devpts, resize, stdin attachers on a running container
+ * (OpenStdin, StdinOnce), and the log the shim writes itself.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendContainer } from '@skiff/sdk';
+import { LinuxBackend } from '../src/index.js';
+import { CI, missingPrerequisite, sink, tempDir, textStream } from './fixtures.js';
+import { Harness } from './harness.js';
+
+const why = missingPrerequisite();
+if (why && CI) throw new Error(`the Linux backend tests cannot run on CI: ${why}`);
+
+/** A stdin the test writes to when it wants. */
+function pushStream() {
+  let ctl!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => { ctl = c; } });
+  return { stream, push: (s: string) => ctl.enqueue(new TextEncoder().encode(s)), end: () => ctl.close() };
+}
+
+async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function logLines(path: string): Array<{ stream: string; text: string }> {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => {
+    const j = JSON.parse(l) as { stream: string; time: number; log: string };
+    expect(typeof j.time).toBe('number');
+    return { stream: j.stream, text: Buffer.from(j.log, 'base64').toString('utf8') };
+  });
+}
+
+describe.skipIf(!!why)('linux backend: attach, terminals, logs', () => {
+  let h: Harness;
+  const running: BackendContainer[] = [];
+  beforeAll(async () => { h = await Harness.open(); });
+  afterAll(async () => {
+    for (const c of running) await c.kill('SIGKILL').catch(() => {});
+    for (const c of running) await c.wait().catch(() => {});
+    for (const c of running) await c.remove().catch(() => {});
+    const leaks = await h?.close();
+    expect(leaks).toEqual({ mounts: [], cgroups: [] });
+  });
+
+  async function started(line: string, extra: Parameters<Harness['create']>[1] = {}, stdin?: ReadableStream<Uint8Array>) {
+    const c = await h.create(line, extra);
+    running.push(c);
+    const out = sink();
+    const err = sink();
+    await c.start({ stdout: out.stream, stderr: err.stream, ...(stdin ? { stdin } : {}) });
+    return { c, out, err };
+  }
+
+  it('exec -t gets a terminal of the container\'s own devpts, and resize changes its window', async () => {
+    const { c } = await started('sleep 30');
+    const out = sink();
+    const input = pushStream();
+    const p = await c.exec({ args: ['sh', '-c', 'tty; ls /dev/pts; stty size; read x; stty size'], env: [], cwd: '/', tty: true }, { stdout: out.stream, stderr: sink().stream, stdin: input.stream });
+    await until('the first size', () => out.text().includes('24 80'));
+    const [tty, pts] = out.text().split('\r\n');
+    // The slave is one the container's devpts has (a host pts would not be listed there).
+    expect(tty).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(pts!.split(/\s+/)).toContain(tty!.slice('/dev/pts/'.length));
+    await p.resize!({ rows: 50, cols: 132 });
+    input.push('go\n');
+    expect((await p.wait()).exitCode).toBe(0);
+    expect(out.text()).toMatch(/24 80\r\ngo\r\n50 132\r\n$/);
+    await expect(p.resize!({ rows: 10, cols: 10 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await c.kill('SIGKILL');
+  });
+
+  it('resizes the terminal of a container run with -t', async () => {
+    const input = pushStream();
+    const { c, out } = await started('stty size; read x; stty size', { process: { tty: true } }, input.stream);
+    await until('the first size', () => out.text().includes('24 80'));
+    await c.resize!({ rows: 33, cols: 101 });
+    input.push('\n');
+    expect((await c.wait()).exitCode).toBe(0);
+    expect(out.text()).toMatch(/24 80\r\n\r\n33 101\r\n$/);
+  });
+
+  it('keeps stdin open (OpenStdin) while attachers come and go, from any process', async () => {
+    const { c, out } = await started('read a; read b; echo "$a $b"', { openStdin: true });
+    await c.attachStdin!(textStream('hello\n'));
+    // Another backend on the same state (as a later Engine process has) attaches through the shim.
+    const other = new LinuxBackend();
+    await other.init({ content: h.img.layout, stateDir: h.state });
+    try {
+      const again = await other.restore!(c.id, (c as unknown as { spec: Parameters<LinuxBackend['create']>[0] }).spec);
+      await again!.attachStdin!(textStream('world\n'));
+    } finally {
+      await other.close();
+    }
+    expect((await c.wait()).exitCode).toBe(0);
+    expect(out.text()).toBe('hello world\n');
+  });
+
+  it('closes stdin when the first attacher detaches (StdinOnce), and refuses attachers after', async () => {
+    const { c, out } = await started('cat; echo done; sleep 30', { openStdin: true, stdinOnce: true });
+    await c.attachStdin!(textStream('x\n'));
+    await until('cat to end', () => out.text().includes('done'));
+    expect(out.text()).toBe('x\ndone\n');
+    await expect(c.attachStdin!(textStream('y\n'))).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await c.kill('SIGKILL');
+  });
+
+  it('without OpenStdin there is nothing to attach to', async () => {
+    const { c } = await started('sleep 30');
+    await expect(c.attachStdin!(textStream('x'))).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('-i') });
+    await c.kill('SIGKILL');
+  });
+
+  it('writes the log itself, and keeps writing when the reader of the output is gone', async () => {
+    const logPath = join(tempDir(), 'container.log');
+    const c = await h.create('echo one; echo two >&2; sleep 0.3; echo three', { logPath });
+    running.push(c);
+    // A reader that fails at once, like a Node process that has exited.
+    const gone = new WritableStream<Uint8Array>({ write() { throw new Error('reader gone'); } });
+    await c.start({ stdout: gone, stderr: sink().stream });
+    expect((await c.wait()).exitCode).toBe(0);
+    const lines = logLines(logPath);
+    expect(lines.filter((l) => l.stream === 'stdout').map((l) => l.text).join('')).toBe('one\nthree\n');
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text).join('')).toBe('two\n');
+  });
+
+  it('logs a terminal\'s output as stdout', async () => {
+    const logPath = join(tempDir(), 'container.log');
+    const c = await h.create('echo hi', { logPath, process: { tty: true } });
+    running.push(c);
+    const out = sink();
+    await c.start({ stdout: out.stream, stderr: sink().stream });
+    await c.wait();
+    expect(out.text()).toBe('hi\r\n');
+    expect(logLines(logPath)).toEqual([{ stream: 'stdout', text: 'hi\r\n' }]);
+  });
+});
