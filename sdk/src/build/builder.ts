@@ -8,19 +8,22 @@
  */
 import { cancelled, invalidArgument, notFound, SkiffError, unsupported } from '../errors/index.js';
 import type { Engine } from '../runtime/engine.js';
-import { digestOf, createSha256 } from '../image/digest.js';
+import { digestOf } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
 import { parsePlatform, formatPlatform } from '../image/platform.js';
-import { normalizeName } from '../image/reference.js';
+import { formatReference, normalizeName, parseReference } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Platform, HealthConfig } from '../image/types.js';
 import { utf8 } from '../content/util.js';
-import { parseDockerfile, type Instruction } from './dockerfile/parser.js';
+import { parseDockerfile, parseInstruction, type Instruction } from './dockerfile/parser.js';
 import { dockerfileError } from './dockerfile/errors.js';
 import { expand, parseKeyValues, splitWords } from './dockerfile/expand.js';
-import type { BuildContext } from './context.js';
+import type { BuildContext, ContextEntry } from './context.js';
 import { isIgnored, parseDockerignore } from './ignore.js';
 import { layerFromChanges, layerFromFiles, stageFiles, type FileSpec, type StageFiles } from './layer-io.js';
-import type { BuildCache } from './cache.js';
+import type { BuildCache, CacheEntry } from './cache.js';
+import { needsLookup, parseOwner, resolveOwner, type Ids } from './owner.js';
+import { extractArchive } from './archive.js';
+import { download, isGitSource, isUrl, refuseGit } from './remote.js';
 
 export interface BuildOptions {
   context: BuildContext;
@@ -70,12 +73,53 @@ interface Stage {
   files?: StageFiles;
 }
 
+/** What a COPY/ADD step adds: its cache key and, on a miss, how to make its files. */
+interface FilePlan {
+  key: string;
+  make: () => Promise<FileSpec[]>;
+}
+
+/** Per-build state shared by the steps: what is known to be in the store, digests learned. */
+interface BuildRun {
+  /** Blobs seen in the store during this build (a removed image may take blobs with it between builds). */
+  present: Set<string>;
+  /** Context-file digests learned by reading, to save in the digest cache at the end. */
+  learned: Array<[string, string]>;
+  /** Context files read to hash them, kept until their step uses them. */
+  read: Map<string, Uint8Array>;
+  /** The digest cache, loaded at the first stamped file. */
+  known?: Readonly<Record<string, string>>;
+}
+
+/** Instructions an ONBUILD may not hold (docker refuses the same). */
+const NOT_TRIGGERS = new Set(['ONBUILD', 'FROM', 'MAINTAINER']);
+
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 export class Builder {
+  /** Parsed configs by digest: blobs never change, so these are kept across builds (copied on use). */
+  private readonly configs = new Map<string, ImageConfig>();
+
   constructor(private readonly engine: Engine, private readonly cache: BuildCache) {}
 
   async build(o: BuildOptions): Promise<BuildResult> {
+    const run: BuildRun = { present: new Set(), learned: [], read: new Map() };
+    try {
+      return await this.buildWith(o, run);
+    } finally {
+      // Digests learned by a failed build are still true.
+      await this.cache.digests?.put(run.learned).catch(() => {});
+    }
+  }
+
+  private async buildWith(o: BuildOptions, run: BuildRun): Promise<BuildResult> {
+    const tags = o.tags ?? [];
+    // Names are checked before any work, so a bad one fails fast.
+    const refs = tags.map((t) => {
+      const ref = parseReference(t);
+      if (ref.digest) throw invalidArgument(`invalid tag "${t}": a build is tagged with a name like name:1.0, not a digest`);
+      return formatReference(ref);
+    });
     const ctxEntries = await o.context.entries();
     const dfPath = o.dockerfile ?? 'Dockerfile';
     let text = o.dockerfileText;
@@ -86,7 +130,7 @@ export class Builder {
     const df = parseDockerfile(text, dfPath);
     const ignoreEntry = ctxEntries.find((e) => e.path === '.dockerignore');
     const rules = ignoreEntry ? parseDockerignore(new TextDecoder().decode(await o.context.read('.dockerignore'))) : [];
-    const files = ctxEntries.filter((e) => !isIgnored(e.path, rules));
+    const files = rules.length ? ctxEntries.filter((e) => !isIgnored(e.path, rules)) : ctxEntries;
     const emit = (e: BuildEvent) => o.onProgress?.(e);
     const epoch = o.sourceDateEpoch;
     const created = epoch !== undefined ? new Date(epoch * 1000).toISOString() : undefined;
@@ -108,26 +152,9 @@ export class Builder {
     let cachedSteps = 0;
     const usedArgs = new Set<string>();
 
-    for (let n = 0; n < instructions.length; n++) {
-      if (o.signal?.aborted) throw cancelled('the build was cancelled');
-      const ins = instructions[n]!;
-      emit({ type: 'step', step: n + 1, total, text: `${ins.name} ${ins.args}`.trim() });
-      const fail = (msg: string): never => { throw dockerfileError(df.file, ins.line, 1, `${ins.name}: ${msg}`); };
-      if (!stage) {
-        if (ins.name === 'ARG') {
-          for (const [k, v] of argPairs(ins, df.escape, globalArgs)) {
-            globalArgs[k] = buildArgs[k] ?? v ?? '';
-            usedArgs.add(k);
-          }
-          continue;
-        }
-      }
-      if (ins.name === 'FROM') {
-        stage = await this.from(ins, stages, globalArgs, o, df.escape, fail);
-        stages.push(stage);
-        emit({ type: 'result', step: n + 1, id: stage.key.slice(7, 19) });
-        continue;
-      }
+    /** Runs one instruction at step `n` (0-based); `stageIns` are the stage's instructions so far, for ENTRYPOINT's CMD rule. */
+    const execute = async (ins: Instruction, n: number, file: string, stageIns: () => Instruction[]): Promise<void> => {
+      const fail = (msg: string): never => { throw dockerfileError(file, ins.line, 1, `${ins.name}: ${msg}`); };
       const s = stage!;
       const vars = { ...envMap(s.config), ...s.args };
       const x = (w: string) => expand(w, vars, df.escape, (_c, m) => fail(m));
@@ -138,7 +165,7 @@ export class Builder {
       const metaStep = async (apply: () => void, createdBy: string) => {
         const key = stepKey(s.key, createdBy);
         const hit = !o.noCache && (await this.cache.get(key));
-        if (hit && (await this.restore(s, hit))) {
+        if (hit && (await this.restore(s, hit, run))) {
           cachedSteps++;
           emit({ type: 'cached', step: n + 1 });
         } else {
@@ -183,7 +210,7 @@ export class Builder {
           // A cached WORKDIR needs no look at the stage's files (that would unpack its layers).
           const key = stepKey(s.key, `WORKDIR ${dir}`);
           const hit = !o.noCache && (await this.cache.get(key));
-          if (hit && (await this.restore(s, hit))) {
+          if (hit && (await this.restore(s, hit, run))) {
             cachedSteps++;
             emit({ type: 'cached', step: n + 1 });
             s.key = key;
@@ -193,9 +220,8 @@ export class Builder {
           // Like BuildKit: create the directory when the stage lacks it, as a layer of its own.
           const exists = dir === '/' || (await this.files(s)).get(dir.slice(1))?.type === 'directory';
           if (!exists) {
-            await this.fileStep(s, `WORKDIR ${dir}`, [{ path: dir, type: 'directory', mode: 0o755 }], { ...o, noCache: true }, n + 1, emit, () => { (s.config.config ??= {}).WorkingDir = dir; }, created);
-            await this.cache.put(key, { config: await this.engine.images.writeJson(MediaType.OciConfig, s.config), layers: [...s.layers] });
-            s.key = key;
+            const plan: FilePlan = { key: `WORKDIR ${dir}`, make: async () => [{ path: dir, type: 'directory', mode: 0o755 }] };
+            await this.fileStep(s, `WORKDIR ${dir}`, plan, { ...o, noCache: true }, n + 1, emit, () => { (s.config.config ??= {}).WorkingDir = dir; }, created, run);
           } else await metaStep(() => { cfg.WorkingDir = dir; }, `WORKDIR ${dir}`);
           (s.config.config ??= {}).WorkingDir = dir;
           break;
@@ -228,7 +254,7 @@ export class Builder {
             else {
               cfg.Entrypoint = value;
               // Docker: ENTRYPOINT resets a CMD inherited from the base image.
-              if (!instructions.slice(stageStartOf(instructions, n), n).some((i) => i.name === 'CMD')) cfg.Cmd = null;
+              if (!stageIns().some((i) => i.name === 'CMD')) cfg.Cmd = null;
             }
           }, `${ins.name} ${JSON.stringify(value)}`);
           break;
@@ -238,16 +264,19 @@ export class Builder {
           await metaStep(() => { cfg.Healthcheck = hc; }, `HEALTHCHECK ${JSON.stringify(hc)}`);
           break;
         }
-        case 'ONBUILD':
-          fail('ONBUILD is not supported by skiff builds; run those steps in the child Dockerfile instead');
+        case 'ONBUILD': {
+          // Recorded as written; substitution happens in the build that triggers it.
+          const trigger = ins.args.trim();
+          await metaStep(() => { cfg.OnBuild = [...(cfg.OnBuild ?? []), trigger]; }, `ONBUILD ${trigger}`);
           break;
+        }
         case 'RUN': {
           const argv = ins.json ?? [...(cfg.Shell ?? DEFAULT_SHELL), ins.heredocs.length ? heredocScript(ins) : ins.args];
           const runArgs = Object.entries(s.args).filter(([k]) => ins.args.includes(k)).sort();
           const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : argv.join(' ')}`;
           const key = stepKey(s.key, `${createdBy}\0${JSON.stringify(runArgs)}`);
           const hit = !o.noCache && (await this.cache.get(key));
-          if (hit && (await this.restore(s, hit))) {
+          if (hit && (await this.restore(s, hit, run))) {
             cachedSteps++;
             emit({ type: 'cached', step: n + 1 });
           } else {
@@ -262,14 +291,39 @@ export class Builder {
         }
         case 'COPY':
         case 'ADD': {
-          const specs = await this.copySpecs(ins, s, stages, files, o, x, fail);
-          const hit = await this.fileStep(s, `${ins.name} ${ins.original.slice(ins.name.length).trim()}`, specs, o, n + 1, emit, () => {}, created);
+          const plan = await this.copyPlan(ins, s, stages, files, o, x, fail, run);
+          const hit = await this.fileStep(s, `${ins.name} ${ins.original.slice(ins.name.length).trim()}`, plan, o, n + 1, emit, () => {}, created, run);
           if (hit) cachedSteps++;
           break;
         }
         default:
           fail('is not supported');
       }
+    };
+
+    for (let n = 0; n < instructions.length; n++) {
+      if (o.signal?.aborted) throw cancelled('the build was cancelled');
+      const ins = instructions[n]!;
+      emit({ type: 'step', step: n + 1, total, text: `${ins.name} ${ins.args}`.trim() });
+      const fail = (msg: string): never => { throw dockerfileError(df.file, ins.line, 1, `${ins.name}: ${msg}`); };
+      if (!stage) {
+        if (ins.name === 'ARG') {
+          for (const [k, v] of argPairs(ins, df.escape, globalArgs)) {
+            globalArgs[k] = buildArgs[k] ?? v ?? '';
+            usedArgs.add(k);
+          }
+          continue;
+        }
+      }
+      if (ins.name === 'FROM') {
+        stage = await this.from(ins, stages, globalArgs, o, df.escape, fail);
+        stages.push(stage);
+        emit({ type: 'result', step: n + 1, id: stage.key.slice(7, 19) });
+        await this.triggers(stage, ins, n, fail, emit, execute);
+        continue;
+      }
+      const start = stageStartOf(instructions, n);
+      await execute(ins, n, df.file, () => instructions.slice(start, n));
     }
     const final = stage ?? fail0(dfPath);
     if (o.labels) (final.config.config ??= {}).Labels = { ...(final.config.config.Labels ?? {}), ...o.labels };
@@ -277,14 +331,40 @@ export class Builder {
     else final.config.created ??= new Date().toISOString();
     const unused = Object.keys(buildArgs).filter((k) => !usedArgs.has(k));
     if (unused.length) emit({ type: 'output', stream: 'stderr', data: utf8(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`) });
-    const tags = o.tags ?? [];
-    const img = await this.engine.images.putImage(tags[0], stableConfig(final.config), final.layers);
-    for (const t of tags.slice(1)) await this.engine.images.tag(img.manifestDescriptor.digest.length ? img.name ?? t : t, t).catch(async () => {
-      await this.engine.images.putImage(t, stableConfig(final.config), final.layers);
-    });
+    const img = await this.engine.images.putImage(undefined, stableConfig(final.config), final.layers);
+    const layout = this.engine.images.layout;
+    for (const name of refs) {
+      // An unchanged rebuild leaves the names alone (no rewrite of the store's index).
+      const cur = await layout.getRef(name);
+      if (cur?.digest !== img.target.digest || cur.mediaType !== img.target.mediaType || JSON.stringify(cur.platform) !== JSON.stringify(img.target.platform)) await layout.setRef(name, img.target);
+    }
     const names = tags;
     emit({ type: 'done', id: img.id, names });
     return { id: img.id, manifest: img.manifestDescriptor, names, cached: cachedSteps, steps: total };
+  }
+
+  /**
+   * ONBUILD: a base image's triggers run right after its FROM, as docker
+   * does, and are not passed on to the image being built.
+   */
+  private async triggers(s: Stage, from: Instruction, n: number, fail: (m: string) => never, emit: (e: BuildEvent) => void, execute: (ins: Instruction, n: number, file: string, stageIns: () => Instruction[]) => Promise<void>): Promise<void> {
+    const list = s.config.config?.OnBuild ?? [];
+    if (s.config.config) delete s.config.config.OnBuild;
+    if (list.length === 0) return;
+    emit({ type: 'output', stream: 'stdout', data: utf8(`# Executing ${list.length} build trigger${list.length > 1 ? 's' : ''}\n`) });
+    const file = `ONBUILD trigger of ${splitWords(from.args)[0] ?? 'the base image'}`;
+    const done: Instruction[] = [];
+    for (const text of list) {
+      let ins: Instruction;
+      try {
+        ins = parseInstruction(text, file);
+      } catch (err) {
+        fail(`the base image's ONBUILD trigger "${text}" is invalid: ${(err as Error).message}`);
+      }
+      if (NOT_TRIGGERS.has(ins!.name)) fail(`the base image's ONBUILD trigger "${text}" is not allowed: ${ins!.name} cannot be an ONBUILD instruction`);
+      await execute(ins!, n, file, () => done);
+      done.push(ins!);
+    }
   }
 
   private async from(ins: Instruction, stages: Stage[], globalArgs: Record<string, string>, o: BuildOptions, escape: string, fail: (m: string) => never): Promise<Stage> {
@@ -316,10 +396,19 @@ export class Builder {
   }
 
   /** Restores a stage from a cache entry, if its blobs are still in the store. */
-  private async restore(s: Stage, entry: { config: Descriptor; layers: Descriptor[] }): Promise<boolean> {
+  private async restore(s: Stage, entry: CacheEntry, run: BuildRun): Promise<boolean> {
     const layout = this.engine.layout;
-    for (const d of [entry.config, ...entry.layers]) if (!(await layout.info(d.digest))) return false;
-    s.config = await this.engine.images.readJson<ImageConfig>(entry.config);
+    for (const d of [entry.config, ...entry.layers]) {
+      if (run.present.has(d.digest)) continue;
+      if (!(await layout.info(d.digest))) return false;
+      run.present.add(d.digest);
+    }
+    let config = this.configs.get(entry.config.digest);
+    if (!config) {
+      config = await this.engine.images.readJson<ImageConfig>(entry.config);
+      this.configs.set(entry.config.digest, config);
+    }
+    s.config = structuredClone(config);
     if (s.layers.length !== entry.layers.length) delete s.files;
     s.layers = [...entry.layers];
     return true;
@@ -327,6 +416,7 @@ export class Builder {
 
   private async remember(key: string, s: Stage): Promise<void> {
     const config = await this.engine.images.writeJson(MediaType.OciConfig, s.config);
+    this.configs.set(config.digest, structuredClone(s.config));
     await this.cache.put(key, { config, layers: [...s.layers] });
   }
 
@@ -336,20 +426,15 @@ export class Builder {
   }
 
   /** A step that adds a layer of files (COPY, ADD, WORKDIR). Returns true on a cache hit. */
-  private async fileStep(s: Stage, createdBy: string, specs: FileSpec[], o: BuildOptions, step: number, emit: (e: BuildEvent) => void, apply: () => void, created: string | undefined): Promise<boolean> {
-    const h = createSha256();
-    h.update(utf8(createdBy));
-    for (const f of specs) {
-      h.update(utf8(`\0${f.path}\0${f.type}\0${f.mode.toString(8)}\0${f.uid ?? 0}:${f.gid ?? 0}\0${f.linkname ?? ''}\0`));
-      if (f.data) h.update(utf8(digestOf(f.data)));
-    }
-    const key = stepKey(s.key, `sha256:${h.hex()}`);
+  private async fileStep(s: Stage, createdBy: string, plan: FilePlan, o: BuildOptions, step: number, emit: (e: BuildEvent) => void, apply: () => void, created: string | undefined, run: BuildRun): Promise<boolean> {
+    const key = stepKey(s.key, plan.key);
     const hit = !o.noCache && (await this.cache.get(key));
     let cached = false;
-    if (hit && (await this.restore(s, hit))) {
+    if (hit && (await this.restore(s, hit, run))) {
       cached = true;
       emit({ type: 'cached', step });
     } else {
+      const specs = await plan.make();
       const layer = await layerFromFiles(this.engine.layout, specs, o.sourceDateEpoch);
       s.layers.push(layer.descriptor);
       s.config.rootfs.diff_ids.push(layer.diffId);
@@ -359,74 +444,140 @@ export class Builder {
       if (s.files) for (const f of specs) s.files.set(f.path.replace(/^\/+/, ''), f);
       await this.remember(key, s);
     }
+    run.read.clear();
     s.key = key;
     emit({ type: 'result', step, id: s.key.slice(7, 19) });
     return cached;
   }
 
-  private async copySpecs(ins: Instruction, s: Stage, stages: Stage[], ctxFiles: Awaited<ReturnType<BuildContext['entries']>>, o: BuildOptions, x: (w: string) => string, fail: (m: string) => never): Promise<FileSpec[]> {
+  /** A context file's digest: from the digest cache by its stamp, else read (and kept for the step) and hashed. */
+  private async contextDigest(e: ContextEntry, context: BuildContext, run: BuildRun): Promise<string> {
+    if (e.stamp) {
+      run.known ??= (await this.cache.digests?.all()) ?? {};
+      const known = run.known[e.stamp];
+      if (known) return known;
+    }
+    const data = await context.read(e.path);
+    run.read.set(e.path, data);
+    const d = digestOf(data);
+    if (e.stamp) run.learned.push([e.stamp, d]);
+    return d;
+  }
+
+  /**
+   * Plans a COPY or ADD: the cache key covers the destination, the flags and
+   * the content of every source (context files by digest, another stage or
+   * image by its layers, downloads by digest), and files are read or
+   * unpacked only when the step is not in the cache.
+   */
+  private async copyPlan(ins: Instruction, s: Stage, stages: Stage[], ctxFiles: ContextEntry[], o: BuildOptions, x: (w: string) => string, fail: (m: string) => never, run: BuildRun): Promise<FilePlan> {
     const cfg = s.config.config ?? {};
+    const parts: string[] = [];
+    const add = (t: string) => parts.push(t);
+    const key = () => digestOf(utf8(parts.join('\0')));
+    add(`${ins.name} ${ins.original.slice(ins.name.length).trim()}`);
     let words = ins.json ?? splitWords(x(ins.args));
     if (ins.heredocs.length) {
       const dest = resolvePath(cfg.WorkingDir ?? '/', words[words.length - 1]!);
-      return ins.heredocs.map((h) => ({ path: dest.endsWith('/') || ins.heredocs.length > 1 ? `${dest.replace(/\/$/, '')}/${h.name}` : dest, type: 'file' as const, mode: 0o644, data: utf8(h.expand ? x(h.content) : h.content) }));
+      const specs = ins.heredocs.map((hd) => ({ path: dest.endsWith('/') || ins.heredocs.length > 1 ? `${dest.replace(/\/$/, '')}/${hd.name}` : dest, type: 'file' as const, mode: 0o644, data: utf8(hd.expand ? x(hd.content) : hd.content) }));
+      for (const f of specs) add(`${f.path}\0${digestOf(f.data)}`);
+      return { key: key(), make: async () => specs };
     }
     words = words.map((w) => x(w));
     const destRaw = words.pop()!;
     const dest = resolvePath(cfg.WorkingDir ?? '/', destRaw);
     const destIsDir = destRaw.endsWith('/') || words.length > 1;
-    const chown = ins.flags.chown ? parseChown(x(ins.flags.chown), fail) : undefined;
+    const ownerText = ins.flags.chown !== undefined ? x(ins.flags.chown) : undefined;
+    const owner = ownerText !== undefined ? (parseOwner(ownerText) ?? fail(`invalid --chown "${ownerText}": use USER[:GROUP] with names or numeric IDs, e.g. --chown=app:app or --chown=1000:1000`)) : undefined;
     const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod, 8) : undefined;
     if (ins.flags.chmod && (!/^[0-7]{3,4}$/.test(ins.flags.chmod) || Number.isNaN(chmod))) fail(`invalid --chmod "${ins.flags.chmod}": use octal like 755`);
-    // Where the sources come from: the context, or another stage / image (--from).
-    let source: { entries: Array<{ path: string; type: FileSpec['type']; mode: number; linkname?: string }>; read: (p: string) => Promise<Uint8Array> };
+    if (ins.flags['keep-git-dir'] !== undefined) refuseGit(words.join(' '));
+    const checksum = ins.flags.checksum !== undefined ? x(ins.flags.checksum) : undefined;
+    if (checksum !== undefined && !words.every(isUrl)) fail('--checksum applies to URL sources only');
+    // The owner is part of the key as written; names are looked up (in the stage's files) only on a miss.
+    add(`dest=${dest}${destIsDir ? '/' : ''} chown=${ownerText ?? ''} chmod=${chmod?.toString(8) ?? ''}`);
+    let ids: Ids | undefined;
+    const resolveIds = async () => {
+      if (owner && !ids) ids = resolveOwner(owner, needsLookup(owner) ? await this.files(s) : undefined, fail);
+      return ids;
+    };
+    const withOwner = (f: FileSpec): FileSpec => (ids ? { ...f, uid: ids.uid, gid: ids.gid } : f);
+
     if (ins.flags.from) {
+      // Another stage or image: its layers identify its files, so a hit needs no unpacking.
       const from = x(ins.flags.from);
       const st = stages.find((t) => t.name?.toLowerCase() === from.toLowerCase()) ?? (/^\d+$/.test(from) ? stages[Number(from)] : undefined);
-      let files: StageFiles;
-      if (st) files = await this.files(st);
+      let layers: Descriptor[];
+      if (st) layers = st.layers;
       else {
         await this.engine.ensureImage(from, [s.platform]);
-        const r = await this.engine.images.resolve(from, [s.platform]);
-        files = await stageFiles(this.engine.layout, r.manifest.layers);
+        layers = (await this.engine.images.resolve(from, [s.platform])).manifest.layers;
       }
-      source = { entries: [...files.values()].map((f) => ({ ...f, path: f.path.replace(/^\/+/, '') })), read: async (p) => files.get(p)?.data ?? new Uint8Array() };
-    } else {
-      if (ins.name === 'ADD' && words.some((w) => /^[a-z]+:\/\//i.test(w))) throw unsupported(`${ins.name} of a URL is not supported (skiff builds have no network); download the file into the build context and COPY it`);
-      source = { entries: ctxFiles.map((e) => ({ path: e.path, type: e.type, mode: e.mode, ...(e.linkname ? { linkname: e.linkname } : {}) })), read: (p) => o.context.read(p) };
-    }
-    const out: FileSpec[] = [];
-    for (const w of words) {
-      const pattern = w.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-      const re = globToRegExp(pattern);
-      const matches = pattern === '' || pattern === '.' ? [{ path: '', type: 'directory' as const, mode: 0o755 }] : source.entries.filter((e) => re.test(e.path));
-      if (matches.length === 0) fail(`no source files were specified: "${w}" matches nothing in the ${ins.flags.from ? `stage ${ins.flags.from}` : 'build context (or it is excluded by .dockerignore)'}`);
-      for (const m of matches) {
-        if (m.type === 'directory') {
-          // A directory source copies its contents, not the directory itself.
-          const prefix = m.path === '' ? '' : m.path + '/';
-          for (const e of source.entries) {
-            if (!e.path.startsWith(prefix) || e.path === m.path) continue;
-            out.push(await this.spec(join(dest, e.path.slice(prefix.length)), e, source.read, chown, chmod));
+      add(`from=${layers.map((l) => l.digest).join(',')} ${JSON.stringify(words)}`);
+      return {
+        key: key(),
+        make: async () => {
+          const files = st ? await this.files(st) : await stageFiles(this.engine.layout, layers);
+          const entries = [...files.values()].map((f) => ({ ...f, path: f.path.replace(/^\/+/, '') }));
+          await resolveIds();
+          const out: FileSpec[] = [];
+          for (const w of words) {
+            for (const { target, entry, top } of matchSources(w, entries, dest, destIsDir, words.length, () => fail(`no source files were specified: "${w}" matches nothing in the stage ${ins.flags.from}`))) {
+              out.push(withOwner({ ...copyMeta(target, entry, top && entry.type === 'directory' ? undefined : chmod), ...(entry.type === 'file' ? { data: files.get(entry.path)?.data ?? new Uint8Array() } : {}) }));
+            }
           }
-          if (m.path !== '' || true) out.push({ path: dest, type: 'directory', mode: 0o755, ...(chown ? chown : {}) });
-        } else {
-          const base = m.path.split('/').pop()!;
-          const target = destIsDir || matches.length > 1 ? join(dest, base) : dest;
-          if (ins.name === 'ADD' && m.type === 'file' && /\.(tar|tar\.gz|tgz)$/.test(m.path)) fail('ADD of a local archive (auto-extraction) is not supported yet; extract it into the context and COPY the files');
-          out.push(await this.spec(target, m, source.read, chown, chmod));
-        }
+          return out;
+        },
+      };
+    }
+
+    // The build context, and for ADD also URLs and local archives.
+    type Item = { target: string; entry: SourceEntry; top: boolean } | { target: string; url: string; data: Uint8Array; mtime?: number } | { archive: true; entry: SourceEntry; dest: string; target: string };
+    const items: Item[] = [];
+    for (const w of words) {
+      if (ins.name === 'ADD' && isGitSource(w)) refuseGit(w);
+      if (isUrl(w)) {
+        if (ins.name === 'COPY') fail(`the source "${w}" is a URL; COPY takes files of the build context only (ADD downloads URLs)`);
+        const got = await download(w, checksum, o.signal);
+        const name = got.name ?? (destIsDir ? fail(`cannot determine a file name from the URL "${w}"; give a destination file name`) : '');
+        const target = destIsDir ? join(dest, name) : dest;
+        add(`url=${w} ${target} ${got.digest} ${got.mtime ?? ''}`);
+        items.push({ target, url: w, data: got.data, ...(got.mtime !== undefined ? { mtime: got.mtime } : {}) });
+        continue;
+      }
+      const matched = matchSources(w, ctxFiles, dest, destIsDir, words.length, () => fail(`no source files were specified: "${w}" matches nothing in the build context (or it is excluded by .dockerignore)`));
+      for (const { target, entry, top } of matched) {
+        add(`${target}\0${entry.type}\0${entry.mode.toString(8)}\0${entry.linkname ?? ''}`);
+        if (entry.type === 'file') add(await this.contextDigest(entry as ContextEntry, o.context, run));
+        // ADD unpacks a local tar named directly (not one found inside a copied directory).
+        if (ins.name === 'ADD' && top && entry.type === 'file') items.push({ archive: true, entry, dest, target });
+        else items.push({ target, entry, top });
       }
     }
-    return out;
-  }
-
-  private async spec(path: string, e: { path: string; type: FileSpec['type']; mode: number; linkname?: string }, read: (p: string) => Promise<Uint8Array>, chown: { uid: number; gid: number } | undefined, chmod: number | undefined): Promise<FileSpec> {
-    const f: FileSpec = { path, type: e.type, mode: chmod ?? e.mode & 0o7777 };
-    if (chown) { f.uid = chown.uid; f.gid = chown.gid; }
-    if (e.type === 'file') f.data = await read(e.path);
-    if (e.linkname !== undefined) f.linkname = e.linkname;
-    return f;
+    return {
+      key: key(),
+      make: async () => {
+        await resolveIds();
+        const out: FileSpec[] = [];
+        const read = async (e: SourceEntry) => run.read.get(e.path) ?? (await o.context.read(e.path));
+        for (const it of items) {
+          if ('url' in it) {
+            out.push(withOwner({ path: it.target, type: 'file', mode: chmod ?? 0o600, data: it.data, ...(it.mtime !== undefined ? { mtime: it.mtime } : {}) }));
+          } else if ('archive' in it) {
+            const data = await read(it.entry);
+            const unpacked = await extractArchive(data, it.dest, it.entry.path, ids);
+            if (unpacked) out.push({ path: it.dest, type: 'directory', mode: 0o755, ...(ids ?? {}) }, ...unpacked);
+            else out.push(withOwner({ ...copyMeta(it.target, it.entry, chmod), data }));
+          } else {
+            // The destination directory itself keeps its mode; --chmod is for what is copied.
+            const f = copyMeta(it.target, it.entry, it.top && it.entry.type === 'directory' ? undefined : chmod);
+            if (it.entry.type === 'file') f.data = await read(it.entry);
+            out.push(withOwner(f));
+          }
+        }
+        return out;
+      },
+    };
   }
 
   /** Runs one RUN step in a container of the stage and adds its changes as a layer. */
@@ -516,6 +667,48 @@ function join(dir: string, name: string): string {
   return `${dir.replace(/\/+$/, '')}/${name}`.replace(/\/+/g, '/');
 }
 
+interface SourceEntry {
+  path: string;
+  type: FileSpec['type'];
+  mode: number;
+  linkname?: string;
+}
+
+/**
+ * The files one source word names, with where each lands: a file goes to the
+ * destination (or into it, when it is a directory), a directory's contents
+ * go into the destination. `top` marks entries the word named directly.
+ */
+function matchSources<E extends SourceEntry>(word: string, entries: E[], dest: string, destIsDir: boolean, sources: number, none: () => never): Array<{ target: string; entry: E | SourceEntry; top: boolean }> {
+  const pattern = word.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  const re = globToRegExp(pattern);
+  const matches: Array<E | SourceEntry> = pattern === '' || pattern === '.' ? [{ path: '', type: 'directory', mode: 0o755 }] : entries.filter((e) => re.test(e.path));
+  if (matches.length === 0) none();
+  const out: Array<{ target: string; entry: E | SourceEntry; top: boolean }> = [];
+  for (const m of matches) {
+    if (m.type === 'directory') {
+      // A directory source copies its contents, not the directory itself.
+      const prefix = m.path === '' ? '' : m.path + '/';
+      for (const e of entries) {
+        if (!e.path.startsWith(prefix) || e.path === m.path) continue;
+        out.push({ target: join(dest, e.path.slice(prefix.length)), entry: e, top: false });
+      }
+      out.push({ target: dest, entry: { path: m.path, type: 'directory', mode: 0o755 }, top: true });
+    } else {
+      const base = m.path.split('/').pop()!;
+      out.push({ target: destIsDir || matches.length > 1 || sources > 1 ? join(dest, base) : dest, entry: m, top: true });
+    }
+  }
+  return out;
+}
+
+/** The file spec of a copied entry, without its content. */
+function copyMeta(target: string, e: SourceEntry, chmod: number | undefined): FileSpec {
+  const f: FileSpec = { path: target, type: e.type, mode: chmod ?? e.mode & 0o7777 };
+  if (e.linkname !== undefined) f.linkname = e.linkname;
+  return f;
+}
+
 function globToRegExp(p: string): RegExp {
   let re = '';
   for (let i = 0; i < p.length; i++) {
@@ -525,12 +718,6 @@ function globToRegExp(p: string): RegExp {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
-}
-
-function parseChown(v: string, fail: (m: string) => never): { uid: number; gid: number } {
-  const m = /^(\d+)(?::(\d+))?$/.exec(v);
-  if (!m) fail(`--chown "${v}": only numeric UID[:GID] is supported`);
-  return { uid: Number(m![1]), gid: Number(m![2] ?? m![1]) };
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/;

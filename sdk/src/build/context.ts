@@ -6,6 +6,12 @@ export interface ContextEntry {
   mode: number;
   size: number;
   linkname?: string;
+  /**
+   * Files only, optional: a token that changes whenever the content may have
+   * (device, inode, size, mtime, ctime). Contexts that can stat give it, and
+   * the builder then reuses the file's digest instead of reading it again.
+   */
+  stamp?: string;
 }
 
 export interface BuildContext {

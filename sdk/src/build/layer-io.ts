@@ -22,6 +22,8 @@ export interface FileSpec {
   gid?: number;
   data?: Uint8Array;
   linkname?: string;
+  /** Seconds since the epoch; default the build's epoch, else 0. Clamped to the epoch when one is set. */
+  mtime?: number;
 }
 
 /** Path (no leading slash) -> file, after applying every layer's whiteouts. */
@@ -66,7 +68,7 @@ export async function layerFromFiles(store: Ingester, files: FileSpec[], epoch?:
       uid: f.uid ?? 0,
       gid: f.gid ?? 0,
       size: f.type === 'file' ? (f.data?.length ?? 0) : 0,
-      mtime,
+      mtime: f.mtime === undefined ? mtime : epoch === undefined ? f.mtime : Math.min(f.mtime, epoch),
       ...(f.linkname !== undefined ? { linkname: f.linkname } : {}),
     };
     await w.add(header, f.type === 'file' ? (f.data ?? new Uint8Array()) : undefined);

@@ -59,6 +59,8 @@ export interface ContainerDefaults {
   StopSignal?: string;
   Healthcheck?: HealthConfig;
   Shell?: string[];
+  /** Dockerfile instructions run when a build uses this image in FROM (ONBUILD). */
+  OnBuild?: string[] | null;
   ArgsEscaped?: boolean;
 }
 

@@ -1,7 +1,14 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { notFound } from '../errors/index.js';
 import type { BuildContext, ContextEntry } from '../build/context.js';
+
+/**
+ * A file changed this recently may change again within the same timestamp
+ * tick without its stamp changing (git's "racily clean" files), so it gets no
+ * stamp and is read and hashed every time until it settles.
+ */
+const SETTLE_MS = 100;
 
 /** A build context directory on disk. Symlinks are copied as links, never followed. */
 export class DirectoryContext implements BuildContext {
@@ -15,17 +22,22 @@ export class DirectoryContext implements BuildContext {
 
   async entries(): Promise<ContextEntry[]> {
     const out: ContextEntry[] = [];
-    const walk = (d: string) => {
-      for (const name of readdirSync(d).sort()) {
-        const p = join(d, name);
+    const settled = Date.now() - SETTLE_MS;
+    const walk = (abs: string, rel: string) => {
+      for (const name of readdirSync(abs).sort()) {
+        const p = `${abs}/${name}`;
+        const r = rel ? `${rel}/${name}` : name;
         const st = lstatSync(p);
-        const rel = relative(this.dir, p).split(sep).join('/');
-        if (st.isDirectory()) { out.push({ path: rel, type: 'directory', mode: st.mode & 0o7777, size: 0 }); walk(p); }
-        else if (st.isSymbolicLink()) out.push({ path: rel, type: 'symlink', mode: 0o777, size: 0, linkname: readlinkSync(p) });
-        else if (st.isFile()) out.push({ path: rel, type: 'file', mode: st.mode & 0o7777, size: st.size });
+        if (st.isDirectory()) { out.push({ path: r, type: 'directory', mode: st.mode & 0o7777, size: 0 }); walk(p, r); }
+        else if (st.isSymbolicLink()) out.push({ path: r, type: 'symlink', mode: 0o777, size: 0, linkname: readlinkSync(p) });
+        else if (st.isFile()) {
+          const e: ContextEntry = { path: r, type: 'file', mode: st.mode & 0o7777, size: st.size };
+          if (st.ctimeMs < settled) e.stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+          out.push(e);
+        }
       }
     };
-    walk(this.dir);
+    walk(this.dir.replace(/\/+$/, '') || '/', '');
     return out;
   }
 

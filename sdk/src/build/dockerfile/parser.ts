@@ -59,6 +59,25 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
       escape = m[2]!;
     }
   }
+  const instructions = parseInstructions(lines, i, file, escape);
+  if (!instructions.some((x) => x.name === 'FROM')) throw dockerfileError(file, 1, 1, 'the Dockerfile has no FROM instruction; every build stage starts with FROM');
+  const firstReal = instructions.find((x) => x.name !== 'ARG');
+  if (firstReal && firstReal.name !== 'FROM') throw dockerfileError(file, firstReal.line, 1, `${firstReal.name} before the first FROM; only ARG may come before FROM`);
+  return { directives, escape, instructions, file };
+}
+
+/** One instruction on its own (an ONBUILD trigger), with no heredoc. */
+export function parseInstruction(text: string, file = 'Dockerfile', escape = '\\'): Instruction {
+  const list = parseInstructions([text.replace(/\r?\n/g, ' ')], 0, file, escape);
+  if (list.length !== 1) throw dockerfileError(file, 1, 1, `expected one instruction, got "${text}"`);
+  return list[0]!;
+}
+
+/** Instructions that ONBUILD may not hold. */
+const NOT_TRIGGERS = new Set(['ONBUILD', 'FROM', 'MAINTAINER']);
+
+function parseInstructions(lines: string[], start: number, file: string, escape: string): Instruction[] {
+  let i = start;
   const instructions: Instruction[] = [];
   while (i < lines.length) {
     const raw = lines[i]!;
@@ -123,19 +142,27 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
         // Not valid JSON: docker treats it as the shell form.
       }
     }
-    validate(ins, file);
+    validate(ins, file, escape);
     instructions.push(ins);
   }
-  if (!instructions.some((x) => x.name === 'FROM')) throw dockerfileError(file, 1, 1, 'the Dockerfile has no FROM instruction; every build stage starts with FROM');
-  const firstReal = instructions.find((x) => x.name !== 'ARG');
-  if (firstReal && firstReal.name !== 'FROM') throw dockerfileError(file, firstReal.line, 1, `${firstReal.name} before the first FROM; only ARG may come before FROM`);
-  return { directives, escape, instructions, file };
+  return instructions;
 }
 
-function validate(ins: Instruction, file: string): void {
+function validate(ins: Instruction, file: string, escape: string): void {
   const fail = (msg: string) => { throw dockerfileError(file, ins.line, 1, `${ins.name}: ${msg}`); };
-  const needArgs = ['FROM', 'RUN', 'COPY', 'ADD', 'ENV', 'ARG', 'WORKDIR', 'USER', 'LABEL', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL', 'CMD', 'ENTRYPOINT'];
+  const needArgs = ['FROM', 'RUN', 'COPY', 'ADD', 'ENV', 'ARG', 'WORKDIR', 'USER', 'LABEL', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL', 'CMD', 'ENTRYPOINT', 'ONBUILD'];
   if (needArgs.includes(ins.name) && ins.args.trim() === '') fail('requires at least one argument');
+  if (ins.name === 'ONBUILD') {
+    // The trigger is checked now, so a bad one fails this build, not the child's.
+    let trigger: Instruction;
+    try {
+      trigger = parseInstruction(ins.args, file, escape);
+    } catch (err) {
+      fail(`invalid trigger: ${(err as Error).message.replace(/^[^:]*:\d+:\d+: /, '')}`);
+    }
+    const name = trigger!.name;
+    if (NOT_TRIGGERS.has(name)) fail(name === 'ONBUILD' ? 'chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed' : `${name} isn't allowed as an ONBUILD trigger`);
+  }
   if (ins.name === 'FROM') {
     const w = ins.args.split(/\s+/);
     if (!(w.length === 1 || (w.length === 3 && w[1]!.toLowerCase() === 'as'))) fail(`expected "FROM [--platform=P] IMAGE [AS NAME]", got "FROM ${ins.args}"`);
