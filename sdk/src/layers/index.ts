@@ -7,3 +7,6 @@ export { gzip, gunzip, decompressLayer, decompress, autoDecompress, sniffCompres
 export { compressLayer, measureLayer, type CompressedLayer, type LayerDigests } from './diff.js';
 export { cleanEntryPath, resolveInside, parentOf } from './paths.js';
 export { classifyWhiteout, isWhiteoutMeta, whiteoutPath, WHITEOUT_PREFIX, WHITEOUT_META_PREFIX, OPAQUE_MARKER, type Whiteout } from './whiteout.js';
+export { extractTar, type FileTree, type TreeEntryType, type TreeMeta, type ExtractOptions } from './extract.js';
+export { FsTree, treeError } from './fs-tree.js';
+export { MountedTree, type TreeMount } from './mount-tree.js';

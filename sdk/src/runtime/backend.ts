@@ -175,9 +175,27 @@ export interface BackendContainer {
   resize?(size: TtySize): Promise<void>;
   /** What the container changed, as an uncompressed tar with OCI whiteouts. */
   exportChanges(): ReadableStream<Uint8Array>;
+  /**
+   * Extracts an uncompressed tar into the directory `dir` (absolute) of the
+   * container's file system, created, running or exited (`docker cp SRC
+   * CONTAINER:DIR`). Writes go to the container's writable layer, or to a
+   * mount's source under a bind mount or volume; nothing escapes the
+   * container's root. Errors: NOT_FOUND (no `dir`), INVALID_ARGUMENT (`dir` is
+   * not a directory, a read-only root or mount, a bad archive). The policy is
+   * the sdk's `extractTar`; a backend gives it a FileTree. Absent: UNSUPPORTED.
+   */
+  importFiles?(dir: string, tar: ReadableStream<Uint8Array>, options?: CopyInOptions): Promise<void>;
   stats(): Promise<ProcessStats>;
   /** Discards the writable layer and every resource; the process must have exited. */
   remove(): Promise<void>;
+}
+
+/** How `importFiles` treats what is already there and who owns the new files. */
+export interface CopyInOptions {
+  /** Refuse to replace a directory with a non-directory or the reverse. */
+  noOverwriteDirNonDir?: boolean;
+  /** Files belong to the container's user (`docker cp -a`; a container without a user keeps the tar's owners). */
+  copyUIDGID?: boolean;
 }
 
 export interface BackendCapabilities {

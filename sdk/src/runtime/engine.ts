@@ -10,7 +10,7 @@ import { ImageStore, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
 import type { Platform } from '../image/types.js';
 import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
-import type { Backend, BackendContainer, ContainerSpec, ExitStatus, Mount, ProcessSpec, ProcessStats } from './backend.js';
+import type { Backend, BackendContainer, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
 import { isValidContainerName, randomId, randomName } from './names.js';
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
@@ -599,6 +599,18 @@ export class Engine {
     return container.exportChanges();
   }
 
+  /**
+   * Extracts an uncompressed tar into the directory `dir` of the container, in
+   * any state but removed (`docker cp SRC CONTAINER:DIR`); see
+   * BackendContainer.importFiles for the rules.
+   */
+  async importFiles(idOrName: string, dir: string, tar: ReadableStream<Uint8Array> | Uint8Array, options: CopyInOptions = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const { live, container } = await this.backendContainer(r);
+    if (!container.importFiles) throw unsupported(`the ${live.backend.name} backend cannot copy files into a container`);
+    await container.importFiles(dir, toStream(tar), options);
+  }
+
   /** create + start + wait, collecting the output: `{ exitCode, stdout, stderr }`. */
   async run(o: CreateOptions & StartOptions & { rm?: boolean }): Promise<RunResult> {
     const c = await this.create(o);
@@ -639,6 +651,7 @@ export class Container {
   exec(o: ExecOptions) { return this.engine.exec(this.id, o); }
   stats(): Promise<ProcessStats> { return this.engine.stats(this.id); }
   exportChanges(): Promise<ReadableStream<Uint8Array>> { return this.engine.exportChanges(this.id); }
+  importFiles(dir: string, tar: ReadableStream<Uint8Array> | Uint8Array, options?: CopyInOptions): Promise<void> { return this.engine.importFiles(this.id, dir, tar, options); }
 }
 
 export function normalizeSignal(s: string | number): string {
