@@ -8,8 +8,8 @@
  *   layers/<diffID hex>/      unpacked layers, shared and kept
  *   containers/<id>/          one directory per container (see state.ts)
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync, existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statfsSync, existsSync } from 'node:fs';
+import { rm, writeFile, rename } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -17,11 +17,13 @@ import type { Backend, BackendCapabilities, BackendContainer, BackendContext, Co
 import { failedPrecondition, invalidArgument, unavailable, unsupported } from '@skiff/sdk';
 import { createCgroupManager, detectCgroupSetup, listCgroupIds, removeEmptyParent, v1Mounts, type CgroupManager, type CgroupOptions, type CgroupSetup } from './cgroups/index.js';
 import { LayerStore } from './rootfs/layer-store.js';
+import { SpareDirs } from './rootfs/spare-dirs.js';
+import { writeEtcFiles } from './rootfs/etc-files.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
 import { checkPorts } from './network/ports.js';
-import { ContainerDir, isSameProcess, readJson, writeAtomic } from './state.js';
+import { ContainerDir, isSameProcess, readJson } from './state.js';
 
 export interface LinuxBackendOptions {
   /** Overrides BackendContext.stateDir. */
@@ -33,6 +35,12 @@ export interface LinuxBackendOptions {
   /** Start shims through one long-lived `skiff-runtime serve` instead of a spawn each (default true). */
   launcher?: boolean;
   cgroups?: CgroupOptions;
+  /**
+   * Where containers' per-boot files go (bundle, pid and exit files, /etc
+   * files): default /run/skiff/<key of the state dir> (tmpfs), else
+   * <stateDir>/run when /run is missing.
+   */
+  runDir?: string;
 }
 
 export interface OrphanReport {
@@ -81,6 +89,10 @@ export class LinuxBackend implements Backend {
   /** Deletions of removed containers' directories still under way. */
   private readonly discarding = new Set<Promise<void>>();
   private launcherP?: Promise<Launcher | undefined>;
+  private runRoot?: string;
+  private spares?: SpareDirs;
+  /** layers.json files being written in the background (pruning reads these first). */
+  private readonly layerWrites = new Map<string, { layers: string[]; done: Promise<void> }>();
 
   constructor(private readonly options: LinuxBackendOptions = {}) {}
 
@@ -106,7 +118,11 @@ export class LinuxBackend implements Backend {
     }
     void this.helper; // fail now, with the install advice, rather than on the first start
     this.cgroupSetup = this.options.cgroups?.setup ?? detectCgroupSetup(this.options.cgroups?.root);
-    this.cgroupParent = this.options.cgroups?.parent ?? `skiff/${createHash('sha256').update(this.stateDir).digest('hex').slice(0, 12)}`;
+    const key = createHash('sha256').update(this.stateDir).digest('hex').slice(0, 12);
+    this.cgroupParent = this.options.cgroups?.parent ?? `skiff/${key}`;
+    this.runRoot = this.options.runDir ?? (existsSync('/run') ? join('/run', 'skiff', key) : join(this.stateDir, 'run'));
+    mkdirSync(this.runRoot, { recursive: true });
+    this.spares = new SpareDirs(join(this.stateDir, 'spare'));
     if (this.cgroupSetup !== 'v2') this.cgroupMounts = this.options.cgroups?.mounts ?? v1Mounts();
     this.layerStore = new LayerStore(join(this.stateDir, 'layers'), () => this.helper);
     await this.cleanupOrphans();
@@ -122,7 +138,7 @@ export class LinuxBackend implements Backend {
 
   private dirOf(id: string): ContainerDir {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(id)) throw invalidArgument(`invalid container id "${id}"`);
-    return new ContainerDir(join(this.stateDir!, 'containers', id));
+    return new ContainerDir(join(this.stateDir!, 'containers', id), join(this.runRoot!, id));
   }
 
   private containerFor(spec: ContainerSpec, dir: ContainerDir, layers: string[]): LinuxContainer {
@@ -135,7 +151,7 @@ export class LinuxBackend implements Backend {
       deviceCgroup: this.cgroupSetup !== 'v2',
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
-      discard: (d) => this.discard(d),
+      discard: (d) => { this.discard(d.root); d.removeRun(); },
       launcher: () => this.launcher(),
     });
   }
@@ -190,16 +206,12 @@ export class LinuxBackend implements Backend {
     const dir = this.dirOf(spec.id);
     if (dir.exists()) throw invalidArgument(`container ${spec.id} already exists in the linux backend`);
     const layers = spec.image.layers.length ? await this.layers.ensureAll(spec.image.layers, this.content) : [this.layers.emptyLayer()];
-    for (const d of [dir.upper, dir.work, dir.rootfs]) mkdirSync(d, { recursive: true });
-    writeAtomic(dir.layers, JSON.stringify(layers));
-    const hostname = spec.hostname ?? spec.id.slice(0, 12);
-    writeFileSync(dir.file('hostname'), `${hostname}\n`);
-    if (spec.network === 'host') {
-      writeFileSync(dir.file('hosts'), safeRead('/etc/hosts') ?? '127.0.0.1\tlocalhost\n');
-      writeFileSync(dir.file('resolv.conf'), safeRead('/etc/resolv.conf') ?? '');
-    } else {
-      writeFileSync(dir.file('hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${hostname}\n`);
-    }
+    // The writable layer: a spare made ahead of time (one rename), else made now.
+    if (!this.spares!.take(dir.root)) for (const d of [dir.upper, dir.work]) mkdirSync(d, { recursive: true });
+    this.spares!.refill();
+    this.writeLayerList(spec.id, dir, layers);
+    dir.ensureRun();
+    writeEtcFiles(dir, spec);
     const c = this.containerFor(spec, dir, layers);
     try {
       c.config(); // checks the spec (user, mounts, limits) now rather than at start
@@ -239,7 +251,7 @@ export class LinuxBackend implements Backend {
     const containersDir = join(this.stateDir, 'containers');
     const ids = existsSync(containersDir) ? readdirSync(containersDir) : [];
     for (const id of ids) {
-      const dir = new ContainerDir(join(containersDir, id));
+      const dir = new ContainerDir(join(containersDir, id), join(this.runRoot!, id));
       const pid = dir.readPid();
       if (!pid || dir.readExit()) continue;
       if (isSameProcess(pid.shim, pid.shimStart)) continue;
@@ -248,6 +260,8 @@ export class LinuxBackend implements Backend {
       report.containers.push(id);
     }
     const known = new Set(ids);
+    // Run directories of containers that are gone (removed by a process that crashed before deleting them).
+    for (const id of existsSync(this.runRoot!) ? readdirSync(this.runRoot!) : []) if (!known.has(id)) rmSync(join(this.runRoot!, id), { recursive: true, force: true });
     for (const id of listCgroupIds(this.cgroupOptions())) {
       if (known.has(id)) continue;
       await this.cgroupFor(id, false).remove().catch(() => {});
@@ -263,13 +277,25 @@ export class LinuxBackend implements Backend {
     return report;
   }
 
+  /**
+   * layers.json is only read by pruning, so it is written off the create path
+   * (tmp + rename, so never torn); pruning takes the pending lists from memory
+   * and prunes nothing while a container's list is missing (a crash in between).
+   */
+  private writeLayerList(id: string, dir: ContainerDir, layers: string[]): void {
+    const tmp = `${dir.layers}.tmp`;
+    const done = writeFile(tmp, JSON.stringify(layers)).then(() => rename(tmp, dir.layers)).catch(() => {}).finally(() => this.layerWrites.delete(id));
+    this.layerWrites.set(id, { layers, done });
+  }
+
   /** Removes unpacked layers no container uses (they are unpacked again when needed). */
   pruneLayers(): string[] {
     const keep = new Set<string>();
     const containersDir = join(this.stateDir!, 'containers');
     for (const id of readdirSync(containersDir)) {
-      const l = readJson(join(containersDir, id, 'layers.json'));
-      if (Array.isArray(l)) for (const x of l) keep.add(String(x));
+      const l = this.layerWrites.get(id)?.layers ?? readJson(join(containersDir, id, 'layers.json'));
+      if (!Array.isArray(l)) return []; // which layers it needs is unknown: keep them all
+      for (const x of l) keep.add(String(x));
     }
     return this.layers.prune(keep);
   }
@@ -280,7 +306,13 @@ export class LinuxBackend implements Backend {
     l?.close();
     this.launcherP = undefined;
     await this.settle();
+    await this.spares?.settle();
+    await Promise.all([...this.layerWrites.values()].map((w) => w.done));
     this.containers.clear();
+    if (this.runRoot && this.runRoot !== join(this.stateDir!, 'run')) {
+      // An engine whose containers are all gone leaves no trace in /run.
+      try { rmdirSync(this.runRoot); rmdirSync(join(this.runRoot, '..')); } catch { /* containers left, or another engine's */ }
+    }
     if (this.cgroupSetup) removeEmptyParent(this.cgroupOptions());
   }
 }

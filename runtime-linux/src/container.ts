@@ -14,6 +14,7 @@ import type { OciConfig } from './spec/oci.js';
 import { resolveUser } from './spec/user.js';
 import { exportChanges } from './rootfs/export.js';
 import { readMergedFile } from './rootfs/image-files.js';
+import { writeEtcFiles } from './rootfs/etc-files.js';
 import { launchShim, startShim, type Shim, type ShimExit } from './process/shim.js';
 import type { Launcher } from './process/launcher.js';
 import { signalName, toSignal } from './process/signals.js';
@@ -25,8 +26,8 @@ export interface ContainerContext {
   helper: string;
   /** The backend's shim launcher, or undefined to spawn the helper each time. */
   launcher: () => Promise<Launcher | undefined>;
-  /** Deletes a container directory (the backend moves it aside and deletes it off the critical path). */
-  discard: (dir: string) => void;
+  /** Deletes a container's directories (the backend moves the disk one aside and deletes it off the critical path). */
+  discard: (dir: ContainerDir) => void;
   layersDir: string;
   /** Unpacked layer directory names, bottom first. */
   layers: string[];
@@ -144,6 +145,7 @@ export class LinuxContainer implements BackendContainer {
 
   async start(stdio: Stdio): Promise<void> {
     if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    if (this.dir.ensureRun()) writeEtcFiles(this.dir, this.spec); // the run directory went with a host restart
     if (!this.dir.prepareVolatileMount()) throw dataLoss(`container ${this.id}: the host restarted since it last ran, and its writable layer (mounted without syncing, for speed) may have lost data; remove it and create a new one`);
     this.dir.clearRun();
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
@@ -271,7 +273,7 @@ export class LinuxContainer implements BackendContainer {
       await Promise.race([this.current?.exited, new Promise((r) => setTimeout(r, 5000))]);
     }
     await this.ctx.cgroup.remove();
-    this.ctx.discard(this.dir.root);
+    this.ctx.discard(this.dir);
     this.state = 'exited';
   }
 }

@@ -1,29 +1,49 @@
 /**
- * A container's directory under <stateDir>/containers/<id>, which is all a
- * later Engine process needs to find it again:
+ * A container's directories. What must outlive a host restart sits under
+ * <stateDir>/containers/<id> on disk:
+ *
+ *   upper/ work/         the overlay's writable layer
+ *   layers.json          the unpacked layers it uses (for pruning)
+ *
+ * What belongs to one boot sits in its run directory (on tmpfs, /run/skiff/...,
+ * like crun's /run/crun), so a start writes nothing to the disk's journal:
  *
  *   bundle/config.json   the OCI bundle (rebuilt on every start)
  *   bundle/rootfs/       the overlay's mount point (mounted only inside the container)
- *   upper/ work/         the overlay's writable layer
- *   layers.json          the unpacked layers it uses (for pruning)
- *   hostname hosts resolv.conf   files bound into /etc
+ *   hostname hosts resolv.conf   files bound into /etc (made again when missing)
  *   pid.json             {"shim","pid"}, written by the helper once the process runs
  *   exit.json            {"code","signal"}, written by the helper when it ends
+ *   boot-id              the boot in which the overlay was last mounted
+ *
+ * Without a separate run directory (tests, a host without /run) both are one.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class ContainerDir {
-  constructor(readonly root: string) {}
-  get bundle(): string { return join(this.root, 'bundle'); }
-  get rootfs(): string { return join(this.root, 'bundle', 'rootfs'); }
-  get config(): string { return join(this.root, 'bundle', 'config.json'); }
+  constructor(readonly root: string, readonly run: string = root) {}
+  get bundle(): string { return join(this.run, 'bundle'); }
+  get rootfs(): string { return join(this.run, 'bundle', 'rootfs'); }
+  get config(): string { return join(this.run, 'bundle', 'config.json'); }
   get upper(): string { return join(this.root, 'upper'); }
   get work(): string { return join(this.root, 'work'); }
   get layers(): string { return join(this.root, 'layers.json'); }
-  get pidFile(): string { return join(this.root, 'pid.json'); }
-  get exitFile(): string { return join(this.root, 'exit.json'); }
-  file(name: string): string { return join(this.root, name); }
+  get pidFile(): string { return join(this.run, 'pid.json'); }
+  get exitFile(): string { return join(this.run, 'exit.json'); }
+  /** A file of this boot's run directory. */
+  file(name: string): string { return join(this.run, name); }
+
+  /** Makes the run directory (bundle/rootfs); true when it was missing (first start, or first since a host restart). */
+  ensureRun(): boolean {
+    if (existsSync(this.rootfs)) return false;
+    mkdirSync(this.rootfs, { recursive: true });
+    return true;
+  }
+
+  /** Deletes the run directory, when it is apart from the disk state. */
+  removeRun(): void {
+    if (this.run !== this.root) rmSync(this.run, { recursive: true, force: true });
+  }
 
   exists(): boolean {
     return existsSync(this.upper);
@@ -50,7 +70,7 @@ export class ContainerDir {
    * run (unsynced upper data may be lost): then this returns false.
    */
   prepareVolatileMount(): boolean {
-    const bootFile = join(this.root, 'boot-id');
+    const bootFile = this.file('boot-id');
     const boot = currentBootId();
     const marker = join(this.work, 'work', 'incompat', 'volatile');
     if (existsSync(marker)) {

@@ -1,7 +1,6 @@
 /** Processes: PID 1, exit codes, stdio, env, cwd, users, signals, stop, exec, stats, tty. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { findHelper, LinuxContainer } from '../src/index.js';
 import { CI, missingPrerequisite, sink, textStream } from './fixtures.js';
@@ -41,7 +40,7 @@ describe.skipIf(!!why)('linux backend: processes', () => {
   it('starts shims through the launcher, or by spawning the helper when it is turned off', async () => {
     const c = await h.create('sleep 100');
     const { done } = await startRunning(c);
-    const shim = JSON.parse(readFileSync(join(h.state, 'containers', c.id, 'pid.json'), 'utf8')).shim as number;
+    const shim = JSON.parse(readFileSync((c as LinuxContainer).dir.pidFile, 'utf8')).shim as number;
     const ppid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     expect(ppid(shim)).not.toBe(process.pid); // forked by `skiff-runtime serve`
     await c.kill('SIGKILL');

@@ -80,11 +80,11 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     const spec = h.spec('sleep 100');
     const c = (await h.backend.create(spec)) as LinuxContainer;
     const dir = join(h.state, 'containers', spec.id);
-    writeFileSync(join(dir, 'bundle', 'config.json'), JSON.stringify(c.config()));
+    writeFileSync(c.dir.config, JSON.stringify(c.config()));
     const cg = (await readdirCgroups(spec.id)).flatMap((p) => ['--cgroup', p]);
-    const shim = spawn(findHelper(), ['run', '--bundle', join(dir, 'bundle'), '--init', '--pid-file', join(dir, 'pid.json'), '--exit-file', join(dir, 'exit.json'), ...cg], { stdio: 'ignore', detached: true });
-    for (let i = 0; i < 100 && !existsSync(join(dir, 'pid.json')); i++) await sleep(10);
-    const pids = JSON.parse(readFileSync(join(dir, 'pid.json'), 'utf8')) as { shim: number; pid: number };
+    const shim = spawn(findHelper(), ['run', '--bundle', c.dir.bundle, '--init', '--pid-file', c.dir.pidFile, '--exit-file', c.dir.exitFile, ...cg], { stdio: 'ignore', detached: true });
+    for (let i = 0; i < 100 && !existsSync(c.dir.pidFile); i++) await sleep(10);
+    const pids = JSON.parse(readFileSync(c.dir.pidFile, 'utf8')) as { shim: number; pid: number };
     expect(pids.shim).toBe(shim.pid);
     shim.kill('SIGKILL');
     await new Promise((r) => shim.once('exit', r));
@@ -107,16 +107,31 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     expect(await c2.wait()).toMatchObject({ exitCode: 137, error: expect.stringContaining('helper died') });
     await c2.remove();
     expect(existsSync(dir)).toBe(false);
+    expect(existsSync(c.dir.run)).toBe(false);
     expect(await b2.cleanupOrphans()).toEqual({ containers: [], cgroups: [], mounts: [] });
     await b2.close();
   });
 
+  it('keeps per-boot files on tmpfs apart from the layer: after a host restart (its run directory gone) a never-mounted container starts, a mounted one is refused', async () => {
+    const fresh = (await h.backend.create(h.spec('cat /etc/hostname'))) as LinuxContainer;
+    expect(fresh.dir.run).not.toBe(fresh.dir.root);
+    expect(fresh.dir.pidFile.startsWith(fresh.dir.root)).toBe(false);
+    rmSync(fresh.dir.run, { recursive: true }); // what a reboot does to /run
+    const r = await startAndWait(fresh);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(`${fresh.id.slice(0, 12)}\n`);
+    rmSync(fresh.dir.run, { recursive: true }); // its upper dir was mounted (volatile) in a boot we cannot vouch for now
+    await expect(fresh.start({ stdout: sink().stream, stderr: sink().stream })).rejects.toMatchObject({ code: 'DATA_LOSS' });
+    await fresh.remove();
+    expect(existsSync(fresh.dir.root)).toBe(false);
+  });
+
   it('ends the container when its helper dies under a live backend, rather than leave it unwatched', async () => {
     const spec = h.spec('sleep 100');
-    const c = await h.backend.create(spec);
+    const c = (await h.backend.create(spec)) as LinuxContainer;
     const { done: run } = await startRunning(c);
     await sleep(50);
-    const pids = JSON.parse(readFileSync(join(h.state, 'containers', spec.id, 'pid.json'), 'utf8')) as { shim: number; pid: number };
+    const pids = JSON.parse(readFileSync(c.dir.pidFile, 'utf8')) as { shim: number; pid: number };
     process.kill(pids.shim, 'SIGKILL');
     const r = await run;
     expect(r.status).toMatchObject({ exitCode: 255, error: expect.stringContaining('processes were killed') });
