@@ -106,7 +106,7 @@ export async function stageFiles(store: Provider, layers: Descriptor[]): Promise
       }
       const type = e.header.type === 'directory' ? 'directory' : e.header.type === 'symlink' ? 'symlink' : e.header.type === 'file' || e.header.type === 'hardlink' ? 'file' : undefined;
       if (!type) continue;
-      const spec: FileSpec = { path: p, type, mode: e.header.mode, uid: e.header.uid, gid: e.header.gid };
+      const spec: FileSpec = { path: p, type, mode: e.header.mode, uid: e.header.uid, gid: e.header.gid, mtime: e.header.mtime };
       if (e.header.type === 'file') spec.data = await e.bytes();
       if (e.header.type === 'hardlink') spec.data = files.get(e.header.linkname!.replace(/^\.?\/+/, ''))?.data ?? new Uint8Array();
       if (e.header.type === 'symlink' && e.header.linkname !== undefined) spec.linkname = e.header.linkname;
