@@ -95,6 +95,7 @@ interface BuildRun {
 const NOT_TRIGGERS = new Set(['ONBUILD', 'FROM', 'MAINTAINER']);
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const MAX_CONFIGS = 1000;
 
 export class Builder {
   /** Parsed configs by digest: blobs never change, so these are kept across builds (copied on use). */
@@ -406,7 +407,7 @@ export class Builder {
     let config = this.configs.get(entry.config.digest);
     if (!config) {
       config = await this.engine.images.readJson<ImageConfig>(entry.config);
-      this.configs.set(entry.config.digest, config);
+      this.keepConfig(entry.config.digest, config);
     }
     s.config = structuredClone(config);
     if (s.layers.length !== entry.layers.length) delete s.files;
@@ -416,8 +417,15 @@ export class Builder {
 
   private async remember(key: string, s: Stage): Promise<void> {
     const config = await this.engine.images.writeJson(MediaType.OciConfig, s.config);
-    this.configs.set(config.digest, structuredClone(s.config));
+    this.keepConfig(config.digest, structuredClone(s.config));
     await this.cache.put(key, { config, layers: [...s.layers] });
+  }
+
+  /** Keeps a parsed config, the oldest going first past a bound (a daemon builds for a long time). */
+  private keepConfig(digest: string, config: ImageConfig): void {
+    this.configs.delete(digest);
+    this.configs.set(digest, config);
+    if (this.configs.size > MAX_CONFIGS) this.configs.delete(this.configs.keys().next().value!);
   }
 
   private async files(s: Stage): Promise<StageFiles> {
