@@ -118,6 +118,27 @@ describe('FsImageLayout: blobs', () => {
     expect(readdirSync(join(tmp, 'ingest'))).toEqual([]);
   });
 
+  it('writes many chunks that arrive while earlier ones are on their way to disk in order, past the back-pressure mark', async () => {
+    const layout = await FsImageLayout.open(tmp);
+    // Distinct contents and sizes, some larger than the 8 MiB backlog, so any
+    // reordering, loss or double write of a gathered batch shows in the file.
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 400; i++) parts.push(new Uint8Array(i % 97 === 0 ? (9 << 20) + i : 1 + ((i * 7919) % 70_000)).fill(i & 0xff));
+    let i = 0;
+    const source = new ReadableStream<Uint8Array>({
+      // Every few chunks a pause, so writes complete between arrivals too.
+      pull: async (c) => {
+        if (i % 13 === 0) await new Promise((r) => setTimeout(r, 1));
+        if (i < parts.length) c.enqueue(parts[i++]!);
+        else c.close();
+      },
+    });
+    const all = Buffer.concat(parts);
+    const info = await layout.writeStream(source, { digest: sha(all), size: all.length });
+    expect(info.size).toBe(all.length);
+    expect(readFileSync(join(tmp, 'blobs', 'sha256', info.digest.slice(7))).equals(all)).toBe(true);
+  });
+
   it('refuses content whose digest or size does not match, leaving nothing behind', async () => {
     const layout = await FsImageLayout.open(tmp);
     const data = enc.encode('the real content');

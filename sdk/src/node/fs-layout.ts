@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { open as openAsync } from 'node:fs/promises';
+import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { cancelled, dataLoss, failedPrecondition, invalidArgument, notFound, unavailable } from '../errors/index.js';
@@ -214,18 +214,47 @@ export class FsImageLayout implements ImageLayout {
     const reader = stream.getReader();
     const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
     signal?.addEventListener('abort', onAbort, { once: true });
+    // Chunks are written by one writer in the background, as many at a time
+    // as have arrived (one writev), while the next ones are read and hashed.
+    let queued: Uint8Array[] = [];
+    let queuedBytes = 0;
+    let active = false;
+    let writing: Promise<void> | undefined;
+    let failure: unknown;
+    const drain = async (): Promise<void> => {
+      active = true;
+      try {
+        while (queued.length > 0) {
+          const parts = queued;
+          const total = queuedBytes;
+          queued = [];
+          queuedBytes = 0;
+          await writeAll(fh, parts, total);
+        }
+      } finally {
+        active = false;
+      }
+    };
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (signal?.aborted) throw stopped();
+        if (failure !== undefined) throw failure;
         if (done) break;
         size += value.length;
         if (expected.size !== undefined && size > expected.size) {
           throw dataLoss(`blob ${expected.digest ?? ''}: more than the expected ${expected.size} bytes arrived; refusing corrupt content`);
         }
         hash.update(value);
-        await fh.write(value);
+        queued.push(value);
+        queuedBytes += value.length;
+        if (!active) writing = drain().catch((err: unknown) => { failure ??= err; });
+        // Back-pressure: a slow disk stops the download instead of filling memory.
+        if (queuedBytes >= WRITE_BACKLOG) await writing;
       }
+      await writing;
+      if (queued.length > 0) await drain();
+      if (failure !== undefined) throw failure;
       await fh.sync();
       await fh.close();
       const digest = `sha256:${hash.digest('hex')}`;
@@ -233,6 +262,7 @@ export class FsImageLayout implements ImageLayout {
       this.commit(tmp, digest);
       return { digest, size };
     } catch (err) {
+      await writing;
       await fh.close().catch(() => {});
       rmSync(tmp, { force: true });
       await reader.cancel(err).catch(() => {});
@@ -389,6 +419,22 @@ export class FsImageLayout implements ImageLayout {
       }
       for (const b of [doc.config, ...doc.layers]) await this.checkTree(b, label, true, problems, seen);
     }
+  }
+}
+
+/** Bytes written to a blob's temp file before the download waits for the disk. */
+const WRITE_BACKLOG = 8 << 20;
+
+/** Writes every part, in order, with as few calls as the kernel allows. */
+async function writeAll(fh: FileHandle, parts: Uint8Array[], total: number): Promise<void> {
+  const { bytesWritten } = await fh.writev(parts);
+  if (bytesWritten === total) return;
+  // A short write (rare on regular files): the rest one part at a time.
+  let skip = bytesWritten;
+  for (const p of parts) {
+    if (skip >= p.length) { skip -= p.length; continue; }
+    for (let o = skip; o < p.length; ) o += (await fh.write(p, o, p.length - o)).bytesWritten;
+    skip = 0;
   }
 }
 
