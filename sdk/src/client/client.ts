@@ -482,6 +482,18 @@ export class DockerClient implements ContainerRuntime {
     return { stat, tar: res.body };
   }
 
+  /**
+   * Extracts a tar into the directory `path` of the container (`docker cp SRC
+   * CONTAINER:DIR`; dockerode's putArchive). The directory must exist.
+   */
+  async putArchive(id: string, path: string, tar: ReadableStream<Uint8Array> | Uint8Array, o: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+    await this.done('PUT', `/containers/${encodeURIComponent(id)}/archive`, {
+      query: { path, ...(o.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}), ...(o.copyUIDGID ? { copyUIDGID: true } : {}) },
+      body: tar,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+  }
+
   /** Builds an image (the classic builder) from a context tar. */
   async build(context: ReadableStream<Uint8Array> | Uint8Array, o: { tags?: string[]; dockerfile?: string; buildArgs?: Record<string, string>; labels?: Record<string, string>; target?: string; noCache?: boolean; platform?: string; onProgress?: (m: ProgressMessage) => void } = {}): Promise<{ id: string }> {
     const res = await this.call('POST', '/build', {

@@ -190,7 +190,8 @@ export async function containerPath(engine: Engine, r: ContainerRecord, path: st
   if (!top && want === '') top = { header: { path: '', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 } };
   if (!top && under.length) top = { header: { path: want, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 } };
   if (!top) throw notFound(`Could not find the file ${path} in container ${r.name}`);
-  const base = want === '' ? '.' : want.slice(want.lastIndexOf('/') + 1);
+  // `DIR/.` archives the directory's contents under `.`, as dockerd does (docker cp CTR:DIR/. DEST).
+  const base = want === '' || /(^|\/)\.$/.test(path) ? '.' : want.slice(want.lastIndexOf('/') + 1);
   const rebase = (p: string) => (p === want ? base : `${base}${want === '' ? '/' : ''}${p.slice(want.length)}`);
   const stat: PathStat = {
     name: want === '' ? '/' : base,

@@ -10,3 +10,4 @@ export { classifyWhiteout, isWhiteoutMeta, whiteoutPath, WHITEOUT_PREFIX, WHITEO
 export { extractTar, type FileTree, type TreeEntryType, type TreeMeta, type ExtractOptions } from './extract.js';
 export { FsTree, treeError } from './fs-tree.js';
 export { MountedTree, type TreeMount } from './mount-tree.js';
+export { rebaseTar } from './rebase.js';

@@ -6,12 +6,13 @@ import { volume } from './volume.js';
 import { inspect, version, system } from './system.js';
 import { extraCommands } from './extra.js';
 import { port } from './port.js';
+import { cp } from './cp.js';
 
-export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, imageInspect, inspectContainer];
+export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, cp, imageInspect, inspectContainer];
 
 const groups: Record<string, Record<string, string>> = {
   image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build' },
-  container: { ls: 'ps', list: 'ps', inspect: 'container-inspect', rm: 'rm', run: 'run', create: 'create', start: 'start', stop: 'stop', kill: 'kill', logs: 'logs', exec: 'exec', wait: 'wait', port: 'port' },
+  container: { ls: 'ps', list: 'ps', inspect: 'container-inspect', rm: 'rm', run: 'run', create: 'create', start: 'start', stop: 'stop', kill: 'kill', logs: 'logs', exec: 'exec', wait: 'wait', port: 'port', cp: 'cp' },
 };
 
 /** Finds the command for `skiff VERB ...` or `skiff image|container VERB ...`. */

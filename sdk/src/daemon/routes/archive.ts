@@ -1,8 +1,10 @@
 /**
  * A container's files: `docker cp` archives (GET reads, HEAD stats, PUT
- * writes), `docker export` and `docker diff`.
+ * extracts into a directory: Engine.importFiles), `docker export` and
+ * `docker diff`.
  */
-import { invalidArgument, unsupported } from '../../errors/index.js';
+import { invalidArgument } from '../../errors/index.js';
+import { autoDecompress } from '../../layers/compression.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import type { Exchange } from '../exchange.js';
@@ -32,8 +34,14 @@ export function archiveRoutes(r: Router<DaemonContext>): void {
     const changes = await containerChanges(ctx.engine, rec);
     x.sendJson(200, changes.length ? changes : null);
   });
+  // The docker CLI sends a tar of what to copy, rebased to the right names, and
+  // the directory to extract it in (it has worked out file-to-dir and renames).
   r.add('PUT', '/containers/:id/archive', async (x, ctx) => {
-    await ctx.engine.record(x.params.id!);
-    throw unsupported('copying files into a container (docker cp SRC CONTAINER:DEST) is not supported yet: the backends offer no way to write into a container\'s file system');
+    const rec = await ctx.engine.record(x.params.id!);
+    const path = archivePath(x);
+    const tar = await autoDecompress(x.bodyStream());
+    await ctx.engine.importFiles(rec.id, path, tar, { noOverwriteDirNonDir: x.bool('noOverwriteDirNonDir'), copyUIDGID: x.bool('copyUIDGID') });
+    ctx.events.emit('container', 'extract-to-dir', rec.id, ctx.containerAttributes(rec));
+    x.send(200);
   });
 }
