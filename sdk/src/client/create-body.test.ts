@@ -16,10 +16,24 @@ describe('CreateOptions <-> the Docker create body', () => {
     const back = createOptionsFrom(body as DockerCreateBody, query).options;
     expect(back).toEqual({
       image: 'busybox', cmd: ['sh', '-c', 'echo'], entrypoint: ['/init'], env: ['A=1'], workingDir: '/w', user: '0', name: 'n1', platform: 'wasip1/wasm',
-      labels: { k: 'v' }, tty: true, openStdin: true, hostname: 'box', volumes: ['data:/data', '/host:/h:ro'],
+      labels: { k: 'v' }, tty: true, openStdin: true, stdinOnce: true, hostname: 'box', volumes: ['data:/data', '/host:/h:ro'],
       mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'volume', target: '/anon' }], tmpfs: ['/run'], readOnly: true, memory: 64 * 1024 * 1024,
       cpus: 0.5, pidsLimit: 10, privileged: true, capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], autoRemove: true, backend: 'wasm', network: 'host',
     });
+  });
+
+  it('published ports travel as PortBindings and ExposedPorts, and come back as -p specs', () => {
+    const { body } = toCreateBody({ image: 'x', ports: ['127.0.0.1:8080:80', '443', '[::1]::53/udp'], publishAll: true });
+    expect(body.HostConfig).toMatchObject({
+      PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '', HostPort: '' }], '53/udp': [{ HostIp: '::1', HostPort: '' }] },
+      PublishAllPorts: true,
+    });
+    expect(body.ExposedPorts).toEqual({ '80/tcp': {}, '443/tcp': {}, '53/udp': {} });
+    const back = createOptionsFrom(body as DockerCreateBody, {}).options;
+    expect(back.ports).toEqual(['127.0.0.1:8080:80/tcp', '::443/tcp', '[::1]::53/udp']);
+    expect(back.publishAll).toBe(true);
+    // On the host network, ports are the host's own: nothing to publish.
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostPort: '80' }] } } }, {}).options.ports).toBeUndefined();
   });
 
   it('`--entrypoint ""` clears the entrypoint', () => {
@@ -28,7 +42,6 @@ describe('CreateOptions <-> the Docker create body', () => {
   });
 
   it('the daemon refuses what it cannot honour rather than ignoring it', () => {
-    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } }, {})).toThrow(/ports cannot be published/);
     expect(() => createOptionsFrom({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'always' } } }, {})).toThrow(/restart policy "always"/);
     expect(() => createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'mynet' } }, {})).toThrow(/network mode "mynet"/);
     // On the host network, ports are the host's: accepted.

@@ -5,6 +5,7 @@
  */
 import { unsupported } from '../errors/index.js';
 import { envList, parseSize, parseVolumeSpec, type CreateOptions } from '../runtime/options.js';
+import { portKey, resolvePorts } from '../runtime/ports.js';
 
 export interface CreateRequest {
   query: { name?: string; platform?: string };
@@ -49,6 +50,14 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.cpus !== undefined) hostConfig.NanoCpus = Math.round(o.cpus * 1e9);
   if (o.pidsLimit !== undefined) hostConfig.PidsLimit = o.pidsLimit;
   if (o.network) hostConfig.NetworkMode = o.network;
+  const ports = resolvePorts(o);
+  if (ports.length) {
+    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+    for (const p of ports) (bindings[portKey(p)] ??= []).push({ HostIp: p.hostIp, HostPort: p.hostPort ? String(p.hostPort) : '' });
+    hostConfig.PortBindings = bindings;
+    body.ExposedPorts = Object.fromEntries(Object.keys(bindings).map((k) => [k, {}]));
+  }
+  if (o.publishAll) hostConfig.PublishAllPorts = true;
   if (o.privileged) hostConfig.Privileged = true;
   if (o.capAdd?.length) hostConfig.CapAdd = o.capAdd;
   if (o.capDrop?.length) hostConfig.CapDrop = o.capDrop;
