@@ -34,6 +34,19 @@ function errno(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 }
 
+/** fsyncDir off the event loop, so other downloads go on while the disk flushes. */
+async function fsyncDirAsync(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await openAsync(dir, 'r');
+    await fh.sync();
+  } catch {
+    // As in fsyncDir: the rename is atomic regardless.
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
@@ -154,12 +167,12 @@ export class FsImageLayout implements ImageLayout {
     return join(this.ingestDir, `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`);
   }
 
-  /** Moves a verified, fsynced temp file to its digest. */
-  private commit(tmp: string, digest: string): void {
+  /** Moves a verified, fsynced temp file to its digest; false when the blob was there already. The caller fsyncs the directory. */
+  private commit(tmp: string, digest: string): boolean {
     const dest = this.blobPath(digest);
     if (exists(dest)) {
       rmSync(tmp, { force: true });
-      return;
+      return false;
     }
     try {
       renameSync(tmp, dest);
@@ -167,7 +180,7 @@ export class FsImageLayout implements ImageLayout {
       rmSync(tmp, { force: true });
       throw unavailable(`rename ${tmp} to ${dest}: ${errno(err)}`, err);
     }
-    fsyncDir(this.blobDir);
+    return true;
   }
 
   async writeBytes(data: Uint8Array, expected: Expected = {}): Promise<BlobInfo> {
@@ -188,7 +201,7 @@ export class FsImageLayout implements ImageLayout {
       rmSync(tmp, { force: true });
       throw unavailable(`write ${tmp}: ${errno(err)}`, err);
     }
-    this.commit(tmp, digest);
+    if (this.commit(tmp, digest)) fsyncDir(this.blobDir);
     return { digest, size: data.length };
   }
 
@@ -259,7 +272,7 @@ export class FsImageLayout implements ImageLayout {
       await fh.close();
       const digest = `sha256:${hash.digest('hex')}`;
       checkExpected({ digest, size }, expected);
-      this.commit(tmp, digest);
+      if (this.commit(tmp, digest)) await fsyncDirAsync(this.blobDir);
       return { digest, size };
     } catch (err) {
       await writing;
