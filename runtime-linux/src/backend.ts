@@ -148,7 +148,7 @@ export class LinuxBackend implements Backend {
       layers,
       cgroup: this.cgroupFor(spec.id, spec.privileged ?? false),
       init: this.options.init ?? true,
-      deviceCgroup: this.cgroupSetup !== 'v2',
+      deviceCgroup: true, // v1: the devices files; v2 (and hybrid's unified side): the helper's eBPF filter
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
       discard: (d) => { this.discard(d.root); d.removeRun(); },

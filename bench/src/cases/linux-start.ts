@@ -71,7 +71,7 @@ export const linuxStartCase: BenchCase = {
         user: { uid: 0, gid: 0, additionalGids: [] },
         rootfs: { layersDir: '/nonexistent', lowerDirs: [], upperDir: '/nonexistent', workDir: '/nonexistent' },
         etcFiles: { hostname: join(bundle, 'hostname'), hosts: join(bundle, 'hosts') },
-        deviceCgroup: cgroups !== 'v2',
+        deviceCgroup: true,
         cgroupV2: cgroups === 'v2',
       });
       delete oci.annotations; // skiff's overlay instructions for its own helper

@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "exec")) return cmd_exec(argc - 2, argv + 2);
   if (!strcmp(cmd, "apply-special")) return cmd_apply_special(argc - 2, argv + 2);
   if (!strcmp(cmd, "proxy")) return cmd_proxy(argc - 2, argv + 2);
+  if (!strcmp(cmd, "devices")) return cmd_devices(argc - 2, argv + 2);
   if (!strcmp(cmd, "list-opaque")) return cmd_list_opaque(argc - 2, argv + 2);
   if (!strcmp(cmd, "version")) { puts(VERSION); return 0; }
   return usage_error("", cmd);

@@ -31,6 +31,7 @@
 #include "spec.h"
 #include "relay.h"
 #include "tty.h"
+#include "devices.h"
 #include "io.h"
 
 typedef struct {
@@ -305,6 +306,10 @@ int cmd_run(int argc, char **argv) {
     report_error(status_fd, &e);
     return 1;
   }
+  /* clone_into_cgroup drops the directory it joined from `cgroups`; the device filter needs them all. */
+  char *all_cgroups[16];
+  int nall = ncgroups;
+  memcpy(all_cgroups, cgroups, sizeof(char *) * (size_t)ncgroups);
   pid_t pid = clone_into_cgroup(flags, cgroups, &ncgroups);
   if (pid < 0) pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) { fail(&e, "clone", errno, "clone into new namespaces (flags 0x%x)", flags); report_error(status_fd, &e); return 1; }
@@ -321,7 +326,8 @@ int cmd_run(int argc, char **argv) {
   relay_parent(&c.stdio);
 
   int status = 0;
-  if (join_cgroups(pid, cgroups, ncgroups, &e) < 0) {
+  /* The device filter goes on the cgroup2 directory before the process may run its own code. */
+  if (devices_attach(c.spec.device_rules, all_cgroups, nall, &e) < 0 || join_cgroups(pid, cgroups, ncgroups, &e) < 0) {
     kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     report_error(status_fd, &e);

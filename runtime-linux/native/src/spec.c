@@ -204,6 +204,7 @@ int spec_load(oci_spec *s, const char *path, serr_t *e) {
   s->readonly_paths = jstrings(jarr(linux_, "readonlyPaths"));
   s->sysctl = jobj(linux_, "sysctl");
   s->seccomp = jobj(linux_, "seccomp");
+  s->device_rules = jarr(jobj(linux_, "resources"), "devices");
   const char *prop = jstr(linux_, "rootfsPropagation");
   s->rootfs_propagation = prop ? propagation_of(prop) : 0;
   if (prop && !s->rootfs_propagation) return fail(e, "config", 0, "linux.rootfsPropagation: unknown value \"%s\"", prop);

@@ -74,6 +74,8 @@ typedef struct {
   size_t ndevices;
   json *sysctl;
   json *seccomp;
+  /* linux.resources.devices: the device rules (cgroup v2 enforces them with an eBPF program). */
+  json *device_rules;
   unsigned long rootfs_propagation;
   /* skiff's own annotations: mount an overlay at root.path inside the container's mount namespace. */
   const char *overlay_options;

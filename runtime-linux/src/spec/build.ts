@@ -45,7 +45,7 @@ export interface BundleOptions {
   rootfs: RootfsLayout;
   /** Files made by the backend and bound into the container: /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
-  /** Whether a device cgroup guards CAP_MKNOD (cgroup v1). Without one, MKNOD leaves the default set. */
+  /** Whether a device cgroup guards CAP_MKNOD (v1 devices files, or the helper's eBPF filter on cgroup2). Without one, MKNOD leaves the default set. */
   deviceCgroup: boolean;
   /** cgroup v2 hosts get a read-only /sys/fs/cgroup of their own cgroup namespace. */
   cgroupV2: boolean;
