@@ -56,6 +56,20 @@ describe('builds on the WASI backend', () => {
     expect(JSON.parse((await skiff(root, 'image', 'inspect', 'site:1')).stdout)[0].Id).toBe(id1);
   });
 
+  it('runs a base image\'s ONBUILD RUN trigger in the child build', async () => {
+    const dir = join(ctx, '..', 'onbuild');
+    mkdirSync(join(dir, 'base'), { recursive: true });
+    mkdirSync(join(dir, 'child'), { recursive: true });
+    writeFileSync(join(dir, 'base', 'Dockerfile'), 'FROM skiff/toolbox\nONBUILD COPY name.txt /name.txt\nONBUILD RUN echo "hello $(cat /name.txt)" > /greeting\n');
+    writeFileSync(join(dir, 'child', 'Dockerfile'), 'FROM onbuild-base:1\nCMD ["cat", "/greeting"]\n');
+    writeFileSync(join(dir, 'child', 'name.txt'), 'child');
+    expect((await skiff(root, 'build', '-t', 'onbuild-base:1', join(dir, 'base'))).code).toBe(0);
+    const b = await skiff(root, 'build', '-t', 'onbuild-child:1', join(dir, 'child'));
+    expect(b.stderr).toBe('');
+    expect(b.stdout).toContain('# Executing 2 build triggers');
+    expect(await skiff(root, 'run', '--rm', 'onbuild-child:1')).toMatchObject({ code: 0, stdout: 'hello child\n' });
+  });
+
   it('fails a RUN that exits non-zero with docker words, and keeps the store as it was', async () => {
     const bad = join(ctx, '..', 'bad');
     mkdirSync(bad, { recursive: true });
@@ -104,6 +118,8 @@ describe('builds on the Linux backend', () => {
       'ENV MODE=production',
       'WORKDIR /srv/app',
       'COPY --chmod=755 app.sh ./',
+      // A name from the /etc/passwd the RUN step above wrote (no group "app": the user's primary group).
+      'COPY --chown=app app.sh /srv/owned.sh',
       'RUN echo "a RUN step" > /etc/built-by && chown -R 1000:1000 /srv/app',
       'USER 1000',
       'CMD ["/srv/app/app.sh"]',
@@ -115,5 +131,6 @@ describe('builds on the Linux backend', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'app as 1000 in /srv/app with production\na RUN step\n' });
     const ins = JSON.parse((await skiff(root, 'image', 'inspect', 'linux-app:1')).stdout)[0];
     expect(ins).toMatchObject({ Os: 'linux', Architecture: 'amd64', Config: { User: '1000', WorkingDir: '/srv/app' } });
+    expect(await skiff(root, 'run', '--rm', 'linux-app:1', 'stat', '-c', '%u:%g', '/srv/owned.sh')).toMatchObject({ code: 0, stdout: '1000:1000\n' });
   });
 });
