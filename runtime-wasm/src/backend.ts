@@ -15,12 +15,12 @@
  * A memory limit caps the guest's linear memory (memory.grow fails past it).
  */
 import {
-  collect, conflict, failedPrecondition, invalidArgument, unsupported, WASI_PLATFORM,
+  collect, conflict, failedPrecondition, invalidArgument, SkiffError, unsupported, WASI_PLATFORM,
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
   type ContainerSpec, type ExitStatus, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
 } from '@skiff/sdk';
 import { guestPreopens, type ContainerFs } from './container-fs.js';
-import { prepareProgram, WasiProcess, type Deterministic, type ProcessResult } from './process.js';
+import { prepareProgram, prepareProgramNow, WasiProcess, type CompileNow, type Deterministic, type ProcessIO, type ProcessResult } from './process.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 import { KILL_EXIT_CODE, TRAP_EXIT_CODE } from './wasi/run.js';
 import { DETERMINISTIC_EPOCH_NS } from './wasi/clock.js';
@@ -62,7 +62,7 @@ export class WasmBackend implements Backend {
     this.content = ctx.content;
   }
 
-  async create(spec: ContainerSpec): Promise<BackendContainer> {
+  async create(spec: ContainerSpec): Promise<WasmContainer> {
     if (!this.content) throw failedPrecondition('the wasm backend was not initialised: call init() first');
     this.check(spec);
     const layers = await this.runtime.layerIndexes(this.content, spec.image.layers);
@@ -112,7 +112,7 @@ interface Run {
   done: Promise<ExitStatus>;
 }
 
-class WasmContainer implements BackendContainer {
+export class WasmContainer implements BackendContainer {
   readonly id: string;
   private state: 'created' | 'running' | 'exited' | 'removed' = 'created';
   private main: Run | undefined;
@@ -220,9 +220,7 @@ class WasmContainer implements BackendContainer {
   }
 
   async exec(proc: ProcessSpec, stdio: Stdio): Promise<BackendProcess> {
-    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
-    if (proc.tty) throw unsupported('the wasm backend does not support a terminal (-t)');
-    if (!isRoot(proc.user)) throw unsupported('the wasm backend does not support running as another user (--user)');
+    this.checkExec(proc);
     const program = await prepareProgram({
       preopens: guestPreopens(this.fs), args: proc.args, env: proc.env, cwd: proc.cwd, modules: this.runtime.modules, ...this.limitAndKey(),
     });
@@ -234,6 +232,40 @@ class WasmContainer implements BackendContainer {
         killRun(run);
       },
     };
+  }
+
+  private checkExec(proc: ProcessSpec): void {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (proc.tty) throw unsupported('the wasm backend does not support a terminal (-t)');
+    if (!isRoot(proc.user)) throw unsupported('the wasm backend does not support running as another user (--user)');
+  }
+
+  /**
+   * Runs `proc` in this container to its end, on this thread, without
+   * waiting: worker mode's exec, served while the main guest is blocked in a
+   * host call and nested inside it. The same file system, limits and exit
+   * statuses as exec. Errors before the start (a missing program) are thrown;
+   * `started` is told when the guest is about to run; `guard` runs before
+   * each of its host calls and may throw GuestKilled (a kill).
+   */
+  execNow(proc: ProcessSpec, io: ProcessIO, compile: CompileNow, hooks: { guard?: () => void; started?: () => void } = {}): ExitStatus {
+    this.checkExec(proc);
+    const program = prepareProgramNow({ preopens: guestPreopens(this.fs), args: proc.args, env: proc.env, cwd: proc.cwd, ...this.limitAndKey() }, compile);
+    const limit = this.spec.timeoutMs;
+    const p = new WasiProcess(program, io, {
+      preopens: guestPreopens(this.fs), env: proc.env, cwd: proc.cwd,
+      ...(this.spec.deterministic ? { deterministic: this.spec.deterministic as Deterministic } : {}),
+      ...(limit !== undefined ? { timeoutMs: limit } : {}),
+      ...(this.runtime.flushBytes !== undefined ? { flushBytes: this.runtime.flushBytes } : {}),
+    });
+    let result: ProcessResult;
+    try {
+      result = p.runNow(hooks.guard, hooks.started);
+    } catch (e) {
+      if (e instanceof SkiffError) throw e;
+      result = { exitCode: TRAP_EXIT_CODE, error: (e as Error).message, memoryBytes: p.memoryBytes };
+    }
+    return this.statusOf(result);
   }
 
   exportChanges(): ReadableStream<Uint8Array> {

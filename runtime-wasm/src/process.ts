@@ -15,7 +15,7 @@ import { Rights } from './wasi/defs.js';
 import { DeterministicClock, RealClock, type GuestClock } from './wasi/clock.js';
 import { SYSCALLS, WasiHost, type Preopen } from './wasi/host.js';
 import { SeededRandom, cryptoRandom } from './wasi/random.js';
-import { checkCommand, RunRefused, runCommand, type RunOutcome } from './wasi/run.js';
+import { checkCommand, RunRefused, runCommand, runInstance, WASI_MODULE, type RunOutcome } from './wasi/run.js';
 import { DEFAULT_FLUSH_BYTES, InputFd, OutputFd } from './wasi/stdio.js';
 
 const PROVIDED = new Set<string>(SYSCALLS);
@@ -50,6 +50,40 @@ export interface Program {
 
 /** Finds and compiles (or takes from the cache) what `args` names. Errors are SkiffErrors a backend's start can throw. */
 export async function prepareProgram(req: ProgramRequest): Promise<Program> {
+  const l = locateProgram(req);
+  let module: WebAssembly.Module;
+  try {
+    module = await req.modules.get(l.key, l.limitPages, l.bytes);
+  } catch (err) {
+    throw compileError(l.found, err);
+  }
+  return checked(l, module);
+}
+
+/** Compiles a module without waiting: from a cache, or synchronously (worker threads allow it for any size). */
+export type CompileNow = (key: ModuleKey, limitPages: number, bytes: () => Uint8Array) => WebAssembly.Module;
+
+/** prepareProgram without waiting, for a process that must start inside a host call (worker mode's exec). */
+export function prepareProgramNow(req: Omit<ProgramRequest, 'modules'>, compile: CompileNow): Program {
+  const l = locateProgram(req);
+  let module: WebAssembly.Module;
+  try {
+    module = compile(l.key, l.limitPages, l.bytes);
+  } catch (err) {
+    throw compileError(l.found, err);
+  }
+  return checked(l, module);
+}
+
+interface Located {
+  found: FoundFile;
+  argv: string[];
+  limitPages: number;
+  key: ModuleKey;
+  bytes: () => Uint8Array;
+}
+
+function locateProgram(req: Omit<ProgramRequest, 'modules'>): Located {
   if (!req.args.length || !req.args[0]) throw invalidArgument('no command to run: the image has no entrypoint or cmd, and none was given');
   let argv = [...req.args];
   let found = expect(findProgram(req.preopens, argv[0]!, req.env, req.cwd), argv[0]!);
@@ -65,23 +99,26 @@ export async function prepareProgram(req: ProgramRequest): Promise<Program> {
   }
   const limitPages = req.memoryLimitBytes ? Math.max(1, Math.floor(req.memoryLimitBytes / PAGE_BYTES)) : 0;
   const key = req.keyOf?.(found) ?? found.inode;
-  let module: WebAssembly.Module;
-  try {
-    module = await req.modules.get(key, limitPages, () => {
-      const bytes = readFile(found);
-      return limitPages ? limitMemory(bytes, limitPages) : bytes;
-    });
-  } catch (err) {
-    if (err instanceof MemoryLimitError) throw resourceExhausted(`${found.path}: ${err.message}`, err);
-    throw invalidArgument(`${found.path} is not a valid WebAssembly module: ${(err as Error).message}`, err);
-  }
+  const bytes = () => {
+    const b = readFile(found);
+    return limitPages ? limitMemory(b, limitPages) : b;
+  };
+  return { found, argv, limitPages, key, bytes };
+}
+
+function compileError(found: FoundFile, err: unknown): Error {
+  if (err instanceof MemoryLimitError) return resourceExhausted(`${found.path}: ${err.message}`, err);
+  return invalidArgument(`${found.path} is not a valid WebAssembly module: ${(err as Error).message}`, err);
+}
+
+function checked(l: Located, module: WebAssembly.Module): Program {
   try {
     checkCommand(module, PROVIDED);
   } catch (err) {
-    if (err instanceof RunRefused) throw invalidArgument(`cannot run ${found.path}: ${err.message}`, err);
+    if (err instanceof RunRefused) throw invalidArgument(`cannot run ${l.found.path}: ${err.message}`, err);
     throw err;
   }
-  return { module, argv, path: found.path };
+  return { module, argv: l.argv, path: l.found.path };
 }
 
 function expect(r: Lookup, what: string): FoundFile {
@@ -164,6 +201,39 @@ export class WasiProcess {
       throw err;
     }
   }
+
+  /**
+   * Runs to the end without waiting: instantiates synchronously (worker
+   * threads allow it for any module size), so it can run inside another
+   * guest's host call. `guard` runs before each of this guest's host calls
+   * and may throw GuestKilled to end it (a kill flag in shared memory);
+   * `started` is told once the guest is about to run.
+   */
+  runNow(guard?: () => void, started?: () => void): ProcessResult {
+    const calls = this.host.imports();
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.program.module, { [WASI_MODULE]: guard ? guarded(calls, guard) : calls });
+    } catch (err) {
+      throw invalidArgument(`cannot run ${this.program.path}: cannot instantiate the module: ${(err as Error).message}`, err);
+    }
+    started?.();
+    return { ...runInstance(instance, this.host), memoryBytes: this.host.memory.byteLength };
+  }
+}
+
+type HostCall = (...args: unknown[]) => number | void;
+
+/** The host calls with `guard` first; a fixed arity (path_open's nine) avoids a rest array per call. */
+function guarded(calls: Record<string, HostCall>, guard: () => void): Record<string, HostCall> {
+  const out: Record<string, HostCall> = {};
+  for (const [name, f] of Object.entries(calls)) {
+    out[name] = (a, b, c, d, e, g, h, i, j) => {
+      guard();
+      return f(a, b, c, d, e, g, h, i, j);
+    };
+  }
+  return out;
 }
 
 /**

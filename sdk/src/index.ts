@@ -10,7 +10,7 @@ export * from './content/types.js';
 export { MemoryImageLayout } from './content/memory.js';
 export { collect, concat, bytesStream, utf8, fromUtf8 } from './content/util.js';
 export * from './runtime/backend.js';
-export { Engine, Container, normalizeSignal, toStream, type EngineOptions, type ImageSource, type ProgressEvent, type RunResult, type StartOptions, type ExecOptions, type LogsOptions, type WaitCondition } from './runtime/engine.js';
+export { Engine, Container, normalizeSignal, toStream, type EngineOptions, type ImageSource, type ProgressEvent, type RunResult, type StartOptions, type ExecOptions, type AttachOptions, type LogsOptions, type WaitCondition } from './runtime/engine.js';
 export * from './runtime/options.js';
 export * from './runtime/records.js';
 export * from './runtime/logs.js';

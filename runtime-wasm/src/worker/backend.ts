@@ -21,17 +21,26 @@
  * - stdout and stderr stream out chunk by chunk (batched as in-process: at
  *   64 KiB, before the guest blocks, at exit).
  *
- * Not here: `exec` (capabilities.exec is false). The worker's thread runs
- * the main process, so nothing can run beside it in the same file system.
+ * - `exec` runs the program inside the worker, over the container's own file
+ *   system, while the main process is blocked (a sleep, a read of stdin):
+ *   nested in that host call, to its end, after which the main process
+ *   resumes its wait (exec.ts). A main process that computes without
+ *   blocking holds the exec until it next blocks; after `execWaitMs` the
+ *   exec fails with DEADLINE_EXCEEDED. Killing an exec ends it at its next
+ *   host call (at once when blocked), not the container. Node only: it
+ *   needs a synchronous receive in the worker; in browsers exec is
+ *   UNSUPPORTED (capabilities.exec is false).
  */
 import * as Comlink from 'comlink';
 import {
-  collect, conflict, failedPrecondition, SkiffError, unavailable, unsupported, WASI_PLATFORM,
+  collect, conflict, deadlineExceeded, failedPrecondition, SkiffError, unavailable, unsupported, WASI_PLATFORM,
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
-  type ContainerSpec, type ErrorCode, type ExitStatus, type FsLike, type ProcessStats, type Provider, type Stdio,
+  type ContainerSpec, type ErrorCode, type ExitStatus, type FsLike, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
 } from '@skiff/sdk';
 import { PAGE_BYTES } from '../wasm-binary.js';
+import { CONTROL_BYTES, KILLED as EXEC_KILLED, type ExecRequest } from './exec.js';
 import type { BlobSource, ContainerWorkerApi, ModuleShare, StdinSource, WorkerEvent, WorkerMount, WorkerSpec } from './protocol.js';
+import { createBell, RequestSender, ring } from './requests.js';
 import { canShareMemory, createStdinBuffer, pumpStdin, StdinWriter } from './stdin-channel.js';
 import { applyChange, snapshotOf } from './volume-bridge.js';
 
@@ -61,6 +70,8 @@ export interface WorkerSpawner {
   (limits: WorkerLimits): WorkerHandle;
   /** The worker has node:fs: bind mounts and on-disk volumes work. */
   readonly hostFs?: boolean;
+  /** The worker can take a message while its thread is blocked (Node's receiveMessageOnPort): exec works. */
+  readonly receivesWhileBlocked?: boolean;
 }
 
 export interface WorkerWasmBackendOptions {
@@ -69,6 +80,8 @@ export interface WorkerWasmBackendOptions {
   timeoutGraceMs?: number;
   /** Compiled modules kept for all workers (by layer and path): at most this many. */
   maxModules?: number;
+  /** How long an exec waits for the main process to block so it can run (ms; default 10 s). */
+  execWaitMs?: number;
 }
 
 const KILLED: ExitStatus = { exitCode: 137, signal: 'SIGKILL', error: 'killed (SIGKILL)' };
@@ -103,6 +116,7 @@ export class WorkerWasmBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   readonly spawn: WorkerSpawner;
   readonly timeoutGraceMs: number;
+  readonly execWaitMs: number;
   readonly modules: ModuleShare;
   private content: Provider | undefined;
   private blobs: BlobSource | undefined;
@@ -110,10 +124,11 @@ export class WorkerWasmBackend implements Backend {
   constructor(options: WorkerWasmBackendOptions) {
     this.spawn = options.spawn;
     this.timeoutGraceMs = options.timeoutGraceMs ?? 50;
+    this.execWaitMs = options.execWaitMs ?? 10_000;
     this.modules = new HostModuleShare(options.maxModules ?? 256);
     this.capabilities = {
       signals: false,
-      exec: false,
+      exec: options.spawn.receivesWhileBlocked === true && canShareMemory(),
       tty: false,
       bindMounts: options.spawn.hostFs === true,
       memoryLimit: true,
@@ -152,6 +167,8 @@ interface LiveWorker {
   handle: WorkerHandle;
   api: Comlink.Remote<ContainerWorkerApi>;
   events: MessagePort;
+  /** Requests served while a guest runs; absent where threads cannot share memory. */
+  requests?: RequestSender;
   dead: boolean;
   /** Rejects when the worker dies: every call races it. */
   death: Promise<never>;
@@ -170,12 +187,18 @@ interface RunState {
   resolve: (s: ExitStatus) => void;
 }
 
+interface ExecState extends RunState {
+  /** [KILLED], shared with the worker. */
+  control: Int32Array;
+}
+
 class WorkerContainer implements BackendContainer {
   readonly id: string;
   private state: 'created' | 'running' | 'exited' | 'removed' = 'created';
   private worker: LiveWorker | undefined;
   private runs = 0;
   private current: RunState | undefined;
+  private readonly execs = new Map<number, ExecState>();
   private lastStatus: ExitStatus | undefined;
   private nextExit: Array<(s: ExitStatus) => void> = [];
   /** Volumes held in the host's memory, by the index the worker reports changes under. */
@@ -217,13 +240,24 @@ class WorkerContainer implements BackendContainer {
     const death = new Promise<never>((_, reject) => (die = reject));
     death.catch(() => {});
     const live: LiveWorker = { handle, api: Comlink.wrap<ContainerWorkerApi>(handle.endpoint), events: channel.port1, dead: false, death };
+    let requests: { port: MessagePort; bell: SharedArrayBuffer } | undefined;
+    if (canShareMemory()) {
+      const rc = new MessageChannel();
+      const bell = createBell();
+      live.requests = new RequestSender(rc.port1, new Int32Array(bell));
+      requests = { port: rc.port2, bell };
+    }
     handle.onDeath((d) => {
       if (live.dead) return;
       live.dead = true;
       live.events.close();
-      die(unavailable(`the container's worker ended: ${d.reason}`));
-      if (this.worker === live && this.current && !this.current.finished) {
-        void this.finish(this.current, { exitCode: 137, signal: 'SIGKILL', error: `the container's worker ended: ${d.reason}`, ...(d.outOfMemory ? { oomKilled: true } : {}) });
+      const why = `the container's worker ended: ${d.reason}`;
+      die(unavailable(why));
+      live.requests?.close(unavailable(why));
+      if (this.worker === live) {
+        const status: ExitStatus = { exitCode: 137, signal: 'SIGKILL', error: why, ...(d.outOfMemory ? { oomKilled: true } : {}) };
+        this.endExecs(status);
+        if (this.current && !this.current.finished) void this.finish(this.current, status);
       }
     });
     channel.port1.addEventListener('message', (e: MessageEvent<WorkerEvent>) => this.onEvent(live, e.data));
@@ -231,7 +265,8 @@ class WorkerContainer implements BackendContainer {
     (channel.port1 as unknown as { unref?: () => void }).unref?.();
     this.worker = live;
     try {
-      const request = Comlink.transfer({ spec: this.workerSpec(), events: channel.port2 }, [channel.port2 as unknown as Transferable]);
+      const transfer = [channel.port2, ...(requests ? [requests.port] : [])] as unknown as Transferable[];
+      const request = Comlink.transfer({ spec: this.workerSpec(), events: channel.port2, ...(requests ? { requests } : {}) }, transfer);
       await this.call(live, () => live.api.create(request, Comlink.proxy(this.blobs), Comlink.proxy(this.backend.modules)));
     } catch (err) {
       this.endWorker(live);
@@ -253,13 +288,22 @@ class WorkerContainer implements BackendContainer {
     }
   }
 
-  private endWorker(live: LiveWorker): void {
+  private endWorker(live: LiveWorker, status: ExitStatus = KILLED): void {
     if (live.dead) return;
     live.dead = true;
     live.events.close();
+    live.requests?.close(unavailable('the container\'s worker was ended'));
     live.api[Comlink.releaseProxy]();
     live.handle.terminate();
-    if (this.worker === live) this.worker = undefined;
+    if (this.worker === live) {
+      this.worker = undefined;
+      this.endExecs(status);
+    }
+  }
+
+  /** The worker is gone, and its execs with it. */
+  private endExecs(status: ExitStatus): void {
+    for (const e of this.execs.values()) void this.settle(e, status);
   }
 
   private onEvent(live: LiveWorker, e: WorkerEvent): void {
@@ -273,13 +317,19 @@ class WorkerContainer implements BackendContainer {
       }
       return;
     }
-    const run = this.current;
-    if (!run || run.id !== e.run || run.finished) return;
+    if (e.t === 'reply') {
+      live.requests?.settle(e);
+      return;
+    }
+    const main = this.current && this.current.id === e.run ? this.current : undefined;
+    const run = main ?? this.execs.get(e.run);
+    if (!run || run.finished) return;
     if (e.t === 'out') {
       if (e.fd === 1) run.lastOut = run.out.write(e.data).catch(() => {});
       else run.lastErr = run.err.write(e.data).catch(() => {});
     } else if (e.t === 'exit') {
-      void this.finish(run, e.status);
+      if (main) void this.finish(main, e.status);
+      else void this.settle(run, e.status);
     }
   }
 
@@ -292,7 +342,7 @@ class WorkerContainer implements BackendContainer {
     if (stdio.stdin) {
       if (canShareMemory()) {
         const buffer = createStdinBuffer();
-        stdinWriter = new StdinWriter(buffer);
+        stdinWriter = new StdinWriter(buffer, live.requests?.bell);
         stdin = { kind: 'shared', buffer };
       } else {
         stdin = { kind: 'bytes', data: await collect(stdio.stdin).catch(() => new Uint8Array(0)) };
@@ -329,17 +379,27 @@ class WorkerContainer implements BackendContainer {
 
   private async finish(run: RunState, status: ExitStatus): Promise<void> {
     if (run.finished) return;
+    await this.settle(run);
+    if (this.state !== 'removed') this.state = 'exited';
+    this.lastStatus = status;
+    this.worker?.handle.unref?.();
+    run.resolve(status);
+    for (const w of this.nextExit.splice(0)) w(status);
+  }
+
+  /** A run or exec is over: its streams are released once its output is written; an exec resolves here too. */
+  private async settle(run: RunState, execStatus?: ExitStatus): Promise<void> {
+    if (run.finished) return;
     run.finished = true;
     clearTimeout(run.timer);
     run.stdin?.stop();
     await Promise.all([run.lastOut, run.lastErr]);
     run.out.releaseLock();
     run.err.releaseLock();
-    if (this.state !== 'removed') this.state = 'exited';
-    this.lastStatus = status;
-    this.worker?.handle.unref?.();
-    run.resolve(status);
-    for (const w of this.nextExit.splice(0)) w(status);
+    if (execStatus) {
+      this.execs.delete(run.id);
+      run.resolve(execStatus);
+    }
   }
 
   /** Ends the run now: the worker is terminated (with the container's writable layer). */
@@ -363,10 +423,61 @@ class WorkerContainer implements BackendContainer {
     await run.done;
   }
 
-  async exec(): Promise<BackendProcess> {
-    throw unsupported('the wasm backend in worker mode cannot exec: the worker\'s thread runs the main process (exec needs in-process mode)');
+  async exec(proc: ProcessSpec, stdio: Stdio): Promise<BackendProcess> {
+    if (!this.backend.capabilities.exec) {
+      throw unsupported('the wasm backend in worker mode can exec only in Node: the worker must take the request while its main process runs (no synchronous receive in browsers)');
+    }
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    const live = this.worker;
+    if (this.state !== 'running' || !live || live.dead || !live.requests) throw conflict(`container ${this.id} is not running`);
+    const requests = live.requests;
+    let stdin: StdinSource = { kind: 'none' };
+    let stdinWriter: StdinWriter | undefined;
+    if (stdio.stdin) {
+      const buffer = createStdinBuffer();
+      stdinWriter = new StdinWriter(buffer, requests.bell);
+      stdin = { kind: 'shared', buffer };
+    }
+    const control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
+    let resolve!: (s: ExitStatus) => void;
+    const done = new Promise<ExitStatus>((r) => (resolve = r));
+    const exec: ExecState = {
+      id: ++this.runs, out: stdio.stdout.getWriter(), err: stdio.stderr.getWriter(), lastOut: Promise.resolve(), lastErr: Promise.resolve(),
+      finished: false, done, resolve, control, ...(stdinWriter ? { stdin: stdinWriter } : {}),
+    };
+    this.execs.set(exec.id, exec);
+    const kill = () => {
+      Atomics.store(control, EXEC_KILLED, 1);
+      ring(requests.bell);
+    };
+    if (stdinWriter) void pumpStdin(stdio.stdin, stdinWriter);
+    const request: ExecRequest = { run: exec.id, proc, stdin, control: control.buffer as SharedArrayBuffer };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(deadlineExceeded(
+        `exec in container ${this.id} gave up after ${this.backend.execWaitMs} ms: in worker mode an exec runs while the main process waits (sleeps or reads stdin), and it has not waited since (it computes)`,
+      )), this.backend.execWaitMs);
+    });
+    try {
+      await this.call(live, () => Promise.race([requests.send('exec', request), waited]));
+    } catch (err) {
+      // Not started: if the worker takes it later, it sees the kill and never runs it.
+      kill();
+      void this.settle(exec, { exitCode: 126, error: (err as Error).message });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return {
+      wait: () => exec.done,
+      kill: async (signal = 'SIGKILL') => {
+        if (!isKill(signal)) throw unsupported(`the wasm backend cannot deliver ${signal}; only SIGKILL`);
+        if (!exec.finished) kill();
+      },
+    };
   }
 
+  /** The worker's thread runs the guest: a call would wait for its exit. */
   exportChanges(): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       pull: async (c) => {
@@ -383,7 +494,7 @@ class WorkerContainer implements BackendContainer {
     const limit = this.memoryLimit ? { memoryLimitBytes: Math.floor(this.memoryLimit / PAGE_BYTES) * PAGE_BYTES } : {};
     const live = this.worker;
     // A running guest holds the worker's thread: answer from here.
-    if (this.state === 'running' || !live || live.dead) return { pids: this.state === 'running' ? 1 : 0, ...limit };
+    if (this.state === 'running' || !live || live.dead) return { pids: this.state === 'running' ? 1 + this.execs.size : 0, ...limit };
     return { ...(await this.call(live, () => live.api.stats())), ...limit };
   }
 

@@ -64,7 +64,7 @@ export function nodeWorkerSpawner(options: NodeWorkerOptions = {}): WorkerSpawne
       unref: () => worker.unref(),
     };
   };
-  return Object.assign(spawn, { hostFs: true });
+  return Object.assign(spawn, { hostFs: true, receivesWhileBlocked: true });
 }
 
 export function createNodeWorkerBackend(options: NodeWorkerOptions & Omit<WorkerWasmBackendOptions, 'spawn'> = {}): WorkerWasmBackend {

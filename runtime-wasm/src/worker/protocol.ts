@@ -5,10 +5,13 @@
  * `ContainerWorkerApi`). Everything the worker says while a guest runs goes
  * on a plain MessagePort as `WorkerEvent`s: a guest holds the worker's thread,
  * so the worker can send (postMessage is synchronous) but never wait for an
- * answer, and comlink replies would pile up unread.
+ * answer, and comlink replies would pile up unread. What the host asks while
+ * a guest runs (exec) goes as a request on a port of its own with a bell the
+ * guest's waits listen to (requests.ts); its reply comes as an event.
  */
 import type { ContainerSpec, ExitStatus, Mount, ProcessStats } from '@skiff/sdk';
 import type { FsChange, FsSnapshot } from './memory-fs.js';
+import type { Reply } from './requests.js';
 
 /** A blob reader the host lends the worker (layers are read once, when the container is made). */
 export interface BlobSource {
@@ -39,6 +42,8 @@ export interface CreateRequest {
   spec: WorkerSpec;
   /** Transferred: the worker's events (WorkerEvent) go out on it. */
   events: MessagePort;
+  /** Where threads share memory: requests served while a guest runs (requests.ts); `port` is transferred. */
+  requests?: { port: MessagePort; bell: SharedArrayBuffer };
 }
 
 /** How the guest's stdin arrives. */
@@ -70,6 +75,8 @@ export interface ContainerWorkerApi {
 }
 
 export type WorkerEvent =
+  /** Output and exit of the main process or an exec (`run` tags which). */
   | { t: 'out'; run: number; fd: 1 | 2; data: Uint8Array }
   | { t: 'exit'; run: number; status: ExitStatus }
-  | { t: 'volume'; index: number; change: FsChange };
+  | { t: 'volume'; index: number; change: FsChange }
+  | Reply;

@@ -6,21 +6,26 @@
  * - output goes out as events on a port, chunk by chunk, while the guest runs;
  * - stdin comes from a shared ring buffer the guest blocks on (or as bytes);
  * - a volume held in the host's memory is mounted as a copy whose changes
- *   are reported back (volume-bridge.ts).
+ *   are reported back (volume-bridge.ts);
+ * - requests made while the guest runs (exec) are served inside its blocked
+ *   waits, where the entry gives a synchronous receive (requests.ts, exec.ts).
  * Isomorphic: the entries (node-entry.ts, browser-entry.ts) add the endpoint
  * and, in Node, node:fs for bind mounts and on-disk volumes.
  */
 import * as Comlink from 'comlink';
 import {
-  SkiffError, digestOf, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Stdio, type BackendContainer,
+  SkiffError, digestOf, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Stdio,
 } from '@skiff/sdk';
 import type { ContainerFsProvider } from '../container-fs.js';
 import { createWasmBackend } from '../factory.js';
 import { ModuleCache, type ModuleKey } from '../module-cache.js';
+import { setWaitService } from '../wasi/clock.js';
 import { carryInputFd } from '../wasi/stdio.js';
-import type { WasmBackend } from '../backend.js';
+import type { WasmBackend, WasmContainer } from '../backend.js';
+import { NestedExecs } from './exec.js';
 import { MemoryFs } from './memory-fs.js';
 import type { BlobSource, ContainerWorkerApi, CreateRequest, ModuleShare, StartRequest, WorkerEvent, WorkerSpec } from './protocol.js';
+import { portable, RequestServer, type ReceiveNow } from './requests.js';
 import { SharedInputFd } from './stdin-channel.js';
 
 export interface ContainerWorkerOptions {
@@ -28,6 +33,8 @@ export interface ContainerWorkerOptions {
   fs?: ContainerFsProvider;
   /** node:fs, in Node workers: bind mounts and volumes on disk. */
   hostFs?: FsLike;
+  /** Node's receiveMessageOnPort: requests (exec) are served while a guest is blocked. */
+  receiveNow?: ReceiveNow;
 }
 
 /** A Provider over the host's store: what the runtime needs to index layers. */
@@ -61,6 +68,8 @@ class RemoteProvider implements Provider {
  */
 class SharedModuleCache extends ModuleCache {
   private readonly local = new Map<ModuleKey, Map<number, Promise<WebAssembly.Module>>>();
+  /** The modules of `local` that are ready, for compileNow. */
+  private readonly ready = new Map<ModuleKey, Map<number, WebAssembly.Module>>();
 
   constructor(private readonly share: Comlink.Remote<ModuleShare>) {
     super();
@@ -83,9 +92,34 @@ class SharedModuleCache extends ModuleCache {
       })();
       slot.set(limitPages, p);
       const s = slot;
-      p.catch(() => s.delete(limitPages));
+      p.then((m) => this.keep(key, limitPages, m), () => s.delete(limitPages));
     }
     return p;
+  }
+
+  /**
+   * A module without waiting (for an exec served inside a blocked guest):
+   * one this worker has, else compiled synchronously, which a worker may do
+   * for any size. The host's share is not asked (that needs a round trip).
+   */
+  compileNow(key: ModuleKey, limitPages: number, bytes: () => Uint8Array): WebAssembly.Module {
+    const have = this.ready.get(key)?.get(limitPages);
+    if (have) return have;
+    const b = bytes();
+    this.compiles++;
+    const m = new WebAssembly.Module(b as Uint8Array<ArrayBuffer>);
+    this.keep(key, limitPages, m);
+    let slot = this.local.get(key);
+    if (!slot) this.local.set(key, (slot = new Map()));
+    if (!slot.has(limitPages)) slot.set(limitPages, Promise.resolve(m));
+    void this.share.put(digestOf(b), limitPages, m).catch(() => {});
+    return m;
+  }
+
+  private keep(key: ModuleKey, limitPages: number, m: WebAssembly.Module): void {
+    let r = this.ready.get(key);
+    if (!r) this.ready.set(key, (r = new Map()));
+    r.set(limitPages, m);
   }
 
   override has(key: ModuleKey, limitPages = 0): boolean {
@@ -121,12 +155,6 @@ class PostingStream extends WritableStream<Uint8Array> {
   }
 }
 
-/** Turns any error into something comlink carries with its code (comlink keeps only message and name of an Error). */
-function portable(err: unknown): { skiffError: true; code: string; message: string } {
-  if (err instanceof SkiffError) return { skiffError: true, code: err.code, message: err.message };
-  return { skiffError: true, code: 'INTERNAL', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-}
-
 async function guarded<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
@@ -137,10 +165,31 @@ async function guarded<T>(f: () => Promise<T>): Promise<T> {
 
 export function containerWorkerApi(options: ContainerWorkerOptions = {}): ContainerWorkerApi {
   let backend: WasmBackend | undefined;
-  let container: BackendContainer | undefined;
+  let container: WasmContainer | undefined;
   let events: MessagePort | undefined;
+  /** The main process runs (from start until its exit is posted): execs are served only then. */
+  let running = false;
 
   const post = (e: WorkerEvent) => events!.postMessage(e);
+
+  /** Requests while a guest runs: exec, nested in the blocked guest's wait. */
+  const serveRequests = (req: CreateRequest, modules: SharedModuleCache | undefined) => {
+    if (!req.requests) return;
+    const server = new RequestServer(req.requests.port, req.requests.bell, post, options.receiveNow);
+    if (!options.receiveNow || !modules) return;
+    const execs = new NestedExecs(() => (running ? container : undefined), modules.compileNow.bind(modules), {
+      out: (run, fd, data) => post({ t: 'out', run, fd, data }),
+      exit: (run, status) => post({ t: 'exit', run, status }),
+    });
+    server.on('exec', execs.handle);
+    setWaitService({
+      bell: server.bell,
+      serve: () => {
+        server.serveNow();
+        execs.checkKilled();
+      },
+    });
+  };
 
   const mountsFor = (spec: WorkerSpec): Mount[] =>
     spec.mounts.map((m): Mount => {
@@ -165,6 +214,7 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
         await backend.init({ content: new RemoteProvider(blobs as unknown as Comlink.Remote<BlobSource>) });
         const spec: ContainerSpec = { ...req.spec, mounts: mountsFor(req.spec) };
         container = await backend.create(spec);
+        serveRequests(req, modules);
       }),
 
     start: (req: StartRequest) =>
@@ -180,9 +230,16 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
         }
         const c = container;
         await c.start(stdio);
+        running = true;
         void c.wait().then(
-          (status) => post({ t: 'exit', run, status }),
-          (err) => post({ t: 'exit', run, status: { exitCode: 134, error: `the run failed in its worker: ${(err as Error).message}` } }),
+          (status) => {
+            running = false;
+            post({ t: 'exit', run, status });
+          },
+          (err) => {
+            running = false;
+            post({ t: 'exit', run, status: { exitCode: 134, error: `the run failed in its worker: ${(err as Error).message}` } });
+          },
         );
       }),
 

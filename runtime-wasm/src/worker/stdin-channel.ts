@@ -13,6 +13,8 @@
  * starts and sends the bytes along, as in-process mode does.
  */
 import { InputFd } from '../wasi/stdio.js';
+import { waitService } from '../wasi/clock.js';
+import { ring } from './requests.js';
 
 const WRITTEN = 0;
 const READ = 1;
@@ -42,7 +44,8 @@ export class StdinWriter {
   private readonly mask: number;
   private stopped = false;
 
-  constructor(readonly buffer: SharedArrayBuffer) {
+  /** `bell`: the worker's request bell (requests.ts), rung with every change, which a reader waits on where the worker serves requests while blocked. */
+  constructor(readonly buffer: SharedArrayBuffer, private readonly bell?: Int32Array) {
     this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.ring = new Uint8Array(buffer, HEADER_BYTES);
     this.mask = this.ring.length - 1;
@@ -85,6 +88,7 @@ export class StdinWriter {
   private bump(): void {
     Atomics.add(this.header, SEQ, 1);
     Atomics.notify(this.header, SEQ);
+    if (this.bell) ring(this.bell);
   }
 
   /** Resolves when the reader has moved past `read`. */
@@ -135,13 +139,21 @@ export class SharedInputFd extends InputFd {
     this.mask = this.ring.length - 1;
   }
 
-  /** Blocks until there are bytes to read or the input ended; returns how many are buffered. */
+  /**
+   * Blocks until there are bytes to read or the input ended; returns how many
+   * are buffered. Where the thread has a wait service (worker mode in Node),
+   * it waits on the service's bell, which the writer also rings, and serves
+   * requests (an exec) while it waits.
+   */
   private waitForInput(): number {
     for (;;) {
-      const seq = Atomics.load(this.header, SEQ);
+      const service = waitService();
+      const [cell, index] = service ? [service.bell, 0] : [this.header, SEQ];
+      const seen = Atomics.load(cell, index);
       const n = ((Atomics.load(this.header, WRITTEN) >>> 0) - (Atomics.load(this.header, READ) >>> 0)) >>> 0;
       if (n > 0 || Atomics.load(this.header, CLOSED)) return n;
-      Atomics.wait(this.header, SEQ, seq);
+      service?.serve();
+      Atomics.wait(cell, index, seen);
     }
   }
 

@@ -61,10 +61,10 @@ async function run(s: ContainerSpec) {
 }
 
 describe('worker mode (Node worker_threads)', () => {
-  it('describes itself: wasip1/wasm, memory limits and bind mounts, no exec', () => {
+  it('describes itself: wasip1/wasm, memory limits, bind mounts and exec', () => {
     expect(backend.name).toBe('wasm');
     expect(backend.platforms).toEqual([{ os: 'wasip1', architecture: 'wasm' }]);
-    expect(backend.capabilities).toMatchObject({ exec: false, signals: false, memoryLimit: true, bindMounts: true });
+    expect(backend.capabilities).toMatchObject({ exec: true, signals: false, memoryLimit: true, bindMounts: true });
   });
 
   it('streams stdout while the guest runs, not at its exit', async () => {
@@ -188,11 +188,6 @@ describe('worker mode (Node worker_threads)', () => {
     await c.remove();
   });
 
-  it('refuses exec with UNSUPPORTED', async () => {
-    const c = await backend.create(spec(['tick', '1', '0']));
-    await expect(c.exec({ args: ['/bin/spin'], env: [], cwd: '/' }, capture().stdio())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    await c.remove();
-  });
 
   it('exports the container\'s changes from its worker', async () => {
     const c = await backend.create(spec(['files', '3']));

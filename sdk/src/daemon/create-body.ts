@@ -93,6 +93,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (body.Labels && Object.keys(body.Labels).length) o.labels = body.Labels;
   if (body.Tty) o.tty = true;
   if (body.OpenStdin) o.openStdin = true;
+  if (body.OpenStdin && body.StdinOnce) o.stdinOnce = true;
   if (body.Hostname) o.hostname = body.Hostname;
 
   // Mounts: -v specs, --mount, and `-v /path` (which the CLI sends as Config.Volumes).

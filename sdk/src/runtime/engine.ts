@@ -3,14 +3,14 @@
  * keeps container records and their state machine, volumes and logs, and drives
  * a Backend (runtime/backend.ts) for the few things that differ.
  */
-import { conflict, invalidArgument, notFound, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
+import { conflict, failedPrecondition, invalidArgument, notFound, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
 import type { ImageLayout } from '../content/types.js';
 import { concat } from '../content/util.js';
 import { ImageStore, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
 import type { Platform } from '../image/types.js';
 import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
-import type { Backend, BackendContainer, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats } from './backend.js';
+import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, TtySize } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
 import { isValidContainerName, randomId, randomName } from './names.js';
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
@@ -65,6 +65,17 @@ export interface ExecOptions {
   workingDir?: string;
   user?: string;
   stdin?: ReadableStream<Uint8Array> | Uint8Array | string;
+  /** A pseudo-terminal (docker exec -t): output comes as one stream (stdout), resize with the process's resize. */
+  tty?: boolean;
+}
+
+export interface AttachOptions {
+  /**
+   * Input for the container's stdin (it needs openStdin; ignored otherwise, as
+   * docker does). Before start it is the start's stdin; while running it is
+   * one more attacher, and its end detaches it (or closes stdin with stdinOnce).
+   */
+  stdin?: ReadableStream<Uint8Array>;
 }
 
 export interface LogsOptions extends LogReadOptions {
@@ -79,6 +90,10 @@ interface Live {
   hub?: OutputHub;
   /** Made by an attach before start; the next start uses it. */
   pendingHub?: OutputHub;
+  /** stdin from an attach before start; the next start uses it. */
+  pendingStdin?: ReadableStream<Uint8Array>;
+  /** The hub gets the output (this process started the run); a restored run's hub gets none. */
+  hubFed?: boolean;
   /** Settles when the current run's exit is recorded and its waiters are told; unset until the run starts. */
   settled?: Promise<ExitStatus>;
   removed: Promise<void>;
@@ -143,7 +158,7 @@ export class Engine {
       if (restored && backend) {
         const live = this.liveOf(r.id, backend);
         live.container = restored;
-        live.hub = new OutputHub(r.id, this.logStore);
+        live.hub = new OutputHub(r.id, this.logStore, !this.writesLogs(backend));
         this.watchExit(r.id, live);
       } else {
         r.state = { ...r.state, status: 'exited', exitCode: r.state.exitCode || 255, finishedAt: new Date().toISOString(), error: 'the engine that ran this container stopped; its process is gone' };
@@ -248,6 +263,7 @@ export class Engine {
       user: proc.user,
       tty: o.tty ?? false,
       openStdin: o.openStdin ?? false,
+      ...(o.openStdin && o.stdinOnce ? { stdinOnce: true } : {}),
       labels: { ...(resolved.config.config?.Labels ?? {}), ...(o.labels ?? {}) },
       mounts,
       resources,
@@ -346,9 +362,23 @@ export class Engine {
     };
     if (r.hostname !== undefined) spec.hostname = r.hostname;
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
+    if (r.openStdin) spec.openStdin = true;
+    if (r.openStdin && r.stdinOnce) spec.stdinOnce = true;
+    const backend = this.backends.find((b) => b.name === r.backend);
+    if (backend && this.writesLogs(backend)) spec.logPath = this.logStore.pathOf!(r.id);
     if (r.ports?.length && r.network !== 'host') spec.ports = r.ports;
     if (deterministic) spec.deterministic = deterministic;
     return spec;
+  }
+
+  /** The backend appends the output to the log store's file itself; the Engine then only fans it out. */
+  private writesLogs(backend: Backend): boolean {
+    return !!backend.capabilities.writesLogs && !!this.logStore.pathOf && !!this.logStore.follow;
+  }
+
+  /** Settles when the current run has ended and its exit is recorded. */
+  private runEnded(live: Live): Promise<ExitStatus> {
+    return live.settled ?? new Promise<ExitStatus>((res) => live.nextExit.push(res));
   }
 
   private liveOf(id: string, backend: Backend): Live {
@@ -402,11 +432,14 @@ export class Engine {
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'start', idOrName);
     const { live, container } = await this.backendContainer(r);
-    const hub = live.pendingHub ?? new OutputHub(r.id, this.logStore);
+    const hub = live.pendingHub ?? new OutputHub(r.id, this.logStore, !this.writesLogs(live.backend));
+    const stdin = options.stdin ?? live.pendingStdin;
     delete live.pendingHub;
+    delete live.pendingStdin;
     delete live.settled; // a waiter from now on waits for this run, not the last one
     live.hub = hub;
-    const stdio = { stdout: hub.writable('stdout'), stderr: hub.writable('stderr'), ...(options.stdin !== undefined ? { stdin: toStream(options.stdin) } : {}) };
+    live.hubFed = true;
+    const stdio = { stdout: hub.writable('stdout'), stderr: hub.writable('stderr'), ...(stdin !== undefined ? { stdin: toStream(stdin) } : {}) };
     r.state = { status: 'running', exitCode: 0, oomKilled: false, startedAt: new Date().toISOString() };
     await this.records.save(r);
     try {
@@ -522,8 +555,14 @@ export class Engine {
   }
 
   async logs(idOrName: string, options: LogsOptions = {}): Promise<ReadableStream<LogEntry>> {
+    if (options.follow) await this.init(); // a run started by another process is followed too
     const r = await this.record(idOrName);
-    const hub = this.live.get(r.id)?.hub;
+    const live = this.live.get(r.id);
+    const hub = live?.hub;
+    if (options.follow && r.state.status === 'running' && live && this.writesLogs(live.backend)) {
+      // The backend writes the log: follow the file, whichever process started the run.
+      return this.logStore.follow!(r.id, options, this.runEnded(live));
+    }
     if (options.follow && r.state.status === 'running' && hub) {
       // Subscribe first so nothing falls between the stored part and the live part.
       const buffered: LogEntry[] = [];
@@ -548,17 +587,46 @@ export class Engine {
     return new ReadableStream<LogEntry>({ start(ctl) { for (const e of entries) ctl.enqueue(e); ctl.close(); } });
   }
 
-  /** Output from now until the current run ends (attach before start to see all of it). */
-  async attach(idOrName: string): Promise<ReadableStream<LogEntry>> {
+  /**
+   * Output from now until the current run ends (attach before start to see
+   * all of it), and with `stdin` input for the container (see AttachOptions).
+   */
+  async attach(idOrName: string, options: AttachOptions = {}): Promise<ReadableStream<LogEntry>> {
+    await this.init();
     const r = await this.record(idOrName);
     const backend = this.backendByName(r.backend);
     const live = this.liveOf(r.id, backend);
+    const stdin = r.openStdin ? options.stdin : undefined;
     if (r.state.status !== 'running' || !live.hub) {
       // Not started yet: make the next run's hub now; start() uses it.
-      live.pendingHub ??= new OutputHub(r.id, this.logStore);
+      live.pendingHub ??= new OutputHub(r.id, this.logStore, !this.writesLogs(backend));
+      if (stdin) live.pendingStdin = stdin;
       return live.pendingHub.stream();
     }
+    // The end of the output tells the attacher how it went; a failed stdin attach needs no other report.
+    if (stdin) void this.attachStdin(r.id, stdin).catch(() => {});
+    if (!live.hubFed && this.writesLogs(backend)) return this.logStore.follow!(r.id, { tail: 0 }, this.runEnded(live));
     return live.hub.stream();
+  }
+
+  /** Copies input to the running container's stdin until it ends (needs openStdin); see AttachOptions. */
+  async attachStdin(idOrName: string, input: ReadableStream<Uint8Array>): Promise<void> {
+    const r = await this.record(idOrName);
+    if (r.state.status !== 'running') throw conflict(`container ${r.id} is not running`);
+    if (!r.openStdin) throw failedPrecondition(`container ${r.name} was not created with its stdin open (-i / openStdin), so it has no stdin to attach to`);
+    const { live, container } = await this.backendContainer(r);
+    if (!container.attachStdin) throw unsupported(`the ${live.backend.name} backend cannot attach to the stdin of a running container`);
+    await container.attachStdin(input);
+  }
+
+  /** Sets the window size of a running container's terminal (docker resize). */
+  async resize(idOrName: string, size: TtySize): Promise<void> {
+    const r = await this.record(idOrName);
+    if (r.state.status !== 'running') throw conflict(`container ${r.id} is not running`);
+    if (!r.tty) throw failedPrecondition(`container ${r.name} has no terminal (it was not created with -t)`);
+    const { live, container } = await this.backendContainer(r);
+    if (!container.resize) throw unsupported(`the ${live.backend.name} backend cannot resize terminals`);
+    await container.resize(size);
   }
 
   async exec(idOrName: string, o: ExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -569,19 +637,24 @@ export class Engine {
     if (!o.cmd?.length) throw invalidArgument('exec needs a command');
     const out = collector();
     const err = collector();
-    const proc: ProcessSpec = { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}) };
+    const proc = this.execProcess(r, live.backend, o);
     const p = await container.exec(proc, { stdout: out.stream, stderr: err.stream, ...(o.stdin !== undefined ? { stdin: toStream(o.stdin) } : {}) });
     const status = await p.wait();
     return { exitCode: status.exitCode, stdout: out.text(), stderr: err.text() };
   }
 
-  /** Like exec, but gives the backend process and lets the caller wire the streams. */
-  async execStreams(idOrName: string, o: ExecOptions, stdio: { stdout: WritableStream<Uint8Array>; stderr: WritableStream<Uint8Array>; stdin?: ReadableStream<Uint8Array> }) {
+  private execProcess(r: ContainerRecord, backend: Backend, o: ExecOptions): ProcessSpec {
+    if (o.tty && !backend.capabilities.tty) throw unsupported(`the ${backend.name} backend does not support a terminal (-t)`);
+    return { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}), ...(o.tty ? { tty: true } : {}) };
+  }
+
+  /** Like exec, but gives the backend process (wait, kill, resize with a tty) and lets the caller wire the streams. */
+  async execStreams(idOrName: string, o: ExecOptions, stdio: { stdout: WritableStream<Uint8Array>; stderr: WritableStream<Uint8Array>; stdin?: ReadableStream<Uint8Array> }): Promise<BackendProcess> {
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'exec', idOrName);
     const { live, container } = await this.backendContainer(r);
     if (!live.backend.capabilities.exec) throw unsupported(`the ${live.backend.name} backend cannot exec into containers`);
-    const proc: ProcessSpec = { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}) };
+    const proc = this.execProcess(r, live.backend, o);
     return container.exec(proc, stdio);
   }
 
@@ -647,7 +720,8 @@ export class Container {
   restart(): Promise<void> { return this.engine.restart(this.id); }
   remove(options?: { force?: boolean; volumes?: boolean }): Promise<void> { return this.engine.remove(this.id, options); }
   logs(options?: LogsOptions): Promise<ReadableStream<LogEntry>> { return this.engine.logs(this.id, options); }
-  attach(): Promise<ReadableStream<LogEntry>> { return this.engine.attach(this.id); }
+  attach(options?: AttachOptions): Promise<ReadableStream<LogEntry>> { return this.engine.attach(this.id, options); }
+  resize(size: TtySize): Promise<void> { return this.engine.resize(this.id, size); }
   exec(o: ExecOptions) { return this.engine.exec(this.id, o); }
   stats(): Promise<ProcessStats> { return this.engine.stats(this.id); }
   exportChanges(): Promise<ReadableStream<Uint8Array>> { return this.engine.exportChanges(this.id); }

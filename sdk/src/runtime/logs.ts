@@ -21,6 +21,14 @@ export interface LogStore {
   append(id: string, entry: LogEntry): Promise<void>;
   read(id: string, options?: LogReadOptions): Promise<LogEntry[]>;
   delete(id: string): Promise<void>;
+  /** The file a backend may append to itself in this store's format (BackendCapabilities.writesLogs). */
+  pathOf?(id: string): string;
+  /**
+   * The stored entries (filtered as by read), then entries as others append
+   * them, until `done` settles: how logs are followed when a backend writes
+   * them, from any process.
+   */
+  follow?(id: string, options: LogReadOptions, done: Promise<unknown>): ReadableStream<LogEntry>;
 }
 
 export class MemoryLogStore implements LogStore {

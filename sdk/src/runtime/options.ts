@@ -46,7 +46,10 @@ export interface CreateOptions {
   capDrop?: string[];
   autoRemove?: boolean;
   tty?: boolean;
+  /** Keep stdin open for attachers (docker -i); see Engine.attach. */
   openStdin?: boolean;
+  /** With openStdin: the first attacher's end of input closes stdin (docker's StdinOnce, as `run -i` sets). */
+  stdinOnce?: boolean;
   labels?: Record<string, string>;
   /** `linux` or `wasm`; by default the image's platform picks. */
   backend?: string;

@@ -1,6 +1,7 @@
 /**
  * Fans a running container's stdout and stderr out to the log store and to
- * every attached reader. Readers attached before start see everything.
+ * every attached reader. Readers attached before start see everything. When
+ * the backend writes the log itself (`store: false`), the hub only fans out.
  */
 import type { LogEntry, LogStore, StreamName } from './logs.js';
 
@@ -11,7 +12,7 @@ export class OutputHub {
   private pending: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly id: string, private readonly logs: LogStore) {}
+  constructor(private readonly id: string, private readonly logs: LogStore, private readonly store = true) {}
 
   writable(stream: StreamName): WritableStream<Uint8Array> {
     return new WritableStream({
@@ -19,7 +20,7 @@ export class OutputHub {
         if (chunk.length === 0) return;
         const entry: LogEntry = { stream, time: Date.now(), data: chunk.slice() };
         for (const l of this.listeners) l(entry);
-        this.pending = this.pending.then(() => this.logs.append(this.id, entry)).catch(() => {});
+        if (this.store) this.pending = this.pending.then(() => this.logs.append(this.id, entry)).catch(() => {});
       },
     });
   }

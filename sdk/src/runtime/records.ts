@@ -43,6 +43,7 @@ export interface ContainerRecord {
   cmd?: string[];
   tty: boolean;
   openStdin: boolean;
+  stdinOnce?: boolean;
   hostname?: string;
   labels: Record<string, string>;
   mounts: MountRecord[];

@@ -1,5 +1,6 @@
 /** Container verbs: create, start, ps, rm, logs, exec, stop, kill, wait, inspect. */
 import { Readable } from 'node:stream';
+import type { ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { json, since, shortId, table } from '../format.js';
@@ -162,9 +163,28 @@ export const exec = simple('exec', 'skiff exec [OPTIONS] CONTAINER COMMAND [ARG.
   const [id, ...cmd] = args as [string, ...string[]];
   const stdout = new WritableStream<Uint8Array>({ write: (b) => void ctx.io.stdout.write(b) });
   const stderr = new WritableStream<Uint8Array>({ write: (b) => void ctx.io.stderr.write(b) });
-  const o = { cmd, ...(flags.env ? { env: flags.env as string[] } : {}), ...(str(flags.workdir) ? { workingDir: str(flags.workdir)! } : {}), ...(str(flags.user) ? { user: str(flags.user)! } : {}) };
-  const p = await engine.execStreams(id, o, { stdout, stderr, ...(flags.interactive ? { stdin: Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array> } : {}) });
-  return (await p.wait()).exitCode;
+  const tty = !!flags.tty;
+  const o = { cmd, ...(flags.env ? { env: flags.env as string[] } : {}), ...(str(flags.workdir) ? { workingDir: str(flags.workdir)! } : {}), ...(str(flags.user) ? { user: str(flags.user)! } : {}), ...(tty ? { tty: true } : {}) };
+  // With -it on a terminal, keys go to the container's terminal as typed (raw mode), as with docker exec -it.
+  const local = ctx.io.stdin as Partial<TtyReadStream>;
+  const raw = tty && !!flags.interactive && !!local.isTTY && typeof local.setRawMode === 'function';
+  if (raw) local.setRawMode!(true);
+  try {
+    const p = await engine.execStreams(id, o, { stdout, stderr, ...(flags.interactive ? { stdin: Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array> } : {}) });
+    const out = ctx.io.stdout as Partial<TtyWriteStream>;
+    const resize = () => { if (out.rows && out.columns) void p.resize?.({ rows: out.rows, cols: out.columns }).catch(() => {}); };
+    if (tty && out.isTTY) {
+      resize();
+      out.on?.('resize', resize);
+    }
+    try {
+      return (await p.wait()).exitCode;
+    } finally {
+      out.off?.('resize', resize);
+    }
+  } finally {
+    if (raw) local.setRawMode!(false);
+  }
 }, { min: 2, stopAtFirstArg: true });
 
 export const inspectContainer = simple('container-inspect', 'skiff container inspect CONTAINER [CONTAINER...]', 'Display detailed information on one or more containers', [], async (_f, args, ctx) => {

@@ -65,7 +65,8 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (list(flags['cap-add']).length) o.capAdd = list(flags['cap-add']);
   if (list(flags['cap-drop']).length) o.capDrop = list(flags['cap-drop']);
   if (Object.keys(labels).length) o.labels = labels;
-  if (flags.interactive) o.openStdin = true;
+  // -i: stdin stays open for attachers; the first one's end of input closes it (docker's StdinOnce).
+  if (flags.interactive) Object.assign(o, { openStdin: true, stdinOnce: true });
   if (flags.tty) o.tty = true;
   if (s('backend') !== undefined) o.backend = s('backend')!;
   if (s('platform') !== undefined) o.platform = s('platform')!;
@@ -91,6 +92,7 @@ export const run: Command = {
     const o = createOptions(flags, image, cmd);
     if (flags.rm) o.autoRemove = true;
     const engine = await ctx.engine();
+    if (flags.detach) delete o.stdinOnce; // nobody attaches now: stdin stays open for later attachers, as docker run -d -i
     const c = await engine.create(o);
     if (flags.detach) {
       const backendName = (await c.inspect()).backend;

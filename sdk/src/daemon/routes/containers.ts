@@ -13,6 +13,7 @@ import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import type { Exchange, ResponseStream } from '../exchange.js';
 import { createOptionsFrom, type DockerCreateBody } from '../create-body.js';
+import { ttySize } from './exec.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
 import { labelMatches, parseFilters, type Filters } from '../filters.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
@@ -207,8 +208,10 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     const live = x.bool('stream') ? await ctx.engine.attach(rec.id) : undefined;
     const past = x.bool('logs') ? await ctx.engine.logs(rec.id) : undefined;
     const conn = x.hijack(rec.tty ? RAW_STREAM : MULTIPLEXED);
-    if (wantStdin && conn.input && rec.openStdin && rec.state.status !== 'running') {
-      ctx.pendingStdin.set(rec.id, conn.input);
+    if (wantStdin && conn.input && rec.openStdin) {
+      if (rec.state.status !== 'running') ctx.pendingStdin.set(rec.id, conn.input);
+      // One more attacher of the running process's stdin: its end detaches it (or closes stdin with StdinOnce).
+      else void ctx.engine.attachStdin(rec.id, conn.input).catch(() => {});
     }
     const o = { tty: rec.tty, stdout, stderr };
     if (past) await writeEntries(conn, past, o);
@@ -340,7 +343,10 @@ export function containerRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('POST', '/containers/:id/resize', async (x, ctx) => {
-    await recordOf(x, ctx);
+    const rec = await recordOf(x, ctx);
+    const size = ttySize(x.str('h'), x.str('w'));
+    // Only a running container with a terminal has a window; clients that resize others get a harmless 200.
+    if (rec.tty && rec.state.status === 'running') await ctx.engine.resize(rec.id, size);
     x.send(200);
   });
 

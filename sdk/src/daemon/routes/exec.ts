@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { conflict, invalidArgument, notFound, unsupported } from '../../errors/index.js';
+import type { BackendProcess, TtySize } from '../../runtime/backend.js';
 import { encodeFrames, MULTIPLEXED, RAW_STREAM, type StdStream } from '../../client/stdcopy.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
@@ -33,6 +34,20 @@ export interface ExecInstance {
   started: boolean;
   exitCode: number | null;
   pid: number;
+  /** The running process, for resize. */
+  process?: BackendProcess;
+  /** A resize that came before the process ran (the CLI sends one right after start). */
+  pendingSize?: TtySize;
+}
+
+/** `?h=ROWS&w=COLS` of a resize request. */
+export function ttySize(h: string | undefined, w: string | undefined): TtySize {
+  const rows = Number(h);
+  const cols = Number(w);
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0 || rows > 65535 || cols > 65535) {
+    throw invalidArgument(`invalid terminal size h=${h ?? ''} w=${w ?? ''}: both must be whole numbers from 1 to 65535`);
+  }
+  return { rows, cols };
 }
 
 /** Keep at most this many finished exec instances. */
@@ -85,8 +100,9 @@ export function execRoutes(r: Router<DaemonContext>): void {
     const cmd = typeof config.Cmd === 'string' ? [config.Cmd] : (config.Cmd ?? []);
     if (cmd.length === 0) throw invalidArgument('No exec command specified');
     if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`);
-    // The Engine's exec has no terminal option yet: refuse -t rather than run without one.
-    if (config.Tty) throw unsupported('exec with a terminal (docker exec -t) is not supported yet; run it without -t (stdin still works with -i)');
+    // Refused here, with a clear answer, rather than in the hijacked stream of the start.
+    const backend = ctx.engine.backends.find((b) => b.name === rec.backend);
+    if (config.Tty && backend && !backend.capabilities.tty) throw unsupported(`the ${backend.name} backend does not support a terminal (docker exec -t); run it without -t (stdin still works with -i)`);
     const id = randomBytes(32).toString('hex');
     ctx.execs.set(id, { id, containerId: rec.id, config, cmd, running: false, started: false, exitCode: null, pid: 0 });
     prune(ctx);
@@ -115,6 +131,7 @@ export function execRoutes(r: Router<DaemonContext>): void {
         ...(e.config.Env?.length ? { env: e.config.Env } : {}),
         ...(e.config.WorkingDir ? { workingDir: e.config.WorkingDir } : {}),
         ...(e.config.User ? { user: e.config.User } : {}),
+        ...(tty ? { tty: true } : {}),
       }, {
         stdout: stdout.stream,
         stderr: stderr.stream,
@@ -130,6 +147,8 @@ export function execRoutes(r: Router<DaemonContext>): void {
     }
     e.running = true;
     e.pid = proc.pid ?? 0;
+    e.process = proc;
+    if (e.pendingSize) void proc.resize?.(e.pendingSize).catch(() => {});
     ctx.events.emit('container', `exec_start: ${e.cmd.join(' ')}`, rec.id, { ...ctx.containerAttributes(rec), execID: e.id });
     if (detach) x.send(200);
     const status = await proc.wait().catch((err: Error) => ({ exitCode: 126, error: err.message }));
@@ -137,6 +156,7 @@ export function execRoutes(r: Router<DaemonContext>): void {
     // Final before the stream ends: clients read ExitCode right after EOF.
     e.exitCode = status.exitCode;
     e.running = false;
+    delete e.process;
     ctx.events.emit('container', 'exec_die', rec.id, { ...ctx.containerAttributes(rec), execID: e.id, exitCode: String(status.exitCode) });
     out?.end();
   });
@@ -148,7 +168,13 @@ export function execRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('POST', '/exec/:id/resize', async (x, ctx) => {
-    if (!ctx.execs.has(x.params.id!)) throw notFound(`No such exec instance: ${x.params.id}`);
+    const e = ctx.execs.get(x.params.id!);
+    if (!e) throw notFound(`No such exec instance: ${x.params.id}`);
+    const size = ttySize(x.str('h'), x.str('w'));
+    if (e.config.Tty) {
+      if (e.process?.resize) await e.process.resize(size);
+      else if (e.exitCode === null) e.pendingSize = size; // not running yet: applied when it starts
+    }
     x.send(200);
   });
 }

@@ -1,0 +1,142 @@
+/**
+ * A container's stdio through `skiff daemon` on the Linux backend, driven by
+ * the real docker CLI: `docker exec -it` in a terminal (under script(1)),
+ * resize, `docker attach` with stdin to a running `-d -i` container,
+ * `docker start -ai`, and logs that outlive the daemon that started the
+ * container (the shim writes them).
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess } from './support/harness.js';
+
+const IMAGE = 'skiff-stdio/busybox:1';
+let d: DaemonProcess;
+let tmp: string;
+let root: string;
+const run = (args: string[], input?: string) => docker(d.url, args, { env: { DOCKER_BUILDKIT: '0' }, ...(input !== undefined ? { input } : {}) });
+
+/**
+ * Runs a shell command line under script(1), so the docker CLI in it has a
+ * terminal; `steps` are typed one after another, each once `ready` matches
+ * the output so far (a regex), as a person would.
+ */
+function inTerminal(line: string, steps: Array<{ ready: RegExp; type: string }>, timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', line, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: d.url, DOCKER_CLI_HINTS: 'false', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let next = 0;
+    const step = () => {
+      while (next < steps.length && steps[next]!.ready.test(out)) child.stdin.write(steps[next++]!.type);
+    };
+    child.stdout.on('data', (b: Buffer) => { out += b.toString('utf8'); step(); });
+    child.stderr.on('data', (b: Buffer) => { out += b.toString('utf8'); });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line} did not finish; output so far:\n${out}`)); }, timeoutMs);
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    step();
+  });
+}
+
+/** `docker attach` fed `input`, killed once its output matches `until`; resolves with the output. */
+function attachUntil(name: string, input: string, until: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(dockerBinary(), ['attach', name], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: d.url, DOCKER_CLI_HINTS: 'false' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`docker attach ${name} never printed ${until}; got: ${out}`)); }, 20_000);
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      if (until.test(out)) { clearTimeout(timer); child.kill('SIGKILL'); }
+    });
+    child.once('exit', () => { clearTimeout(timer); resolve(out); });
+    child.stdin.on('error', () => {});
+    child.stdin.write(input);
+  });
+}
+
+beforeAll(async () => {
+  dockerBinary();
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) throw new Error('busybox is missing: install busybox-static (scripts/setup-test-deps.sh does)');
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-stdio-'));
+  const ctx = join(tmp, 'ctx');
+  mkdirSync(join(ctx, 'rootfs/bin'), { recursive: true });
+  copyFileSync(busybox, join(ctx, 'rootfs/bin/busybox'));
+  for (const a of ['sh', 'cat', 'echo', 'sleep', 'stty', 'tty', 'ls']) symlinkSync('busybox', join(ctx, 'rootfs/bin', a));
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nCMD ["sh"]\n');
+  root = mkdtempSync(join(tmpdir(), 'skiff-stdio-root-'));
+  d = await startDaemon({ backends: ['linux'], root });
+  const built = await run(['build', '-q', '-t', IMAGE, ctx]);
+  if (built.code !== 0) throw new Error(`docker build failed: ${built.stderr}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (d) {
+    await removeAllContainers(d.url);
+    await d.stop();
+    rmSync(d.root, { recursive: true, force: true });
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+it('docker exec -it runs an interactive shell in the container\'s terminal, sized like the client\'s', async () => {
+  expect((await run(['run', '-d', '--name', 'box', IMAGE, 'sleep', '300'])).code).toBe(0);
+  const r = await inTerminal('stty rows 41 cols 123; docker exec -it box sh', [
+    { ready: /\/ # /, type: 'tty; stty size; echo $((6*7))\n' },
+    { ready: /\n42\r?\n/, type: 'exit 3\n' },
+  ]);
+  expect(r.out).toMatch(/\r\n42\r\n/);
+  expect(r.out).toMatch(/\/dev\/pts\/\d+\r\n/); // a terminal of the container's own devpts
+  expect(r.out).toMatch(/\r\n41 123\r\n/); // the CLI's resize after the start reached the terminal
+  expect(r.code).toBe(3);
+  // exec -t without a terminal on the client: the output is one raw stream.
+  const plain = await run(['exec', '-t', 'box', 'sh', '-c', 'echo out; echo err >&2']);
+  expect(plain.code).toBe(0);
+  expect(plain.stdout).toBe('out\r\nerr\r\n');
+  expect((await run(['rm', '-f', 'box'])).code).toBe(0);
+}, 60_000);
+
+it('docker run -it gives the main process a terminal that follows resizes', async () => {
+  const r = await inTerminal(`stty rows 33 cols 99; docker run --rm -it ${IMAGE} sh`, [
+    { ready: /\/ # /, type: 'stty size; exit\n' },
+  ]);
+  expect(r.out).toMatch(/\r\n33 99\r\n/);
+  expect(r.code).toBe(0);
+}, 60_000);
+
+it('docker attach gives stdin to a running -d -i container, and the container keeps its stdin between attachers', async () => {
+  expect((await run(['run', '-d', '-i', '--name', 'reader', IMAGE, 'sh', '-c', 'read a; echo "first $a"; read b; echo "second $b"'])).code).toBe(0);
+  // The first attacher goes away (as docker attach does when killed) once it has seen its answer;
+  // stdin stays open for the next one (no StdinOnce with -d).
+  expect(await attachUntil('reader', 'one\n', /first one\n/)).toBe('first one\n');
+  const second = await run(['attach', 'reader'], 'two\n');
+  expect(second.stdout).toContain('second two');
+  expect(second.code).toBe(0);
+  const logs = await run(['logs', 'reader']);
+  expect(logs.stdout).toBe('first one\nsecond two\n');
+  expect((await run(['rm', '-f', 'reader'])).code).toBe(0);
+}, 60_000);
+
+it('docker start -ai feeds a created -i container', async () => {
+  expect((await run(['create', '-i', '--name', 'later', IMAGE, 'sh', '-c', 'read a; echo "got $a"'])).code).toBe(0);
+  const r = await run(['start', '-ai', 'later'], 'hi\n');
+  expect(r.stdout).toBe('got hi\n');
+  expect(r.code).toBe(0);
+  expect((await run(['rm', '-f', 'later'])).code).toBe(0);
+}, 60_000);
+
+it('keeps the output of a detached container when the daemon that started it is gone; logs -f follows it from a new daemon', async () => {
+  expect((await run(['run', '-d', '--name', 'talker', IMAGE, 'sh', '-c', 'echo hi; sleep 1; echo bye; echo oops >&2; sleep 1; echo last'])).code).toBe(0);
+  await d.stop(); // the container runs on; its shim writes what it says
+  d = await startDaemon({ backends: ['linux'], root });
+  const followed = await run(['logs', '-f', 'talker']);
+  expect(followed.stdout).toBe('hi\nbye\nlast\n');
+  expect(followed.stderr).toBe('oops\n');
+  const again = await run(['logs', '--tail', '2', 'talker']);
+  expect(again.stdout + again.stderr).toContain('last\n');
+  expect((await run(['rm', '-f', 'talker'])).code).toBe(0);
+}, 60_000);
