@@ -19,6 +19,7 @@ import {
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
   type ContainerSpec, type ExitStatus, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
 } from '@skiff/sdk';
+import type { CopyInOptions } from '@skiff/sdk';
 import { guestPreopens, type ContainerFs } from './container-fs.js';
 import { prepareProgram, prepareProgramNow, WasiProcess, type CompileNow, type Deterministic, type ProcessIO, type ProcessResult } from './process.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
@@ -270,6 +271,19 @@ export class WasmContainer implements BackendContainer {
 
   exportChanges(): ReadableStream<Uint8Array> {
     return this.fs.exportChanges();
+  }
+
+  /**
+   * docker cp into the container, in any state: its file system lives here
+   * from create to remove. A running guest sees the files at once (it runs
+   * on this thread, so the copy happens between its host calls). There are
+   * no users, so -a (copyUIDGID) keeps the tar's owners, as docker does for a
+   * container without one.
+   */
+  async importFiles(dir: string, tar: ReadableStream<Uint8Array>, options: CopyInOptions = {}): Promise<void> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (!this.fs.importFiles) throw unsupported('this container file system cannot take files (docker cp into the container)');
+    await this.fs.importFiles(dir, tar, { noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? false, container: this.id.slice(0, 12) });
   }
 
   async stats(): Promise<ProcessStats> {

@@ -31,6 +31,8 @@ export interface ContainerFs {
   preopens: Preopen[];
   /** What the container changed, as an uncompressed tar with OCI whiteouts. */
   exportChanges(): ReadableStream<Uint8Array>;
+  /** Extracts an uncompressed tar into the directory `dir` (docker cp into the container; the sdk's extractTar rules). */
+  importFiles?(dir: string, tar: ReadableStream<Uint8Array>, options?: { noOverwriteDirNonDir?: boolean; container?: string }): Promise<void>;
   /** A cache key for a program file, when the file system knows where it lives (layer diffID + path). */
   moduleKey?(file: FoundFile): ModuleKey | undefined;
   /** Releases what the container held. */

@@ -8,10 +8,11 @@
  * roots, and /tmp and /dev/null (which every container has; made by skiff
  * when the image lacks them, and never exported) cost a lookup each.
  */
-import { invalidArgument, unsupported, type FsLike, type Mount } from '@skiff/sdk';
+import { extractTar, invalidArgument, unsupported, type ExtractOptions, type FsLike, type Mount } from '@skiff/sdk';
 import type { Fd } from '@bjorn3/browser_wasi_shim';
 import { DirFd } from './dir-fd.js';
 import { exportChanges } from './export.js';
+import { NodeTree } from './import.js';
 import { HostDir, HostFile, HostVolume, hostErrno } from './host.js';
 import type { LayerIndex } from './layer-index.js';
 import { LayeredVolume, MDevice, MDir, MFile } from './layered.js';
@@ -57,8 +58,10 @@ export class ContainerFileSystem {
   readonly preopens: FsPreopen[] = [];
   private readonly hostVolumes: HostVolume[] = [];
   private nextDev = 2n;
+  private readonly spec: ContainerFsSpec;
 
   constructor(spec: ContainerFsSpec) {
+    this.spec = spec;
     this.ctx = { root: null, now: spec.now ?? wallClockNs };
     this.rootVolume = new LayeredVolume(this.ctx, 1n, spec.layers, spec.readOnly ?? false);
     const root = this.rootVolume.root;
@@ -89,6 +92,18 @@ export class ContainerFileSystem {
 
   exportChanges(): ReadableStream<Uint8Array> {
     return exportChanges(this.rootVolume);
+  }
+
+  /**
+   * Extracts a tar into the directory `dir` (docker cp into the container):
+   * through the guest's own tree, so writes go to the upper layer or a mount.
+   */
+  importFiles(dir: string, tar: ReadableStream<Uint8Array>, options: Pick<ExtractOptions, 'noOverwriteDirNonDir' | 'owner' | 'container'> = {}): Promise<void> {
+    return extractTar(new NodeTree(this.rootVolume.root), dir, tar, {
+      ...options,
+      mounts: (this.spec.mounts ?? []).map((m) => ({ target: cleanTarget(m.target), readOnly: m.readOnly })),
+      readOnlyRoot: this.spec.readOnly ?? false,
+    });
   }
 
   /**

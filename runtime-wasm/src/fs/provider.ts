@@ -32,6 +32,7 @@ export class LayeredFsProvider implements ContainerFsProvider {
     return {
       preopens: fs.preopens,
       exportChanges: () => fs.exportChanges(),
+      importFiles: (dir, tar, o) => fs.importFiles(dir, tar, o),
       moduleKey: (file) => fs.moduleKey(file),
       dispose: () => fs.dispose(),
     };

@@ -37,6 +37,7 @@ import {
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
   type ContainerSpec, type ErrorCode, type ExitStatus, type FsLike, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
 } from '@skiff/sdk';
+import type { CopyInOptions } from '@skiff/sdk';
 import { PAGE_BYTES } from '../wasm-binary.js';
 import { CONTROL_BYTES, KILLED as EXEC_KILLED, type ExecRequest } from './exec.js';
 import type { BlobSource, ContainerWorkerApi, ModuleShare, StdinSource, WorkerEvent, WorkerMount, WorkerSpec } from './protocol.js';
@@ -478,9 +479,17 @@ class WorkerContainer implements BackendContainer {
   }
 
   /** The worker's thread runs the guest: a call would wait for its exit. */
+  /** The worker's thread runs the guest: a call would wait for its exit. */
+  private filesBusy(what: string): SkiffError | undefined {
+    if (this.state !== 'running') return undefined;
+    return new SkiffError('CONFLICT', `cannot ${what} container ${this.id.slice(0, 12)} while it runs: the wasm backend in worker mode keeps its files in the worker thread that runs the guest; wait for it to exit (docker wait), or use in-process mode`);
+  }
+
   exportChanges(): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       pull: async (c) => {
+        const busy = this.filesBusy('read the files of');
+        if (busy) throw busy;
         const live = this.worker;
         // No worker (never started, or killed): no changes survive, an empty layer.
         const tar = live && !live.dead ? await this.call(live, () => live.api.exportChanges()) : new Uint8Array(1024);
@@ -488,6 +497,23 @@ class WorkerContainer implements BackendContainer {
         c.close();
       },
     });
+  }
+
+  /**
+   * docker cp into the container: the tar crosses to the worker, whose
+   * container extracts it into its writable layer (or a mount). A killed
+   * container's next worker starts from the image, and takes the files then.
+   */
+  async importFiles(dir: string, tar: ReadableStream<Uint8Array>, options: CopyInOptions = {}): Promise<void> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    const busy = this.filesBusy('copy files into');
+    if (busy) {
+      await tar.cancel().catch(() => {});
+      throw busy;
+    }
+    const bytes = (await collect(tar)).slice(); // ours to transfer
+    const live = await this.ensureWorker();
+    await this.call(live, () => live.api.importFiles(dir, Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]), { noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? false }));
   }
 
   async stats(): Promise<ProcessStats> {

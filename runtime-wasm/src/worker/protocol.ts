@@ -70,6 +70,8 @@ export interface ContainerWorkerApi {
   start(request: StartRequest): Promise<void>;
   /** The container's changes as an uncompressed tar with OCI whiteouts. */
   exportChanges(): Promise<Uint8Array>;
+  /** docker cp into the container: extracts the tar (transferred) into `dir`; never while a guest runs. */
+  importFiles(dir: string, tar: Uint8Array, options: { noOverwriteDirNonDir?: boolean }): Promise<void>;
   stats(): Promise<ProcessStats>;
   remove(): Promise<void>;
 }

@@ -262,6 +262,13 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
         return Comlink.transfer(out, [out.buffer]);
       }),
 
+    importFiles: (dir: string, tar: Uint8Array, o: { noOverwriteDirNonDir?: boolean }) =>
+      guarded(async () => {
+        if (!container) throw new SkiffError('FAILED_PRECONDITION', 'the worker has no container');
+        if (typeof container.importFiles !== 'function') throw new SkiffError('UNSUPPORTED', 'this container cannot take files');
+        await container.importFiles(dir, new ReadableStream<Uint8Array>({ start: (c) => { if (tar.length) c.enqueue(tar); c.close(); } }), o);
+      }),
+
     stats: (): Promise<ProcessStats> =>
       guarded(async () => {
         if (!container) return {};

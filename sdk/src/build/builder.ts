@@ -320,7 +320,7 @@ export class Builder {
         stage = await this.from(ins, stages, globalArgs, o, df.escape, fail);
         stages.push(stage);
         emit({ type: 'result', step: n + 1, id: stage.key.slice(7, 19) });
-        await this.triggers(stage, ins, n, fail, emit, execute);
+        await this.triggers(stage, ins, n, df.file, fail, emit, execute);
         continue;
       }
       const start = stageStartOf(instructions, n);
@@ -348,22 +348,29 @@ export class Builder {
    * ONBUILD: a base image's triggers run right after its FROM, as docker
    * does, and are not passed on to the image being built.
    */
-  private async triggers(s: Stage, from: Instruction, n: number, fail: (m: string) => never, emit: (e: BuildEvent) => void, execute: (ins: Instruction, n: number, file: string, stageIns: () => Instruction[]) => Promise<void>): Promise<void> {
+  private async triggers(s: Stage, from: Instruction, n: number, file: string, fail: (m: string) => never, emit: (e: BuildEvent) => void, execute: (ins: Instruction, n: number, file: string, stageIns: () => Instruction[]) => Promise<void>): Promise<void> {
     const list = s.config.config?.OnBuild ?? [];
     if (s.config.config) delete s.config.config.OnBuild;
     if (list.length === 0) return;
     emit({ type: 'output', stream: 'stdout', data: utf8(`# Executing ${list.length} build trigger${list.length > 1 ? 's' : ''}\n`) });
-    const file = `ONBUILD trigger of ${splitWords(from.args)[0] ?? 'the base image'}`;
+    const image = splitWords(from.args)[0] ?? 'the base image';
     const done: Instruction[] = [];
     for (const text of list) {
       let ins: Instruction;
       try {
         ins = parseInstruction(text, file);
       } catch (err) {
-        fail(`the base image's ONBUILD trigger "${text}" is invalid: ${(err as Error).message}`);
+        fail(`the ONBUILD trigger "${text}" of ${image} is invalid: ${(err as Error).message.replace(/^.*?:\d+:\d+: /, '')}`);
       }
-      if (NOT_TRIGGERS.has(ins!.name)) fail(`the base image's ONBUILD trigger "${text}" is not allowed: ${ins!.name} cannot be an ONBUILD instruction`);
-      await execute(ins!, n, file, () => done);
+      if (NOT_TRIGGERS.has(ins!.name)) fail(`the ONBUILD trigger "${text}" of ${image} is not allowed: ${ins!.name} cannot be an ONBUILD instruction`);
+      // Errors point at the FROM that ran the trigger, and say which trigger failed.
+      ins!.line = from.line;
+      try {
+        await execute(ins!, n, file, () => done);
+      } catch (err) {
+        if (err instanceof SkiffError) throw new SkiffError(err.code, `${err.message} (in the ONBUILD trigger "${text}" of ${image})`, { cause: err });
+        throw err;
+      }
       done.push(ins!);
     }
   }

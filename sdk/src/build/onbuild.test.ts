@@ -43,6 +43,13 @@ describe('ONBUILD', () => {
     expect(grand.steps).toBe(2);
   });
 
+  it('names the FROM line and the trigger when a trigger fails', async () => {
+    const { builder } = setup();
+    await builder.build({ context: new MemoryContext().add('Dockerfile', 'FROM scratch\nONBUILD COPY needed.txt /\n'), tags: ['needs:1'], platform: 'wasip1/wasm' });
+    const child = new MemoryContext().add('Dockerfile', 'ARG X=1\nFROM needs:1\n');
+    await expect(builder.build({ context: child, platform: 'wasip1/wasm' })).rejects.toThrowError(/^Dockerfile:2:1: COPY: no source files were specified: "needed.txt".*\(in the ONBUILD trigger "COPY needed.txt \/" of needs:1\)$/);
+  });
+
   it('runs the triggers of an earlier stage used in FROM', async () => {
     const { engine, builder } = setup();
     const ctx = new MemoryContext().add('Dockerfile', 'FROM scratch AS base\nONBUILD LABEL triggered=yes\nFROM base\nENV A=1\n');
