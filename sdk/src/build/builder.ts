@@ -4,9 +4,10 @@
  * that runs that platform); their changes become layers. A step is reused from
  * the cache when its parent, its instruction and (COPY/ADD) the content of its
  * sources are unchanged, so an unchanged rebuild makes no layer and gives the
- * same image digest.
+ * same image digest. Sources are read only on a miss: context files are known
+ * by digest (kept by stat stamp in the cache), other stages by their layers.
  */
-import { cancelled, invalidArgument, notFound, SkiffError, unsupported } from '../errors/index.js';
+import { cancelled, invalidArgument, notFound, SkiffError } from '../errors/index.js';
 import type { Engine } from '../runtime/engine.js';
 import { digestOf } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
