@@ -1,14 +1,17 @@
 /**
  * The docker CLI against `skiff daemon` over the WASI backend, with
- * runtime-wasm's sample images (skiff/hello, skiff/toolbox). The WASI
- * backend runs guests in the daemon's process, so these containers are
- * short-lived ones: a guest holds the thread while it runs.
+ * runtime-wasm's sample images (skiff/hello, skiff/toolbox). The first
+ * suite runs guests in the daemon's process, so its containers are
+ * short-lived ones: a guest holds the thread while it runs. The second runs
+ * each container in a worker thread, as `skiff daemon` does, with
+ * long-running containers and docker exec into them.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerBinary, startDaemon, type DaemonProcess, removeAllContainers } from './support/harness.js';
+import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
 
 const TOOLBOX = 'skiff/toolbox';
 let d: DaemonProcess;
@@ -125,4 +128,65 @@ describe('docker CLI against skiff daemon on the WASI backend', () => {
     results.forEach((r, i) => expect({ i, code: r.code, out: r.stdout }).toEqual({ i, code: 0, out: `n=${i}\n` }));
     expect((await run(['ps', '-aq'])).stdout.trim()).toBe('');
   }, 180_000);
+});
+
+describe('docker CLI against skiff daemon on the WASI backend in worker mode', () => {
+  let wd: DaemonProcess | undefined;
+  let worker: Awaited<ReturnType<typeof buildNodeWorker>> | undefined;
+  const wrun = (args: string[], o: Parameters<typeof docker>[2] = {}) => docker(wd!.url, args, o);
+
+  beforeAll(async () => {
+    worker = await buildNodeWorker();
+    process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
+    wd = await startDaemon({ backends: ['wasm-worker'] });
+  });
+
+  afterAll(async () => {
+    if (wd) {
+      await removeAllContainers(wd.url);
+      await wd.stop();
+      rmSync(wd.root, { recursive: true, force: true });
+    }
+    worker?.dispose();
+  });
+
+  it('docker exec into a running container: output, exit codes, stdin, and the main process sees what it wrote', async () => {
+    // The main process sleeps (execs run inside its wait), then reads what the exec wrote.
+    const started = await wrun(['run', '-d', '--name', 'wexec', TOOLBOX, 'sh', '-c', 'sleep 6; cat /tmp/f']);
+    expect(started.code, started.stderr).toBe(0);
+    const t0 = performance.now();
+    const write = await wrun(['exec', 'wexec', 'sh', '-c', 'echo hi > /tmp/f; cat /tmp/f']);
+    expect(write, write.stderr).toMatchObject({ code: 0, stdout: 'hi\n' });
+    const codes = await wrun(['exec', 'wexec', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    expect(codes).toMatchObject({ code: 7, stdout: 'out\n', stderr: 'err\n' });
+    const cat = await wrun(['exec', '-i', 'wexec', 'cat'], { input: 'line one\nline two\n' });
+    expect(cat, cat.stderr).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
+    const missing = await wrun(['exec', 'wexec', 'no-such-applet']);
+    // The daemon reports any exec that cannot start as 126 (dockerd: 127 for a missing program).
+    expect(missing.code).toBe(126);
+    expect(missing.stderr).toContain('no-such-applet');
+    // Served while the main process sleeps, not after it.
+    expect(performance.now() - t0).toBeLessThan(5000);
+    const ps = await wrun(['ps', '--format', '{{.Names}} {{.Status}}']);
+    expect(ps.stdout).toMatch(/^wexec Up /m);
+    expect((await wrun(['wait', 'wexec'])).stdout.trim()).toBe('0');
+    expect((await wrun(['logs', 'wexec'])).stdout).toBe('hi\n');
+    expect((await wrun(['exec', 'wexec', 'true'])).code).not.toBe(0);
+    expect((await wrun(['rm', 'wexec'])).code).toBe(0);
+  }, 60_000);
+
+  it('docker stop ends a container and the exec running inside it', async () => {
+    expect((await wrun(['run', '-d', '--name', 'w2', TOOLBOX, 'sleep', '30'])).code).toBe(0);
+    const t0 = performance.now();
+    const held = wrun(['exec', 'w2', 'sh', '-c', 'echo started; sleep 20']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const stop = await wrun(['stop', '-t', '0', 'w2']);
+    expect(stop.code, stop.stderr).toBe(0);
+    const ended = await held;
+    expect(ended.stdout).toBe('started\n');
+    expect(ended.code).not.toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect((await wrun(['inspect', '--format', '{{.State.Status}}', 'w2'])).stdout.trim()).toBe('exited');
+    expect((await wrun(['rm', 'w2'])).code).toBe(0);
+  }, 60_000);
 });

@@ -2,7 +2,9 @@
  * A daemon process for the tests: `node daemon-main.mjs '{"root":..,"hosts":[..],"backends":["host"],"repo":..}'`.
  * It runs the same runDaemon as `skiff daemon`, over the backends asked for
  * (`host`: the host-process test backend; `wasm`: runtime-wasm with its
- * sample images; `linux`: runtime-linux), puts the test images in the store,
+ * sample images, in-process; `wasm-worker`: the same with each container in a
+ * worker thread, as `skiff daemon` runs it, the worker script built by the
+ * test and named by SKIFF_TEST_WASM_WORKER; `linux`: runtime-linux), puts the test images in the store,
  * prints `{"ready":[urls]}` and runs until SIGTERM. The backend packages are
  * bundled from their sources (see harness.ts), so one copy of the sdk serves all.
  */
@@ -22,9 +24,11 @@ const backends: Backend[] = [];
 const sources: ImageSource[] = [];
 for (const name of o.backends ?? ['host']) {
   if (name === 'host') backends.push(new HostProcessBackend());
-  else if (name === 'wasm') {
+  else if (name === 'wasm' || name === 'wasm-worker') {
     const wasm = await import('@skiff/runtime-wasm/node');
-    backends.push(wasm.createNodeWasmBackend());
+    const workerUrl = process.env.SKIFF_TEST_WASM_WORKER;
+    if (name === 'wasm-worker' && !workerUrl) throw new Error('wasm-worker needs SKIFF_TEST_WASM_WORKER: the URL of a built worker-node script');
+    backends.push(name === 'wasm' ? wasm.createNodeWasmBackend() : wasm.createNodeWorkerBackend({ url: new URL(workerUrl!) }));
     // The samples are read from the checkout (the bundle does not sit where the package's own reader looks).
     sources.push(new wasm.SampleImageSource(async (n) => new Uint8Array(await readFile(join(o.repo, 'runtime-wasm', 'samples', 'bin', `${n}.wasm`)))));
   } else if (name === 'linux') {
