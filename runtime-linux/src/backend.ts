@@ -19,6 +19,7 @@ import { createCgroupManager, detectCgroupSetup, listCgroupIds, removeEmptyParen
 import { LayerStore } from './rootfs/layer-store.js';
 import { SpareDirs } from './rootfs/spare-dirs.js';
 import { writeEtcFiles } from './rootfs/etc-files.js';
+import { INIT_LAYER, ensureInitLayer } from './rootfs/init-layer.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
@@ -125,6 +126,8 @@ export class LinuxBackend implements Backend {
     this.spares = new SpareDirs(join(this.stateDir, 'spare'));
     if (this.cgroupSetup !== 'v2') this.cgroupMounts = this.options.cgroups?.mounts ?? v1Mounts();
     this.layerStore = new LayerStore(join(this.stateDir, 'layers'), () => this.helper);
+    mkdirSync(this.layerStore.dir, { recursive: true });
+    ensureInitLayer(this.layerStore.dir);
     await this.cleanupOrphans();
   }
 
@@ -145,7 +148,7 @@ export class LinuxBackend implements Backend {
     return new LinuxContainer(spec, dir, {
       helper: this.helper,
       layersDir: this.layers.dir,
-      layers,
+      layers: [...layers, INIT_LAYER],
       cgroup: this.cgroupFor(spec.id, spec.privileged ?? false),
       init: this.options.init ?? true,
       deviceCgroup: true, // v1: the devices files; v2 (and hybrid's unified side): the helper's eBPF filter
@@ -301,7 +304,8 @@ export class LinuxBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    // Containers keep running without this process; their helpers record the exit.
+    // Containers keep running without this process; their helpers record the exit (and write the logs).
+    for (const c of this.containers.values()) c.release();
     const l = await this.launcherP;
     l?.close();
     this.launcherP = undefined;

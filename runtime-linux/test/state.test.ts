@@ -1,7 +1,7 @@
 /** State on disk: a new backend (as in a new Engine process) finds containers, their exits, and what a crash left. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxBackend, LinuxContainer, findHelper } from '../src/index.js';
 import { leftoverCgroups } from './fixtures.js';
@@ -124,6 +124,13 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     await expect(fresh.start({ stdout: sink().stream, stderr: sink().stream })).rejects.toMatchObject({ code: 'DATA_LOSS' });
     await fresh.remove();
     expect(existsSync(fresh.dir.root)).toBe(false);
+  });
+
+  it('writes nothing to the disk for a process that writes nothing: the upper dir stays empty (mount points come from the init layer)', async () => {
+    const c = (await h.backend.create(h.spec('cat /etc/hostname /etc/hosts > /dev/null'))) as LinuxContainer;
+    expect((await startAndWait(c)).exitCode).toBe(0);
+    expect(readdirSync(c.dir.upper)).toEqual([]);
+    await c.remove();
   });
 
   it('ends the container when its helper dies under a live backend, rather than leave it unwatched', async () => {
