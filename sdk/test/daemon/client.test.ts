@@ -222,13 +222,14 @@ describe('DockerClient', () => {
 
   it('build from a context tar', async () => {
     const w = new TarWriter();
-    const df = enc.encode(`FROM ${HOST_IMAGE}\nENV BUILT=1\nCMD ["sh", "-c", "echo built=$BUILT"]\n`);
+    const df = enc.encode(`FROM ${HOST_IMAGE}\nENV BUILT=1\nONBUILD RUN echo child\nCMD ["sh", "-c", "echo built=$BUILT"]\n`);
     void w.add({ path: 'Dockerfile', type: 'file', mode: 0o644, uid: 0, gid: 0, size: df.length, mtime: 0 }, df).then(() => w.finish());
     const steps: string[] = [];
     const { id } = await client.build(w.readable, { tags: ['client/built:1'], onProgress: (m) => m.stream && steps.push(m.stream) });
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(steps.join('')).toContain('Step 3/3 : CMD');
+    expect(steps.join('')).toContain('Step 4/4 : CMD');
     expect(await client.run({ image: 'client/built:1', rm: true })).toMatchObject({ stdout: 'built=1\n' });
+    expect((await client.images.inspect('client/built:1')).Config).toMatchObject({ OnBuild: ['RUN echo child'] });
   });
 
   it('events stream what happens', async () => {

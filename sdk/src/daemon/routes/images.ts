@@ -90,7 +90,7 @@ async function imageInspect(ctx: DaemonContext, name: string) {
       ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
       Tty: false, OpenStdin: false, StdinOnce: false,
       Env: c.Env ?? null, Cmd: c.Cmd ?? null, Image: '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '',
-      Entrypoint: c.Entrypoint ?? null, OnBuild: null, Labels: c.Labels ?? null,
+      Entrypoint: c.Entrypoint ?? null, OnBuild: c.OnBuild ?? null, Labels: c.Labels ?? null,
       ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
       ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
       ...(c.Shell ? { Shell: c.Shell } : {}),
