@@ -202,6 +202,11 @@ export class LinuxContainer implements BackendContainer {
     await resizeTerminal(controlNameFor(this.dir.root), size, `resize the terminal of container ${this.id}`);
   }
 
+  /** Lets this Node process exit while the container runs on (see Shim.release). */
+  release(): void {
+    this.current?.shim?.release();
+  }
+
   async wait(): Promise<ExitStatus> {
     if (this.state === 'running' && this.current) return this.current.exited;
     if (this.last) return this.last;

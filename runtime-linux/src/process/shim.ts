@@ -26,6 +26,12 @@ export interface Shim {
   readonly exit: Promise<ShimExit>;
   /** Settles when stdout and stderr have been copied to the end. */
   readonly drained: Promise<void>;
+  /**
+   * Lets this Node process exit while the shim runs on (the streams keep
+   * working while it lives): for an Engine that closes with containers
+   * running, such as `skiff run -d`. Output then goes to the shim's log only.
+   */
+  release(): void;
 }
 
 /** Copies a Node stream into a web WritableStream, honouring its backpressure. */
@@ -137,7 +143,11 @@ function attach(io: Streams, stdio: Stdio, context: string, how: () => string, c
         if (typeof msg.pid === 'number' && !started) {
           started = true;
           if (stdio.stdin && io.stdin) void feed(stdio.stdin, io.stdin);
-          resolve({ ...(child ? { child } : {}), pid: msg.pid, exit, drained });
+          const release = () => {
+            child?.unref();
+            for (const s of [io.stdin, io.stdout, io.stderr, io.status]) (s as { unref?: () => void } | undefined)?.unref?.();
+          };
+          resolve({ ...(child ? { child } : {}), pid: msg.pid, exit, drained, release });
         }
         if (msg.exit) { gotExit = true; exitResolve(msg.exit); }
       }

@@ -418,6 +418,7 @@ export class Engine {
   }
 
   private async backendContainer(r: ContainerRecord): Promise<{ live: Live; container: BackendContainer }> {
+    await this.init(); // a backend restores nothing before its init (a CLI's fresh Engine)
     const backend = this.backendByName(r.backend);
     const live = this.liveOf(r.id, backend);
     if (!live.container) {
@@ -537,6 +538,7 @@ export class Engine {
   }
 
   async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    await this.init(); // else the backend cannot restore the container to tear it down
     const r = await this.record(idOrName);
     if (r.state.status === 'running') {
       if (!options.force) throw conflict(`You cannot remove a running container ${r.id}. Stop the container before attempting removal or force remove`);
