@@ -6,13 +6,14 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { BackendContainer, BackendProcess, ContainerSpec, ExitStatus, PortMapping, ProcessSpec, ProcessStats, Stdio, TtySize } from '@skiff/sdk';
-import { conflict, dataLoss, failedPrecondition, internal, unsupported } from '@skiff/sdk';
+import type { BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, FileTree, PortMapping, ProcessSpec, ProcessStats, Stdio, TtySize } from '@skiff/sdk';
+import { conflict, dataLoss, extractTar, failedPrecondition, FsTree, internal, MountedTree, unsupported, type FsLike } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
 import { buildOciConfig, type BundleOptions } from './spec/build.js';
 import type { OciConfig } from './spec/oci.js';
 import { resolveUser } from './spec/user.js';
 import { exportChanges } from './rootfs/export.js';
+import { HostTree, withMergedRoot } from './rootfs/import.js';
 import { readMergedFile } from './rootfs/image-files.js';
 import { writeEtcFiles } from './rootfs/etc-files.js';
 import { launchShim, startShim, type Shim, type ShimExit } from './process/shim.js';
@@ -49,6 +50,8 @@ export class LinuxContainer implements BackendContainer {
   private state: State = 'created';
   private current?: { pid: number; shim?: Shim; exited: Promise<ExitStatus>; ports?: PortMapping[] };
   private last?: ExitStatus;
+  /** A copy into the stopped container's overlay (mounted meanwhile): start waits for it. */
+  private copying?: Promise<unknown>;
 
   constructor(readonly spec: ContainerSpec, readonly dir: ContainerDir, private readonly ctx: ContainerContext) {}
 
@@ -145,6 +148,7 @@ export class LinuxContainer implements BackendContainer {
 
   async start(stdio: Stdio): Promise<void> {
     if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    await this.copying?.catch(() => {});
     if (this.dir.ensureRun()) writeEtcFiles(this.dir, this.spec); // the run directory went with a host restart
     if (!this.dir.prepareVolatileMount()) throw dataLoss(`container ${this.id}: the host restarted since it last ran, and its writable layer (mounted without syncing, for speed) may have lost data; remove it and create a new one`);
     this.dir.clearRun();
@@ -265,6 +269,41 @@ export class LinuxContainer implements BackendContainer {
   exportChanges(): ReadableStream<Uint8Array> {
     const mountPoints = ['proc', 'dev', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', ...this.spec.mounts.map((m) => m.target.replace(/^\/+/, '').replace(/\/+$/, ''))];
     return exportChanges({ upperDir: this.dir.upper, helper: this.ctx.helper, mountPoints });
+  }
+
+  /** docker cp into the container (rootfs/import.ts): through /proc/PID/root while it runs, else its overlay mounted for the copy. */
+  async importFiles(dir: string, tar: ReadableStream<Uint8Array>, options: CopyInOptions = {}): Promise<void> {
+    const clean = (t: string) => `/${t.split('/').filter((p) => p && p !== '.').join('/')}`;
+    const o = {
+      noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? false,
+      mounts: this.spec.mounts.map((m) => ({ target: clean(m.target), readOnly: m.readOnly })),
+      readOnlyRoot: this.spec.readOnlyRootfs ?? false,
+      container: this.id.slice(0, 12),
+      // docker cp -a: the container's user owns the files; without a user, the tar's owners stay.
+      ...(options.copyUIDGID && this.spec.process.user ? { owner: this.bundleOptions(this.spec.process).user } : {}),
+    };
+    if (this.state === 'running' && this.current) return extractTar(new HostTree(`/proc/${this.current.pid}/root`, this.ctx.helper), dir, tar, o);
+    await this.copying?.catch(() => {});
+    if (!this.dir.prepareVolatileMount()) throw dataLoss(`container ${this.id}: the host restarted since it last ran, and its writable layer may have lost data; remove it and create a new one`);
+    const annotations = this.config().annotations ?? {};
+    const copy = withMergedRoot(
+      { data: annotations['org.skiff.rootfs.overlay'] ?? '', layersDir: annotations['org.skiff.rootfs.overlay.dir'] ?? this.ctx.layersDir, at: this.dir.file(`cp-${randomBytes(4).toString('hex')}`) },
+      async (root) => {
+        const mounts: Array<{ target: string; tree: FileTree }> = [];
+        for (const m of this.spec.mounts) {
+          if (m.type === 'bind') mounts.push({ target: clean(m.target), tree: new HostTree(m.source, this.ctx.helper) });
+          else if (m.type === 'volume' && m.volume.hostPath) mounts.push({ target: clean(m.target), tree: new HostTree(m.volume.hostPath, this.ctx.helper) });
+          else if (m.type === 'volume' && m.volume.fs) mounts.push({ target: clean(m.target), tree: new FsTree(m.volume.fs as FsLike, m.volume.fsRoot ?? '/') });
+        }
+        await extractTar(new MountedTree(new HostTree(root, this.ctx.helper), mounts), dir, tar, o);
+      },
+    );
+    this.copying = copy;
+    try {
+      await copy;
+    } finally {
+      if (this.copying === copy) this.copying = undefined;
+    }
   }
 
   stats(): Promise<ProcessStats> {
