@@ -9,8 +9,8 @@ import { Engine } from '../../../sdk/src/runtime/engine.js';
 import { MemoryImageLayout } from '../../../sdk/src/content/memory.js';
 import type { BackendContainer, ContainerSpec, ProcessSpec, Stdio } from '../../../sdk/src/runtime/backend.js';
 import { buildSample } from '../../src/samples.js';
-import { createNodeWorkerBackend } from '../../src/worker/node.js';
-import type { WorkerWasmBackend } from '../../src/worker/backend.js';
+import { createNodeWorkerBackend, nodeWorkerSpawner } from '../../src/worker/node.js';
+import { WorkerWasmBackend } from '../../src/worker/backend.js';
 import { buildNodeWorker } from './support/build-worker.js';
 import { spinImage } from './support/images.js';
 
@@ -159,6 +159,20 @@ describe('exec in worker mode', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     await c.kill();
     expect((await c.wait()).exitCode).toBe(137);
+    await c.remove();
+  });
+
+  it('refuses exec with UNSUPPORTED where the worker cannot take a request while blocked (browsers)', async () => {
+    const node = nodeWorkerSpawner({ url: worker.url });
+    // A spawner like the browser's: it does not say its worker can receive while blocked.
+    const b = new WorkerWasmBackend({ spawn: Object.assign((l: Parameters<typeof node>[0]) => node(l), { hostFs: true }) });
+    expect(b.capabilities.exec).toBe(false);
+    await b.init({ content: image.layout });
+    const c = await b.create(spec(['tick', '2', '2000']));
+    await c.start(capture().stdio());
+    await expect(c.exec(proc('files', '1'), capture().stdio())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await c.kill();
+    await c.wait();
     await c.remove();
   });
 
