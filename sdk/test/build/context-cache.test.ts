@@ -4,8 +4,8 @@
  * unchanged rebuild reads no COPY source, while any change to a source, even
  * one that keeps its size and mtime, rebuilds from that step.
  */
-import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, statSync, utimesSync, readFileSync } from 'node:fs';
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync, statSync, utimesSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/runtime/engine.js';
@@ -25,8 +25,12 @@ class CountingContext extends DirectoryContext {
   }
 }
 
+const made: string[] = [];
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
 async function setup() {
   const base = mkdtempSync(join(tmpdir(), 'skiff-build-cache-'));
+  made.push(base);
   const ctx = join(base, 'ctx');
   mkdirSync(join(ctx, 'src', 'lib'), { recursive: true });
   writeFileSync(join(ctx, 'src', 'a.txt'), 'alpha\n');
