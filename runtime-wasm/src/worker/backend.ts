@@ -24,7 +24,8 @@
  * - `exec` runs the program inside the worker, over the container's own file
  *   system, while the main process is blocked (a sleep, a read of stdin):
  *   nested in that host call, to its end, after which the main process
- *   resumes its wait (exec.ts). A main process that computes without
+ *   resumes its wait (exec.ts): the main process is paused while an exec
+ *   runs (one thread, a stack of guests). A main process that computes without
  *   blocking holds the exec until it next blocks; after `execWaitMs` the
  *   exec fails with DEADLINE_EXCEEDED. Killing an exec ends it at its next
  *   host call (at once when blocked), not the container. Node only: it
