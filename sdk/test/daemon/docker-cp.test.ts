@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess } from './support/harness.js';
 import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
+import { connectDocker } from '../../src/client/node-transport.js';
 
 let tmp: string;
 
@@ -121,6 +122,13 @@ describe('docker cp on the WASI backend', () => {
       expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'from the host\nb\n' });
       expect((await run(['cp', 'wcp:/tmp/tree/a', join(tmp, 'wasm-a')])).code).toBe(0);
       expect(readFileSync(join(tmp, 'wasm-a'), 'utf8')).toBe('a\n');
+      // The sdk's client: putArchive, then getArchive reads it back; its errors carry the daemon's code.
+      const client = connectDocker(d.url);
+      await client.putArchive('wcp', '/etc', new Uint8Array(execFileSync('tar', ['-C', tmp, '-cf', '-', 'local.txt'])));
+      const back = await client.getArchive('wcp', '/etc/local.txt');
+      expect(back.stat).toMatchObject({ name: 'local.txt', size: 14 });
+      await back.tar.cancel();
+      await expect(client.putArchive('wcp', '/missing', new Uint8Array(1024))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await stop(d);
     }
