@@ -20,6 +20,7 @@ import { LayerStore } from './rootfs/layer-store.js';
 import { SpareDirs } from './rootfs/spare-dirs.js';
 import { writeEtcFiles } from './rootfs/etc-files.js';
 import { INIT_LAYER, ensureInitLayer } from './rootfs/init-layer.js';
+import { ownProcsFile, warmMigration } from './cgroups/v1/warm.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
@@ -91,6 +92,8 @@ export class LinuxBackend implements Backend {
   private readonly discarding = new Set<Promise<void>>();
   private launcherP?: Promise<Launcher | undefined>;
   private runRoot?: string;
+  /** v1: this process's own cgroup.procs, rewritten at create to start the migration lock's grace period early. */
+  private warmProcs?: string;
   private spares?: SpareDirs;
   /** layers.json files being written in the background (pruning reads these first). */
   private readonly layerWrites = new Map<string, { layers: string[]; done: Promise<void> }>();
@@ -124,7 +127,10 @@ export class LinuxBackend implements Backend {
     this.runRoot = this.options.runDir ?? (existsSync('/run') ? join('/run', 'skiff', key) : join(this.stateDir, 'run'));
     mkdirSync(this.runRoot, { recursive: true });
     this.spares = new SpareDirs(join(this.stateDir, 'spare'));
-    if (this.cgroupSetup !== 'v2') this.cgroupMounts = this.options.cgroups?.mounts ?? v1Mounts();
+    if (this.cgroupSetup !== 'v2') {
+      this.cgroupMounts = this.options.cgroups?.mounts ?? v1Mounts();
+      try { this.warmProcs = ownProcsFile(this.cgroupMounts); } catch { /* no /proc/self/cgroup: no warming */ }
+    }
     this.layerStore = new LayerStore(join(this.stateDir, 'layers'), () => this.helper);
     mkdirSync(this.layerStore.dir, { recursive: true });
     ensureInitLayer(this.layerStore.dir);
@@ -206,6 +212,7 @@ export class LinuxBackend implements Backend {
     if (!this.content || !this.stateDir) throw failedPrecondition('the linux backend is not initialized; call init() first');
     if (spec.deterministic) throw unsupported('the linux backend cannot run deterministically (fixed clock and random); use the wasm backend');
     checkPorts(spec.ports ?? []);
+    if (this.warmProcs) void warmMigration(this.warmProcs); // v1: the helper moves the process into its cgroups soon
     const dir = this.dirOf(spec.id);
     if (dir.exists()) throw invalidArgument(`container ${spec.id} already exists in the linux backend`);
     const layers = spec.image.layers.length ? await this.layers.ensureAll(spec.image.layers, this.content) : [this.layers.emptyLayer()];
