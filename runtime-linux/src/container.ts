@@ -148,6 +148,9 @@ export class LinuxContainer implements BackendContainer {
 
   async start(stdio: Stdio): Promise<void> {
     if (this.state === 'running') throw conflict(`container ${this.id} is already running`);
+    const join = this.spec.joinNetworkOf;
+    // The PID must still be that container's: a PID reused by another process would hand over the wrong network.
+    if (join && !(join.pid > 0 && isContainerProcess(join.pid, join.id))) throw conflict(`container ${this.id} shares the network of container ${join.id}, which is not running (or has restarted since); start it, then recreate this one`);
     await this.copying?.catch(() => {});
     if (this.dir.ensureRun()) writeEtcFiles(this.dir, this.spec); // the run directory went with a host restart
     if (!this.dir.prepareVolatileMount()) throw dataLoss(`container ${this.id}: the host restarted since it last ran, and its writable layer (mounted without syncing, for speed) may have lost data; remove it and create a new one`);

@@ -96,3 +96,35 @@ describe.skipIf(!!why)('linux backend: published ports', () => {
     await c.remove();
   });
 });
+
+describe.skipIf(!!why)('linux backend: sharing a network namespace (--network container:)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.open();
+  });
+  afterAll(async () => {
+    const leaks = await h?.close();
+    expect(leaks).toEqual({ mounts: [], cgroups: [] });
+  });
+
+  it('a second container reaches the first one on their shared loopback, by an --add-host name', async () => {
+    const server = await h.create('while true; do echo "from the server" | nc -l -p 7100; done');
+    const running = await startRunning(server);
+    const client = await h.create('for i in $(seq 50); do nc server 7100 </dev/null && exit 0; sleep 0.1; done; exit 1', {
+      joinNetworkOf: { id: server.id, pid: server.pid! },
+      extraHosts: ['server:127.0.0.1'],
+    });
+    const out = await startRunning(client);
+    const r = await out.done;
+    expect(r.stdout).toBe('from the server\n');
+    expect(r.exitCode).toBe(0);
+    await client.remove();
+    await server.kill('SIGKILL');
+    await running.done;
+    // The network's owner is gone: a start that would join it is refused.
+    const late = await h.create('true', { joinNetworkOf: { id: server.id, pid: 999_999 } });
+    await expect(startRunning(late)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await late.remove();
+    await server.remove();
+  });
+});

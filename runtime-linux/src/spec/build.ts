@@ -122,10 +122,12 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
   }
   mounts.push(...user_);
 
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   const network = spec.network ?? 'none';
   if (network !== 'none' && network !== 'host') throw invalidArgument(`unknown network "${network as string}"; the linux backend supports none and host`);
-  if (network === 'none') namespaces.splice(1, 0, { type: 'network' });
+  // Sharing another container's network: its namespace by path, as runc's config.json has it.
+  if (spec.joinNetworkOf) namespaces.splice(1, 0, { type: 'network', path: `/proc/${spec.joinNetworkOf.pid}/ns/net` });
+  else if (network === 'none') namespaces.splice(1, 0, { type: 'network' });
 
   const r = spec.resources ?? {};
   if (r.memoryBytes !== undefined && (!Number.isInteger(r.memoryBytes) || r.memoryBytes < 6 * 1024 * 1024)) throw invalidArgument(`memory limit ${r.memoryBytes} is too small; the minimum is 6MB, as in docker`);

@@ -50,6 +50,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.cpus !== undefined) hostConfig.NanoCpus = Math.round(o.cpus * 1e9);
   if (o.pidsLimit !== undefined) hostConfig.PidsLimit = o.pidsLimit;
   if (o.network) hostConfig.NetworkMode = o.network;
+  if (o.extraHosts?.length) hostConfig.ExtraHosts = o.extraHosts;
   const ports = resolvePorts(o);
   if (ports.length) {
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};

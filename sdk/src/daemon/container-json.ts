@@ -41,7 +41,7 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
 
 /** Which network a container is on, as the API names it. */
 function networkName(r: ContainerRecord): string {
-  return r.network === 'host' ? 'host' : 'none';
+  return r.network === 'host' ? 'host' : r.network.startsWith('container:') ? r.network : 'none';
 }
 
 function endpoint(name: string) {

@@ -5,7 +5,7 @@
  * networks) is refused, never ignored.
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
-import type { CreateOptions, MountOption } from '../runtime/options.js';
+import { parseNetworkMode, type CreateOptions, type MountOption } from '../runtime/options.js';
 import type { ContainerExtras, PortBinding } from './container-extras.js';
 
 type StrList = string[] | string | null | undefined;
@@ -44,6 +44,7 @@ export interface DockerHostConfig {
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
   Runtime?: string;
   Devices?: unknown[] | null;
+  ExtraHosts?: string[] | null;
 }
 
 export interface DockerCreateBody {
@@ -127,9 +128,11 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (h.Runtime && !DOCKER_RUNTIMES.has(h.Runtime)) o.backend = h.Runtime;
 
   const networkMode = h.NetworkMode || 'default';
-  if (networkMode === 'host') o.network = 'host';
-  else if (['default', 'bridge', 'none'].includes(networkMode)) o.network = 'none';
-  else throw unsupported(`network mode "${networkMode}" is not supported: skiff runs containers with loopback only (the default) or on the host network (--network host)`);
+  if (!['host', 'default', 'bridge', 'none'].includes(networkMode) && !networkMode.startsWith('container:')) {
+    throw unsupported(`network mode "${networkMode}" is not supported: skiff runs containers with loopback only (the default), on the host network (--network host) or in another container's network (--network container:NAME)`);
+  }
+  o.network = parseNetworkMode(networkMode);
+  if (h.ExtraHosts?.length) o.extraHosts = h.ExtraHosts;
 
   const portBindings: Record<string, PortBinding[]> = {};
   for (const [port, list] of Object.entries(h.PortBindings ?? {})) {

@@ -94,6 +94,13 @@ export interface ContainerSpec {
   resources?: Resources;
   /** `none` (loopback only; the default), `host`. */
   network?: 'none' | 'host';
+  /**
+   * Share the network namespace of another running container (docker's
+   * `--network container:NAME`): its host PID, checked at start.
+   */
+  joinNetworkOf?: { id: string; pid: number };
+  /** Extra /etc/hosts entries, `name:ip` (docker's `--add-host`). */
+  extraHosts?: string[];
   /** Ports to publish on the host; never set with network `host` (its ports are the host's). */
   ports?: PortMapping[];
   privileged?: boolean;

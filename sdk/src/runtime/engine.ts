@@ -13,6 +13,7 @@ import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
 import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, TtySize } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
 import { isValidContainerName, randomId, randomName } from './names.js';
+import { checkExtraHosts, parseNetworkMode, type NetworkMode } from './options.js';
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
 import { OutputHub } from './output.js';
 import { resolvePorts } from './ports.js';
@@ -268,7 +269,7 @@ export class Engine {
       mounts,
       resources,
       readOnlyRootfs: o.readOnly ?? false,
-      network: o.network ?? 'none',
+      network: o.network ? await this.resolveNetworkMode(parseNetworkMode(o.network), backend) : 'none',
       privileged: o.privileged ?? false,
       capAdd: o.capAdd ?? [],
       capDrop: o.capDrop ?? [],
@@ -281,6 +282,7 @@ export class Engine {
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
     if (ports.length) record.ports = ports;
+    if (o.extraHosts?.length) record.extraHosts = checkExtraHosts(o.extraHosts);
     const spec = await this.specOf(record, resolved, o.deterministic);
     const live = this.liveOf(id, backend);
     live.container = await backend.create(spec);
@@ -296,7 +298,7 @@ export class Engine {
     if (r.pidsLimit !== undefined && !c.pidsLimit) throw no('process limits (--pids-limit)');
     if (o.tty && !c.tty) throw no('a terminal (-t)');
     if (o.hostname !== undefined && !c.hostname) throw no('setting the hostname');
-    if (o.network === 'host' && !c.network) throw no('--network host');
+    if (o.network && o.network !== 'none' && !c.network) throw no(`--network ${o.network}`);
     if ((o.ports?.length || o.publishAll) && o.network !== 'host' && !c.publishPorts) throw no(`published ports (-p, -P)${c.network ? '; on --network host a container\'s ports are the host\'s own' : ''}`);
     if (o.user && !c.users) throw no('running as another user (--user)');
   }
@@ -335,6 +337,18 @@ export class Engine {
     return { mounts, anonymous };
   }
 
+  /** `container:NAME` becomes `container:<id>` of a running container on the same backend. */
+  private async resolveNetworkMode(mode: NetworkMode, backend: Backend): Promise<NetworkMode> {
+    if (!mode.startsWith('container:')) return mode;
+    const name = mode.slice('container:'.length);
+    const target = await this.record(name).catch((err) => {
+      throw isSkiffError(err, 'NOT_FOUND') ? notFound(`cannot share the network of container ${name}: no such container`, err) : err;
+    });
+    if (target.state.status !== 'running' || !target.state.pid) throw conflict(`cannot join the network of container ${name}: it is not running; start it first`);
+    if (target.backend !== backend.name) throw invalidArgument(`cannot join the network of container ${name}: it runs on the ${target.backend} backend, this one on ${backend.name}`);
+    return `container:${target.id}`;
+  }
+
   /** Rebuilds the backend's spec from a record. */
   private async specOf(r: ContainerRecord, resolved?: ResolvedImage, deterministic?: CreateOptions['deterministic']): Promise<ContainerSpec> {
     const image = resolved ?? (await this.images.resolveDescriptor({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: r.manifestDigest, size: (await this.options.layout.info(r.manifestDigest))?.size ?? 0 }, [], undefined, r.image));
@@ -355,11 +369,18 @@ export class Engine {
       mounts,
       resources: r.resources,
       readOnlyRootfs: r.readOnlyRootfs,
-      network: r.network,
+      network: r.network === 'host' ? 'host' : 'none',
       privileged: r.privileged,
       capAdd: r.capAdd,
       capDrop: r.capDrop,
     };
+    if (r.network.startsWith('container:')) {
+      // The PID is looked up now; the backend checks at start that it is still that container's.
+      const id = r.network.slice('container:'.length);
+      const target = await this.records.load(id);
+      spec.joinNetworkOf = { id, pid: target?.state.status === 'running' ? (target.state.pid ?? 0) : 0 };
+    }
+    if (r.extraHosts?.length) spec.extraHosts = r.extraHosts;
     if (r.hostname !== undefined) spec.hostname = r.hostname;
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
     if (r.openStdin) spec.openStdin = true;

@@ -6,6 +6,29 @@ import { invalidArgument } from '../errors/index.js';
 import type { ContainerDefaults } from '../image/types.js';
 import type { PortMapping, Resources } from './backend.js';
 
+export type NetworkMode = 'none' | 'host' | `container:${string}`;
+
+/** Checks a network mode from a user. */
+export function parseNetworkMode(mode: string): NetworkMode {
+  if (mode === 'none' || mode === 'host') return mode;
+  if (mode === 'default' || mode === 'bridge') return 'none';
+  if (/^container:.+/.test(mode)) return mode as NetworkMode;
+  throw invalidArgument(`network mode "${mode}" is not supported: use none (loopback only, the default), host, or container:NAME to share another container's network`);
+}
+
+/** Checks `--add-host name:ip` entries. */
+export function checkExtraHosts(hosts: string[]): string[] {
+  for (const h of hosts) {
+    const i = h.search(/[:=]/);
+    const name = h.slice(0, i);
+    const ip = h.slice(i + 1);
+    if (i <= 0 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name) || !/^(\d{1,3}(\.\d{1,3}){3}|\[?[0-9a-fA-F:]+\]?)$/.test(ip)) {
+      throw invalidArgument(`invalid extra host "${h}": use NAME:IP, e.g. db:127.0.0.1${ip === 'host-gateway' ? ' (host-gateway is not supported: containers have no route to the host)' : ''}`);
+    }
+  }
+  return hosts.map((h) => h.replace('=', ':').replace(/:\[(.*)\]$/, ':$1'));
+}
+
 export interface MountOption {
   type: 'bind' | 'volume' | 'tmpfs';
   /** Host path (bind), volume name (volume; omitted: anonymous). */
@@ -36,7 +59,10 @@ export interface CreateOptions {
   memory?: number | string;
   cpus?: number;
   pidsLimit?: number;
-  network?: 'none' | 'host';
+  /** `none` (loopback only), `host`, or `container:NAME` to share another running container's network. */
+  network?: NetworkMode;
+  /** Extra /etc/hosts entries, `name:ip` (docker's `--add-host`). */
+  extraHosts?: string[];
   /** Published ports: docker `-p` specs (`8080:80`, `127.0.0.1::80/tcp`) or mappings. */
   ports?: Array<string | PortMapping>;
   /** docker `-P`: publish every port the image exposes on a port the kernel picks. */

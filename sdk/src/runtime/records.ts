@@ -1,6 +1,7 @@
 /** Container records: what the Engine keeps about each container. */
 import type { ContainerStatus } from './state.js';
 import type { PortMapping, Resources } from './backend.js';
+import type { NetworkMode } from './options.js';
 
 export interface MountRecord {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -49,7 +50,9 @@ export interface ContainerRecord {
   mounts: MountRecord[];
   resources: Resources;
   readOnlyRootfs: boolean;
-  network: 'none' | 'host';
+  /** `none`, `host`, or `container:<id>` (the container whose network this one shares). */
+  network: NetworkMode;
+  extraHosts?: string[];
   /** Ports asked to be published (a host port of 0 is picked at each start). */
   ports?: PortMapping[];
   privileged: boolean;

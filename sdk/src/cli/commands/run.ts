@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { unsupported } from '../../errors/index.js';
-import type { CreateOptions } from '../../runtime/options.js';
+import { parseNetworkMode, type CreateOptions } from '../../runtime/options.js';
 import type { Engine } from '../../runtime/engine.js';
 import { parseArgs, helpText, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -18,7 +18,8 @@ export const createFlags: FlagSpec[] = [
   { name: 'pids-limit', type: 'number', help: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
-  { name: 'network', type: 'string', help: 'Connect a container to a network: none (default) or host', value: 'network' },
+  { name: 'network', type: 'string', help: "Connect a container to a network: none (default), host or container:NAME", value: 'network' },
+  { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping (host:ip)', value: 'list' },
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp])", value: 'list' },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to ports the kernel picks' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
@@ -55,10 +56,9 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (flags['read-only']) o.readOnly = true;
   const net = s('network');
   if (net !== undefined) {
-    if (net !== 'none' && net !== 'host' && net !== 'default' && net !== 'bridge') throw new UsageError(`invalid --network "${net}": use none or host`);
-    if (net === 'host') o.network = 'host';
-    else o.network = 'none';
+    o.network = parseNetworkMode(net);
   }
+  if (list(flags['add-host']).length) o.extraHosts = list(flags['add-host']);
   if (list(flags.publish).length) o.ports = list(flags.publish);
   if (flags['publish-all']) o.publishAll = true;
   if (flags.privileged) o.privileged = true;
