@@ -2,7 +2,7 @@
  * One container on Linux: its directory, cgroup and, while it runs, the
  * helper (shim) that started it. A container found on disk by a later Engine
  * process is "restored": its exit is then read from exit.json (the shim writes
- * it) by polling, since only the original parent can wait() for the shim.
+ * it), watched with inotify, since only the original parent can wait() for the shim.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,7 @@ import { signalName, toSignal } from './process/signals.js';
 import { attachInput, controlNameFor, execControlName, resizeTerminal } from './process/control.js';
 import { publishPorts } from './network/ports.js';
 import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
+import { watchExit } from './process/exit-watch.js';
 
 export interface ContainerContext {
   helper: string;
@@ -80,22 +81,14 @@ export class LinuxContainer implements BackendContainer {
       this.last = toExitStatus(exit, exit.error);
     } else if (pid && isContainerProcess(pid.pid, this.id)) {
       this.state = 'running';
-      this.current = { pid: pid.pid, exited: this.pollExit(pid) };
+      this.current = { pid: pid.pid, exited: this.awaitRestoredExit(pid) };
     }
   }
 
-  private async pollExit(pid: { shim: number; shimStart?: number; pid: number }): Promise<ExitStatus> {
-    const baseline = 0;
-    for (;;) {
-      const exit = this.dir.readExit();
-      if (exit) return this.finish(toExitStatus(exit, exit.error), baseline);
-      if (!isSameProcess(pid.shim, pid.shimStart) && !isContainerProcess(pid.pid, this.id)) {
-        const again = this.dir.readExit();
-        if (again) return this.finish(toExitStatus(again, again.error), baseline);
-        return this.finish({ exitCode: 255, error: 'the runtime helper that watched this container is gone; its exit status is unknown' }, baseline);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  private async awaitRestoredExit(pid: { shim: number; shimStart?: number; pid: number }): Promise<ExitStatus> {
+    const exit = await watchExit(this.dir, () => isSameProcess(pid.shim, pid.shimStart) || isContainerProcess(pid.pid, this.id));
+    if (exit) return this.finish(toExitStatus(exit, exit.error), 0);
+    return this.finish({ exitCode: 255, error: 'the runtime helper that watched this container is gone; its exit status is unknown' }, 0);
   }
 
   private async finish(status: ExitStatus, oomBaseline: number): Promise<ExitStatus> {
