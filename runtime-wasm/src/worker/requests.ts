@@ -92,7 +92,8 @@ export class RequestSender {
 
 /** Answers a request: once, with a value (the default: undefined once the handler returns). */
 export type Respond = (value?: unknown) => void;
-export type Handler = (body: any, respond: Respond) => void;
+/** Serves one kind of request, synchronously: it may run nested in a guest's host call, where nothing can be awaited. */
+export type Handler<B = unknown> = (body: B, respond: Respond) => void;
 /** Takes a message from a port without the event loop (Node's receiveMessageOnPort). */
 export type ReceiveNow = (port: MessagePort) => { message: unknown } | undefined;
 
@@ -113,8 +114,8 @@ export class RequestServer {
     port.start();
   }
 
-  on(kind: string, handler: Handler): void {
-    this.handlers.set(kind, handler);
+  on<B>(kind: string, handler: Handler<B>): void {
+    this.handlers.set(kind, handler as Handler);
   }
 
   /** Serves the requests waiting on the port, here and now (from a blocked wait). */
