@@ -17,7 +17,7 @@ import type { FsLike } from '../../sdk/src/runtime/backend.js';
 import { WasmBackend } from '../src/backend.js';
 import { LayeredFsProvider } from '../src/fs/provider.js';
 import { createNodeWorkerBackend } from '../src/worker/node.js';
-import { probeImage, type TestImage } from './support/images.js';
+import { probeImage, toolboxImage, type TestImage } from './support/images.js';
 import { buildNodeWorker } from './worker/support/build-worker.js';
 
 const enc = new TextEncoder();
@@ -88,6 +88,20 @@ describe('docker cp into a WASI container, in-process', () => {
     await c.start();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
     expect((await changedPaths(engine, c.id))['escaped']).toBe('still inside');
+    await c.remove();
+  });
+
+  it('a directory the container deleted comes back without the image\'s old contents', async () => {
+    const toolbox = await toolboxImage(image.layout);
+    const c = await engine.create({ image: toolbox, cmd: ['rm', '-r', '/etc'] });
+    await c.start();
+    expect(await c.wait()).toMatchObject({ exitCode: 0 });
+    await c.importFiles('/', await tar([[{ path: 'etc', type: 'directory' }], [{ path: 'etc/new', type: 'file' }, 'new']]));
+    const changes = await changedPaths(engine, c.id);
+    expect(changes['etc/new']).toBe('new');
+    // Whatever the export's form (an opaque directory or a whiteout), the image's file stays hidden.
+    expect(changes['etc/.wh..wh..opq'] !== undefined || changes['etc/.wh.hostname'] !== undefined).toBe(true);
+    expect(changes).not.toHaveProperty('etc/hostname');
     await c.remove();
   });
 
