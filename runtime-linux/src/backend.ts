@@ -21,6 +21,7 @@ import { SpareDirs } from './rootfs/spare-dirs.js';
 import { writeEtcFiles } from './rootfs/etc-files.js';
 import { INIT_LAYER, ensureInitLayer } from './rootfs/init-layer.js';
 import { ownProcsFile, warmMigration } from './cgroups/v1/warm.js';
+import { defaultRunRoot } from './run-root.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
@@ -39,8 +40,8 @@ export interface LinuxBackendOptions {
   cgroups?: CgroupOptions;
   /**
    * Where containers' per-boot files go (bundle, pid and exit files, /etc
-   * files): default /run/skiff/<key of the state dir> (tmpfs), else
-   * <stateDir>/run when /run is missing.
+   * files): default <tmpfs>/skiff/<key of the state dir>, the tmpfs being /run
+   * or else /dev/shm, else <stateDir>/run (see run-root.ts).
    */
   runDir?: string;
 }
@@ -124,7 +125,7 @@ export class LinuxBackend implements Backend {
     this.cgroupSetup = this.options.cgroups?.setup ?? detectCgroupSetup(this.options.cgroups?.root);
     const key = createHash('sha256').update(this.stateDir).digest('hex').slice(0, 12);
     this.cgroupParent = this.options.cgroups?.parent ?? `skiff/${key}`;
-    this.runRoot = this.options.runDir ?? (existsSync('/run') ? join('/run', 'skiff', key) : join(this.stateDir, 'run'));
+    this.runRoot = this.options.runDir ?? defaultRunRoot(this.stateDir, key);
     mkdirSync(this.runRoot, { recursive: true });
     this.spares = new SpareDirs(join(this.stateDir, 'spare'));
     if (this.cgroupSetup !== 'v2') {
