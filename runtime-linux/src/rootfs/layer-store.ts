@@ -134,8 +134,9 @@ async function decompressed(blob: ReadableStream<Uint8Array>): Promise<ReadableS
     cancel: (why) => reader.cancel(why),
   });
   if (head[0] !== 0x1f || head[1] !== 0x8b) return autoDecompress(rest);
-  const node = Readable.fromWeb(rest as import('node:stream/web').ReadableStream<Uint8Array>).pipe(createGunzip());
-  return Readable.toWeb(node) as unknown as ReadableStream<Uint8Array>;
+  // 256 KiB out-chunks (the default is 16 KiB): 16 times fewer callbacks, stream hops and tar-reader reads.
+  const node = Readable.fromWeb(rest as import('node:stream/web').ReadableStream<Uint8Array>).pipe(createGunzip({ chunkSize: 256 << 10 }));
+  return Readable.toWeb(node, { strategy: { highWaterMark: 8 } }) as unknown as ReadableStream<Uint8Array>;
 }
 
 function isAlive(pid: number): boolean {

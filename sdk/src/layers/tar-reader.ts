@@ -19,6 +19,12 @@ export interface TarEntry {
   stream(): ReadableStream<Uint8Array>;
   /** The whole body in one buffer of its own. */
   bytes(): Promise<Uint8Array>;
+  /**
+   * The whole body as the chunks it arrived in, without copying them: views
+   * into the source's chunks, which stay valid after the next entry (for a
+   * writev, say). Bounded like bytes(): a lying size cannot allocate.
+   */
+  parts(): Promise<Uint8Array[]>;
 }
 
 export interface ReadTarOptions {
@@ -284,6 +290,13 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, options: Read
         unread -= b.length;
         return b;
       };
+      /** The rest of the body, chunk by chunk as it arrives: a lying size field must not allocate by itself. */
+      const takeAll = async (): Promise<Uint8Array[]> => {
+        if (mine !== generation) throw failedPrecondition(`tar entry "${path}": its body was read after the next entry was requested`);
+        const parts: Uint8Array[] = [];
+        for (let b = await take(1 << 20); b; b = await take(1 << 20)) parts.push(b);
+        return parts;
+      };
       yield {
         header,
         stream: () => new ReadableStream<Uint8Array>({
@@ -294,16 +307,16 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, options: Read
           },
         }, { highWaterMark: 0 }),
         bytes: async () => {
-          if (mine !== generation) throw failedPrecondition(`tar entry "${path}": its body was read after the next entry was requested`);
-          // Grown as data arrives: a lying size field must not allocate by itself.
-          const parts: Uint8Array[] = [];
+          const parts = await takeAll();
+          if (parts.length === 1) return new Uint8Array(parts[0]!); // a buffer of its own, as promised
           let total = 0;
-          for (let b = await take(1 << 20); b; b = await take(1 << 20)) { parts.push(b); total += b.length; }
+          for (const p of parts) total += p.length;
           const out = new Uint8Array(total);
           let o = 0;
           for (const p of parts) { out.set(p, o); o += p.length; }
           return out;
         },
+        parts: () => takeAll(),
       };
     }
   } finally {

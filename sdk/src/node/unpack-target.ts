@@ -10,7 +10,7 @@
  * Calls are synchronous: they are small, and a sync call costs a fraction of
  * a thread-pool round trip.
  */
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, chmodSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, open, openSync, readdirSync, readlinkSync, rmSync, symlink, symlinkSync, unlinkSync, chmodSync, writevSync, writeSync, type Stats } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { SkiffError, failedPrecondition, internal, invalidArgument, permissionDenied, resourceExhausted, unsupported } from '../errors/index.js';
 import { cleanEntryPath, parentOf } from '../layers/paths.js';
@@ -18,6 +18,12 @@ import { cleanEntryPath, parentOf } from '../layers/paths.js';
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 // Read once: creating files with their mode then needs no fchmod unless bits were masked.
 const UMASK = process.umask();
+const EUID = process.geteuid?.() ?? -1;
+const EGID = process.getegid?.() ?? -1;
+
+/** node:fs callbacks as promises, without FileHandle objects (one fewer allocation and finalizer per file). */
+const call = <T = void>(fn: (cb: (err: NodeJS.ErrnoException | null, v?: T) => void) => void): Promise<T> =>
+  new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
 
 export interface DirMeta {
   mode: number;
@@ -47,11 +53,44 @@ export class UnpackTarget {
   private readonly realDirs = new Set<string>(['']);
   /** Metadata to give directories once their contents are in. */
   private readonly dirMeta = new Map<string, DirMeta>();
+  /**
+   * Directories this target created (or found empty), so that everything in
+   * them is in `made`; and the paths it made and has not removed since.
+   * Together they tell a fresh path (see isFresh) without asking the disk.
+   */
+  private readonly ownDirs = new Set<string>();
+  private readonly made = new Set<string>();
+  /** New files get our own uid and gid unless the root hands down a setgid group. */
+  private readonly inheritsOwner: boolean;
 
   constructor(
     readonly root: string,
     private readonly chown: boolean,
-  ) {}
+  ) {
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(root);
+      if (readdirSync(root).length === 0) this.ownDirs.add('');
+    } catch {
+      // Not ours to judge here: the first write names the problem.
+    }
+    this.inheritsOwner = st !== undefined && (st.mode & 0o2000) === 0 // S_ISGID;
+  }
+
+  /**
+   * True when nothing can be at `rel`: its parent is a real directory this
+   * target created, and nothing was made at `rel` since. A fresh path can be
+   * written without clearing anything, so such writes may run side by side
+   * (writeNewFile, symlinkNew) while later entries are read.
+   */
+  isFresh(rel: string): boolean {
+    return this.ownDirs.has(parentOf(rel)) && !this.made.has(rel);
+  }
+
+  /** Whether every ancestor of `rel` is known to be a real directory (ensureParent has nothing to do). */
+  hasParent(rel: string): boolean {
+    return this.realDirs.has(parentOf(rel));
+  }
 
   /**
    * Told of each path about to be replaced or removed (`subtree`: and all
@@ -75,10 +114,12 @@ export class UnpackTarget {
     const p = this.abs(dir);
     try {
       mkdirSync(p, 0o755);
+      this.ownDirs.add(dir);
     } catch (err) {
       if (code(err) !== 'EEXIST') throw osError('mkdir', p, err);
       this.checkIsDir(dir, entry);
     }
+    this.made.add(dir);
     this.realDirs.add(dir);
   }
 
@@ -130,6 +171,7 @@ export class UnpackTarget {
     const p = this.abs(rel);
     const st = this.lstat(rel);
     this.onRemove?.(rel, !st || st.isDirectory());
+    this.made.delete(rel);
     if (!st) return;
     try {
       if (st.isDirectory()) {
@@ -147,6 +189,8 @@ export class UnpackTarget {
     const prefix = rel === '' ? '' : `${rel}/`;
     for (const d of this.realDirs) if (d === rel || d.startsWith(prefix)) this.realDirs.delete(d);
     for (const d of this.dirMeta.keys()) if (d === rel || d.startsWith(prefix)) this.dirMeta.delete(d);
+    for (const d of this.ownDirs) if (d === rel || d.startsWith(prefix)) this.ownDirs.delete(d);
+    for (const d of this.made) if (d === rel || d.startsWith(prefix)) this.made.delete(d);
     if (rel === '') this.realDirs.add('');
   }
 
@@ -165,12 +209,15 @@ export class UnpackTarget {
     if (rel !== '') {
       try {
         mkdirSync(p, 0o700); // opened up to its mode once its contents are in
+        this.ownDirs.add(rel);
       } catch (err) {
         if (code(err) !== 'EEXIST') throw osError('mkdir', p, err);
         if (!this.clear(rel, true)) {
           try { mkdirSync(p, 0o700); } catch (e) { throw osError('mkdir', p, e); }
+          this.ownDirs.add(rel);
         }
       }
+      this.made.add(rel);
       this.onRemove?.(rel, false); // a device or xattr record at this path is void now
       this.realDirs.add(rel);
     }
@@ -181,6 +228,7 @@ export class UnpackTarget {
   createFile(rel: string, mode: number): number {
     const p = this.abs(rel);
     this.onRemove?.(rel, false);
+    this.made.add(rel);
     try {
       return openSync(p, CREATE, mode & 0o777);
     } catch (err) {
@@ -217,9 +265,63 @@ export class UnpackTarget {
     closeSync(fd);
   }
 
+  /**
+   * A regular file at a fresh path (isFresh). Only the create goes to the
+   * thread pool: it is the costly call (allocating an inode), and a pool
+   * round trip per call costs more than the rest done here at once: one
+   * writev, the owner only when it differs from ours, the mode only when the
+   * umask took bits, times, close. The caller keeps the parts unchanged
+   * until this settles.
+   */
+  async writeNewFile(rel: string, meta: DirMeta, parts: Uint8Array[]): Promise<void> {
+    const p = this.abs(rel);
+    this.onRemove?.(rel, false);
+    this.made.add(rel);
+    let fd: number;
+    try {
+      fd = await call<number>((cb) => open(p, CREATE, meta.mode & 0o777, cb));
+    } catch (err) {
+      throw osError('create', p, err);
+    }
+    try {
+      for (let left = parts; left.length > 0; ) left = rest(left, writevSync(fd, left));
+    } catch (err) {
+      closeSync(fd);
+      throw osError('write', p, err);
+    }
+    try {
+      if (this.chown && !(this.inheritsOwner && meta.uid === EUID && meta.gid === EGID)) fchownSync(fd, meta.uid, meta.gid);
+      if ((meta.mode & 0o7000) !== 0 || (meta.mode & UMASK) !== 0) fchmodSync(fd, meta.mode & 0o7777);
+      futimesSync(fd, meta.mtime, meta.mtime);
+    } catch (err) {
+      throw osError('set metadata of', p, err);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A symlink at a fresh path (isFresh): created on the thread pool, owner and times set here. */
+  async symlinkNew(rel: string, target: string, meta: DirMeta): Promise<void> {
+    const p = this.abs(rel);
+    this.onRemove?.(rel, false);
+    this.made.add(rel);
+    try {
+      await call((cb) => symlink(target, p, cb));
+    } catch (err) {
+      throw osError('symlink', p, err);
+    }
+    try {
+      if (this.chown && !(this.inheritsOwner && meta.uid === EUID && meta.gid === EGID)) lchownSync(p, meta.uid, meta.gid);
+      lutimesSync(p, meta.mtime, meta.mtime);
+    } catch (err) {
+      throw osError('set metadata of', p, err);
+    }
+  }
+
   symlink(rel: string, target: string, meta: DirMeta): void {
     const p = this.abs(rel);
     this.onRemove?.(rel, false);
+    this.made.add(rel);
     try {
       symlinkSync(target, p);
     } catch (err) {
@@ -251,6 +353,7 @@ export class UnpackTarget {
     if (target === rel) return;
     const p = this.abs(rel);
     this.onRemove?.(rel, false);
+    this.made.add(rel);
     try {
       linkSync(this.abs(target), p);
     } catch (err) {
@@ -283,6 +386,7 @@ export class UnpackTarget {
   vacate(rel: string): void {
     this.onRemove?.(rel, false);
     this.clear(rel, false);
+    this.made.add(rel); // a node the caller makes natively stands here
   }
 
   /** The children of a real directory (parents already checked). */
@@ -318,6 +422,14 @@ export class UnpackTarget {
     }
     this.dirMeta.clear();
   }
+}
+
+/** What is left of `parts` after the first `n` bytes were written. */
+function rest(parts: Uint8Array[], n: number): Uint8Array[] {
+  let i = 0;
+  while (i < parts.length && n >= parts[i]!.length) n -= parts[i++]!.length;
+  if (i === parts.length) return [];
+  return n === 0 ? parts.slice(i) : [parts[i]!.subarray(n), ...parts.slice(i + 1)];
 }
 
 /** Whether a symlink at `fromDir` pointing to `to` would resolve outside the root (lexically). */

@@ -152,6 +152,43 @@ describe('unpackLayer', () => {
     expect(list(join(t, 'ro'))).toEqual(['b']);
   });
 
+  it('within one layer, a later entry wins over writes still in flight (same path, file by dir, dir by file, link to a file just written)', async () => {
+    const t = join(work, 't');
+    const filler = Array.from({ length: 40 }, (_, i) => file(`d/fill${i}`, `x${i}`.repeat(i * 50)));
+    const r = await unpackLayer(bytesStream(await tarOf([
+      [h('d', 'directory')], ...filler,
+      file('d/a', 'one'), file('d/a', 'two'),
+      file('d/b', 'file'), [h('d/b', 'directory')], file('d/b/c', 'in b'),
+      [h('d/e', 'symlink', { linkname: 'a' })], file('d/e', 'regular'),
+      file('d/f', 'linked'), [h('d/g', 'hardlink', { linkname: 'd/f' })],
+      [h('d/h', 'directory')], file('d/h/x', 'x'), file('d/h', 'now a file'),
+      [h('d/s', 'symlink', { linkname: 'a' })], [h('d/s', 'symlink', { linkname: 'f' })],
+      ...filler,
+    ])), t);
+    expect(r.files).toBe(88);
+    expect(readFileSync(join(t, 'd/a'), 'utf8')).toBe('two');
+    expect(readFileSync(join(t, 'd/b/c'), 'utf8')).toBe('in b');
+    expect(lstatSync(join(t, 'd/e')).isFile()).toBe(true);
+    expect(readFileSync(join(t, 'd/e'), 'utf8')).toBe('regular');
+    expect(lstatSync(join(t, 'd/g')).ino).toBe(lstatSync(join(t, 'd/f')).ino);
+    expect(readFileSync(join(t, 'd/g'), 'utf8')).toBe('linked');
+    expect(readFileSync(join(t, 'd/h'), 'utf8')).toBe('now a file');
+    expect(readlinkSync(join(t, 'd/s'))).toBe('f');
+    for (let i = 0; i < 40; i++) expect(readFileSync(join(t, `d/fill${i}`), 'utf8')).toBe(`x${i}`.repeat(i * 50));
+  });
+
+  it('a failed write in flight fails the unpack, and nothing is written after it returns', async () => {
+    const t = join(work, 't');
+    mkdirSync(t);
+    // A name too long for the file system fails its create on the thread pool.
+    const long = 'n'.repeat(300);
+    const entries = [[h('d', 'directory')] as [TarHeader], ...Array.from({ length: 30 }, (_, i) => file(`d/f${i}`, 'data')), file(`d/${long}`, 'x'), ...Array.from({ length: 30 }, (_, i) => file(`d/g${i}`, 'data'))];
+    await expect(unpackLayer(bytesStream(await tarOf(entries)), t)).rejects.toThrow(/ENAMETOOLONG/);
+    const after = list(join(t, 'd'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(list(join(t, 'd'))).toEqual(after);
+  });
+
   it('replaces across layers: file by dir, dir by symlink, symlink by dir, and keeps merged dirs', async () => {
     const t = join(work, 't');
     await unpackLayers([

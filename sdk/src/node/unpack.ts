@@ -71,6 +71,61 @@ export interface UnpackResult {
 /** Bodies up to this size are read whole, then written with one call. */
 const SMALL = 1 << 20;
 const EMPTY = new Uint8Array(0);
+/**
+ * Writes in flight at once, and their bytes. Creating an inode costs far more
+ * than reading the tar (hundreds of microseconds on ext4), so files and
+ * symlinks at fresh paths are made on the thread pool, a few at a time, while
+ * the next entries are parsed and gunzip runs. Kept small: the pool's threads
+ * are shared with zlib.
+ */
+const WRITES_IN_FLIGHT = 6;
+const BYTES_IN_FLIGHT = 64 << 20;
+/** Larger files at fresh paths are streamed in order instead of buffered for the pool. */
+const POOLED_FILE_MAX = 8 << 20;
+
+/**
+ * The writes running on the thread pool. A failure is kept and thrown by the
+ * next add or drain, so the loop stops at the first error as before.
+ */
+class WritePool {
+  private readonly inflight = new Set<Promise<void>>();
+  private bytes = 0;
+  private failed = false;
+  private failure: unknown;
+
+  async add(size: number, task: () => Promise<void>): Promise<void> {
+    this.check();
+    while (this.inflight.size >= WRITES_IN_FLIGHT || (this.inflight.size > 0 && this.bytes + size > BYTES_IN_FLIGHT)) {
+      await Promise.race(this.inflight);
+      this.check();
+    }
+    this.bytes += size;
+    const p: Promise<void> = task().then(
+      () => { this.bytes -= size; this.inflight.delete(p); },
+      (err: unknown) => {
+        this.bytes -= size;
+        this.inflight.delete(p);
+        if (!this.failed) { this.failed = true; this.failure = err; }
+      },
+    );
+    this.inflight.add(p);
+  }
+
+  /** Waits for every write; throws the first failure. Needed before anything that may replace or remove a path. */
+  async drain(): Promise<void> {
+    await this.settle();
+    this.check();
+  }
+
+  /** Waits for every write, failed or not: nothing may touch the target after unpack returns. */
+  async settle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+  }
+
+  private check(): void {
+    if (this.failed) throw this.failure;
+  }
+}
 
 type RemoveHook = (rel: string, subtree: boolean) => void;
 
@@ -136,80 +191,103 @@ async function applyLayer(stream: ReadableStream<Uint8Array>, target: UnpackTarg
     void tar.cancel().catch(() => {});
     throw cancelled('unpack cancelled', signal.reason);
   }
-  for await (const e of readTar(tar)) {
-    if (signal?.aborted) throw cancelled(`unpack cancelled at entry ${result.entries}`, signal.reason);
-    result.entries++;
-    const h = e.header;
-    const entry = h.path;
-    if (entry.startsWith('/')) refuse(entry, 'an absolute path in a layer');
-    const rel = cleanEntryPath(entry);
-    if (isWhiteoutMeta(rel)) continue;
+  const pool = new WritePool();
+  try {
+    for await (const e of readTar(tar)) {
+      if (signal?.aborted) throw cancelled(`unpack cancelled at entry ${result.entries}`, signal.reason);
+      result.entries++;
+      const h = e.header;
+      const entry = h.path;
+      if (entry.startsWith('/')) refuse(entry, 'an absolute path in a layer');
+      const rel = cleanEntryPath(entry);
+      if (isWhiteoutMeta(rel)) continue;
 
-    const wh = rel === '' ? undefined : classifyWhiteout(rel);
-    if (wh?.kind === 'whiteout') {
-      if (record) {
-        target.ensureParent(wh.target, entry);
-        result.whiteouts.push(wh.target);
-      } else if (target.parentExists(wh.target, entry)) {
-        removeLower(wh.target);
-      } else {
-        lowerHook?.(wh.target, true); // nothing on disk, but a device record may stand there
-      }
-      continue;
-    }
-    if (wh?.kind === 'opaque') {
-      if (record) {
-        if (wh.dir !== '') target.ensureParent(`${wh.dir}/x`, entry);
-        result.opaqueDirs.push(wh.dir);
-      } else {
-        lowerHook?.(wh.dir, true);
-        if (target.parentExists(`${wh.dir}/x`, entry)) for (const name of target.children(wh.dir)) removeLower(wh.dir === '' ? name : `${wh.dir}/${name}`);
-      }
-      continue;
-    }
-
-    const meta: DirMeta = { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime };
-    if (rel === '') {
-      if (h.type !== 'directory') refuse(entry, `a ${h.type} cannot replace the target directory itself`);
-      target.mkdir('', meta);
-      continue;
-    }
-    target.ensureParent(rel, entry);
-    mark(rel);
-    switch (h.type) {
-      case 'directory':
-        target.mkdir(rel, meta);
-        break;
-      case 'file':
-        await writeFile(target, rel, h, meta, e);
-        result.files++;
-        result.bytes += h.size;
-        break;
-      case 'symlink':
-        if (!h.linkname) refuse(entry, 'a symlink without a target');
-        target.symlink(rel, h.linkname, meta);
-        break;
-      case 'hardlink': {
-        const to = linkTarget(entry, h.linkname);
-        const dev = devices.get(to);
-        if (dev) {
-          target.vacate(rel);
-          devices.set(rel, { ...dev, path: rel });
+      const wh = rel === '' ? undefined : classifyWhiteout(rel);
+      if (wh) await pool.drain(); // removals and checks see the tree as the tar has built it so far
+      if (wh?.kind === 'whiteout') {
+        if (record) {
+          target.ensureParent(wh.target, entry);
+          result.whiteouts.push(wh.target);
+        } else if (target.parentExists(wh.target, entry)) {
+          removeLower(wh.target);
         } else {
-          target.link(rel, to, entry);
+          lowerHook?.(wh.target, true); // nothing on disk, but a device record may stand there
         }
-        break;
+        continue;
       }
-      case 'char':
-      case 'block':
-        target.vacate(rel);
-        devices.set(rel, { path: rel, type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 });
-        break;
-      case 'fifo':
-        target.fifo(rel, meta);
-        break;
+      if (wh?.kind === 'opaque') {
+        if (record) {
+          if (wh.dir !== '') target.ensureParent(`${wh.dir}/x`, entry);
+          result.opaqueDirs.push(wh.dir);
+        } else {
+          lowerHook?.(wh.dir, true);
+          if (target.parentExists(`${wh.dir}/x`, entry)) for (const name of target.children(wh.dir)) removeLower(wh.dir === '' ? name : `${wh.dir}/${name}`);
+        }
+        continue;
+      }
+
+      const meta: DirMeta = { mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime };
+      if (rel === '') {
+        if (h.type !== 'directory') refuse(entry, `a ${h.type} cannot replace the target directory itself`);
+        target.mkdir('', meta);
+        continue;
+      }
+      // Only fresh paths (nothing there, parent made by us) are written while
+      // other writes run; anything that may find, replace or remove something
+      // waits until the writes in flight are done, so it sees them.
+      if (!target.hasParent(rel)) await pool.drain();
+      target.ensureParent(rel, entry);
+      const fresh = target.isFresh(rel);
+      if (!fresh || (h.type !== 'file' && h.type !== 'symlink' && h.type !== 'directory')) await pool.drain();
+      mark(rel);
+      switch (h.type) {
+        case 'directory':
+          target.mkdir(rel, meta);
+          break;
+        case 'file':
+          if (fresh && h.size <= POOLED_FILE_MAX) {
+            const parts = h.size > 0 ? await e.parts() : [];
+            await pool.add(h.size, () => target.writeNewFile(rel, meta, parts));
+          } else {
+            await writeFile(target, rel, h, meta, e);
+          }
+          result.files++;
+          result.bytes += h.size;
+          break;
+        case 'symlink':
+          if (!h.linkname) refuse(entry, 'a symlink without a target');
+          if (fresh) {
+            const to = h.linkname;
+            await pool.add(0, () => target.symlinkNew(rel, to, meta));
+          } else {
+            target.symlink(rel, h.linkname, meta);
+          }
+          break;
+        case 'hardlink': {
+          const to = linkTarget(entry, h.linkname);
+          const dev = devices.get(to);
+          if (dev) {
+            target.vacate(rel);
+            devices.set(rel, { ...dev, path: rel });
+          } else {
+            target.link(rel, to, entry);
+          }
+          break;
+        }
+        case 'char':
+        case 'block':
+          target.vacate(rel);
+          devices.set(rel, { path: rel, type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 });
+          break;
+        case 'fifo':
+          target.fifo(rel, meta);
+          break;
+      }
+      if (h.xattrs && Object.keys(h.xattrs).length) xattrs.set(rel, h.xattrs);
     }
-    if (h.xattrs && Object.keys(h.xattrs).length) xattrs.set(rel, h.xattrs);
+    await pool.drain();
+  } finally {
+    await pool.settle();
   }
   result.devices = [...devices.values()];
   result.xattrs = [...xattrs].map(([path, x]) => ({ path, xattrs: x }));
