@@ -22,3 +22,7 @@ export { decompressLayerNode } from './unpack-decompress.js';
 export { connectDocker, NodeTransport, parseDockerHost } from '../client/node-transport.js';
 export { Daemon, type DaemonOptions } from '../daemon/server.js';
 export { runDaemon } from '../daemon/run.js';
+export { loadComposeFile, findComposeFile, COMPOSE_FILE_NAMES } from './compose.js';
+export { ComposeRunner, type ComposeHooks, type UpOptions } from '../compose/project.js';
+export { loadCompose, projectNameFrom, type LoadOptions } from '../compose/load.js';
+export type { ComposeProject, ServiceConfig, VolumeConfig, BuildConfig } from '../compose/model.js';

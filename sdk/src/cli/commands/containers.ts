@@ -58,7 +58,7 @@ export const start = simple('start', 'skiff start [OPTIONS] CONTAINER [CONTAINER
   return each(args, ctx, (id) => engine.start(id));
 }, { min: 1 });
 
-function statusText(r: ContainerRecord): string {
+export function statusText(r: ContainerRecord): string {
   const s = r.state;
   if (s.status === 'running') return `Up ${since(s.startedAt).replace(/ ago$/, '')}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${since(s.finishedAt)}`;

@@ -6,9 +6,10 @@ import { volume } from './volume.js';
 import { inspect, version, system } from './system.js';
 import { extraCommands } from './extra.js';
 import { port } from './port.js';
+import { compose } from './compose.js';
 import { cp } from './cp.js';
 
-export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, cp, imageInspect, inspectContainer];
+export const commands: Command[] = [run, create, start, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, compose, cp, imageInspect, inspectContainer];
 
 const groups: Record<string, Record<string, string>> = {
   image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build' },

@@ -1,0 +1,399 @@
+/**
+ * A compose file as skiff runs it: the YAML document (already interpolated)
+ * checked key by key and turned into one ServiceConfig per service, whose
+ * fields map onto the Engine's CreateOptions. Keys that would change what
+ * runs and that skiff cannot honour are refused; keys that only tune what
+ * skiff does not do (restart policies, health checks, logging drivers) are
+ * reported as warnings, never dropped silently.
+ */
+import { invalidArgument, unsupported } from '../errors/index.js';
+import type { CreateOptions } from '../runtime/options.js';
+
+export interface BuildConfig {
+  /** Absolute directory. */
+  context: string;
+  dockerfile?: string;
+  args: Record<string, string>;
+  target?: string;
+}
+
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface ServiceConfig {
+  name: string;
+  image?: string;
+  build?: BuildConfig;
+  containerName?: string;
+  /** `service:NAME`, `container:NAME`, `host`, `none`; undefined: the project's shared network. */
+  networkMode?: string;
+  dependsOn: Record<string, { condition: DependencyCondition; required: boolean }>;
+  /** Everything else, as Engine create options (image and name are set at `up`). */
+  create: Omit<CreateOptions, 'image' | 'name'>;
+  stopSignal?: string;
+  stopGracePeriodSec?: number;
+  extraHosts: string[];
+  profiles: string[];
+}
+
+export interface VolumeConfig {
+  /** The volume's real name: `<project>_<key>` unless `name:` or `external`. */
+  name: string;
+  external: boolean;
+}
+
+export interface ComposeProject {
+  name: string;
+  /** Absolute project directory (relative paths in the file are from here). */
+  dir: string;
+  services: Record<string, ServiceConfig>;
+  volumes: Record<string, VolumeConfig>;
+  warnings: string[];
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function fail(where: string, what: string): never {
+  throw invalidArgument(`${where}: ${what}`);
+}
+
+function str(v: unknown, where: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return fail(where, `expected a string, got ${JSON.stringify(v)}`);
+}
+
+function bool(v: unknown, where: string): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  return fail(where, `expected true or false, got ${JSON.stringify(v)}`);
+}
+
+function strList(v: unknown, where: string): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.map((x, i) => str(x, `${where}[${i}]`));
+  return fail(where, 'expected a string or a list of strings');
+}
+
+/** `KEY: value` maps or `KEY=value` lists (environment, labels, build args). A bare KEY in a list takes `fallback(KEY)`. */
+function keyValues(v: unknown, where: string, fallback: (k: string) => string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v === undefined || v === null) return out;
+  if (Array.isArray(v)) {
+    v.forEach((item, i) => {
+      const s = str(item, `${where}[${i}]`);
+      const eq = s.indexOf('=');
+      if (eq === 0) fail(`${where}[${i}]`, `"${s}" has no name before "="`);
+      if (eq < 0) {
+        const value = fallback(s);
+        if (value !== undefined) out[s] = value;
+      } else out[s.slice(0, eq)] = s.slice(eq + 1);
+    });
+    return out;
+  }
+  if (isObj(v)) {
+    for (const [k, val] of Object.entries(v)) {
+      if (val === null || val === undefined) {
+        const value = fallback(k);
+        if (value !== undefined) out[k] = value;
+      } else out[k] = str(val, `${where}.${k}`);
+    }
+    return out;
+  }
+  return fail(where, 'expected a map or a list of KEY=VALUE');
+}
+
+/** Compose's command/entrypoint string form is split like a shell would, without running one. */
+export function shellSplit(s: string, where: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let q: '"' | "'" | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (q) {
+      if (c === q) q = undefined;
+      else if (c === '\\' && q === '"' && (s[i + 1] === '"' || s[i + 1] === '\\' || s[i + 1] === '$')) cur += s[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") { q = c; has = true; }
+    else if (c === '\\' && i + 1 < s.length) { cur += s[++i]; has = true; }
+    else if (/\s/.test(c)) { if (has || cur) out.push(cur); cur = ''; has = false; }
+    else { cur += c; has = true; }
+  }
+  if (q) fail(where, `unclosed quote in "${s}"`);
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+function command(v: unknown, where: string): string[] {
+  if (typeof v === 'string') return shellSplit(v, where);
+  if (Array.isArray(v)) return v.map((x, i) => str(x, `${where}[${i}]`));
+  return fail(where, 'expected a string or a list');
+}
+
+/** `10s`, `1m30s`, `1.5s`, `500ms`: seconds. */
+export function durationSec(v: unknown, where: string): number {
+  if (typeof v === 'number') return v;
+  const s = str(v, where);
+  const re = /(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)/g;
+  let total = 0;
+  let used = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const n = Number(m[1]);
+    total += n * { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, ns: 1e-9 }[m[2] as 'h']!;
+    used += m[0].length;
+  }
+  if (used !== s.length || s === '') fail(where, `invalid duration "${s}": use e.g. 10s, 1m30s or 500ms`);
+  return total;
+}
+
+function resolvePath(dir: string, p: string, home: string | undefined): string {
+  if (p === '~' || p.startsWith('~/')) {
+    if (!home) throw invalidArgument(`cannot expand "${p}": HOME is not set`);
+    return home + p.slice(1);
+  }
+  if (p.startsWith('/')) return p;
+  const parts = (dir.replace(/\/+$/, '') + '/' + p).split('/');
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}
+
+const SERVICE_KEYS = new Set([
+  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'hostname', 'container_name',
+  'labels', 'volumes', 'tmpfs', 'ports', 'expose', 'read_only', 'privileged', 'cap_add', 'cap_drop', 'mem_limit', 'cpus',
+  'pids_limit', 'tty', 'stdin_open', 'network_mode', 'networks', 'depends_on', 'platform', 'init', 'stop_signal',
+  'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime',
+]);
+/** Service keys that change what runs and that skiff cannot do. */
+const REFUSED_SERVICE_KEYS: Record<string, string> = {
+  secrets: 'secrets are not supported; mount the file with a bind volume instead',
+  configs: 'configs are not supported; mount the file with a bind volume instead',
+  extends: 'extends is not supported; write the service out in full',
+  devices: 'devices are not supported',
+  links: 'links are not supported: the services of a project reach each other by name already',
+  external_links: 'external_links are not supported',
+  dns: 'dns settings are not supported: containers have no route off the machine',
+  sysctls: 'sysctls are not supported',
+  ulimits: 'ulimits are not supported',
+  ipc: 'ipc modes are not supported',
+  pid: 'pid modes are not supported',
+  userns_mode: 'userns_mode is not supported',
+  security_opt: 'security_opt is not supported; use privileged, cap_add or cap_drop',
+  volumes_from: 'volumes_from is not supported; name the volumes in each service',
+};
+
+export interface NormalizeContext {
+  dir: string;
+  projectName: string;
+  lookupEnv: (name: string) => string | undefined;
+  readEnvFile: (path: string) => Record<string, string> | undefined;
+  home?: string;
+}
+
+/** Checks an interpolated compose document and turns it into a ComposeProject. */
+export function normalizeProject(doc: unknown, ctx: NormalizeContext): ComposeProject {
+  if (!isObj(doc)) fail('compose file', 'the top level must be a map with a "services" key');
+  const warnings: string[] = [];
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('x-') || ['services', 'volumes', 'networks', 'name', 'version'].includes(key)) continue;
+    if (key === 'secrets' || key === 'configs') throw unsupported(`compose file: top-level ${key} are not supported; mount files with bind volumes instead`);
+    fail('compose file', `unknown top-level key "${key}" (expected services, volumes, networks, name)`);
+  }
+  if (doc.version !== undefined) warnings.push('the top-level "version" key is obsolete and ignored');
+  const volumes: Record<string, VolumeConfig> = {};
+  const vdoc = doc.volumes ?? {};
+  if (!isObj(vdoc)) fail('volumes', 'expected a map of volume names');
+  for (const [key, v] of Object.entries(vdoc)) {
+    const where = `volumes.${key}`;
+    const o = v ?? {};
+    if (!isObj(o)) fail(where, 'expected a map (or nothing)');
+    for (const k of Object.keys(o)) if (!['external', 'name', 'driver', 'labels', 'driver_opts'].includes(k) && !k.startsWith('x-')) fail(where, `unknown key "${k}"`);
+    if (o.driver !== undefined && o.driver !== 'local') throw unsupported(`${where}: volume driver "${String(o.driver)}" is not supported; skiff has local volumes only`);
+    if (o.driver_opts !== undefined) throw unsupported(`${where}: driver_opts are not supported`);
+    const external = o.external === undefined ? false : bool(isObj(o.external) ? true : o.external, `${where}.external`);
+    const name = o.name !== undefined ? str(o.name, `${where}.name`) : external ? key : `${ctx.projectName}_${key}`;
+    volumes[key] = { name, external };
+  }
+  const ndoc = doc.networks ?? {};
+  if (!isObj(ndoc)) fail('networks', 'expected a map of network names');
+  for (const key of Object.keys(ndoc)) {
+    if (key !== 'default') warnings.push(`network "${key}": skiff gives each project one shared network; every service is on it`);
+  }
+  const sdoc = doc.services;
+  if (!isObj(sdoc) || Object.keys(sdoc).length === 0) fail('compose file', 'no services: add a "services" map with at least one service');
+  const services: Record<string, ServiceConfig> = {};
+  for (const [name, s] of Object.entries(sdoc)) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) fail(`services.${name}`, 'a service name uses only letters, digits, "_", "." and "-"');
+    services[name] = normalizeService(name, s, ctx, volumes, warnings);
+  }
+  for (const s of Object.values(services)) {
+    for (const dep of Object.keys(s.dependsOn)) {
+      if (!services[dep]) fail(`services.${s.name}.depends_on`, `service "${dep}" is not defined`);
+    }
+    const m = /^service:(.+)$/.exec(s.networkMode ?? '');
+    if (m && !services[m[1]!]) fail(`services.${s.name}.network_mode`, `service "${m[1]}" is not defined`);
+  }
+  return { name: ctx.projectName, dir: ctx.dir, services, volumes, warnings };
+}
+
+function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, volumes: Record<string, VolumeConfig>, warnings: string[]): ServiceConfig {
+  const at = `services.${name}`;
+  if (!isObj(raw)) fail(at, 'expected a map');
+  for (const key of Object.keys(raw)) {
+    if (key.startsWith('x-') || SERVICE_KEYS.has(key)) continue;
+    if (REFUSED_SERVICE_KEYS[key]) throw unsupported(`${at}.${key}: ${REFUSED_SERVICE_KEYS[key]}`);
+    fail(at, `unknown key "${key}"`);
+  }
+  if (raw.image === undefined && raw.build === undefined) fail(at, 'needs an image or a build');
+  const create: ServiceConfig['create'] = {};
+  const s: ServiceConfig = { name, dependsOn: {}, create, extraHosts: [], profiles: [] };
+  if (raw.image !== undefined) s.image = str(raw.image, `${at}.image`);
+  if (raw.build !== undefined) {
+    const b = typeof raw.build === 'string' ? { context: raw.build } : raw.build;
+    if (!isObj(b)) fail(`${at}.build`, 'expected a path or a map with context');
+    for (const k of Object.keys(b)) if (!['context', 'dockerfile', 'args', 'target', 'labels'].includes(k) && !k.startsWith('x-')) throw unsupported(`${at}.build.${k} is not supported (skiff reads context, dockerfile, args and target)`);
+    s.build = {
+      context: resolvePath(ctx.dir, b.context === undefined ? '.' : str(b.context, `${at}.build.context`), ctx.home),
+      args: keyValues(b.args, `${at}.build.args`, ctx.lookupEnv),
+    };
+    if (b.dockerfile !== undefined) s.build.dockerfile = str(b.dockerfile, `${at}.build.dockerfile`);
+    if (b.target !== undefined) s.build.target = str(b.target, `${at}.build.target`);
+  }
+  if (raw.command !== undefined && raw.command !== null) create.cmd = command(raw.command, `${at}.command`);
+  if (raw.entrypoint !== undefined && raw.entrypoint !== null) create.entrypoint = command(raw.entrypoint, `${at}.entrypoint`);
+  // env_file first, then environment over it, as compose does.
+  const env: Record<string, string> = {};
+  if (raw.env_file !== undefined) {
+    const files = Array.isArray(raw.env_file) ? raw.env_file : [raw.env_file];
+    files.forEach((f, i) => {
+      const where = `${at}.env_file[${i}]`;
+      const path = resolvePath(ctx.dir, isObj(f) ? str(f.path, `${where}.path`) : str(f, where), ctx.home);
+      const required = isObj(f) && f.required !== undefined ? bool(f.required, `${where}.required`) : true;
+      const vars = ctx.readEnvFile(path);
+      if (!vars) {
+        if (required) fail(where, `env file ${path} not found`);
+        return;
+      }
+      Object.assign(env, vars);
+    });
+  }
+  Object.assign(env, keyValues(raw.environment, `${at}.environment`, ctx.lookupEnv));
+  if (Object.keys(env).length) create.env = env;
+  if (raw.working_dir !== undefined) create.workingDir = str(raw.working_dir, `${at}.working_dir`);
+  if (raw.user !== undefined) create.user = str(raw.user, `${at}.user`);
+  if (raw.hostname !== undefined) create.hostname = str(raw.hostname, `${at}.hostname`);
+  if (raw.container_name !== undefined) s.containerName = str(raw.container_name, `${at}.container_name`);
+  const labels = keyValues(raw.labels, `${at}.labels`, () => '');
+  if (Object.keys(labels).length) create.labels = labels;
+  if (raw.volumes !== undefined) {
+    if (!Array.isArray(raw.volumes)) fail(`${at}.volumes`, 'expected a list');
+    const specs: string[] = [];
+    const tmpfs: string[] = [];
+    raw.volumes.forEach((v, i) => {
+      const where = `${at}.volumes[${i}]`;
+      const spec = volumeSpec(v, where, ctx, volumes);
+      if (spec.tmpfs) tmpfs.push(spec.tmpfs);
+      else specs.push(spec.volume!);
+    });
+    if (specs.length) create.volumes = specs;
+    if (tmpfs.length) create.tmpfs = tmpfs;
+  }
+  if (raw.tmpfs !== undefined) create.tmpfs = [...(create.tmpfs ?? []), ...strList(raw.tmpfs, `${at}.tmpfs`)];
+  if (raw.ports !== undefined) {
+    if (!Array.isArray(raw.ports)) fail(`${at}.ports`, 'expected a list');
+    create.ports = raw.ports.map((p, i) => portSpec(p, `${at}.ports[${i}]`));
+  }
+  if (raw.read_only !== undefined) create.readOnly = bool(raw.read_only, `${at}.read_only`);
+  if (raw.privileged !== undefined) create.privileged = bool(raw.privileged, `${at}.privileged`);
+  if (raw.cap_add !== undefined) create.capAdd = strList(raw.cap_add, `${at}.cap_add`);
+  if (raw.cap_drop !== undefined) create.capDrop = strList(raw.cap_drop, `${at}.cap_drop`);
+  if (raw.mem_limit !== undefined) create.memory = str(raw.mem_limit, `${at}.mem_limit`);
+  if (raw.cpus !== undefined) {
+    const n = Number(raw.cpus);
+    if (!(n > 0)) fail(`${at}.cpus`, `expected a positive number, got ${JSON.stringify(raw.cpus)}`);
+    create.cpus = n;
+  }
+  if (raw.pids_limit !== undefined) create.pidsLimit = Number(raw.pids_limit);
+  if (raw.tty !== undefined) create.tty = bool(raw.tty, `${at}.tty`);
+  if (raw.stdin_open !== undefined) create.openStdin = bool(raw.stdin_open, `${at}.stdin_open`);
+  if (raw.platform !== undefined) create.platform = str(raw.platform, `${at}.platform`);
+  if (raw.runtime !== undefined) create.backend = str(raw.runtime, `${at}.runtime`);
+  if (raw.network_mode !== undefined) {
+    const mode = str(raw.network_mode, `${at}.network_mode`);
+    if (!['host', 'none', 'bridge', 'default'].includes(mode) && !/^(service|container):.+/.test(mode)) throw unsupported(`${at}.network_mode "${mode}" is not supported: use host, none, service:NAME or container:NAME`);
+    if (raw.networks !== undefined) fail(at, 'network_mode and networks cannot both be set');
+    s.networkMode = mode === 'bridge' || mode === 'default' ? undefined : mode;
+    if (s.networkMode === undefined) delete s.networkMode;
+  }
+  if (raw.depends_on !== undefined) {
+    if (Array.isArray(raw.depends_on)) for (const d of strList(raw.depends_on, `${at}.depends_on`)) s.dependsOn[d] = { condition: 'service_started', required: true };
+    else if (isObj(raw.depends_on)) {
+      for (const [d, v] of Object.entries(raw.depends_on)) {
+        const o = v ?? {};
+        if (!isObj(o)) fail(`${at}.depends_on.${d}`, 'expected a map with condition');
+        const condition = (o.condition ?? 'service_started') as DependencyCondition;
+        if (!['service_started', 'service_healthy', 'service_completed_successfully'].includes(condition)) fail(`${at}.depends_on.${d}.condition`, `unknown condition "${String(condition)}"`);
+        if (condition === 'service_healthy') warnings.push(`${at}.depends_on.${d}: skiff runs no health checks, so "service_healthy" waits only for ${d} to start`);
+        s.dependsOn[d] = { condition, required: o.required === undefined ? true : bool(o.required, `${at}.depends_on.${d}.required`) };
+      }
+    } else fail(`${at}.depends_on`, 'expected a list or a map');
+    if (s.dependsOn[name]) fail(`${at}.depends_on`, 'a service cannot depend on itself');
+  }
+  if (raw.stop_signal !== undefined) s.stopSignal = str(raw.stop_signal, `${at}.stop_signal`);
+  if (raw.stop_grace_period !== undefined) s.stopGracePeriodSec = durationSec(raw.stop_grace_period, `${at}.stop_grace_period`);
+  if (raw.extra_hosts !== undefined) {
+    s.extraHosts = Array.isArray(raw.extra_hosts) ? strList(raw.extra_hosts, `${at}.extra_hosts`) : Object.entries(keyValues(raw.extra_hosts, `${at}.extra_hosts`, () => undefined)).map(([h, ip]) => `${h}:${ip}`);
+  }
+  if (raw.profiles !== undefined) s.profiles = strList(raw.profiles, `${at}.profiles`);
+  if (raw.restart !== undefined && !['no', '"no"', 'false'].includes(String(raw.restart))) warnings.push(`${at}.restart "${String(raw.restart)}": skiff does not restart containers`);
+  if (raw.healthcheck !== undefined) warnings.push(`${at}.healthcheck: skiff runs no health checks`);
+  if (raw.logging !== undefined) warnings.push(`${at}.logging: skiff keeps its own logs; the logging driver is ignored`);
+  if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus and pids_limit for limits`);
+  if (raw.init !== undefined && !bool(raw.init, `${at}.init`)) warnings.push(`${at}.init: false: skiff's Linux containers always run an init that reaps zombies`);
+  if (raw.expose !== undefined) strList(Array.isArray(raw.expose) ? raw.expose.map(String) : String(raw.expose), `${at}.expose`);
+  if (raw.networks !== undefined && !(Array.isArray(raw.networks) || isObj(raw.networks))) fail(`${at}.networks`, 'expected a list or a map');
+  return s;
+}
+
+function volumeSpec(v: unknown, where: string, ctx: NormalizeContext, volumes: Record<string, VolumeConfig>): { volume?: string; tmpfs?: string } {
+  const named = (key: string) => {
+    const vol = volumes[key];
+    if (!vol) fail(where, `named volume "${key}" is not declared under the top-level volumes key`);
+    return vol.name;
+  };
+  if (typeof v === 'string') {
+    const parts = v.split(':');
+    if (parts.length === 1) return { volume: parts[0]! };
+    const [source, target, mode] = parts as [string, string, string?];
+    if (parts.length > 3 || !target) fail(where, `invalid volume "${v}": use SOURCE:TARGET[:ro|rw] or TARGET`);
+    const isPath = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
+    const src = isPath ? resolvePath(ctx.dir, source, ctx.home) : named(source);
+    const ro = mode === undefined ? '' : mode.split(',').includes('ro') ? ':ro' : mode.split(',').every((m) => ['rw', 'z', 'Z'].includes(m)) ? '' : fail(where, `unknown volume mode "${mode}"`);
+    return { volume: `${src}:${target}${ro}` };
+  }
+  if (!isObj(v)) fail(where, 'expected a string or a map');
+  const type = str(v.type ?? 'volume', `${where}.type`);
+  const target = str(v.target, `${where}.target`);
+  const ro = v.read_only !== undefined && bool(v.read_only, `${where}.read_only`) ? ':ro' : '';
+  if (type === 'tmpfs') return { tmpfs: target };
+  if (type === 'bind') return { volume: `${resolvePath(ctx.dir, str(v.source, `${where}.source`), ctx.home)}:${target}${ro}` };
+  if (type === 'volume') return { volume: v.source === undefined ? target : `${named(str(v.source, `${where}.source`))}:${target}${ro}` };
+  throw unsupported(`${where}: volume type "${type}" is not supported (use volume, bind or tmpfs)`);
+}
+
+function portSpec(p: unknown, where: string): string {
+  if (typeof p === 'number') return String(p);
+  if (typeof p === 'string') return p;
+  if (!isObj(p)) fail(where, 'expected a port spec string or a map with target');
+  const target = str(p.target, `${where}.target`);
+  const published = p.published === undefined ? '' : str(p.published, `${where}.published`);
+  const ip = p.host_ip === undefined ? '' : str(p.host_ip, `${where}.host_ip`);
+  const proto = p.protocol === undefined ? 'tcp' : str(p.protocol, `${where}.protocol`);
+  return `${ip.includes(':') ? `[${ip}]` : ip}${ip || published ? ':' : ''}${published}${ip || published ? ':' : ''}${target}/${proto}`;
+}
