@@ -56,6 +56,8 @@ export interface OrphanReport {
 }
 
 const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+/** How long removed containers' directories wait in trash/ to be deleted together. */
+const TRASH_DELAY_MS = 200;
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
@@ -92,6 +94,8 @@ export class LinuxBackend implements Backend {
   /** Deletions of removed containers' directories still under way. */
   private readonly discarding = new Set<Promise<void>>();
   private launcherP?: Promise<Launcher | undefined>;
+  private readonly trashQueue: string[] = [];
+  private trashTimer?: NodeJS.Timeout;
   private runRoot?: string;
   /** v1: this process's own cgroup.procs, rewritten at create to start the migration lock's grace period early. */
   private warmProcs?: string;
@@ -181,8 +185,9 @@ export class LinuxBackend implements Backend {
 
   /**
    * A removed container's directory is renamed into trash/ at once (so its id
-   * is free and nothing of it is visible) and deleted in the background; a
-   * crash leaves it in trash/ for the next cleanupOrphans().
+   * is free and nothing of it is visible) and deleted in the background, in
+   * batches a moment later, so the deleting does not compete with the next
+   * container's start; a crash leaves it in trash/ for the next cleanupOrphans().
    */
   private discard(dir: string): void {
     const trash = join(this.stateDir!, 'trash', `${dir.split('/').pop()}-${Date.now().toString(36)}`);
@@ -193,9 +198,18 @@ export class LinuxBackend implements Backend {
       rmSync(dir, { recursive: true, force: true });
       return;
     }
-    // The launcher deletes it in a process of its own when there is one; otherwise Node does, in the background.
-    void this.launcherP?.then((l) => (l?.alive && l.remove(trash)) || this.discardHere(trash));
-    if (!this.launcherP) this.discardHere(trash);
+    this.trashQueue.push(trash);
+    this.trashTimer ??= setTimeout(() => this.emptyTrash(), TRASH_DELAY_MS).unref();
+  }
+
+  /** Deletes what discard() queued: the launcher in a process of its own when there is one, else Node in the background. */
+  private emptyTrash(): void {
+    if (this.trashTimer) clearTimeout(this.trashTimer);
+    this.trashTimer = undefined;
+    for (const trash of this.trashQueue.splice(0)) {
+      if (this.launcherP) void this.launcherP.then((l) => (l?.alive && l.remove(trash)) || this.discardHere(trash));
+      else this.discardHere(trash);
+    }
   }
 
   private discardHere(dir: string): true {
@@ -206,6 +220,7 @@ export class LinuxBackend implements Backend {
 
   /** Waits for background deletions of removed containers. */
   async settle(): Promise<void> {
+    this.emptyTrash();
     while (this.discarding.size) await Promise.all([...this.discarding]);
   }
 
