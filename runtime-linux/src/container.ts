@@ -22,7 +22,7 @@ import { signalName, toSignal } from './process/signals.js';
 import { attachInput, controlNameFor, execControlName, resizeTerminal } from './process/control.js';
 import { publishPorts } from './network/ports.js';
 import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
-import { watchExit } from './process/exit-watch.js';
+import { watchExit, type ExitWatchHold } from './process/exit-watch.js';
 
 export interface ContainerContext {
   helper: string;
@@ -51,6 +51,8 @@ export class LinuxContainer implements BackendContainer {
   private state: State = 'created';
   private current?: { pid: number; shim?: Shim; exited: Promise<ExitStatus>; ports?: PortMapping[] };
   private last?: ExitStatus;
+  /** A restored run's exit watch, released with the Engine. */
+  private readonly exitWatch: ExitWatchHold = {};
   /** A copy into the stopped container's overlay (mounted meanwhile): start waits for it. */
   private copying?: Promise<unknown>;
 
@@ -86,7 +88,7 @@ export class LinuxContainer implements BackendContainer {
   }
 
   private async awaitRestoredExit(pid: { shim: number; shimStart?: number; pid: number }): Promise<ExitStatus> {
-    const exit = await watchExit(this.dir, () => isSameProcess(pid.shim, pid.shimStart) || isContainerProcess(pid.pid, this.id));
+    const exit = await watchExit(this.dir, () => isSameProcess(pid.shim, pid.shimStart) || isContainerProcess(pid.pid, this.id), this.exitWatch);
     if (exit) return this.finish(toExitStatus(exit, exit.error), 0);
     return this.finish({ exitCode: 255, error: 'the runtime helper that watched this container is gone; its exit status is unknown' }, 0);
   }
@@ -205,6 +207,7 @@ export class LinuxContainer implements BackendContainer {
   /** Lets this Node process exit while the container runs on (see Shim.release). */
   release(): void {
     this.current?.shim?.release();
+    this.exitWatch.release?.();
   }
 
   async wait(): Promise<ExitStatus> {

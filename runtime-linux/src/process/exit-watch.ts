@@ -12,12 +12,24 @@ export type ExitRecord = { code: number; signal: number; error?: string };
 
 const LIVENESS_MS = 1000;
 
-/** Resolves with the exit record, or undefined once `alive()` says the shim and the process are gone without one. */
-export function watchExit(dir: ContainerDir, alive: () => boolean): Promise<ExitRecord | undefined> {
+/** Lets the watch stop holding the Node process open (set by watchExit). */
+export interface ExitWatchHold {
+  release?: () => void;
+}
+
+/**
+ * Resolves with the exit record, or undefined once `alive()` says the shim and
+ * the process are gone without one. The watch keeps the process alive (a
+ * `skiff wait` waits) until `hold.release()`, after which it does not (an
+ * Engine that closed: a `skiff ps` must not wait for the container).
+ */
+export function watchExit(dir: ContainerDir, alive: () => boolean, hold: ExitWatchHold = {}): Promise<ExitRecord | undefined> {
   return new Promise((resolve) => {
     let watcher: FSWatcher | undefined;
     let timer: NodeJS.Timeout | undefined;
     let done = false;
+    let released = false;
+    hold.release = () => { released = true; watcher?.unref(); timer?.unref(); };
     const settle = (e: ExitRecord | undefined) => {
       if (done) return;
       done = true;
@@ -38,6 +50,7 @@ export function watchExit(dir: ContainerDir, alive: () => boolean): Promise<Exit
     const tick = () => {
       check(true);
       if (!done) timer = setTimeout(tick, watcher ? LIVENESS_MS : 25);
+      if (released) timer?.unref();
     };
     tick();
   });

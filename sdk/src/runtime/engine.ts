@@ -507,6 +507,7 @@ export class Engine {
 
   /** Waits like `docker wait`: for the container to stop running (default), exit next, or be removed. */
   async wait(idOrName: string, condition: WaitCondition = 'not-running'): Promise<ExitStatus> {
+    await this.init(); // a run started by another process is watched from here too
     const r = await this.record(idOrName);
     const live = this.live.get(r.id);
     const fromRecord = (): ExitStatus => ({ exitCode: r.state.exitCode, ...(r.state.oomKilled ? { oomKilled: true } : {}), ...(r.state.error ? { error: r.state.error } : {}) });

@@ -3,7 +3,7 @@
  * controllers, which skiff joins too, for cgroup.kill and process tracking).
  * One directory per controller hierarchy: <mount>/<parent>/<id>.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { ProcessStats, Resources } from '@skiff/sdk';
 import { unavailable } from '@skiff/sdk';
 import type { CgroupManager, CgroupSetup, Controller } from '../types.js';
@@ -59,7 +59,9 @@ export class V1CgroupManager implements CgroupManager {
       const parent = devices.slice(0, devices.lastIndexOf('/'));
       if (!preparedDeviceParents.has(parent)) {
         mkdirSync(parent, { recursive: true });
-        await devicesV1.apply(parent, {});
+        // Another process (an earlier CLI) may have set them; the kernel refuses a new default
+        // (EINVAL) once the parent has children, e.g. that process's running containers.
+        if (deviceList(parent) === 'a *:* rwm') await devicesV1.apply(parent, {});
         preparedDeviceParents.add(parent);
       }
     }
@@ -107,4 +109,13 @@ export class V1CgroupManager implements CgroupManager {
 
 function wants(controller: string, r: Resources): boolean {
   return (controller === 'memory' && r.memoryBytes !== undefined) || (controller === 'cpu' && r.cpus !== undefined) || (controller === 'pids' && r.pidsLimit !== undefined);
+}
+
+/** A devices cgroup's rules; 'a *:* rwm' (everything allowed) is how a new one under the root starts. */
+function deviceList(dir: string): string {
+  try {
+    return readFileSync(`${dir}/devices.list`, 'utf8').trim();
+  } catch {
+    return 'a *:* rwm';
+  }
 }

@@ -181,6 +181,8 @@ export const exec = simple('exec', 'skiff exec [OPTIONS] CONTAINER COMMAND [ARG.
       return (await p.wait()).exitCode;
     } finally {
       out.off?.('resize', resize);
+      // The process is gone: stop reading our stdin (a terminal never ends, and would keep this process alive).
+      if (flags.interactive) (ctx.io.stdin as Readable).destroy?.();
     }
   } finally {
     if (raw) local.setRawMode!(false);

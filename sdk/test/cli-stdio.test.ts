@@ -1,0 +1,94 @@
+/**
+ * The skiff CLI as separate processes on the Linux backend: `run -d` returns
+ * at once and the container's output is kept by its shim for `logs` and
+ * `logs -f` from other processes; `exec -t` and `exec -it` in a terminal.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CI = process.env.CI === 'true';
+const ready = process.getuid?.() === 0 && existsSync('/bin/busybox') && process.platform === 'linux';
+if (!ready && CI) throw new Error('the CLI stdio test needs root and busybox-static (scripts/setup-test-deps.sh installs it)');
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(REPO, 'sdk/bin/skiff.js');
+let base: string;
+let root: string;
+
+/** `skiff --root ROOT ...args` as its own process. */
+function skiff(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`skiff ${args.join(' ')} did not finish: ${stderr}`)); }, 30_000);
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'skiff-cli-stdio-'));
+  root = join(base, 'root');
+  if (!ready) return;
+  // The CLI runs from its bundle, as users run it.
+  const built = spawnSync(process.execPath, [join(REPO, 'scripts/build.mjs')], { cwd: REPO, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`npm run build failed: ${built.stderr}`);
+  const ctx = join(base, 'ctx');
+  mkdirSync(ctx);
+  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
+  const b = await skiff('build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', ctx);
+  if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (ready) {
+    const ids = (await skiff('ps', '-aq')).stdout.split('\n').filter(Boolean);
+    if (ids.length) await skiff('rm', '-f', ...ids);
+  }
+  rmSync(base, { recursive: true, force: true });
+}, 60_000);
+
+it.skipIf(!ready)('run -d returns while the container runs; logs and logs -f from other processes get all of its output', async () => {
+  const started = await skiff('run', '-d', 'bb:1', 'sh', '-c', 'echo hi; sleep 2; echo bye >&2; echo last');
+  expect(started.code, started.stderr).toBe(0);
+  const id = started.stdout.trim();
+  const ps = (await skiff('ps')).stdout.split('\n').find((l) => l.startsWith(id.slice(0, 12)));
+  expect(ps).toMatch(/ Up /);
+  const followed = await skiff('logs', '-f', id);
+  expect(followed.code).toBe(0);
+  expect(followed.stdout).toBe('hi\nlast\n');
+  expect(followed.stderr).toBe('bye\n');
+  const later = await skiff('logs', id);
+  expect(later.stdout).toBe('hi\nlast\n');
+  expect(later.stderr).toBe('bye\n');
+  expect((await skiff('rm', id)).code).toBe(0);
+}, 60_000);
+
+it.skipIf(!ready)('exec -t gives the process a terminal; exec -it in a terminal is interactive and sized like it', async () => {
+  const started = await skiff('run', '-d', 'bb:1', 'sleep', '60');
+  const id = started.stdout.trim();
+  const t = await skiff('exec', '-t', id, 'sh', '-c', 'tty; echo $((6*7))');
+  expect(t.code, t.stderr).toBe(0);
+  expect(t.stdout).toMatch(/^\/dev\/pts\/\d+\r\n42\r\n$/);
+  const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+    const child = spawn('script', ['-qfec', `stty rows 20 cols 70; ${process.execPath} ${BIN} --root ${root} exec -it ${id} sh`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let typed = false;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      if (!typed && /\/ # /.test(out)) { typed = true; child.stdin.write('stty size; echo $((6*7)); exit 4\n'); }
+    });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`exec -it did not finish: ${out}`)); }, 20_000);
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+  });
+  expect(r.out).toMatch(/\n20 70\r+\n42\r+\n/); // Node's raw mode keeps ONLCR: \r\r\n
+  expect(r.code).toBe(4);
+  expect((await skiff('rm', '-f', id)).code).toBe(0);
+}, 60_000);
