@@ -35,7 +35,7 @@ function proxiesOf(pid: number): boolean {
   return Boolean(spawnSync('pgrep', ['-f', `proxy --pid ${pid} `]).stdout.toString().trim());
 }
 
-describe.skipIf(!!why)('linux backend: published ports', () => {
+describe.skipIf(!!why)('linux backend: published ports and shared network namespaces', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await Harness.open();
@@ -95,17 +95,7 @@ describe.skipIf(!!why)('linux backend: published ports', () => {
     expect((await run.done).exitCode).toBe(0);
     await c.remove();
   });
-});
 
-describe.skipIf(!!why)('linux backend: sharing a network namespace (--network container:)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await Harness.open();
-  });
-  afterAll(async () => {
-    const leaks = await h?.close();
-    expect(leaks).toEqual({ mounts: [], cgroups: [] });
-  });
 
   it('a second container reaches the first one on their shared loopback, by an --add-host name', async () => {
     const server = await h.create('while true; do echo "from the server" | nc -l -p 7100; done');

@@ -53,9 +53,10 @@ export function publishPorts(helper: string, pid: number, ports: PortMapping[], 
         message = parsed.error;
         errno = parsed.errno;
       } catch { /* not JSON: keep the text */ }
+      const ENOENT = 2;
       const ESRCH = 3;
-      // The process ended before the proxy looked: nothing is left to publish.
-      if (errno === ESRCH) return done(() => resolve(ports));
+      // The process ended before the proxy looked (no pidfd, or its /proc entry gone): nothing is left to publish.
+      if (errno === ESRCH || errno === ENOENT) return done(() => resolve(ports));
       const EADDRINUSE = 98;
       const EADDRNOTAVAIL = 99;
       const what = `container ${containerId}: ${message}`;

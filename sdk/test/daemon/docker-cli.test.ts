@@ -3,12 +3,12 @@
  * backend, with the `skiff-test/host` image): the commands users type, their
  * output and exit codes.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, startDaemon, type DaemonProcess, removeAllContainers } from './support/harness.js';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, shutdownDaemon } from './support/harness.js';
 import { HOST_IMAGE } from './support/images.js';
 import { startRegistry, type RegistryServer } from '../registry/registry-server.js';
 
@@ -23,14 +23,7 @@ beforeAll(async () => {
   d = await startDaemon();
 });
 
-afterAll(async () => {
-  if (d) {
-    await removeAllContainers(d.url);
-    await d.stop();
-    rmSync(d.root, { recursive: true, force: true });
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => shutdownDaemon(d, tmp));
 
 describe('docker CLI against skiff daemon', () => {
   it('version shows the skiff engine and API 1.50', async () => {

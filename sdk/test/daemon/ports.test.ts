@@ -4,11 +4,11 @@
  * testcontainers' withExposedPorts + an HTTP wait strategy, all reaching a
  * busybox httpd in its own network namespace from the host.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess } from './support/harness.js';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
 
 const IMAGE = 'skiff-ports/httpd:1';
 let d: DaemonProcess;
@@ -30,28 +30,14 @@ async function get(url: string): Promise<string> {
 
 beforeAll(async () => {
   dockerBinary();
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-  if (!busybox) throw new Error('busybox is missing: install busybox-static (scripts/setup-test-deps.sh does)');
   tmp = mkdtempSync(join(tmpdir(), 'skiff-ports-'));
-  const ctx = join(tmp, 'ctx');
-  for (const dir of ['rootfs/bin', 'rootfs/www']) mkdirSync(join(ctx, dir), { recursive: true });
-  copyFileSync(busybox, join(ctx, 'rootfs/bin/busybox'));
-  for (const a of ['sh', 'httpd', 'sleep', 'echo']) symlinkSync('busybox', join(ctx, 'rootfs/bin', a));
-  writeFileSync(join(ctx, 'rootfs/www/index.html'), 'hello through a published port\n');
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nEXPOSE 80\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n');
+  const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'httpd', 'sleep', 'echo'], { 'www/index.html': 'hello through a published port\n' }, 'ENV PATH=/bin\nEXPOSE 80\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n');
   d = await startDaemon({ backends: ['linux'] });
   const built = await run(['build', '-q', '-t', IMAGE, ctx]);
   if (built.code !== 0) throw new Error(`docker build failed: ${built.stderr}`);
 }, 120_000);
 
-afterAll(async () => {
-  if (d) {
-    await removeAllContainers(d.url);
-    await d.stop();
-    rmSync(d.root, { recursive: true, force: true });
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => shutdownDaemon(d, tmp));
 
 it('docker run -p publishes a port on the host; docker port and ps show it; it closes with the container', async () => {
   const started = await run(['run', '-d', '--name', 'web', '-p', '127.0.0.1::80', IMAGE]);

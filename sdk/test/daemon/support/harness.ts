@@ -3,9 +3,9 @@
  * its PID) and running the real docker CLI against them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll } from 'vitest';
@@ -175,4 +175,33 @@ export async function removeAllContainers(host: string): Promise<void> {
   } catch {
     // The daemon is stopped next, by its PID, whatever happened here.
   }
+}
+
+/** For afterAll: removes a daemon's containers, stops it, and deletes its root and the given folders. */
+export async function shutdownDaemon(d: DaemonProcess | undefined, ...dirs: Array<string | undefined>): Promise<void> {
+  if (d) {
+    await removeAllContainers(d.url);
+    await d.stop();
+    rmSync(d.root, { recursive: true, force: true });
+  }
+  for (const dir of dirs) if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A docker build context in `dir` for a busybox image: `rootfs/bin` holds the
+ * host's static busybox and the named applets, `files` are added under
+ * `rootfs/`, and the Dockerfile copies the root in.
+ */
+export function busyboxContext(dir: string, applets: string[], files: Record<string, string> = {}, dockerfileTail = 'ENV PATH=/bin\nCMD ["sh"]\n'): string {
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) throw new Error('busybox is missing: install busybox-static (scripts/setup-test-deps.sh does)');
+  mkdirSync(join(dir, 'rootfs/bin'), { recursive: true });
+  copyFileSync(busybox, join(dir, 'rootfs/bin/busybox'));
+  for (const a of applets) symlinkSync('busybox', join(dir, 'rootfs/bin', a));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, 'rootfs', path)), { recursive: true });
+    writeFileSync(join(dir, 'rootfs', path), text);
+  }
+  writeFileSync(join(dir, 'Dockerfile'), `FROM scratch\nCOPY rootfs/ /\n${dockerfileTail}`);
+  return dir;
 }
