@@ -234,6 +234,8 @@ static void header_pump(io_state *s, conn *c) {
     if (!s->sink_open || s->exited || !s->l->o.stdin_open) { reply(c, "error stdin is closed\n"); return; }
     c->buf = malloc(IN_BUF);
     if (!c->buf) { conn_close(c); return; }
+    /* The attacher sends its input after this answer, so a refusal never meets input it has already sent. */
+    if (write(c->fd, "ok\n", 3) < 0) {}
     memcpy(c->buf, nl + 1, rest);
     c->len = rest;
     c->off = 0;

@@ -7,7 +7,8 @@
  * control socket. The control socket (abstract unix, owner-only) takes one
  * request per connection, a line:
  *
- *   stdin\n<bytes...>      copy the bytes to the process's stdin until EOF
+ *   stdin\n<bytes...>      answers "ok\n" (or "error ...\n" and closes), then copies
+ *                         the bytes to the process's stdin until EOF
  *   resize ROWS COLS\n     set the terminal's window size; answers "ok\n"
  *
  * With stdin kept open (docker's OpenStdin) an attacher's EOF only detaches

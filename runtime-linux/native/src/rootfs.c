@@ -263,7 +263,7 @@ static int readonly_paths(char **paths, serr_t *e) {
   return 0;
 }
 
-int rootfs_setup(const oci_spec *s, const char *bundle_dir, const char *console, serr_t *e) {
+int rootfs_setup(const oci_spec *s, const char *bundle_dir, serr_t *e) {
   char rootfs[PATH_MAX];
   if (s->root_path[0] == '/') snprintf(rootfs, sizeof rootfs, "%s", s->root_path);
   else snprintf(rootfs, sizeof rootfs, "%s/%s", bundle_dir, s->root_path);
@@ -287,16 +287,6 @@ int rootfs_setup(const oci_spec *s, const char *bundle_dir, const char *console,
     if (!strcmp(s->mounts[i].destination, "/dev") && !s->mounts[i].bind) has_dev = 1;
   }
   if (has_dev && make_dev(rootfd, NULL, s, e) < 0) { close(rootfd); return -1; }
-  if (console) {
-    int cfd = open_in_root(rootfd, "/dev/console", 1, 1, e);
-    if (cfd < 0) { close(rootfd); return -1; }
-    char to[64];
-    fd_path(to, sizeof to, cfd);
-    int rc = mount(console, to, NULL, MS_BIND, NULL);
-    int err = errno;
-    close(cfd);
-    if (rc < 0) { close(rootfd); return fail(e, "mount", err, "bind the terminal on /dev/console"); }
-  }
   close(rootfd);
 
   return pivot(rootfs, e);

@@ -6,8 +6,7 @@
 #include "spec.h"
 
 /* Run in the new mount namespace, before dropping privileges. bundle_dir is absolute. */
-/* console: the path of the terminal to bind on /dev/console, or NULL. */
-int rootfs_setup(const oci_spec *s, const char *bundle_dir, const char *console, serr_t *e);
+int rootfs_setup(const oci_spec *s, const char *bundle_dir, serr_t *e);
 /* After pivot_root (and sysctls): masked paths, read-only paths, a read-only root. */
 int rootfs_finish(const oci_spec *s, serr_t *e);
 

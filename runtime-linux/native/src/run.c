@@ -40,7 +40,7 @@ typedef struct {
   int init;
   int sync[2], errp[2], exitp[2];
   int console_slave;
-  const char *console_name;
+  int console[2]; /* the terminal's master goes from the container to the shim on this pair */
   int status_fd;
   stdio_relay stdio;
   io_loop io;
@@ -194,7 +194,8 @@ static int container_setup(run_ctx *c, serr_t *e) {
     if (s->namespaces[i].type == CLONE_NEWNET && !s->namespaces[i].path && loopback_up(e) < 0) return -1;
   umask(0);
   trace("child: namespaces");
-  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, c->console_name, e) < 0) return -1;
+  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, e) < 0) return -1;
+  if (s->process.terminal && tty_open_in_container(c->console[1], spec_has_namespace(s, CLONE_NEWNS), &c->console_slave, e) < 0) return -1;
   trace("child: rootfs");
   if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return fail(e, "hostname", errno, "sethostname %s", s->hostname);
@@ -221,6 +222,7 @@ static void container_child(run_ctx *c) {
   close(c->sync[1]);
   close(c->errp[0]);
   close(c->exitp[0]);
+  if (c->console[0] >= 0) close(c->console[0]);
   signal(SIGPIPE, SIG_DFL);
   serr_t e = {0};
   if (container_setup(c, &e) < 0) { send_error(c->errp[1], &e); _exit(127); }
@@ -289,9 +291,9 @@ int cmd_run(int argc, char **argv) {
   if (io_open(&c.io, &io, &e) < 0) { report_error(status_fd, &e); return 1; }
 
   tty_relay relay = { .master = -1 };
+  c.console[0] = c.console[1] = -1;
   if (c.spec.process.terminal) {
-    if (tty_open(&relay, &c.console_slave, &e) < 0) { report_error(status_fd, &e); return 1; }
-    c.console_name = relay.slave_name;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c.console) < 0) { fail(&e, "tty", errno, "socketpair for the terminal"); report_error(status_fd, &e); return 1; }
   } else if (relay_prepare(&c.stdio, (io.stdin_open ? 1 : 0) | (io.log_path ? 6 : 0), &e) < 0) {
     report_error(status_fd, &e);
     return 1;
@@ -314,7 +316,6 @@ int cmd_run(int argc, char **argv) {
   if (pid < 0) pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) { fail(&e, "clone", errno, "clone into new namespaces (flags 0x%x)", flags); report_error(status_fd, &e); return 1; }
   if (pid == 0) {
-    if (relay.master >= 0) close(relay.master);
     container_child(&c);
     _exit(127);
   }
@@ -322,7 +323,7 @@ int cmd_run(int argc, char **argv) {
   close(c.sync[0]);
   close(c.errp[1]);
   close(c.exitp[1]);
-  if (c.console_slave >= 0) close(c.console_slave);
+  if (c.console[1] >= 0) close(c.console[1]);
   relay_parent(&c.stdio);
 
   int status = 0;
@@ -345,6 +346,17 @@ int cmd_run(int argc, char **argv) {
     return 1;
   }
   close(c.errp[0]);
+  /* The process runs: its terminal was sent before the exec. */
+  if (c.console[0] >= 0) {
+    int rc = tty_receive_master(c.console[0], &relay, &e);
+    close(c.console[0]);
+    if (rc < 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+      report_error(status_fd, &e);
+      return 1;
+    }
+  }
 
   char line[128];
   if (pid_file) {

@@ -51,14 +51,37 @@ export async function resizeTerminal(name: string, size: TtySize, what: string):
   if (answer !== 'ok') throw failedPrecondition(`${what}: ${answer.replace(/^error /, '') || 'the runtime helper closed the connection'}`);
 }
 
+/** The helper's one-line answer to a request, or what it said before closing. */
+function answer(s: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (b: Buffer) => {
+      text += b.toString('utf8');
+      if (text.includes('\n')) done();
+    };
+    const done = () => {
+      s.off('data', onData);
+      s.off('close', done);
+      resolve(text.trim());
+    };
+    s.on('data', onData);
+    s.once('close', done);
+  });
+}
+
 /** Copies input to the process's stdin until it ends (a detach); resolves then. */
 export async function attachInput(name: string, input: ReadableStream<Uint8Array>, what: string): Promise<void> {
   const s = await open(name, what);
   s.on('error', () => {});
-  let refused = '';
-  s.on('data', (b: Buffer) => { refused += b.toString('utf8'); });
   const closed = new Promise<void>((r) => s.once('close', () => r()));
   s.write('stdin\n');
+  const reply = await answer(s);
+  if (reply !== 'ok') {
+    s.destroy();
+    input.cancel().catch(() => {});
+    throw failedPrecondition(`${what}: ${reply.replace(/^error /, '') || 'the runtime helper closed the connection'}`);
+  }
+  s.resume();
   const reader = input.getReader();
   try {
     for (;;) {
@@ -72,5 +95,4 @@ export async function attachInput(name: string, input: ReadableStream<Uint8Array
     s.end();
   }
   await closed;
-  if (refused.startsWith('error')) throw failedPrecondition(`${what}: ${refused.trim().replace(/^error /, '')}`);
 }
