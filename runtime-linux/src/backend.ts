@@ -9,7 +9,7 @@
  *   containers/<id>/          one directory per container (see state.ts)
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statfsSync, existsSync } from 'node:fs';
-import { rm, writeFile, rename } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -56,7 +56,7 @@ export interface OrphanReport {
 }
 
 const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
-/** How long removed containers' directories wait in trash/ to be deleted together. */
+/** How long removed containers' directories wait in trash/ to be deleted together (and spares to be topped up). */
 const TRASH_DELAY_MS = 200;
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -199,23 +199,30 @@ export class LinuxBackend implements Backend {
       return;
     }
     this.trashQueue.push(trash);
+    this.scheduleUpkeep();
+  }
+
+  private scheduleUpkeep(): void {
     this.trashTimer ??= setTimeout(() => this.emptyTrash(), TRASH_DELAY_MS).unref();
   }
 
-  /** Deletes what discard() queued: the launcher in a process of its own when there is one, else Node in the background. */
+  /**
+   * Deletes what discard() queued (by the launcher in a process of its own
+   * when there is one, else by Node in the background), then tops up the spares.
+   */
   private emptyTrash(): void {
     if (this.trashTimer) clearTimeout(this.trashTimer);
     this.trashTimer = undefined;
-    for (const trash of this.trashQueue.splice(0)) {
-      if (this.launcherP) void this.launcherP.then((l) => (l?.alive && l.remove(trash)) || this.discardHere(trash));
-      else this.discardHere(trash);
-    }
-  }
-
-  private discardHere(dir: string): true {
-    const p: Promise<void> = rm(dir, { recursive: true, force: true }).catch(() => {}).finally(() => this.discarding.delete(p));
+    const batch = this.trashQueue.splice(0);
+    const launcher = this.launcherP;
+    const p: Promise<void> = (async () => {
+      for (const trash of batch) {
+        const l = await launcher;
+        if (!(l?.alive && l.remove(trash))) await rm(trash, { recursive: true, force: true }).catch(() => {});
+      }
+      this.spares!.refill();
+    })().finally(() => this.discarding.delete(p));
     this.discarding.add(p);
-    return true;
   }
 
   /** Waits for background deletions of removed containers. */
@@ -234,7 +241,7 @@ export class LinuxBackend implements Backend {
     const layers = spec.image.layers.length ? await this.layers.ensureAll(spec.image.layers, this.content) : [this.layers.emptyLayer()];
     // The writable layer: a spare made ahead of time (one rename), else made now.
     if (!this.spares!.take(dir.root)) for (const d of [dir.upper, dir.work]) mkdirSync(d, { recursive: true });
-    this.spares!.refill();
+    this.scheduleUpkeep();
     this.writeLayerList(spec.id, dir, layers);
     dir.ensureRun();
     writeEtcFiles(dir, spec);
@@ -304,13 +311,13 @@ export class LinuxBackend implements Backend {
   }
 
   /**
-   * layers.json is only read by pruning, so it is written off the create path
-   * (tmp + rename, so never torn); pruning takes the pending lists from memory
-   * and prunes nothing while a container's list is missing (a crash in between).
+   * layers.json is only read by pruning, so it is written off the create path;
+   * pruning takes the pending lists from memory and prunes nothing while a
+   * container's list is missing or unreadable (a crash in between).
    */
   private writeLayerList(id: string, dir: ContainerDir, layers: string[]): void {
-    const tmp = `${dir.layers}.tmp`;
-    const done = writeFile(tmp, JSON.stringify(layers)).then(() => rename(tmp, dir.layers)).catch(() => {}).finally(() => this.layerWrites.delete(id));
+    // In place, into the spare's empty file (no new inode); a torn write reads as unknown, so pruning keeps all.
+    const done = writeFile(dir.layers, JSON.stringify(layers)).catch(() => {}).finally(() => this.layerWrites.delete(id));
     this.layerWrites.set(id, { layers, done });
   }
 
