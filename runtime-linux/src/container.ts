@@ -134,8 +134,9 @@ export class LinuxContainer implements BackendContainer {
   }
 
   /** Starts the helper with `args`: through the launcher when there is one, else spawned. */
-  private async shim(args: string[], stdio: Stdio, context: string, tty: boolean | undefined): Promise<Shim> {
-    const env = tty ? { SKIFF_TTY_SIZE: process.env.SKIFF_TTY_SIZE ?? '24x80' } : undefined;
+  private async shim(args: string[], stdio: Stdio, context: string, proc: ProcessSpec): Promise<Shim> {
+    const size = proc.consoleSize ? `${proc.consoleSize.rows}x${proc.consoleSize.cols}` : (process.env.SKIFF_TTY_SIZE ?? '24x80');
+    const env = proc.tty ? { SKIFF_TTY_SIZE: size } : undefined;
     const launcher = await this.ctx.launcher();
     if (launcher) return launchShim(launcher, args, stdio, context, env);
     return startShim(this.ctx.helper, args, stdio, context, env ? { ...process.env, ...env } : undefined);
@@ -153,7 +154,7 @@ export class LinuxContainer implements BackendContainer {
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
     const oomBaseline = await this.ctx.cgroup.oomKills().catch(() => 0);
     const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...(this.ctx.init ? ['--init'] : []), ...this.cgroupArgs(), ...this.ioArgs()];
-    const shim = await this.shim(args, stdio, `start container ${this.id}`, this.spec.process.tty);
+    const shim = await this.shim(args, stdio, `start container ${this.id}`, this.spec.process);
     this.state = 'running';
     let timedOut = false;
     const timer = this.spec.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; void this.kill('SIGKILL').catch(() => {}); }, this.spec.timeoutMs) : undefined;
@@ -234,7 +235,7 @@ export class LinuxContainer implements BackendContainer {
     const control = proc.tty ? execControlName() : undefined;
     try {
       const args = ['exec', '--bundle', this.dir.bundle, '--pid', String(this.current.pid), '--process', file, '--status-fd', '3', ...this.cgroupArgs(), ...(control ? ['--control', control] : [])];
-      shim = await this.shim(args, stdio, `exec in container ${this.id}`, proc.tty);
+      shim = await this.shim(args, stdio, `exec in container ${this.id}`, proc);
     } finally {
       rmSync(file, { force: true });
     }

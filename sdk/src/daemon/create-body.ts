@@ -45,6 +45,8 @@ export interface DockerHostConfig {
   Runtime?: string;
   Devices?: unknown[] | null;
   ExtraHosts?: string[] | null;
+  /** [rows, cols] of the client's terminal (API 1.42+), for a -t container's first window size. */
+  ConsoleSize?: [number, number] | null;
 }
 
 export interface DockerCreateBody {
@@ -93,6 +95,8 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (query.platform) o.platform = query.platform;
   if (body.Labels && Object.keys(body.Labels).length) o.labels = body.Labels;
   if (body.Tty) o.tty = true;
+  const cs = h.ConsoleSize;
+  if (body.Tty && cs && cs[0]! > 0 && cs[1]! > 0) o.consoleSize = { rows: cs[0]!, cols: cs[1]! };
   if (body.OpenStdin) o.openStdin = true;
   if (body.OpenStdin && body.StdinOnce) o.stdinOnce = true;
   if (body.Hostname) o.hostname = body.Hostname;

@@ -65,6 +65,8 @@ export interface ProcessSpec {
   /** `uid[:gid]` or a user name from the image's /etc/passwd; empty means root. */
   user?: string;
   tty?: boolean;
+  /** With tty: the terminal's window size from the start (docker's ConsoleSize); resize changes it later. */
+  consoleSize?: TtySize;
 }
 
 export interface Resources {

@@ -68,6 +68,8 @@ export interface ExecOptions {
   stdin?: ReadableStream<Uint8Array> | Uint8Array | string;
   /** A pseudo-terminal (docker exec -t): output comes as one stream (stdout), resize with the process's resize. */
   tty?: boolean;
+  /** With tty: its first window size. */
+  consoleSize?: TtySize;
 }
 
 export interface AttachOptions {
@@ -265,6 +267,7 @@ export class Engine {
       tty: o.tty ?? false,
       openStdin: o.openStdin ?? false,
       ...(o.openStdin && o.stdinOnce ? { stdinOnce: true } : {}),
+      ...(o.tty && o.consoleSize ? { consoleSize: o.consoleSize } : {}),
       labels: { ...(resolved.config.config?.Labels ?? {}), ...(o.labels ?? {}) },
       mounts,
       resources,
@@ -365,7 +368,7 @@ export class Engine {
         config: image.config,
         layers: image.manifest.layers.map((descriptor, i) => ({ descriptor, diffId: image.config.rootfs.diff_ids[i]! })),
       },
-      process: { args: [r.path, ...r.args], env: r.env, cwd: r.workingDir, tty: r.tty, ...(r.user ? { user: r.user } : {}) },
+      process: { args: [r.path, ...r.args], env: r.env, cwd: r.workingDir, tty: r.tty, ...(r.user ? { user: r.user } : {}), ...(r.tty && r.consoleSize ? { consoleSize: r.consoleSize } : {}) },
       mounts,
       resources: r.resources,
       readOnlyRootfs: r.readOnlyRootfs,
@@ -669,7 +672,7 @@ export class Engine {
 
   private execProcess(r: ContainerRecord, backend: Backend, o: ExecOptions): ProcessSpec {
     if (o.tty && !backend.capabilities.tty) throw unsupported(`the ${backend.name} backend does not support a terminal (-t)`);
-    return { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}), ...(o.tty ? { tty: true } : {}) };
+    return { args: o.cmd, env: mergeEnv(r.env, envList(o.env)), cwd: o.workingDir ?? r.workingDir, ...((o.user ?? r.user) ? { user: o.user ?? r.user } : {}), ...(o.tty ? { tty: true, ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}) } : {}) };
   }
 
   /** Like exec, but gives the backend process (wait, kill, resize with a tty) and lets the caller wire the streams. */

@@ -4,7 +4,7 @@
  */
 import { invalidArgument } from '../errors/index.js';
 import type { ContainerDefaults } from '../image/types.js';
-import type { PortMapping, Resources } from './backend.js';
+import type { PortMapping, Resources, TtySize } from './backend.js';
 
 export type NetworkMode = 'none' | 'host' | `container:${string}`;
 
@@ -72,6 +72,8 @@ export interface CreateOptions {
   capDrop?: string[];
   autoRemove?: boolean;
   tty?: boolean;
+  /** With tty: the terminal's first window size (docker's ConsoleSize). */
+  consoleSize?: TtySize;
   /** Keep stdin open for attachers (docker -i); see Engine.attach. */
   openStdin?: boolean;
   /** With openStdin: the first attacher's end of input closes stdin (docker's StdinOnce, as `run -i` sets). */

@@ -1,6 +1,6 @@
 /** Container records: what the Engine keeps about each container. */
 import type { ContainerStatus } from './state.js';
-import type { PortMapping, Resources } from './backend.js';
+import type { PortMapping, Resources, TtySize } from './backend.js';
 import type { NetworkMode } from './options.js';
 
 export interface MountRecord {
@@ -43,6 +43,7 @@ export interface ContainerRecord {
   entrypoint?: string[];
   cmd?: string[];
   tty: boolean;
+  consoleSize?: TtySize;
   openStdin: boolean;
   stdinOnce?: boolean;
   hostname?: string;

@@ -108,6 +108,16 @@ it('docker run -it gives the main process a terminal that follows resizes', asyn
   expect(r.code).toBe(0);
 }, 60_000);
 
+it('a -t process starts with the client\'s window size (ConsoleSize), before any resize', async () => {
+  const r = await inTerminal(`stty rows 27 cols 77; docker run --rm -t ${IMAGE} stty size`, []);
+  expect(r.out).toMatch(/^27 77\r*\n/);
+  expect(r.code).toBe(0);
+  expect((await run(['run', '-d', '--name', 'sized', IMAGE, 'sleep', '300'])).code).toBe(0);
+  const e = await inTerminal('stty rows 19 cols 61; docker exec -t sized stty size', []);
+  expect(e.out).toMatch(/^19 61\r*\n/);
+  expect((await run(['rm', '-f', 'sized'])).code).toBe(0);
+}, 60_000);
+
 it('docker attach gives stdin to a running -d -i container, and the container keeps its stdin between attachers', async () => {
   expect((await run(['run', '-d', '-i', '--name', 'reader', IMAGE, 'sh', '-c', 'read a; echo "first $a"; read b; echo "second $b"'])).code).toBe(0);
   // The first attacher goes away (as docker attach does when killed) once it has seen its answer;

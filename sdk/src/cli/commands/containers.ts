@@ -164,7 +164,8 @@ export const exec = simple('exec', 'skiff exec [OPTIONS] CONTAINER COMMAND [ARG.
   const stdout = new WritableStream<Uint8Array>({ write: (b) => void ctx.io.stdout.write(b) });
   const stderr = new WritableStream<Uint8Array>({ write: (b) => void ctx.io.stderr.write(b) });
   const tty = !!flags.tty;
-  const o = { cmd, ...(flags.env ? { env: flags.env as string[] } : {}), ...(str(flags.workdir) ? { workingDir: str(flags.workdir)! } : {}), ...(str(flags.user) ? { user: str(flags.user)! } : {}), ...(tty ? { tty: true } : {}) };
+  const win = ctx.io.stdout as Partial<TtyWriteStream>;
+  const o = { cmd, ...(flags.env ? { env: flags.env as string[] } : {}), ...(str(flags.workdir) ? { workingDir: str(flags.workdir)! } : {}), ...(str(flags.user) ? { user: str(flags.user)! } : {}), ...(tty ? { tty: true, ...(win.isTTY && win.rows && win.columns ? { consoleSize: { rows: win.rows, cols: win.columns } } : {}) } : {}) };
   // With -it on a terminal, keys go to the container's terminal as typed (raw mode), as with docker exec -it.
   const local = ctx.io.stdin as Partial<TtyReadStream>;
   const raw = tty && !!flags.interactive && !!local.isTTY && typeof local.setRawMode === 'function';

@@ -18,6 +18,8 @@ export interface ExecConfig {
   WorkingDir?: string;
   User?: string;
   Tty?: boolean;
+  /** [rows, cols] of the client's terminal (API 1.42+). */
+  ConsoleSize?: [number, number] | null;
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
@@ -132,6 +134,7 @@ export function execRoutes(r: Router<DaemonContext>): void {
         ...(e.config.WorkingDir ? { workingDir: e.config.WorkingDir } : {}),
         ...(e.config.User ? { user: e.config.User } : {}),
         ...(tty ? { tty: true } : {}),
+        ...(tty && e.config.ConsoleSize && e.config.ConsoleSize[0] > 0 && e.config.ConsoleSize[1] > 0 ? { consoleSize: { rows: e.config.ConsoleSize[0], cols: e.config.ConsoleSize[1] } } : {}),
       }, {
         stdout: stdout.stream,
         stderr: stderr.stream,
