@@ -165,7 +165,7 @@ export class LinuxBackend implements Backend {
       deviceCgroup: true, // v1: the devices files; v2 (and hybrid's unified side): the helper's eBPF filter
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
-      discard: (d) => { this.discard(d.root); d.removeRun(); },
+      discard: (d) => { this.discard(d.root); this.track(d.removeRun()); },
       launcher: () => this.launcher(),
     });
   }
@@ -200,6 +200,12 @@ export class LinuxBackend implements Backend {
     }
     this.trashQueue.push(trash);
     this.scheduleUpkeep();
+  }
+
+  /** Background work close() waits for. */
+  private track(p: Promise<void>): void {
+    const t: Promise<void> = p.finally(() => this.discarding.delete(t));
+    this.discarding.add(t);
   }
 
   private scheduleUpkeep(): void {
