@@ -10,7 +10,7 @@
  */
 import { SkiffError, conflict, invalidArgument, unsupported } from '../errors/index.js';
 import type { CreateOptions } from '../runtime/options.js';
-import type { ExitStatus, ProcessStats } from '../runtime/backend.js';
+import type { ExitStatus, ProcessStats, TtySize } from '../runtime/backend.js';
 import type { ExecOptions, LogsOptions, RunResult, StartOptions, WaitCondition } from '../runtime/engine.js';
 import type { LogEntry, StreamName } from '../runtime/logs.js';
 import { checkVolumeName, type VolumeInfo, type VolumeStore } from '../volumes/types.js';
@@ -355,6 +355,11 @@ export class DockerClient implements ContainerRuntime {
     await this.done('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: o.timeoutSec, signal: o.signal }, ok: [304] });
   }
 
+  /** Sets the window size of a running container's terminal. */
+  async resize(id: string, size: TtySize): Promise<void> {
+    await this.done('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: size.rows, w: size.cols } });
+  }
+
   async restart(id: string, o: { timeoutSec?: number } = {}): Promise<void> {
     await this.done('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: o.timeoutSec } });
   }
@@ -396,9 +401,13 @@ export class DockerClient implements ContainerRuntime {
     if (!o.cmd?.length) throw invalidArgument('exec needs a command');
     const env = o.env === undefined ? undefined : Array.isArray(o.env) ? o.env : Object.entries(o.env).map(([k, v]) => `${k}=${v}`);
     const created = await this.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(id)}/exec`, {
-      body: { Cmd: o.cmd, AttachStdin: o.stdin !== undefined, AttachStdout: true, AttachStderr: true, Tty: false, ...(env ? { Env: env } : {}), ...(o.workingDir ? { WorkingDir: o.workingDir } : {}), ...(o.user ? { User: o.user } : {}) },
+      body: {
+        Cmd: o.cmd, AttachStdin: o.stdin !== undefined, AttachStdout: true, AttachStderr: true, Tty: o.tty ?? false,
+        ...(o.tty && o.consoleSize ? { ConsoleSize: [o.consoleSize.rows, o.consoleSize.cols] } : {}),
+        ...(env ? { Env: env } : {}), ...(o.workingDir ? { WorkingDir: o.workingDir } : {}), ...(o.user ? { User: o.user } : {}),
+      },
     });
-    const conn = await this.connection(`/exec/${created.Id}/start`, { body: { Detach: false, Tty: false }, needInput: o.stdin !== undefined });
+    const conn = await this.connection(`/exec/${created.Id}/start`, { body: { Detach: false, Tty: o.tty ?? false }, needInput: o.stdin !== undefined });
     if (o.stdin !== undefined) void toStream(o.stdin).pipeTo(conn.input).catch(() => {});
     return { execId: created.Id, conn };
   }
@@ -413,16 +422,17 @@ export class DockerClient implements ContainerRuntime {
     const { execId, conn } = await this.startExec(id, o);
     const out = collector();
     const err = collector();
-    await drainEntries(outputEntries(conn.output, { tty: false }), out, err);
+    await drainEntries(outputEntries(conn.output, { tty: o.tty ?? false }), out, err);
     return { exitCode: (await this.execExit(execId)).exitCode, stdout: out.text(), stderr: err.text() };
   }
 
-  async execStreams(id: string, o: ExecOptions, stdio: ExecStdio): Promise<{ wait(): Promise<ExitStatus>; kill(): Promise<void> }> {
+  async execStreams(id: string, o: ExecOptions, stdio: ExecStdio): Promise<{ wait(): Promise<ExitStatus>; kill(): Promise<void>; resize(size: TtySize): Promise<void> }> {
     const { execId, conn } = await this.startExec(id, { ...o, ...(stdio.stdin ? { stdin: stdio.stdin } : {}) });
     const out = stdio.stdout.getWriter();
     const err = stdio.stderr.getWriter();
     const pumped = (async () => {
-      const reader = outputEntries(conn.output, { tty: false }).getReader();
+      // With a terminal the output is one raw stream (stdout).
+      const reader = outputEntries(conn.output, { tty: o.tty ?? false }).getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
@@ -436,6 +446,7 @@ export class DockerClient implements ContainerRuntime {
     return {
       wait: () => result,
       kill: async () => { throw unsupported('the Docker API cannot signal an exec process; stop the container instead'); },
+      resize: async (size: TtySize) => { await this.done('POST', `/exec/${execId}/resize`, { query: { h: size.rows, w: size.cols } }); },
     };
   }
 

@@ -4,7 +4,7 @@
  * skiff daemon, or Docker's). Same names, same options, same results.
  */
 import type { CreateOptions } from '../runtime/options.js';
-import type { ExitStatus, ProcessStats } from '../runtime/backend.js';
+import type { ExitStatus, ProcessStats, TtySize } from '../runtime/backend.js';
 import type { ExecOptions, LogsOptions, RunResult, StartOptions, WaitCondition } from '../runtime/engine.js';
 import type { LogEntry } from '../runtime/logs.js';
 import type { VolumeStore } from '../volumes/types.js';
@@ -29,7 +29,10 @@ export interface ContainerRuntime {
   /** Output from now until the run ends; before start, all of it. */
   attach(id: string): Promise<ReadableStream<LogEntry>>;
   exec(id: string, o: ExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-  execStreams(id: string, o: ExecOptions, stdio: ExecStdio): Promise<{ wait(): Promise<ExitStatus> }>;
+  /** With `tty`, the output is one stream (stdout) and `resize` sets the terminal's window. */
+  execStreams(id: string, o: ExecOptions, stdio: ExecStdio): Promise<{ wait(): Promise<ExitStatus>; resize?(size: TtySize): Promise<void> }>;
+  /** Sets the window size of a running `tty` container's terminal. */
+  resize(id: string, size: TtySize): Promise<void>;
   /** create + start + wait, collecting the output. */
   run(o: CreateOptions & StartOptions & { rm?: boolean }): Promise<RunResult>;
   stats(id: string): Promise<ProcessStats>;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess } from './support/harness.js';
+import { connectDocker } from '../../src/client/node-transport.js';
 
 const IMAGE = 'skiff-stdio/busybox:1';
 let d: DaemonProcess;
@@ -116,6 +117,27 @@ it('a -t process starts with the client\'s window size (ConsoleSize), before any
   const e = await inTerminal('stty rows 19 cols 61; docker exec -t sized stty size', []);
   expect(e.out).toMatch(/^19 61\r*\n/);
   expect((await run(['rm', '-f', 'sized'])).code).toBe(0);
+}, 60_000);
+
+it('the SDK client execs with a terminal, sized from the start and resized while it runs', async () => {
+  const client = connectDocker(d.url);
+  const { id } = await client.create({ image: IMAGE, cmd: ['sleep', '300'] });
+  await client.start(id);
+  const collected = await client.exec(id, { cmd: ['sh', '-c', 'stty size; echo err >&2'], tty: true, consoleSize: { rows: 12, cols: 34 } });
+  expect(collected).toEqual({ exitCode: 0, stdout: '12 34\r\nerr\r\n', stderr: '' });
+  const chunks: Uint8Array[] = [];
+  let ctl!: ReadableStreamDefaultController<Uint8Array>;
+  const stdin = new ReadableStream<Uint8Array>({ start: (c) => { ctl = c; } });
+  const p = await client.execStreams(id, { cmd: ['sh', '-c', 'read x; stty size'], tty: true }, {
+    stdout: new WritableStream({ write: (b) => void chunks.push(b.slice()) }),
+    stderr: new WritableStream(),
+    stdin,
+  });
+  await p.resize!({ rows: 44, cols: 55 });
+  ctl.enqueue(new TextEncoder().encode('go\n'));
+  expect((await p.wait()).exitCode).toBe(0);
+  expect(Buffer.concat(chunks).toString()).toMatch(/44 55\r\n$/);
+  await client.remove(id, { force: true });
 }, 60_000);
 
 it('docker attach gives stdin to a running -d -i container, and the container keeps its stdin between attachers', async () => {
