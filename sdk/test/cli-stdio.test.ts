@@ -21,8 +21,14 @@ let root: string;
 
 /** `skiff --root ROOT ...args` as its own process. */
 function skiff(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return skiffWith(undefined, ...args);
+}
+
+/** The same with `input` on its stdin. */
+function skiffWith(input: string | undefined, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--root', root, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
@@ -68,6 +74,17 @@ it.skipIf(!ready)('run -d returns while the container runs; logs and logs -f fro
   const later = await skiff('logs', id);
   expect(later.stdout).toBe('hi\nlast\n');
   expect(later.stderr).toBe('bye\n');
+  expect((await skiff('rm', id)).code).toBe(0);
+}, 60_000);
+
+it.skipIf(!ready)('attach from another process gives stdin to a container started with run -d -i', async () => {
+  const started = await skiff('run', '-d', '-i', 'bb:1', 'sh', '-c', 'read a; echo "got $a"; read b; echo "then $b" >&2; exit 5');
+  expect(started.code, started.stderr).toBe(0);
+  const id = started.stdout.trim();
+  const r = await skiffWith('one\ntwo\n', 'attach', id);
+  expect(r.stdout).toBe('got one\n');
+  expect(r.stderr).toBe('then two\n');
+  expect(r.code).toBe(5);
   expect((await skiff('rm', id)).code).toBe(0);
 }, 60_000);
 
