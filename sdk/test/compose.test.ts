@@ -124,6 +124,7 @@ describe('skiff compose on the Linux backend', () => {
       '  api:',
       '    build: .',
       '    command: sh -c "while true; do echo pong | nc -l -p 7300; done"',
+      '    healthcheck: { test: ["CMD", "true"], interval: 100ms, retries: 3 }',
       '  web:',
       '    build: .',
       '    command: httpd -f -p 8081 -h /www',
@@ -132,12 +133,14 @@ describe('skiff compose on the Linux backend', () => {
       '  client:',
       '    build: .',
       '    command: sh -c "for i in $$(seq 50); do nc api 7300 </dev/null && exec sleep 30; sleep 0.1; done; exit 1"',
-      '    depends_on: [api]',
+      '    depends_on:',
+      '      api: { condition: service_healthy }',
       '',
     ].join('\n'));
     const up = await compose(root, dir, 'up', '-d');
     expect(up.code, up.stderr).toBe(0);
     expect(up.stderr).toContain('Service api  Built');
+    expect(up.stderr).toContain('Container web-api-1  Healthy');
     let logs = '';
     for (let i = 0; i < 50 && !logs.includes('pong'); i++) {
       logs = (await compose(root, dir, 'logs', 'client')).stdout;

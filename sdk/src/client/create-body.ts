@@ -26,6 +26,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.hostname) body.Hostname = o.hostname;
   if (o.labels) body.Labels = o.labels;
   if (o.tty) body.Tty = true;
+  if (o.healthcheck) body.Healthcheck = o.healthcheck;
   if (o.openStdin) Object.assign(body, { OpenStdin: true, StdinOnce: true, AttachStdin: true });
   const binds: string[] = [];
   const anonymous: Record<string, object> = {};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { interpolate, parseDotEnv } from './interpolate.js';
 import { loadCompose, projectNameFrom } from './load.js';
-import { shellSplit, durationSec } from './model.js';
+import { shellSplit } from './model.js';
 import { startOrder } from './order.js';
 
 const env: Record<string, string> = { SET: 'value', EMPTY: '' };
@@ -103,11 +103,6 @@ describe('helpers', () => {
   it('splits commands like a shell, without running one', () => {
     expect(shellSplit(`echo "a b" 'c $d' e\\ f ""`, 'x')).toEqual(['echo', 'a b', 'c $d', 'e f', '']);
     expect(() => shellSplit('echo "open', 'x')).toThrow('unclosed quote');
-  });
-  it('reads durations', () => {
-    expect(durationSec('1m30s', 'x')).toBe(90);
-    expect(durationSec('500ms', 'x')).toBe(0.5);
-    expect(() => durationSec('soon', 'x')).toThrow('invalid duration');
   });
   it('names projects like docker compose', () => {
     expect(projectNameFrom('My App.v2')).toBe('myappv2');

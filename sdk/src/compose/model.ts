@@ -8,6 +8,10 @@
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
 import type { CreateOptions } from '../runtime/options.js';
+import { durationSec } from '../runtime/health.js';
+import type { HealthConfig } from '../image/types.js';
+
+export { durationSec };
 
 export interface BuildConfig {
   /** Absolute directory. */
@@ -130,22 +134,6 @@ function command(v: unknown, where: string): string[] {
   if (typeof v === 'string') return shellSplit(v, where);
   if (Array.isArray(v)) return v.map((x, i) => str(x, `${where}[${i}]`));
   return fail(where, 'expected a string or a list');
-}
-
-/** `10s`, `1m30s`, `1.5s`, `500ms`: seconds. */
-export function durationSec(v: unknown, where: string): number {
-  if (typeof v === 'number') return v;
-  const s = str(v, where);
-  const re = /(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)/g;
-  let total = 0;
-  let used = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    const n = Number(m[1]);
-    total += n * { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, ns: 1e-9 }[m[2] as 'h']!;
-    used += m[0].length;
-  }
-  if (used !== s.length || s === '') fail(where, `invalid duration "${s}": use e.g. 10s, 1m30s or 500ms`);
-  return total;
 }
 
 function resolvePath(dir: string, p: string, home: string | undefined): string {
@@ -339,7 +327,6 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
         if (!isObj(o)) fail(`${at}.depends_on.${d}`, 'expected a map with condition');
         const condition = (o.condition ?? 'service_started') as DependencyCondition;
         if (!['service_started', 'service_healthy', 'service_completed_successfully'].includes(condition)) fail(`${at}.depends_on.${d}.condition`, `unknown condition "${String(condition)}"`);
-        if (condition === 'service_healthy') warnings.push(`${at}.depends_on.${d}: skiff runs no health checks, so "service_healthy" waits only for ${d} to start`);
         s.dependsOn[d] = { condition, required: o.required === undefined ? true : bool(o.required, `${at}.depends_on.${d}.required`) };
       }
     } else fail(`${at}.depends_on`, 'expected a list or a map');
@@ -352,13 +339,36 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   }
   if (raw.profiles !== undefined) s.profiles = strList(raw.profiles, `${at}.profiles`);
   if (raw.restart !== undefined && !['no', '"no"', 'false'].includes(String(raw.restart))) warnings.push(`${at}.restart "${String(raw.restart)}": skiff does not restart containers`);
-  if (raw.healthcheck !== undefined) warnings.push(`${at}.healthcheck: skiff runs no health checks`);
+  if (raw.healthcheck !== undefined) create.healthcheck = healthcheck(raw.healthcheck, `${at}.healthcheck`);
   if (raw.logging !== undefined) warnings.push(`${at}.logging: skiff keeps its own logs; the logging driver is ignored`);
   if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus and pids_limit for limits`);
   if (raw.init !== undefined && !bool(raw.init, `${at}.init`)) warnings.push(`${at}.init: false: skiff's Linux containers always run an init that reaps zombies`);
   if (raw.expose !== undefined) strList(Array.isArray(raw.expose) ? raw.expose.map(String) : String(raw.expose), `${at}.expose`);
   if (raw.networks !== undefined && !(Array.isArray(raw.networks) || isObj(raw.networks))) fail(`${at}.networks`, 'expected a list or a map');
   return s;
+}
+
+/** compose's healthcheck: test (string: CMD-SHELL), durations as strings, disable. */
+function healthcheck(v: unknown, where: string): HealthConfig {
+  if (!isObj(v)) fail(where, 'expected a map');
+  for (const k of Object.keys(v)) if (!['test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable'].includes(k)) fail(where, `unknown key "${k}"`);
+  if (v.disable !== undefined && bool(v.disable, `${where}.disable`)) return { Test: ['NONE'] };
+  const h: HealthConfig = {};
+  if (v.test !== undefined) {
+    if (typeof v.test === 'string') h.Test = ['CMD-SHELL', v.test];
+    else {
+      const test = strList(v.test, `${where}.test`);
+      if (!['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')) fail(`${where}.test`, 'a list starts with CMD, CMD-SHELL or NONE');
+      h.Test = test;
+    }
+  }
+  const ns = (k: string) => Math.round(durationSec(v[k], `${where}.${k}`) * 1e9);
+  if (v.interval !== undefined) h.Interval = ns('interval');
+  if (v.timeout !== undefined) h.Timeout = ns('timeout');
+  if (v.start_period !== undefined) h.StartPeriod = ns('start_period');
+  if (v.start_interval !== undefined) h.StartInterval = ns('start_interval');
+  if (v.retries !== undefined) h.Retries = Number(v.retries);
+  return h;
 }
 
 function volumeSpec(v: unknown, where: string, ctx: NormalizeContext, volumes: Record<string, VolumeConfig>): { volume?: string; tmpfs?: string } {

@@ -173,11 +173,26 @@ export class ComposeRunner {
         if (required) throw failedPrecondition(`service ${s.name} depends on ${dep}, which is not running`);
         continue;
       }
+      if (condition === 'service_healthy') await this.waitHealthy(s, dep, rec);
       if (condition === 'service_completed_successfully') {
         const status = await this.engine.wait(rec.id);
         if (status.exitCode !== 0) throw failedPrecondition(`service ${s.name} depends on ${dep} completing successfully, but ${rec.name} exited with code ${status.exitCode}`);
       }
     }
+  }
+
+  /** Polls the dependency's health until it is healthy; fails when it is unhealthy, exits, or has no check. */
+  private async waitHealthy(s: ServiceConfig, dep: string, rec: ContainerRecord): Promise<void> {
+    if (!rec.healthcheck) throw failedPrecondition(`service ${s.name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+    this.hooks.progress(`Container ${rec.name}  Waiting`);
+    for (;;) {
+      const r = await this.engine.record(rec.id);
+      if (r.state.status !== 'running') throw failedPrecondition(`dependency failed to start: container ${r.name} exited (${r.state.exitCode}) before it was healthy`);
+      if (r.state.health?.status === 'healthy') break;
+      if (r.state.health?.status === 'unhealthy') throw failedPrecondition(`dependency failed to start: container ${r.name} is unhealthy`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    this.hooks.progress(`Container ${rec.name}  Healthy`);
   }
 
   private async ensureVolumes(services: Set<string>): Promise<void> {

@@ -33,10 +33,23 @@ export function humanDuration(ms: number): string {
 /** The STATUS column of `docker ps`. */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.state;
-  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))}`;
+  if (s.status === 'running') {
+    const health = s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : '';
+    return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))}${health}`;
+  }
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt ?? r.created))} ago`;
   if (s.status === 'removing') return 'Removal In Progress';
   return 'Created';
+}
+
+/** State.Health as dockerd shows it: the status and the last results. */
+function healthJson(r: ContainerRecord) {
+  const h = r.state.status === 'running' ? r.state.health : undefined;
+  return {
+    Status: h?.status ?? (r.state.status === 'running' ? 'starting' : 'unhealthy'),
+    FailingStreak: h?.failingStreak ?? 0,
+    Log: (h?.log ?? []).map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })),
+  };
 }
 
 /** Which network a container is on, as the API names it. */
@@ -129,6 +142,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? ZERO_TIME,
       FinishedAt: s.finishedAt ?? ZERO_TIME,
+      ...(r.healthcheck ? { Health: healthJson(r) } : {}),
     },
     Image: r.imageId,
     ResolvConfPath: '',
@@ -185,6 +199,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       Entrypoint,
       OnBuild: null,
       Labels: r.labels,
+      ...(r.healthcheck ? { Healthcheck: r.healthcheck } : {}),
       ...(i.image?.config?.StopSignal ? { StopSignal: i.image.config.StopSignal } : {}),
     },
     NetworkSettings: {

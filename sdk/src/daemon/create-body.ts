@@ -5,6 +5,7 @@
  * networks) is refused, never ignored.
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
+import type { HealthConfig } from '../image/types.js';
 import { parseNetworkMode, type CreateOptions, type MountOption } from '../runtime/options.js';
 import type { ContainerExtras, PortBinding } from './container-extras.js';
 
@@ -68,6 +69,7 @@ export interface DockerCreateBody {
   ExposedPorts?: Record<string, object> | null;
   Volumes?: Record<string, object> | null;
   HostConfig?: DockerHostConfig | null;
+  Healthcheck?: HealthConfig | null;
 }
 
 function list(v: StrList): string[] | undefined {
@@ -100,6 +102,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (body.OpenStdin) o.openStdin = true;
   if (body.OpenStdin && body.StdinOnce) o.stdinOnce = true;
   if (body.Hostname) o.hostname = body.Hostname;
+  if (body.Healthcheck) o.healthcheck = body.Healthcheck;
 
   // Mounts: -v specs, --mount, and `-v /path` (which the CLI sends as Config.Volumes).
   const binds = h.Binds ?? [];

@@ -17,6 +17,7 @@ import { checkExtraHosts, parseNetworkMode, type NetworkMode } from './options.j
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
 import { OutputHub } from './output.js';
 import { resolvePorts } from './ports.js';
+import { monitorHealth, resolveHealthcheck } from './health.js';
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
 import { assertCan } from './state.js';
 
@@ -116,6 +117,7 @@ export class Engine {
   private readonly sources: ImageSource[];
   private readonly unavailable: Record<string, string>;
   private readonly live = new Map<string, Live>();
+  private readonly recordUpdates = new Map<string, Promise<void>>();
   private initialized?: Promise<void>;
 
   constructor(private readonly options: EngineOptions) {
@@ -163,6 +165,7 @@ export class Engine {
         live.container = restored;
         live.hub = new OutputHub(r.id, this.logStore, !this.writesLogs(backend));
         this.watchExit(r.id, live);
+        this.watchHealth(r, live);
       } else {
         r.state = { ...r.state, status: 'exited', exitCode: r.state.exitCode || 255, finishedAt: new Date().toISOString(), error: 'the engine that ran this container stopped; its process is gone' };
         delete r.state.pid;
@@ -285,6 +288,8 @@ export class Engine {
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
     if (ports.length) record.ports = ports;
+    const healthcheck = resolveHealthcheck(resolved.config.config?.Healthcheck, o.healthcheck);
+    if (healthcheck) record.healthcheck = healthcheck;
     if (o.extraHosts?.length) record.extraHosts = checkExtraHosts(o.extraHosts);
     const spec = await this.specOf(record, resolved, o.deterministic);
     const live = this.liveOf(id, backend);
@@ -486,6 +491,51 @@ export class Engine {
       await this.records.save(r);
     }
     this.watchExit(r.id, live);
+    this.watchHealth(r, live);
+  }
+
+  /**
+   * Load, change, save, one at a time per container: the exit watcher and the
+   * health monitor both update a running container's record. `change`
+   * returns false to leave it unsaved. Resolves with the record as saved.
+   */
+  private updateRecord(id: string, change: (r: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
+    const run = (this.recordUpdates.get(id) ?? Promise.resolve()).then(async () => {
+      const r = await this.records.load(id);
+      if (r && change(r)) await this.records.save(r);
+      return r;
+    });
+    const tail = run.then(() => {}, () => {});
+    this.recordUpdates.set(id, tail);
+    void tail.then(() => { if (this.recordUpdates.get(id) === tail) this.recordUpdates.delete(id); });
+    return run;
+  }
+
+  /** Runs the container's health check while this run lasts (see health.ts). */
+  private watchHealth(r: ContainerRecord, live: Live): void {
+    const h = r.healthcheck;
+    if (!h || !live.backend.capabilities.exec || !live.settled) return;
+    const startedAt = r.state.startedAt;
+    monitorHealth(h, {
+      exec: async (argv, timeoutMs) => {
+        const out = collector();
+        const err = collector();
+        const p = await this.execStreams(r.id, { cmd: argv }, { stdout: out.stream, stderr: err.stream });
+        let timedOut = false;
+        const timer = setTimeout(() => { timedOut = true; void p.kill('SIGKILL').catch(() => {}); }, timeoutMs);
+        const status = await p.wait().finally(() => clearTimeout(timer));
+        return timedOut ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` } : { exitCode: status.exitCode, output: out.text() + err.text() };
+      },
+      save: async (health) => {
+        let alive = false;
+        await this.updateRecord(r.id, (cur) => {
+          alive = cur.state.status === 'running' && cur.state.startedAt === startedAt;
+          if (alive) cur.state.health = health;
+          return alive;
+        });
+        return alive;
+      },
+    }, live.settled);
   }
 
   private watchExit(id: string, live: Live): void {
@@ -495,11 +545,10 @@ export class Engine {
       // Record the exit before readers see the end of the output, so a client
       // that removes the container right after its attach stream ends can.
       await live.hub?.flushed();
-      const r = await this.records.load(id);
-      if (r) {
+      const r = await this.updateRecord(id, (r) => {
         r.state = { status: 'exited', exitCode: status.exitCode, oomKilled: status.oomKilled ?? false, finishedAt: new Date().toISOString(), ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}), ...(status.error ? { error: status.error } : {}), ...(status.signal ? { signal: status.signal } : {}) };
-        await this.records.save(r);
-      }
+        return true;
+      });
       await live.hub?.close();
       const waiters = live.nextExit.splice(0);
       for (const w of waiters) w(status);

@@ -3,7 +3,7 @@
  * it plus the image's defaults into the process to run (docker's semantics).
  */
 import { invalidArgument } from '../errors/index.js';
-import type { ContainerDefaults } from '../image/types.js';
+import type { ContainerDefaults, HealthConfig } from '../image/types.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
 
 export type NetworkMode = 'none' | 'host' | `container:${string}`;
@@ -63,6 +63,8 @@ export interface CreateOptions {
   network?: NetworkMode;
   /** Extra /etc/hosts entries, `name:ip` (docker's `--add-host`). */
   extraHosts?: string[];
+  /** Overrides the image's HEALTHCHECK field by field (durations in ns, as docker); `Test: ['NONE']` disables it. */
+  healthcheck?: HealthConfig;
   /** Published ports: docker `-p` specs (`8080:80`, `127.0.0.1::80/tcp`) or mappings. */
   ports?: Array<string | PortMapping>;
   /** docker `-P`: publish every port the image exposes on a port the kernel picks. */

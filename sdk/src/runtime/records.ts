@@ -2,6 +2,8 @@
 import type { ContainerStatus } from './state.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
 import type { NetworkMode } from './options.js';
+import type { HealthConfig } from '../image/types.js';
+import type { HealthState } from './health.js';
 
 export interface MountRecord {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -22,6 +24,8 @@ export interface ContainerState {
   signal?: string;
   /** While running: published ports with the host ports actually bound. */
   ports?: PortMapping[];
+  /** While running, for a container with a health check. */
+  health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -54,6 +58,8 @@ export interface ContainerRecord {
   /** `none`, `host`, or `container:<id>` (the container whose network this one shares). */
   network: NetworkMode;
   extraHosts?: string[];
+  /** The health check this container runs (the image's, with the create options over it). */
+  healthcheck?: HealthConfig;
   /** Ports asked to be published (a host port of 0 is picked at each start). */
   ports?: PortMapping[];
   privileged: boolean;

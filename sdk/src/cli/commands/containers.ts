@@ -60,7 +60,7 @@ export const start = simple('start', 'skiff start [OPTIONS] CONTAINER [CONTAINER
 
 export function statusText(r: ContainerRecord): string {
   const s = r.state;
-  if (s.status === 'running') return `Up ${since(s.startedAt).replace(/ ago$/, '')}`;
+  if (s.status === 'running') return `Up ${since(s.startedAt).replace(/ ago$/, '')}${s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : ''}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${since(s.finishedAt)}`;
   return s.status === 'created' ? 'Created' : s.status;
 }

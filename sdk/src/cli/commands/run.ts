@@ -1,6 +1,9 @@
 import { Readable } from 'node:stream';
+import type { ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import { unsupported } from '../../errors/index.js';
 import { parseNetworkMode, type CreateOptions } from '../../runtime/options.js';
+import { durationSec } from '../../runtime/health.js';
+import type { HealthConfig } from '../../image/types.js';
 import type { Engine } from '../../runtime/engine.js';
 import { parseArgs, helpText, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -23,6 +26,13 @@ export const createFlags: FlagSpec[] = [
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp])", value: 'list' },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to ports the kernel picks' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
+  { name: 'health-cmd', type: 'string', help: 'Command to run to check health (run by /bin/sh -c)', value: 'string' },
+  { name: 'health-interval', type: 'string', help: 'Time between running the check (e.g. 30s)', value: 'duration' },
+  { name: 'health-timeout', type: 'string', help: 'Maximum time to allow one check to run', value: 'duration' },
+  { name: 'health-retries', type: 'number', help: 'Consecutive failures needed to report unhealthy', value: 'int' },
+  { name: 'health-start-period', type: 'string', help: 'Start period for the container to initialize before failures count', value: 'duration' },
+  { name: 'health-start-interval', type: 'string', help: 'Time between checks during the start period', value: 'duration' },
+  { name: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
   { name: 'cap-add', type: 'list', help: 'Add Linux capabilities', value: 'list' },
   { name: 'cap-drop', type: 'list', help: 'Drop Linux capabilities', value: 'list' },
   { name: 'label', short: 'l', type: 'list', help: 'Set meta data on a container (KEY=VALUE)', value: 'list' },
@@ -32,6 +42,23 @@ export const createFlags: FlagSpec[] = [
   { name: 'platform', type: 'string', help: 'Set platform if the image is multi-platform (e.g. wasip1/wasm)', value: 'string' },
   { name: 'timeout', type: 'number', help: 'Kill the container after this many seconds', value: 'seconds' },
 ];
+
+/** The --health-* flags as a HealthConfig (durations in ns, as docker keeps them). */
+function healthOptions(flags: Record<string, unknown>): HealthConfig | undefined {
+  if (flags['no-healthcheck']) {
+    if (['health-cmd', 'health-interval', 'health-timeout', 'health-retries', 'health-start-period', 'health-start-interval'].some((k) => flags[k] !== undefined)) throw new UsageError('--no-healthcheck conflicts with the --health-* options');
+    return { Test: ['NONE'] };
+  }
+  const h: HealthConfig = {};
+  const ns = (k: string) => Math.round(durationSec(flags[k], `--${k}`) * 1e9);
+  if (typeof flags['health-cmd'] === 'string') h.Test = ['CMD-SHELL', flags['health-cmd']];
+  if (flags['health-interval'] !== undefined) h.Interval = ns('health-interval');
+  if (flags['health-timeout'] !== undefined) h.Timeout = ns('health-timeout');
+  if (flags['health-start-period'] !== undefined) h.StartPeriod = ns('health-start-period');
+  if (flags['health-start-interval'] !== undefined) h.StartInterval = ns('health-start-interval');
+  if (typeof flags['health-retries'] === 'number') h.Retries = flags['health-retries'];
+  return Object.keys(h).length ? h : undefined;
+}
 
 export function createOptions(flags: Record<string, unknown>, image: string, cmd: string[]): CreateOptions {
   const o: CreateOptions = { image };
@@ -62,6 +89,8 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (list(flags.publish).length) o.ports = list(flags.publish);
   if (flags['publish-all']) o.publishAll = true;
   if (flags.privileged) o.privileged = true;
+  const health = healthOptions(flags);
+  if (health) o.healthcheck = health;
   if (list(flags['cap-add']).length) o.capAdd = list(flags['cap-add']);
   if (list(flags['cap-drop']).length) o.capDrop = list(flags['cap-drop']);
   if (Object.keys(labels).length) o.labels = labels;
@@ -91,6 +120,8 @@ export const run: Command = {
     const [image, ...cmd] = args as [string, ...string[]];
     const o = createOptions(flags, image, cmd);
     if (flags.rm) o.autoRemove = true;
+    const win = ctx.io.stdout as Partial<TtyWriteStream>;
+    if (o.tty && !flags.detach && win.isTTY && win.rows && win.columns) o.consoleSize = { rows: win.rows, cols: win.columns };
     const engine = await ctx.engine();
     if (flags.detach) delete o.stdinOnce; // nobody attaches now: stdin stays open for later attachers, as docker run -d -i
     const c = await engine.create(o);
@@ -119,9 +150,17 @@ export async function attachAndWait(engine: Engine, id: string, ctx: CliContext,
   const forward = (sig: NodeJS.Signals) => void engine.kill(id, sig).catch(() => engine.kill(id, 'SIGKILL').catch(() => {}));
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
+  // -it on our terminal: keys go through as typed (raw), and the container's window follows ours.
+  const tty = (await engine.record(id)).tty;
+  const local = ctx.io.stdin as Partial<TtyReadStream>;
+  const raw = tty && o.stdin && !!local.isTTY && typeof local.setRawMode === 'function';
+  const out = ctx.io.stdout as Partial<TtyWriteStream>;
+  const resize = () => { if (out.rows && out.columns) void engine.resize(id, { rows: out.rows, cols: out.columns }).catch(() => {}); };
   try {
     const stdin = o.stdin ? (Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array>) : undefined;
+    if (raw) local.setRawMode!(true);
     await engine.start(id, stdin ? { stdin } : {});
+    if (tty && out.isTTY) out.on?.('resize', resize);
     const status = await engine.wait(id, 'next-exit');
     await pump;
     if (status.error && status.exitCode !== 0) ctx.err(`skiff: ${status.error}\n`);
@@ -129,5 +168,9 @@ export async function attachAndWait(engine: Engine, id: string, ctx: CliContext,
   } finally {
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
+    out.off?.('resize', resize);
+    if (raw) local.setRawMode!(false);
+    // The run is over: stop reading our stdin (a terminal never ends, and would keep this process alive).
+    if (o.stdin) (ctx.io.stdin as Readable).destroy?.();
   }
 }

@@ -188,7 +188,7 @@ export async function shutdownDaemon(d: DaemonProcess | undefined, ...dirs: Arra
 }
 
 /**
- * A docker build context in `dir` for a busybox image: `rootfs/bin` holds the
+ * A docker build context in `dir` for a busybox image (with a /tmp): `rootfs/bin` holds the
  * host's static busybox and the named applets, `files` are added under
  * `rootfs/`, and the Dockerfile copies the root in.
  */
@@ -196,6 +196,7 @@ export function busyboxContext(dir: string, applets: string[], files: Record<str
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox) throw new Error('busybox is missing: install busybox-static (scripts/setup-test-deps.sh does)');
   mkdirSync(join(dir, 'rootfs/bin'), { recursive: true });
+  mkdirSync(join(dir, 'rootfs/tmp'), { mode: 0o1777 });
   copyFileSync(busybox, join(dir, 'rootfs/bin/busybox'));
   for (const a of applets) symlinkSync('busybox', join(dir, 'rootfs/bin', a));
   for (const [path, text] of Object.entries(files)) {

@@ -1,0 +1,79 @@
+/**
+ * Health checks through `skiff daemon` on the Linux backend: docker's
+ * --health-* flags, State.Health in inspect, `(healthy)` in ps, an unhealthy
+ * container, and testcontainers' Wait.forHealthCheck().
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+
+const IMAGE = 'skiff-health/bb:1';
+let d: DaemonProcess;
+let tmp: string;
+const run = (args: string[]) => docker(d.url, args, { env: { DOCKER_BUILDKIT: '0' } });
+
+async function healthOf(name: string, until: string): Promise<string> {
+  let status = '';
+  for (let i = 0; i < 100 && status !== until; i++) {
+    status = (await run(['inspect', '--format', '{{.State.Health.Status}}', name])).stdout.trim();
+    if (status !== until) await new Promise((r) => setTimeout(r, 100));
+  }
+  // On a mismatch, the whole State.Health says why.
+  return status === until ? status : `${status}: ${(await run(['inspect', '--format', '{{json .State.Health}}', name])).stdout}`;
+}
+
+beforeAll(async () => {
+  dockerBinary();
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-health-'));
+  const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'touch', 'test', 'cat', 'false']);
+  d = await startDaemon({ backends: ['linux'] });
+  const built = await run(['build', '-q', '-t', IMAGE, ctx]);
+  if (built.code !== 0) throw new Error(`docker build failed: ${built.stderr}`);
+}, 120_000);
+
+afterAll(() => shutdownDaemon(d, tmp));
+
+it('--health-cmd: starting, then healthy once the check passes; inspect and ps show it', async () => {
+  const r = await run(['run', '-d', '--name', 'ready-later', '--health-cmd', 'test -f /tmp/ready', '--health-interval', '100ms', '--health-retries', '50', IMAGE, 'sh', '-c', 'sleep 1; touch /tmp/ready; sleep 60']);
+  expect(r.code, r.stderr).toBe(0);
+  expect((await run(['inspect', '--format', '{{.State.Health.Status}}', 'ready-later'])).stdout.trim()).toBe('starting');
+  expect(await healthOf('ready-later', 'healthy')).toBe('healthy');
+  const log = JSON.parse((await run(['inspect', '--format', '{{json .State.Health}}', 'ready-later'])).stdout) as { FailingStreak: number; Log: Array<{ ExitCode: number }> };
+  expect(log.FailingStreak).toBe(0);
+  expect(log.Log.at(-1)!.ExitCode).toBe(0);
+  expect(log.Log.some((l) => l.ExitCode === 1)).toBe(true);
+  expect((await run(['ps', '--filter', 'name=ready-later', '--format', '{{.Status}}'])).stdout).toMatch(/^Up .* \(healthy\)\n$/);
+  expect((await run(['rm', '-f', 'ready-later'])).code).toBe(0);
+});
+
+it('a check that keeps failing makes the container unhealthy after its retries; a slow one times out', async () => {
+  const r = await run(['run', '-d', '--name', 'sick', '--health-cmd', 'false', '--health-interval', '100ms', '--health-retries', '2', IMAGE, 'sleep', '60']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(await healthOf('sick', 'unhealthy')).toBe('unhealthy');
+  const slow = await run(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 5', '--health-interval', '100ms', '--health-timeout', '200ms', '--health-retries', '1', IMAGE, 'sleep', '60']);
+  expect(slow.code, slow.stderr).toBe(0);
+  expect(await healthOf('slow', 'unhealthy')).toBe('unhealthy');
+  const out = (await run(['inspect', '--format', '{{(index .State.Health.Log 0).Output}}', 'slow'])).stdout;
+  expect(out).toContain('exceeded timeout');
+  expect((await run(['rm', '-f', 'sick', 'slow'])).code).toBe(0);
+});
+
+it('testcontainers: Wait.forHealthCheck() waits for healthy', async () => {
+  process.env.DOCKER_HOST = d.url;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const container = await new GenericContainer(IMAGE)
+    .withCommand(['sh', '-c', 'sleep 0.5; touch /tmp/ready; sleep 60'])
+    .withHealthCheck({ test: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 100, timeout: 1000, retries: 30 })
+    .withWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(20_000)
+    .start();
+  try {
+    const r = await container.exec(['cat', '/tmp/ready']);
+    expect(r.exitCode).toBe(0);
+  } finally {
+    await container.stop({ timeout: 0 });
+  }
+});
