@@ -31,8 +31,8 @@ function skiffWith(input: string | undefined, ...args: string[]): Promise<{ code
     if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+    child.stdout!.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
+    child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`skiff ${args.join(' ')} did not finish: ${stderr}`)); }, 30_000);
     child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
@@ -77,6 +77,27 @@ it.skipIf(!ready)('run -d returns while the container runs; logs and logs -f fro
   expect((await skiff('rm', id)).code).toBe(0);
 }, 60_000);
 
+/** A command line under script(1) (a terminal); `typed` is typed at the shell's first prompt. */
+function inTerminal(line: string, typed: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      if (!done && /\/ # /.test(out)) { done = true; child.stdin.write(typed); }
+    });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line} did not finish: ${out}`)); }, 20_000);
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+  });
+}
+
+it.skipIf(!ready)('run -it is interactive in a terminal, sized like it, and ends with the shell', async () => {
+  const r = await inTerminal(`stty rows 22 cols 66; ${process.execPath} ${BIN} --root ${root} run --rm -it bb:1 sh`, 'stty size; tty; exit 2\n');
+  expect(r.out).toMatch(/\n22 66\r+\n\/dev\/pts\/0\r+\n/);
+  expect(r.code).toBe(2);
+}, 60_000);
+
 it.skipIf(!ready)('attach from another process gives stdin to a container started with run -d -i', async () => {
   const started = await skiff('run', '-d', '-i', 'bb:1', 'sh', '-c', 'read a; echo "got $a"; read b; echo "then $b" >&2; exit 5');
   expect(started.code, started.stderr).toBe(0);
@@ -94,17 +115,7 @@ it.skipIf(!ready)('exec -t gives the process a terminal; exec -it in a terminal 
   const t = await skiff('exec', '-t', id, 'sh', '-c', 'tty; echo $((6*7))');
   expect(t.code, t.stderr).toBe(0);
   expect(t.stdout).toMatch(/^\/dev\/pts\/\d+\r\n42\r\n$/);
-  const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn('script', ['-qfec', `stty rows 20 cols 70; ${process.execPath} ${BIN} --root ${root} exec -it ${id} sh`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let typed = false;
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString('utf8');
-      if (!typed && /\/ # /.test(out)) { typed = true; child.stdin.write('stty size; echo $((6*7)); exit 4\n'); }
-    });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`exec -it did not finish: ${out}`)); }, 20_000);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
+  const r = await inTerminal(`stty rows 20 cols 70; ${process.execPath} ${BIN} --root ${root} exec -it ${id} sh`, 'stty size; echo $((6*7)); exit 4\n');
   expect(r.out).toMatch(/\n20 70\r+\n42\r+\n/); // Node's raw mode keeps ONLCR: \r\r\n
   expect(r.code).toBe(4);
   expect((await skiff('rm', '-f', id)).code).toBe(0);
