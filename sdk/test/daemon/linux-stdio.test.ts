@@ -6,7 +6,7 @@
  * container (the shim writes them).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -161,6 +161,22 @@ it('docker start -ai feeds a created -i container', async () => {
   expect((await run(['rm', '-f', 'later'])).code).toBe(0);
 }, 60_000);
 
+it('50 concurrent docker run --rm: each output through its shim, and no descriptors or control sockets left', async () => {
+  const fds = () => readdirSync(`/proc/${d.pid}/fd`).length;
+  const controls = () => readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.includes('@skiff-c-') || l.includes('@skiff-x-')).length;
+  expect((await run(['run', '--rm', IMAGE, 'sh', '-c', ':'])).code).toBe(0);
+  const fdsBefore = fds();
+  const controlsBefore = controls();
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+    docker(d.url, ['run', '--rm', '-i', IMAGE, 'sh', '-c', `cat; echo "err ${i}" >&2; exit ${i % 7}`], { input: `in ${i}\n`, timeoutMs: 180_000 })));
+  results.forEach((r, i) => expect({ i, code: r.code, out: r.stdout, err: r.stderr }).toEqual({ i, code: i % 7, out: `in ${i}\n`, err: `err ${i}\n` }));
+  expect((await run(['ps', '-aq'])).stdout).toBe('');
+  const until = Date.now() + 5000;
+  while ((fds() > fdsBefore || controls() > controlsBefore) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  expect(fds()).toBeLessThanOrEqual(fdsBefore);
+  expect(controls()).toBeLessThanOrEqual(controlsBefore);
+}, 240_000);
+
 it('keeps the output of a detached container when the daemon that started it is gone; logs -f follows it from a new daemon', async () => {
   expect((await run(['run', '-d', '--name', 'talker', IMAGE, 'sh', '-c', 'echo hi; sleep 1; echo bye; echo oops >&2; sleep 1; echo last'])).code).toBe(0);
   await d.stop(); // the container runs on; its shim writes what it says
@@ -171,4 +187,14 @@ it('keeps the output of a detached container when the daemon that started it is 
   const again = await run(['logs', '--tail', '2', 'talker']);
   expect(again.stdout + again.stderr).toContain('last\n');
   expect((await run(['rm', '-f', 'talker'])).code).toBe(0);
+}, 60_000);
+
+it('a new daemon attaches stdin and output to a -d -i container the old one started', async () => {
+  expect((await run(['run', '-d', '-i', '--name', 'orphan', IMAGE, 'sh', '-c', 'read a; echo "got $a"; exit 6'])).code).toBe(0);
+  await d.stop();
+  d = await startDaemon({ backends: ['linux'], root });
+  const r = await run(['attach', 'orphan'], 'late\n');
+  expect(r.stdout).toBe('got late\n');
+  expect(r.code).toBe(6);
+  expect((await run(['rm', 'orphan'])).code).toBe(0);
 }, 60_000);
