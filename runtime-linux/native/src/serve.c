@@ -1,11 +1,12 @@
 /*
  * `skiff-runtime serve --socket NAME`: a launcher that saves a process spawn
- * per container start. It reads one JSON request per line on stdin,
+ * per container start. It reads requests on stdin, each its length in bytes
+ * on a line and then that much JSON,
  *
  *   {"token":"…","args":["run","--bundle",…],"stdin":true,"env":{"SKIFF_TTY_SIZE":"24x80"}}
  *
- * and forks a shim for each (no exec: the shim runs `run` or `exec` from this
- * same image). The shim puts itself in its own session, connects to the
+ * each served by a shim forked ahead of time (no exec: the shim runs `run` or
+ * `exec` from this same image). The shim puts itself in its own session, connects to the
  * abstract unix socket NAME once per stream - "TOKEN 0\n" stdin (when asked),
  * "TOKEN 1\n" stdout, "TOKEN 2\n" stderr, "TOKEN 3\n" status - and uses those
  * connections as fds 0-3; the stdio relay turns them into pipes for the
@@ -82,32 +83,79 @@ static void shim(const char *name, json *req) {
   _exit(2);
 }
 
+/* Reads one request, "LENGTH\n" then LENGTH bytes of JSON, without reading past it
+   (the next spare reads the next one from the same pipe). NULL at the end of input. */
+static char *read_request(void) {
+  char head[24];
+  size_t n = 0;
+  for (;;) {
+    ssize_t r = read(0, head + n, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return NULL;
+    if (head[n] == '\n') break;
+    if (++n == sizeof head) return NULL;
+  }
+  head[n] = 0;
+  size_t len = strtoul(head, NULL, 10);
+  if (len == 0 || len > (1u << 24)) return NULL;
+  char *buf = malloc(len + 1);
+  if (!buf) return NULL;
+  for (size_t got = 0; got < len;) {
+    ssize_t r = read(0, buf + got, len - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) { free(buf); return NULL; }
+    got += (size_t)r;
+  }
+  buf[len] = 0;
+  return buf;
+}
+
+/* A spare: waits for the next request, tells the launcher it took one (so it forks the next spare), serves it. */
+static void spare(const char *name, int took) {
+  char *line = read_request();
+  if (!line) _exit(0);
+  if (write(took, "t", 1) != 1) {}
+  close(took);
+  serr_t e = {0};
+  json *req = json_parse(line, &e);
+  if (!req || req->t != J_OBJ) { fprintf(stderr, "skiff-runtime serve: bad request: %s\n", e.msg); _exit(2); }
+  const char *dir = jstr(req, "remove");
+  if (dir) {
+    close(0);
+    /* Depth first, never following symlinks or crossing into another file system. */
+    nftw(dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    _exit(0);
+  }
+  shim(name, req);
+}
+
 int cmd_serve(int argc, char **argv) {
   const char *name = NULL;
   for (int i = 0; i + 1 < argc; i += 2) if (!strcmp(argv[i], "--socket")) name = argv[i + 1];
   if (!name) return usage_error("serve", "(--socket is required)");
   /* Shims are reaped by the kernel; nothing here waits for them. */
   signal(SIGCHLD, SIG_IGN);
-  FILE *in = fdopen(0, "r");
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  while ((n = getline(&line, &cap, in)) > 0) {
-    serr_t e = {0};
-    json *req = json_parse(line, &e);
-    if (!req || req->t != J_OBJ) { fprintf(stderr, "skiff-runtime serve: bad request: %s\n", e.msg); continue; }
+  /*
+   * The fork happens before the request, not after: a spare child is always
+   * waiting on stdin, so a start costs Node's write and that child's wakeup,
+   * with no fork in between. The launcher only forks the next spare once the
+   * current one has taken its request, and ends with its input.
+   */
+  for (;;) {
+    int took[2];
+    if (pipe2(took, O_CLOEXEC) < 0) { fprintf(stderr, "skiff-runtime serve: pipe: %s\n", strerror(errno)); return 1; }
     pid_t pid = fork();
+    if (pid < 0) { fprintf(stderr, "skiff-runtime serve: fork: %s\n", strerror(errno)); return 1; }
     if (pid == 0) {
-      fclose(in);
-      const char *dir = jstr(req, "remove");
-      if (dir) {
-        /* Depth first, never following symlinks or crossing into another file system. */
-        nftw(dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-        _exit(0);
-      }
-      shim(name, req);
+      close(took[0]);
+      spare(name, took[1]);
+      _exit(0);
     }
-    if (pid < 0) fprintf(stderr, "skiff-runtime serve: fork: %s\n", strerror(errno));
+    close(took[1]);
+    char b;
+    ssize_t r;
+    while ((r = read(took[0], &b, 1)) < 0 && errno == EINTR) {}
+    close(took[0]);
+    if (r != 1) return 0; /* the spare found the end of the input (or died): done */
   }
-  return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * A launcher for shims, saving Node's `spawn` (about 2 ms) on every start and
- * exec. One `skiff-runtime serve` per backend forks a shim per request; the
+ * exec. One `skiff-runtime serve` per backend keeps a shim forked ahead of
+ * time waiting for the next request (framed: length, newline, JSON); the
  * shim connects back to an abstract unix socket of ours once per stream
  * ("TOKEN N\n": 0 stdin, 1 stdout, 2 stderr, 3 status) and uses the
  * connections as its fds 0-3, exactly as a spawned helper uses Node's pipes.
@@ -103,14 +104,20 @@ export class Launcher {
         reject(internal(`the skiff-runtime launcher did not start "${args[0]}" within ${CONNECT_TIMEOUT_MS} ms`));
       }, CONNECT_TIMEOUT_MS);
       this.waiting.set(token, { streams: [], need: o.stdin ? [0, 1, 2, 3] : [1, 2, 3], resolve, reject, timer });
-      this.proc.stdin!.write(`${JSON.stringify({ token, args, stdin: o.stdin, ...(o.env ? { env: o.env } : {}) })}\n`);
+      this.send({ token, args, stdin: o.stdin, ...(o.env ? { env: o.env } : {}) });
     });
   }
 
   /** Deletes a directory tree in a process of the launcher's (fire and forget). */
   remove(dir: string): boolean {
     if (this.closed) return false;
-    return this.proc.stdin!.write(`${JSON.stringify({ remove: dir })}\n`) || true;
+    return this.send({ remove: dir }) || true;
+  }
+
+  /** One request: its length in bytes on a line, then the JSON (a waiting shim reads exactly that much). */
+  private send(request: object): boolean {
+    const body = JSON.stringify(request);
+    return this.proc.stdin!.write(`${Buffer.byteLength(body)}\n${body}`);
   }
 
   close(): void {
