@@ -26,6 +26,7 @@ import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
 import { checkPorts } from './network/ports.js';
+import { netnsName, orphanNetns, removeBridge, removeNetns } from './network/bridge.js';
 import { ContainerDir, isSameProcess, readJson } from './state.js';
 
 export interface LinuxBackendOptions {
@@ -79,7 +80,7 @@ export class LinuxBackend implements Backend {
   readonly platforms: Platform[] = [hostPlatform()];
   readonly capabilities: BackendCapabilities = {
     signals: true, exec: true, tty: true, bindMounts: true, memoryLimit: true, cpuLimit: true,
-    pidsLimit: true, users: true, hostname: true, network: true, writesLogs: true, publishPorts: true,
+    pidsLimit: true, users: true, hostname: true, network: true, writesLogs: true, publishPorts: true, networks: true,
   };
   private content?: Provider;
   private stateDir?: string;
@@ -88,6 +89,8 @@ export class LinuxBackend implements Backend {
   private cgroupSetup?: CgroupSetup;
   /** skiff/<key of the state dir>: engines with other state dirs never see (or clean) these cgroups. */
   private cgroupParent = 'skiff';
+  /** Tells this state directory's network namespaces from another's. */
+  private backendKey = '';
   /** Where each v1 controller is mounted, read once. */
   private cgroupMounts?: Record<string, string>;
   private readonly containers = new Map<string, LinuxContainer>();
@@ -128,6 +131,7 @@ export class LinuxBackend implements Backend {
     void this.helper; // fail now, with the install advice, rather than on the first start
     this.cgroupSetup = this.options.cgroups?.setup ?? detectCgroupSetup(this.options.cgroups?.root);
     const key = createHash('sha256').update(this.stateDir).digest('hex').slice(0, 12);
+    this.backendKey = key.slice(0, 8);
     this.cgroupParent = this.options.cgroups?.parent ?? `skiff/${key}`;
     this.runRoot = this.options.runDir ?? defaultRunRoot(this.stateDir, key);
     mkdirSync(this.runRoot, { recursive: true });
@@ -150,6 +154,10 @@ export class LinuxBackend implements Backend {
     return { ...this.options.cgroups, setup: this.cgroupSetup!, parent: this.cgroupParent, ...(this.cgroupMounts ? { mounts: this.cgroupMounts } : {}), ...(privileged ? { allowAllDevices: true } : {}) };
   }
 
+  async removeNetwork(network: { bridge: string }): Promise<void> {
+    await removeBridge(network.bridge);
+  }
+
   private dirOf(id: string): ContainerDir {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(id)) throw invalidArgument(`invalid container id "${id}"`);
     return new ContainerDir(join(this.stateDir!, 'containers', id), join(this.runRoot!, id));
@@ -165,6 +173,7 @@ export class LinuxBackend implements Backend {
       deviceCgroup: true, // v1: the devices files; v2 (and hybrid's unified side): the helper's eBPF filter
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
+      netns: netnsName(this.backendKey, spec.id),
       discard: (d) => { this.discard(d.root); this.track(d.removeRun()); },
       launcher: () => this.launcher(),
     });
@@ -299,6 +308,8 @@ export class LinuxBackend implements Backend {
       report.containers.push(id);
     }
     const known = new Set(ids);
+    // Network namespaces of containers that are gone.
+    for (const ns of orphanNetns(this.backendKey, new Set(ids.map((id) => id.slice(0, 12))))) await removeNetns(ns);
     // Run directories of containers that are gone (removed by a process that crashed before deleting them).
     for (const id of existsSync(this.runRoot!) ? readdirSync(this.runRoot!) : []) if (!known.has(id)) rmSync(join(this.runRoot!, id), { recursive: true, force: true });
     for (const id of listCgroupIds(this.cgroupOptions())) {

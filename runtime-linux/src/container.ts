@@ -4,7 +4,7 @@
  * process is "restored": its exit is then read from exit.json (the shim writes
  * it), watched with inotify, since only the original parent can wait() for the shim.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, FileTree, PortMapping, ProcessSpec, ProcessStats, Stdio, TtySize } from '@skiff/sdk';
 import { conflict, dataLoss, extractTar, failedPrecondition, FsTree, internal, MountedTree, unsupported, type FsLike } from '@skiff/sdk';
@@ -21,6 +21,7 @@ import type { Launcher } from './process/launcher.js';
 import { signalName, toSignal } from './process/signals.js';
 import { attachInput, controlNameFor, execControlName, resizeTerminal } from './process/control.js';
 import { publishPorts } from './network/ports.js';
+import { createNetns, netnsPath, removeNetns } from './network/bridge.js';
 import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
 import { watchExit, type ExitWatchHold } from './process/exit-watch.js';
 
@@ -40,6 +41,8 @@ export interface ContainerContext {
   cgroupV2: boolean;
   /** Where the container's cgroups sit in each hierarchy (config.json's cgroupsPath is <parent>/<id>). */
   cgroupParent: string;
+  /** Its network namespace's name under /run/netns, for user-defined networks. */
+  netns: string;
 }
 
 /** The overlay option string must fit in a page. */
@@ -51,6 +54,7 @@ export class LinuxContainer implements BackendContainer {
   private state: State = 'created';
   private current?: { pid: number; shim?: Shim; exited: Promise<ExitStatus>; ports?: PortMapping[] };
   private last?: ExitStatus;
+  private networkHosts: string[] = [];
   /** A restored run's exit watch, released with the Engine. */
   private readonly exitWatch: ExitWatchHold = {};
   /** A copy into the stopped container's overlay (mounted meanwhile): start waits for it. */
@@ -64,6 +68,12 @@ export class LinuxContainer implements BackendContainer {
 
   get pid(): number | undefined {
     return this.state === 'running' ? this.current?.pid : undefined;
+  }
+
+  async updateHosts(entries: string[]): Promise<void> {
+    this.networkHosts = entries;
+    // In place: the running container's /etc/hosts is a bind mount of this very file.
+    writeEtcFiles(this.dir, this.spec, entries);
   }
 
   get publishedPorts(): PortMapping[] | undefined {
@@ -118,6 +128,7 @@ export class LinuxContainer implements BackendContainer {
       deviceCgroup: this.ctx.deviceCgroup,
       cgroupV2: this.ctx.cgroupV2,
       cgroupParent: this.ctx.cgroupParent,
+      ...(this.spec.networks?.length ? { netnsPath: netnsPath(this.ctx.netns) } : {}),
     };
   }
 
@@ -148,7 +159,9 @@ export class LinuxContainer implements BackendContainer {
     // The PID must still be that container's: a PID reused by another process would hand over the wrong network.
     if (join && !(join.pid > 0 && isContainerProcess(join.pid, join.id))) throw conflict(`container ${this.id} shares the network of container ${join.id}, which is not running (or has restarted since); start it, then recreate this one`);
     await this.copying?.catch(() => {});
-    if (this.dir.ensureRun()) writeEtcFiles(this.dir, this.spec); // the run directory went with a host restart
+    if (this.dir.ensureRun()) writeEtcFiles(this.dir, this.spec, this.networkHosts); // the run directory went with a host restart
+    // User-defined networks: the namespace is made once, before the first start, and kept until removal.
+    if (this.spec.networks?.length && !existsSync(netnsPath(this.ctx.netns))) await createNetns(this.ctx.netns, this.id, this.spec.networks);
     if (!this.dir.prepareVolatileMount()) throw dataLoss(`container ${this.id}: the host restarted since it last ran, and its writable layer (mounted without syncing, for speed) may have lost data; remove it and create a new one`);
     this.dir.clearRun();
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
@@ -317,6 +330,7 @@ export class LinuxContainer implements BackendContainer {
       await Promise.race([this.current?.exited, new Promise((r) => setTimeout(r, 5000))]);
     }
     await this.ctx.cgroup.remove();
+    if (this.spec.networks?.length) await removeNetns(this.ctx.netns);
     this.ctx.discard(this.dir);
     this.state = 'exited';
   }

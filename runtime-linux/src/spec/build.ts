@@ -51,6 +51,8 @@ export interface BundleOptions {
   cgroupV2: boolean;
   /** cgroupsPath is /<cgroupParent>/<id> (default parent "skiff"). */
   cgroupParent?: string;
+  /** A network namespace made beforehand (user-defined networks), joined by path. */
+  netnsPath?: string;
 }
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;
@@ -127,6 +129,7 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
   if (network !== 'none' && network !== 'host') throw invalidArgument(`unknown network "${network as string}"; the linux backend supports none and host`);
   // Sharing another container's network: its namespace by path, as runc's config.json has it.
   if (spec.joinNetworkOf) namespaces.splice(1, 0, { type: 'network', path: `/proc/${spec.joinNetworkOf.pid}/ns/net` });
+  else if (o.netnsPath) namespaces.splice(1, 0, { type: 'network', path: o.netnsPath });
   else if (network === 'none') namespaces.splice(1, 0, { type: 'network' });
 
   const r = spec.resources ?? {};

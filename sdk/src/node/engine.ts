@@ -10,6 +10,7 @@ import { FsImageLayout } from './fs-layout.js';
 import { FsRecordStore } from './records.js';
 import { FsLogStore } from './logs.js';
 import { FsVolumeStore } from './volumes.js';
+import { FsNetworkStore, hostIPv4Addresses } from './networks.js';
 import { defaultRoot, rootPaths } from './root.js';
 import { RegistryImageSource } from '../registry/source.js';
 import { registryOptions } from './registry-config.js';
@@ -88,5 +89,7 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
     // Bundled images first, then the caller's sources, then pulling from the registry.
     imageSources: [...sources, ...(options.imageSources ?? []), ...(options.pull === false ? [] : [new RegistryImageSource(registryOptions(root))])],
     stateDirFor: (name) => join(p.backends, name),
+    networks: new FsNetworkStore(join(p.root, 'networks')),
+    hostAddresses: hostIPv4Addresses,
   });
 }

@@ -103,6 +103,8 @@ export interface ContainerSpec {
   joinNetworkOf?: { id: string; pid: number };
   /** Extra /etc/hosts entries, `name:ip` (docker's `--add-host`). */
   extraHosts?: string[];
+  /** User-defined networks: the container gets an interface on each bridge, with this address. */
+  networks?: Array<{ name: string; bridge: string; ip: string; prefixLength: number; gateway: string }>;
   /** Ports to publish on the host; never set with network `host` (its ports are the host's). */
   ports?: PortMapping[];
   privileged?: boolean;
@@ -167,6 +169,11 @@ export interface BackendContainer {
   readonly id: string;
   /** Host PID of the main process while it runs, where the backend has one. */
   readonly pid?: number;
+  /**
+   * Replaces the /etc/hosts entries that name the other containers of its
+   * networks (`name:ip`), running or not; called before start and when a peer comes or goes.
+   */
+  updateHosts?(entries: string[]): Promise<void>;
   /** While it runs: the ports published for it, with the host ports actually bound. */
   readonly publishedPorts?: PortMapping[];
   start(stdio: Stdio): Promise<void>;
@@ -222,6 +229,8 @@ export interface BackendCapabilities {
   network: boolean;
   /** Publishing container ports on the host (`-p`); the container then reports `publishedPorts`. */
   publishPorts: boolean;
+  /** User-defined networks (a bridge per network, an address per container). */
+  networks?: boolean;
   /** The backend writes spec.logPath itself (output outlives the Engine process that started it). */
   writesLogs?: boolean;
 }
@@ -248,6 +257,8 @@ export interface Backend {
    */
   restore?(id: string, spec: ContainerSpec): Promise<BackendContainer | undefined>;
   close?(): Promise<void>;
+  /** Tears down what the backend made on the host for a network (its bridge). */
+  removeNetwork?(network: { name: string; bridge: string }): Promise<void>;
 }
 
 export interface BackendFactory {

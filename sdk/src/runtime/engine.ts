@@ -17,6 +17,7 @@ import { checkExtraHosts, parseNetworkMode, type NetworkMode } from './options.j
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
 import { OutputHub } from './output.js';
 import { resolvePorts } from './ports.js';
+import { MemoryNetworkStore, allocateAddress, networkNotFound, newNetwork, type NetworkAttachment, type NetworkInfo, type NetworkStore } from './networks.js';
 import { monitorHealth, resolveHealthcheck } from './health.js';
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
 import { assertCan } from './state.js';
@@ -46,6 +47,10 @@ export interface EngineOptions {
   imageSources?: ImageSource[];
   /** Per-backend state directories (Node). */
   stateDirFor?: (backend: string) => string;
+  /** User-defined networks (`docker network create`); in memory by default. */
+  networks?: NetworkStore;
+  /** The host's own IPv4 addresses, which a new network's subnet must not overlap. */
+  hostAddresses?: () => string[];
 }
 
 export interface RunResult {
@@ -118,6 +123,7 @@ export class Engine {
   private readonly unavailable: Record<string, string>;
   private readonly live = new Map<string, Live>();
   private readonly recordUpdates = new Map<string, Promise<void>>();
+  private readonly networkStore: NetworkStore;
   private initialized?: Promise<void>;
 
   constructor(private readonly options: EngineOptions) {
@@ -128,6 +134,7 @@ export class Engine {
     this.logStore = options.logs ?? new MemoryLogStore();
     this.sources = options.imageSources ?? [];
     this.unavailable = options.unavailableBackends ?? {};
+    this.networkStore = options.networks ?? new MemoryNetworkStore();
   }
 
   get layout(): ImageLayout {
@@ -275,7 +282,7 @@ export class Engine {
       mounts,
       resources,
       readOnlyRootfs: o.readOnly ?? false,
-      network: o.network ? await this.resolveNetworkMode(parseNetworkMode(o.network), backend) : 'none',
+      network: 'none',
       privileged: o.privileged ?? false,
       capAdd: o.capAdd ?? [],
       capDrop: o.capDrop ?? [],
@@ -288,6 +295,10 @@ export class Engine {
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
     if (ports.length) record.ports = ports;
+    const mode = o.network ? parseNetworkMode(o.network) : 'none';
+    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) record.network = await this.resolveNetworkMode(mode as NetworkMode, backend);
+    else record.networks = [await this.attachment(mode, backend, name, o.networkAliases ?? [], all)];
+    if (o.networkAliases?.length && !record.networks) throw invalidArgument('network aliases (--network-alias) need a user-defined network (--network NAME)');
     const healthcheck = resolveHealthcheck(resolved.config.config?.Healthcheck, o.healthcheck);
     if (healthcheck) record.healthcheck = healthcheck;
     if (o.extraHosts?.length) record.extraHosts = checkExtraHosts(o.extraHosts);
@@ -295,6 +306,7 @@ export class Engine {
     const live = this.liveOf(id, backend);
     live.container = await backend.create(spec);
     await this.records.save(record);
+    if (record.networks) await this.refreshPeers(record);
     return new Container(this, id);
   }
 
@@ -345,6 +357,68 @@ export class Engine {
     return { mounts, anonymous };
   }
 
+  // ---- user-defined networks ---------------------------------------------
+
+  async createNetwork(name: string, o: { labels?: Record<string, string>; internal?: boolean } = {}): Promise<NetworkInfo> {
+    const n = newNetwork(name, await this.networkStore.list(), this.options.hostAddresses?.() ?? [], o);
+    await this.networkStore.save(n);
+    return n;
+  }
+
+  listNetworks(): Promise<NetworkInfo[]> {
+    return this.networkStore.list();
+  }
+
+  /** A network by name or ID prefix, with the containers on it. */
+  async network(nameOrId: string): Promise<{ info: NetworkInfo; containers: Array<{ record: ContainerRecord; attachment: NetworkAttachment }> }> {
+    const all = await this.networkStore.list();
+    const info = all.find((n) => n.name === nameOrId) ?? (nameOrId.length >= 3 ? all.find((n) => n.id.startsWith(nameOrId)) : undefined);
+    if (!info) throw networkNotFound(nameOrId);
+    const containers = (await this.records.list()).flatMap((record) => (record.networks ?? []).filter((a) => a.name === info.name).map((attachment) => ({ record, attachment })));
+    return { info, containers };
+  }
+
+  /** Removes a network that no container is on (docker refuses while it has endpoints too). */
+  async removeNetwork(nameOrId: string): Promise<void> {
+    const { info, containers } = await this.network(nameOrId);
+    if (containers.length) throw conflict(`error while removing network: network ${info.name} id ${info.id} has active endpoints (${containers.map((c) => c.record.name).join(', ')}); remove those containers first`);
+    for (const b of this.backends) await b.removeNetwork?.(info);
+    await this.networkStore.delete(info.name);
+  }
+
+  private async attachment(network: string, backend: Backend, name: string, aliases: string[], all: ContainerRecord[]): Promise<NetworkAttachment> {
+    if (!backend.capabilities.networks) throw unsupported(`the ${backend.name} backend does not support user-defined networks (--network ${network})`);
+    const n = await this.networkStore.get(network);
+    if (!n) throw notFound(`network ${network} not found; create it with skiff network create ${network}`);
+    const inUse = all.flatMap((r) => (r.networks ?? []).filter((a) => a.name === network).map((a) => a.ip));
+    return { name: network, ip: allocateAddress(n, inUse), aliases: [...new Set(aliases)] };
+  }
+
+  /** The /etc/hosts entries a container on user networks gets: every other container there, by name, short ID and aliases. */
+  private async hostsFor(r: ContainerRecord, all?: ContainerRecord[]): Promise<string[]> {
+    const mine = new Set((r.networks ?? []).map((a) => a.name));
+    const out: string[] = [];
+    for (const other of all ?? (await this.records.list())) {
+      if (other.id === r.id) continue;
+      for (const a of other.networks ?? []) {
+        if (!mine.has(a.name)) continue;
+        for (const alias of [other.name, other.id.slice(0, 12), ...a.aliases]) out.push(`${alias}:${a.ip}`);
+      }
+    }
+    return out;
+  }
+
+  /** Tells running containers that share a network with `r` about the current set of peers. */
+  private async refreshPeers(r: ContainerRecord): Promise<void> {
+    const nets = new Set((r.networks ?? []).map((a) => a.name));
+    const all = await this.records.list();
+    for (const peer of all) {
+      if (peer.id === r.id || peer.state.status !== 'running' || !(peer.networks ?? []).some((a) => nets.has(a.name))) continue;
+      const container = this.live.get(peer.id)?.container;
+      await container?.updateHosts?.(await this.hostsFor(peer, all)).catch(() => {});
+    }
+  }
+
   /** `container:NAME` becomes `container:<id>` of a running container on the same backend. */
   private async resolveNetworkMode(mode: NetworkMode, backend: Backend): Promise<NetworkMode> {
     if (!mode.startsWith('container:')) return mode;
@@ -389,6 +463,13 @@ export class Engine {
       spec.joinNetworkOf = { id, pid: target?.state.status === 'running' ? (target.state.pid ?? 0) : 0 };
     }
     if (r.extraHosts?.length) spec.extraHosts = r.extraHosts;
+    if (r.networks?.length) {
+      spec.networks = [];
+      for (const a of r.networks) {
+        const n = await this.networkStore.get(a.name);
+        if (n) spec.networks.push({ name: n.name, bridge: n.bridge, ip: a.ip, prefixLength: 24, gateway: n.gateway });
+      }
+    }
     if (r.hostname !== undefined) spec.hostname = r.hostname;
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
     if (r.openStdin) spec.openStdin = true;
@@ -462,6 +543,8 @@ export class Engine {
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'start', idOrName);
     const { live, container } = await this.backendContainer(r);
+    // The peers on its networks as they are now (a peer made later is added when it is created).
+    if (r.networks?.length && container.updateHosts) await container.updateHosts(await this.hostsFor(r));
     const hub = live.pendingHub ?? new OutputHub(r.id, this.logStore, !this.writesLogs(live.backend));
     const stdin = options.stdin ?? live.pendingStdin;
     delete live.pendingHub;
@@ -624,6 +707,7 @@ export class Engine {
     if (!container && backend?.restore) container = await backend.restore(r.id, await this.specOf(r).catch(() => undefined as never)).catch(() => undefined);
     await container?.remove();
     await this.records.delete(r.id);
+    if (r.networks) await this.refreshPeers(r);
     await this.logStore.delete(r.id);
     if (options.volumes) for (const v of r.anonymousVolumes) await this.volumes.remove(v).catch(() => {});
     this.live.delete(r.id);

@@ -6,14 +6,15 @@ import { invalidArgument } from '../errors/index.js';
 import type { ContainerDefaults, HealthConfig } from '../image/types.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
 
+/** How a container's network is set up (what a record keeps; user networks are in its `networks`). */
 export type NetworkMode = 'none' | 'host' | `container:${string}`;
 
-/** Checks a network mode from a user. */
-export function parseNetworkMode(mode: string): NetworkMode {
-  if (mode === 'none' || mode === 'host') return mode;
+/** Checks a `--network` value: none, host, container:NAME, or the name of a user-defined network. */
+export function parseNetworkMode(mode: string): string {
   if (mode === 'default' || mode === 'bridge') return 'none';
-  if (/^container:.+/.test(mode)) return mode as NetworkMode;
-  throw invalidArgument(`network mode "${mode}" is not supported: use none (loopback only, the default), host, or container:NAME to share another container's network`);
+  if (mode === 'none' || mode === 'host' || /^container:.+/.test(mode)) return mode;
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(mode)) return mode;
+  throw invalidArgument(`network mode "${mode}" is not valid: use none (loopback only, the default), host, container:NAME, or the name of a network (skiff network create NAME)`);
 }
 
 /** Checks `--add-host name:ip` entries. */
@@ -59,8 +60,10 @@ export interface CreateOptions {
   memory?: number | string;
   cpus?: number;
   pidsLimit?: number;
-  /** `none` (loopback only), `host`, or `container:NAME` to share another running container's network. */
-  network?: NetworkMode;
+  /** `none` (loopback only, the default), `host`, `container:NAME` to share another running container's network, or a user-defined network's name. */
+  network?: string;
+  /** Extra names for the container on its user-defined network (docker's `--network-alias`). */
+  networkAliases?: string[];
   /** Extra /etc/hosts entries, `name:ip` (docker's `--add-host`). */
   extraHosts?: string[];
   /** Overrides the image's HEALTHCHECK field by field (durations in ns, as docker); `Test: ['NONE']` disables it. */

@@ -2,6 +2,7 @@
 import type { ContainerStatus } from './state.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
 import type { NetworkMode } from './options.js';
+import type { NetworkAttachment } from './networks.js';
 import type { HealthConfig } from '../image/types.js';
 import type { HealthState } from './health.js';
 
@@ -57,6 +58,8 @@ export interface ContainerRecord {
   readOnlyRootfs: boolean;
   /** `none`, `host`, or `container:<id>` (the container whose network this one shares). */
   network: NetworkMode;
+  /** User-defined networks the container is on, with its address there. */
+  networks?: NetworkAttachment[];
   extraHosts?: string[];
   /** The health check this container runs (the image's, with the create options over it). */
   healthcheck?: HealthConfig;

@@ -1,0 +1,94 @@
+/**
+ * User-defined networks on Linux, with iproute2: a bridge per network (its
+ * gateway address is the host's), and for each container a network
+ * namespace of its own, made before the container starts (so its interfaces
+ * are up before its first instruction) and joined by path, like
+ * `ip netns`. A veth pair links the namespace to each bridge. No default
+ * route is set: a container reaches its networks and nothing beyond them.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { internal, unavailable } from '@skiff/sdk';
+
+const NETNS_DIR = '/run/netns';
+
+function ip(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', args, { timeout: 10_000 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(unavailable('the ip command is missing; install iproute2 (apt-get install iproute2) for user-defined networks'));
+      reject(Object.assign(new Error(`ip ${args.join(' ')}: ${stderr.trim() || err.message}`), { stderr }));
+    });
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+/** The namespace's name under /run/netns: the backend's key keeps two state directories apart. */
+export function netnsName(backendKey: string, containerId: string): string {
+  return `skiff-${backendKey}-${containerId.slice(0, 12)}`;
+}
+
+export function netnsPath(name: string): string {
+  return `${NETNS_DIR}/${name}`;
+}
+
+/** Makes the bridge of a network unless it is there (another container may be making it too). */
+export async function ensureBridge(bridge: string, gateway: string, prefixLength: number): Promise<void> {
+  if (existsSync(`/sys/class/net/${bridge}`)) return;
+  try {
+    await ip(['link', 'add', 'name', bridge, 'type', 'bridge']);
+  } catch (err) {
+    if (!/File exists/.test(String((err as { stderr?: string }).stderr))) throw internal(`creating bridge ${bridge}: ${(err as Error).message}`, err);
+  }
+  await ip(['-batch', '-'], `addr replace ${gateway}/${prefixLength} dev ${bridge}\nlink set ${bridge} up\n`);
+}
+
+export async function removeBridge(bridge: string): Promise<void> {
+  if (!existsSync(`/sys/class/net/${bridge}`)) return;
+  await ip(['link', 'del', bridge]).catch(() => {});
+}
+
+export interface Attachment {
+  bridge: string;
+  ip: string;
+  prefixLength: number;
+  gateway: string;
+}
+
+/** Creates the container's namespace with loopback up and one interface (eth0, eth1...) per network. */
+export async function createNetns(name: string, containerId: string, attachments: Attachment[]): Promise<void> {
+  await removeNetns(name); // a leftover of a crash would hold stale interfaces
+  await ip(['netns', 'add', name]);
+  try {
+    const inside: string[] = ['link set lo up'];
+    for (const [i, a] of attachments.entries()) {
+      await ensureBridge(a.bridge, a.gateway, a.prefixLength);
+      const host = `vs${createHash('sha256').update(`${containerId}/${a.bridge}`).digest('hex').slice(0, 13)}`;
+      await ip(['link', 'del', host]).catch(() => {});
+      await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', `eth${i}`, 'netns', name]);
+      await ip(['link', 'set', host, 'master', a.bridge, 'up']);
+      inside.push(`addr add ${a.ip}/${a.prefixLength} dev eth${i}`, `link set eth${i} up`);
+    }
+    await ip(['-n', name, '-batch', '-'], inside.join('\n') + '\n');
+  } catch (err) {
+    await removeNetns(name);
+    throw internal(`setting up the networks of container ${containerId}: ${(err as Error).message}`, err);
+  }
+}
+
+/** Deletes the namespace; its veth ends go with it. */
+export async function removeNetns(name: string): Promise<void> {
+  if (!existsSync(netnsPath(name))) return;
+  await ip(['netns', 'del', name]).catch(() => {});
+}
+
+/** Namespaces of this backend whose container is gone (`keep` holds the live IDs' 12-hex prefixes). */
+export function orphanNetns(backendKey: string, keep: Set<string>): string[] {
+  const prefix = `skiff-${backendKey}-`;
+  try {
+    return readdirSync(NETNS_DIR).filter((n) => n.startsWith(prefix) && !keep.has(n.slice(prefix.length)));
+  } catch {
+    return [];
+  }
+}
