@@ -35,7 +35,8 @@ export class SpareDirs {
         renameSync(s, target);
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: another engine took it
+        // ENOENT: another engine took it; anything else (EXDEV: containers/ on another file system): make one instead.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
       }
     }
     return false;
