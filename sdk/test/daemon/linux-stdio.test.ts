@@ -134,6 +134,7 @@ it('the SDK client execs with a terminal, sized from the start and resized while
     stdin,
   });
   await p.resize!({ rows: 44, cols: 55 });
+  await client.resize(id, { rows: 0, cols: 0 }); // "no size known": accepted and ignored, as dockerd does
   ctl.enqueue(new TextEncoder().encode('go\n'));
   expect((await p.wait()).exitCode).toBe(0);
   expect(Buffer.concat(chunks).toString()).toMatch(/44 55\r\n$/);

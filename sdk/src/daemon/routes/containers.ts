@@ -346,7 +346,7 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     const rec = await recordOf(x, ctx);
     const size = ttySize(x.str('h'), x.str('w'));
     // Only a running container with a terminal has a window; clients that resize others get a harmless 200.
-    if (rec.tty && rec.state.status === 'running') await ctx.engine.resize(rec.id, size);
+    if (size && rec.tty && rec.state.status === 'running') await ctx.engine.resize(rec.id, size);
     x.send(200);
   });
 

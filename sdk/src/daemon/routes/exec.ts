@@ -42,14 +42,14 @@ export interface ExecInstance {
   pendingSize?: TtySize;
 }
 
-/** `?h=ROWS&w=COLS` of a resize request. */
-export function ttySize(h: string | undefined, w: string | undefined): TtySize {
+/** `?h=ROWS&w=COLS` of a resize request; undefined for 0x0, which clients send when they know no size (a no-op, as in dockerd). */
+export function ttySize(h: string | undefined, w: string | undefined): TtySize | undefined {
   const rows = Number(h);
   const cols = Number(w);
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0 || rows > 65535 || cols > 65535) {
-    throw invalidArgument(`invalid terminal size h=${h ?? ''} w=${w ?? ''}: both must be whole numbers from 1 to 65535`);
+  if (h === undefined || w === undefined || !Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
+    throw invalidArgument(`invalid terminal size h=${h ?? ''} w=${w ?? ''}: both must be whole numbers from 0 to 65535`);
   }
-  return { rows, cols };
+  return rows && cols ? { rows, cols } : undefined;
 }
 
 /** Keep at most this many finished exec instances. */
@@ -174,7 +174,7 @@ export function execRoutes(r: Router<DaemonContext>): void {
     const e = ctx.execs.get(x.params.id!);
     if (!e) throw notFound(`No such exec instance: ${x.params.id}`);
     const size = ttySize(x.str('h'), x.str('w'));
-    if (e.config.Tty) {
+    if (e.config.Tty && size) {
       if (e.process?.resize) await e.process.resize(size);
       else if (e.exitCode === null) e.pendingSize = size; // not running yet: applied when it starts
     }
