@@ -310,8 +310,6 @@ export class LinuxBackend implements Backend {
     const known = new Set(ids);
     // Network namespaces of containers that are gone.
     for (const ns of orphanNetns(this.backendKey, new Set(ids.map((id) => id.slice(0, 12))))) await removeNetns(ns);
-    // Run directories of containers that are gone (removed by a process that crashed before deleting them).
-    for (const id of existsSync(this.runRoot!) ? readdirSync(this.runRoot!) : []) if (!known.has(id)) rmSync(join(this.runRoot!, id), { recursive: true, force: true });
     for (const id of listCgroupIds(this.cgroupOptions())) {
       if (known.has(id)) continue;
       await this.cgroupFor(id, false).remove().catch(() => {});
@@ -320,10 +318,13 @@ export class LinuxBackend implements Backend {
     const trash = join(this.stateDir, 'trash');
     // Left by a crash mid-delete (another process deleting its own entry at the same time is harmless).
     if (existsSync(trash)) for (const e of readdirSync(trash)) try { rmSync(join(trash, e), { recursive: true, force: true }); } catch { /* being deleted */ }
-    for (const mp of mountsUnder(this.stateDir)) {
+    // Mounts first (a copy's overlay under a run directory), so no deletion below goes through one.
+    for (const mp of [...mountsUnder(this.stateDir), ...mountsUnder(this.runRoot!)]) {
       spawnSync('umount', ['-l', mp]);
       report.mounts.push(mp);
     }
+    // Run directories of containers that are gone (removed by a process that crashed before deleting them).
+    for (const id of existsSync(this.runRoot!) ? readdirSync(this.runRoot!) : []) if (!known.has(id)) rmSync(join(this.runRoot!, id), { recursive: true, force: true });
     return report;
   }
 
