@@ -180,10 +180,15 @@ static void end_stdin(io_state *s) {
   for (int i = 0; i < MAX_CONN; i++) if (s->conns[i].state == C_STDIN) conn_close(&s->conns[i]);
 }
 
-/* An input source ended: it detaches, and closes the process's stdin unless stdin is kept open. */
+/*
+ * An input source ended: it detaches, and closes the process's stdin unless
+ * stdin is kept open. StdinOnce closes it only without a terminal, as in
+ * dockerd: an attacher of a terminal that leaves (detach keys) leaves the
+ * shell running for the next one.
+ */
 static void source_ended(io_state *s, conn *c) {
   conn_close(c);
-  if (!s->l->o.stdin_open || s->l->o.stdin_once) end_stdin(s);
+  if (!s->l->o.stdin_open || (s->l->o.stdin_once && s->tty < 0)) end_stdin(s);
 }
 
 static void in_pump(io_state *s, conn *c) {

@@ -12,7 +12,8 @@
  *   resize ROWS COLS\n     set the terminal's window size; answers "ok\n"
  *
  * With stdin kept open (docker's OpenStdin) an attacher's EOF only detaches
- * it; with stdin-once the first attacher's EOF closes the process's stdin.
+ * it; with stdin-once the first attacher's EOF closes the process's stdin
+ * (without a terminal only, as dockerd does).
  */
 #ifndef SKIFF_IO_H
 #define SKIFF_IO_H

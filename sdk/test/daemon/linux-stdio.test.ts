@@ -141,6 +141,16 @@ it('the SDK client execs with a terminal, sized from the start and resized while
   await client.remove(id, { force: true });
 }, 60_000);
 
+it('ctrl-p ctrl-q detaches from docker run -it and leaves the shell running for the next docker attach', async () => {
+  const first = await inTerminal(`docker run -it --name det ${IMAGE} sh`, [{ ready: /\/ # /, type: '\x10\x11' }]);
+  expect(first.code).toBe(0);
+  expect((await run(['inspect', '-f', '{{.State.Running}}', 'det'])).stdout.trim()).toBe('true');
+  const again = await inTerminal('docker attach det', [{ ready: /(?:)/, type: 'echo $((3*4)); exit 5\r' }]);
+  expect(again.out).toMatch(/\n12\r\n/);
+  expect(again.code).toBe(5);
+  expect((await run(['rm', 'det'])).code).toBe(0);
+}, 60_000);
+
 it('docker attach gives stdin to a running -d -i container, and the container keeps its stdin between attachers', async () => {
   expect((await run(['run', '-d', '-i', '--name', 'reader', IMAGE, 'sh', '-c', 'read a; echo "first $a"; read b; echo "second $b"'])).code).toBe(0);
   // The first attacher goes away (as docker attach does when killed) once it has seen its answer;

@@ -14,6 +14,7 @@ import type { DaemonContext } from '../context.js';
 import type { Exchange, ResponseStream } from '../exchange.js';
 import { createOptionsFrom, type DockerCreateBody } from '../create-body.js';
 import { ttySize } from './exec.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
 import { labelMatches, parseFilters, type Filters } from '../filters.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
@@ -26,10 +27,11 @@ export function logTimestamp(ms: number): string {
 }
 
 /** Writes log entries as frames (no TTY) or raw bytes (TTY), optionally with timestamps. */
-export async function writeEntries(out: ResponseStream, entries: ReadableStream<LogEntry>, o: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean }): Promise<void> {
+export async function writeEntries(out: ResponseStream, entries: ReadableStream<LogEntry>, o: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean; until?: Promise<unknown> }): Promise<void> {
   const reader = entries.getReader();
   const stop = () => void reader.cancel().catch(() => {});
   void out.closed.then(stop);
+  void o.until?.then(stop);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -202,18 +204,23 @@ export function containerRoutes(r: Router<DaemonContext>): void {
   r.add('POST', '/containers/:id/attach', async (x, ctx) => {
     const rec = await recordOf(x, ctx);
     const wantStdin = x.bool('stdin');
+    const keys = parseDetachKeys(x.str('detachKeys') || DEFAULT_DETACH_KEYS);
     const stdout = x.bool('stdout');
     const stderr = x.bool('stderr');
     // Subscribe before answering: output produced after a start must reach this client.
     const live = x.bool('stream') ? await ctx.engine.attach(rec.id) : undefined;
     const past = x.bool('logs') ? await ctx.engine.logs(rec.id) : undefined;
     const conn = x.hijack(rec.tty ? RAW_STREAM : MULTIPLEXED);
+    let detached: Promise<boolean> | undefined;
     if (wantStdin && conn.input && rec.openStdin) {
-      if (rec.state.status !== 'running') ctx.pendingStdin.set(rec.id, conn.input);
+      // The detach keys (ctrl-p,ctrl-q) end this attach and leave the container running.
+      const watched = watchDetachKeys(conn.input, keys);
+      detached = watched.detached;
+      if (rec.state.status !== 'running') ctx.pendingStdin.set(rec.id, watched.input);
       // One more attacher of the running process's stdin: its end detaches it (or closes stdin with StdinOnce).
-      else void ctx.engine.attachStdin(rec.id, conn.input).catch(() => {});
+      else void ctx.engine.attachStdin(rec.id, watched.input).catch(() => {});
     }
-    const o = { tty: rec.tty, stdout, stderr };
+    const o = { tty: rec.tty, stdout, stderr, ...(detached ? { until: detached.then((d) => (d ? true : new Promise<never>(() => {}))) } : {}) };
     if (past) await writeEntries(conn, past, o);
     if (live) await writeEntries(conn, live, o);
     conn.end();
