@@ -52,13 +52,29 @@ export function checkCommand(module: WebAssembly.Module, provided: ReadonlySet<s
 
 /** Instantiates `module` against `host` and runs `_start`. */
 export async function runCommand(module: WebAssembly.Module, host: WasiHost, options: { countCalls?: boolean } = {}): Promise<RunOutcome> {
+  const imports = { [WASI_MODULE]: options.countCalls ? host.countingImports() : host.imports() };
   let instance: WebAssembly.Instance;
   try {
-    instance = await WebAssembly.instantiate(module, { [WASI_MODULE]: options.countCalls ? host.countingImports() : host.imports() });
+    instance = await instantiate(module, imports);
   } catch (err) {
     throw new RunRefused(`cannot instantiate the module: ${(err as Error).message}`);
   }
   return runInstance(instance, host);
+}
+
+/**
+ * Instantiates a compiled module synchronously: the asynchronous API costs a
+ * turn of the event loop, several times the work of a small guest. A browser's
+ * main thread may refuse a large module synchronously (a RangeError): then
+ * the asynchronous API.
+ */
+function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance | Promise<WebAssembly.Instance> {
+  try {
+    return new WebAssembly.Instance(module, imports);
+  } catch (err) {
+    if (err instanceof RangeError && !/memory/i.test(err.message)) return WebAssembly.instantiate(module, imports);
+    throw err;
+  }
 }
 
 /** Runs an instantiated command; see the module comment for the exit codes. */
