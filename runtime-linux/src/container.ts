@@ -70,6 +70,12 @@ export class LinuxContainer implements BackendContainer {
     return this.state === 'running' ? this.current?.pid : undefined;
   }
 
+  async setNetworks(networks: NonNullable<ContainerSpec['networks']>): Promise<void> {
+    if (this.state === 'running') throw conflict(`container ${this.id} is running; stop it to change its networks`);
+    await removeNetns(this.ctx.netns); // made again, with the new set, at the next start
+    this.spec.networks = networks;
+  }
+
   async updateHosts(entries: string[]): Promise<void> {
     this.networkHosts = entries;
     // In place: the running container's /etc/hosts is a bind mount of this very file.

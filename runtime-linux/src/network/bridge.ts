@@ -26,7 +26,7 @@ function ip(args: string[], input?: string): Promise<string> {
 
 /** The namespace's name under /run/netns: the backend's key keeps two state directories apart. */
 export function netnsName(backendKey: string, containerId: string): string {
-  return `skiff-${backendKey}-${containerId.slice(0, 12)}`;
+  return `skiff-${backendKey}-${containerId}`;
 }
 
 export function netnsPath(name: string): string {
@@ -83,7 +83,7 @@ export async function removeNetns(name: string): Promise<void> {
   await ip(['netns', 'del', name]).catch(() => {});
 }
 
-/** Namespaces of this backend whose container is gone (`keep` holds the live IDs' 12-hex prefixes). */
+/** Namespaces of this backend whose container is gone (`keep` holds the live IDs). */
 export function orphanNetns(backendKey: string, keep: Set<string>): string[] {
   const prefix = `skiff-${backendKey}-`;
   try {

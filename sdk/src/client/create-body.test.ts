@@ -43,7 +43,8 @@ describe('CreateOptions <-> the Docker create body', () => {
 
   it('the daemon refuses what it cannot honour rather than ignoring it', () => {
     expect(() => createOptionsFrom({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'always' } } }, {})).toThrow(/restart policy "always"/);
-    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'mynet' } }, {})).toThrow(/network mode "mynet"/);
+    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'my net!' } }, {})).toThrow(/network mode "my net!"/);
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { Aliases: ['db'] } } } }, {}).options).toMatchObject({ network: 'mynet', networkAliases: ['db'] });
     // On the host network, ports are the host's: accepted.
     expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostPort: '80' }] } } }, {}).extras.portBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: '80' }] });
     // docker's defaults are fine.

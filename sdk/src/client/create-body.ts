@@ -52,6 +52,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.pidsLimit !== undefined) hostConfig.PidsLimit = o.pidsLimit;
   if (o.network) hostConfig.NetworkMode = o.network;
   if (o.extraHosts?.length) hostConfig.ExtraHosts = o.extraHosts;
+  if (o.networkAliases?.length && o.network) body.NetworkingConfig = { EndpointsConfig: { [o.network]: { Aliases: o.networkAliases } } };
   const ports = resolvePorts(o);
   if (ports.length) {
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};

@@ -8,6 +8,7 @@ import type { ImageConfig } from '../image/types.js';
 import type { VolumeStore } from '../volumes/types.js';
 import type { ContainerExtras } from './container-extras.js';
 import { portKey } from '../runtime/ports.js';
+import type { NetworkAttachment } from '../runtime/networks.js';
 import { networkId } from './routes/networks.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -57,10 +58,18 @@ function networkName(r: ContainerRecord): string {
   return r.network === 'host' ? 'host' : r.network.startsWith('container:') ? r.network : 'none';
 }
 
-function endpoint(name: string) {
+/** Networks: the user-defined ones the container is on, else its mode as a predefined network. */
+function networksJson(r: ContainerRecord): Record<string, ReturnType<typeof endpoint>> {
+  if (r.networks?.length) return Object.fromEntries(r.networks.map((a) => [a.name, endpoint(a.name, a)]));
+  const net = networkName(r);
+  return { [net]: endpoint(net) };
+}
+
+function endpoint(name: string, a?: NetworkAttachment) {
+  const gateway = a ? a.ip.split('.').slice(0, 3).join('.') + '.1' : '';
   return {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null,
-    NetworkID: networkId(name), EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    IPAMConfig: null, Links: null, Aliases: a?.aliases.length ? a.aliases : null, MacAddress: '', DriverOpts: null,
+    NetworkID: a ? a.id : networkId(name), EndpointID: '', Gateway: gateway, IPAddress: a?.ip ?? '', IPPrefixLen: a ? 24 : 0,
     IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
   };
 }
@@ -220,7 +229,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       IPPrefixLen: 0,
       IPv6Gateway: '',
       MacAddress: '',
-      Networks: { [net]: endpoint(net) },
+      Networks: networksJson(r),
     },
   };
 }
@@ -247,7 +256,7 @@ export async function containerSummary(r: ContainerRecord, x: ContainerExtras, v
     State: r.state.status,
     Status: statusText(r),
     HostConfig: { NetworkMode: x.networkMode },
-    NetworkSettings: { Networks: { [net]: endpoint(net) } },
+    NetworkSettings: { Networks: networksJson(r) },
     Mounts: await Promise.all(r.mounts.map((m) => mountJson(m, volumes))),
   };
 }

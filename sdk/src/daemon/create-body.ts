@@ -70,6 +70,7 @@ export interface DockerCreateBody {
   Volumes?: Record<string, object> | null;
   HostConfig?: DockerHostConfig | null;
   Healthcheck?: HealthConfig | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null } | null> | null } | null;
 }
 
 function list(v: StrList): string[] | undefined {
@@ -135,10 +136,13 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (h.Runtime && !DOCKER_RUNTIMES.has(h.Runtime)) o.backend = h.Runtime;
 
   const networkMode = h.NetworkMode || 'default';
-  if (!['host', 'default', 'bridge', 'none'].includes(networkMode) && !networkMode.startsWith('container:')) {
-    throw unsupported(`network mode "${networkMode}" is not supported: skiff runs containers with loopback only (the default), on the host network (--network host) or in another container's network (--network container:NAME)`);
-  }
   o.network = parseNetworkMode(networkMode);
+  // docker run --network-alias, docker compose's service names.
+  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
+  const extraNetworks = Object.keys(endpoints).filter((n) => n !== networkMode);
+  if (extraNetworks.length) throw unsupported(`a container is created on one network; connect it to ${extraNetworks.join(', ')} with docker network connect before it starts`);
+  const aliases = endpoints[networkMode]?.Aliases ?? [];
+  if (aliases.length) o.networkAliases = aliases;
   if (h.ExtraHosts?.length) o.extraHosts = h.ExtraHosts;
 
   const portBindings: Record<string, PortBinding[]> = {};

@@ -386,12 +386,45 @@ export class Engine {
     await this.networkStore.delete(info.name);
   }
 
+  /** Puts a container that is not running on a network (docker network connect). */
+  async connectNetwork(idOrName: string, network: string, aliases: string[] = []): Promise<void> {
+    await this.changeNetworks(idOrName, async (r, backend, all) => {
+      if ((r.networks ?? []).some((a) => a.name === network)) throw conflict(`container ${r.name} is already on network ${network}`);
+      if (r.network !== 'none') throw conflict(`container ${r.name} uses network mode ${r.network}; it cannot join a network`);
+      return [...(r.networks ?? []), await this.attachment(network, backend, r.name, aliases, all)];
+    });
+  }
+
+  /** Takes a container that is not running off a network (docker network disconnect). */
+  async disconnectNetwork(idOrName: string, network: string): Promise<void> {
+    await this.changeNetworks(idOrName, async (r) => {
+      if (!(r.networks ?? []).some((a) => a.name === network)) throw notFound(`container ${r.name} is not connected to network ${network}`);
+      return (r.networks ?? []).filter((a) => a.name !== network);
+    });
+  }
+
+  private async changeNetworks(idOrName: string, change: (r: ContainerRecord, backend: Backend, all: ContainerRecord[]) => Promise<NetworkAttachment[]>): Promise<void> {
+    await this.init();
+    const r = await this.record(idOrName);
+    if (r.state.status === 'running') throw unsupported(`connecting or disconnecting a running container (${r.name}) is not supported; stop it first`);
+    const { live, container } = await this.backendContainer(r);
+    if (!container.setNetworks) throw unsupported(`the ${live.backend.name} backend does not support user-defined networks`);
+    const before = structuredClone(r);
+    r.networks = await change(r, live.backend, await this.records.list());
+    if (!r.networks.length) delete r.networks;
+    await this.records.save(r);
+    await container.setNetworks((await this.specOf(r)).networks ?? []);
+    await this.refreshPeers(before);
+    await this.refreshPeers(r);
+  }
+
   private async attachment(network: string, backend: Backend, name: string, aliases: string[], all: ContainerRecord[]): Promise<NetworkAttachment> {
     if (!backend.capabilities.networks) throw unsupported(`the ${backend.name} backend does not support user-defined networks (--network ${network})`);
     const n = await this.networkStore.get(network);
-    if (!n) throw notFound(`network ${network} not found; create it with skiff network create ${network}`);
+    // Not NOT_FOUND: clients read a 404 from create as a missing image and try to pull it.
+    if (!n) throw invalidArgument(`network ${network} not found; create it first (docker network create ${network})`);
     const inUse = all.flatMap((r) => (r.networks ?? []).filter((a) => a.name === network).map((a) => a.ip));
-    return { name: network, ip: allocateAddress(n, inUse), aliases: [...new Set(aliases)] };
+    return { name: network, id: n.id, ip: allocateAddress(n, inUse), aliases: [...new Set(aliases)] };
   }
 
   /** The /etc/hosts entries a container on user networks gets: every other container there, by name, short ID and aliases. */

@@ -27,6 +27,8 @@ export interface NetworkInfo {
 /** Where a container sits on one network (kept in its record). */
 export interface NetworkAttachment {
   name: string;
+  /** The network's ID (its gateway is always `<subnet>.1`). */
+  id: string;
   ip: string;
   aliases: string[];
 }

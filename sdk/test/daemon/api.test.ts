@@ -143,6 +143,12 @@ describe('the API surface', () => {
     const bridge = JSON.parse((await raw('GET', '/networks/bridge')).body) as { IPAM: { Config: Array<{ Gateway: string }> } };
     expect(bridge.IPAM.Config[0]!.Gateway).toBe('127.0.0.1');
     expect((await raw('GET', '/networks/mynet')).status).toBe(404);
-    expect((await raw('POST', '/networks/create', JSON.stringify({ Name: 'x' }))).status).toBe(501);
+    expect((await raw('POST', '/networks/create', JSON.stringify({ Name: 'x', Driver: 'overlay' }))).status).toBe(501);
+    expect((await raw('POST', '/networks/create', JSON.stringify({ Name: 'bridge' }))).status).toBe(409);
+    const made = await raw('POST', '/networks/create', JSON.stringify({ Name: 'x' }));
+    expect(made.status).toBe(201);
+    expect((await raw('GET', '/networks/x')).status).toBe(200);
+    expect((await raw('DELETE', '/networks/x')).status).toBe(204);
+    expect((await raw('GET', '/networks/x')).status).toBe(404);
   });
 });

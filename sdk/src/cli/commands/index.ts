@@ -8,9 +8,10 @@ import { inspect, version, system } from './system.js';
 import { extraCommands } from './extra.js';
 import { port } from './port.js';
 import { compose } from './compose.js';
+import { network } from './network.js';
 import { cp } from './cp.js';
 
-export const commands: Command[] = [run, create, start, attach, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, compose, cp, imageInspect, inspectContainer];
+export const commands: Command[] = [run, create, start, attach, ps, exec, logs, stop, kill, wait, rm, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, compose, network, cp, imageInspect, inspectContainer];
 
 const groups: Record<string, Record<string, string>> = {
   image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build' },

@@ -21,7 +21,8 @@ export const createFlags: FlagSpec[] = [
   { name: 'pids-limit', type: 'number', help: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
-  { name: 'network', type: 'string', help: "Connect a container to a network: none (default), host or container:NAME", value: 'network' },
+  { name: 'network', type: 'string', help: 'Connect a container to a network: none (default), host, container:NAME or a network made with skiff network create', value: 'network' },
+  { name: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container', value: 'list' },
   { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping (host:ip)', value: 'list' },
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp])", value: 'list' },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to ports the kernel picks' },
@@ -86,6 +87,7 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
     o.network = parseNetworkMode(net);
   }
   if (list(flags['add-host']).length) o.extraHosts = list(flags['add-host']);
+  if (list(flags['network-alias']).length) o.networkAliases = list(flags['network-alias']);
   if (list(flags.publish).length) o.ports = list(flags.publish);
   if (flags['publish-all']) o.publishAll = true;
   if (flags.privileged) o.privileged = true;

@@ -181,6 +181,8 @@ export async function removeAllContainers(host: string): Promise<void> {
 export async function shutdownDaemon(d: DaemonProcess | undefined, ...dirs: Array<string | undefined>): Promise<void> {
   if (d) {
     await removeAllContainers(d.url);
+    // User-defined networks have bridges on the host: they go with the test.
+    await docker(d.url, ['network', 'prune', '-f'], { timeoutMs: 15_000 }).catch(() => {});
     await d.stop();
     rmSync(d.root, { recursive: true, force: true });
   }
