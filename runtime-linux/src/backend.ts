@@ -174,7 +174,11 @@ export class LinuxBackend implements Backend {
       cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
       netns: netnsName(this.backendKey, spec.id),
-      discard: (d) => { this.discard(d.root); this.track(d.removeRun()); },
+      discard: (d) => {
+        this.discard(d.root);
+        const run = d.removeRun();
+        if (run) this.trashQueue.push(run); // deleted with the batch (tmpfs: no trash/ needed)
+      },
       launcher: () => this.launcher(),
     });
   }
@@ -211,12 +215,6 @@ export class LinuxBackend implements Backend {
     this.scheduleUpkeep();
   }
 
-  /** Background work close() waits for. */
-  private track(p: Promise<void>): void {
-    const t: Promise<void> = p.finally(() => this.discarding.delete(t));
-    this.discarding.add(t);
-  }
-
   private scheduleUpkeep(): void {
     this.trashTimer ??= setTimeout(() => this.emptyTrash(), TRASH_DELAY_MS).unref();
   }
@@ -231,10 +229,9 @@ export class LinuxBackend implements Backend {
     const batch = this.trashQueue.splice(0);
     const launcher = this.launcherP;
     const p: Promise<void> = (async () => {
-      for (const trash of batch) {
-        const l = await launcher;
-        if (!(l?.alive && l.remove(trash))) await rm(trash, { recursive: true, force: true }).catch(() => {});
-      }
+      // One request for the batch: one process deletes them all.
+      const l = batch.length ? await launcher : undefined;
+      if (batch.length && !(l?.alive && l.remove(batch))) for (const trash of batch) await rm(trash, { recursive: true, force: true }).catch(() => {});
       this.spares!.refill();
     })().finally(() => this.discarding.delete(p));
     this.discarding.add(p);
@@ -309,7 +306,7 @@ export class LinuxBackend implements Backend {
     }
     const known = new Set(ids);
     // Network namespaces of containers that are gone.
-    for (const ns of orphanNetns(this.backendKey, new Set(ids))) await removeNetns(ns);
+    for (const ns of orphanNetns(this.backendKey, new Set(ids.map((id) => id.slice(0, 12))))) await removeNetns(ns);
     for (const id of listCgroupIds(this.cgroupOptions())) {
       if (known.has(id)) continue;
       await this.cgroupFor(id, false).remove().catch(() => {});

@@ -18,7 +18,6 @@
  * Without a separate run directory (tests, a host without /run) both are one.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export class ContainerDir {
@@ -42,17 +41,17 @@ export class ContainerDir {
   }
 
   /** Deletes the run directory, when it is apart from the disk state. */
-  removeRun(): Promise<void> {
-    if (this.run === this.root) return Promise.resolve();
-    // Renamed out of the way at once (the id may be reused), deleted on a libuv thread.
+  /** Renames the run directory out of the way (the id may be reused); returns where it went, for deleting later. */
+  removeRun(): string | undefined {
+    if (this.run === this.root) return undefined;
     const gone = `${this.run}.removed-${process.pid}-${Date.now().toString(36)}`;
     try {
       renameSync(this.run, gone);
+      return gone;
     } catch {
       rmSync(this.run, { recursive: true, force: true });
-      return Promise.resolve();
+      return undefined;
     }
-    return rm(gone, { recursive: true, force: true }).catch(() => {});
   }
 
   exists(): boolean {

@@ -10,7 +10,7 @@
  * abstract unix socket NAME once per stream - "TOKEN 0\n" stdin (when asked),
  * "TOKEN 1\n" stdout, "TOKEN 2\n" stderr, "TOKEN 3\n" status - and uses those
  * connections as fds 0-3; the stdio relay turns them into pipes for the
- * container. {"remove":"/dir"} deletes a directory tree in a child process,
+ * container. {"remove":"/dir"} (or a list of them) deletes directory trees in a child process,
  * off Node's thread. The launcher ends when its stdin does (its shims carry on).
  */
 #define _XOPEN_SOURCE 700
@@ -119,11 +119,13 @@ static void spare(const char *name, int took) {
   serr_t e = {0};
   json *req = json_parse(line, &e);
   if (!req || req->t != J_OBJ) { fprintf(stderr, "skiff-runtime serve: bad request: %s\n", e.msg); _exit(2); }
-  const char *dir = jstr(req, "remove");
-  if (dir) {
+  json *rm = jget(req, "remove");
+  if (rm) {
     close(0);
     /* Depth first, never following symlinks or crossing into another file system. */
-    nftw(dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    if (rm->t == J_STR) nftw(rm->s, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    for (size_t i = 0; rm->t == J_ARR && i < rm->n; i++)
+      if (rm->items[i]->t == J_STR) nftw(rm->items[i]->s, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
     _exit(0);
   }
   shim(name, req);

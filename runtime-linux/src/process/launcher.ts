@@ -108,10 +108,10 @@ export class Launcher {
     });
   }
 
-  /** Deletes a directory tree in a process of the launcher's (fire and forget). */
-  remove(dir: string): boolean {
+  /** Deletes directory trees in a process of the launcher's (fire and forget). */
+  remove(dirs: string[]): boolean {
     if (this.closed) return false;
-    return this.send({ remove: dir }) || true;
+    return this.send({ remove: dirs }) || true;
   }
 
   /** One request: its length in bytes on a line, then the JSON (a waiting shim reads exactly that much). */

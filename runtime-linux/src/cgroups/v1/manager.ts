@@ -4,7 +4,6 @@
  * One directory per controller hierarchy: <mount>/<parent>/<id>.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import type { ProcessStats, Resources } from '@skiff/sdk';
 import { unavailable } from '@skiff/sdk';
 import type { CgroupManager, CgroupSetup, Controller } from '../types.js';
@@ -66,8 +65,7 @@ export class V1CgroupManager implements CgroupManager {
         preparedDeviceParents.add(parent);
       }
     }
-    // In parallel on libuv threads: a memory cgroup's mkdir takes a while, and the event loop has other work.
-    await Promise.all(this.joinPaths.map((d) => mkdir(d, { recursive: true })));
+    for (const d of this.joinPaths) mkdirSync(d, { recursive: true });
   }
 
   async apply(r: Resources): Promise<void> {
