@@ -135,13 +135,14 @@ export class SandboxSession {
     });
     const r = await p.run();
     const stdoutBytes = join(out), stderrBytes = join(err);
-    const result: SandboxResult = {
+    const result = {
       exitCode: r.exitCode,
-      stdout: decoder.decode(stdoutBytes),
-      stderr: decoder.decode(stderrBytes),
       stdoutBytes, stderrBytes,
       hostWrites: p.stdout.hostWrites + p.stderr.hostWrites,
-    };
+    } as SandboxResult;
+    // The strings are decoded when first read: a caller that wants the bytes (or nothing) pays nothing.
+    lazyText(result, 'stdout', stdoutBytes);
+    lazyText(result, 'stderr', stderrBytes);
     if (r.error) result.error = r.error;
     if (r.signal) result.signal = r.signal;
     const limit = options.memoryBytes;
@@ -155,10 +156,25 @@ export class SandboxSession {
 }
 
 const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+
+/** An own, enumerable property decoded from `bytes` on first read (so toEqual and spreads still see it). */
+function lazyText(target: SandboxResult, key: 'stdout' | 'stderr', bytes: Uint8Array): void {
+  let text: string | undefined;
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => (text ??= decoder.decode(bytes)),
+    set: (v: string) => {
+      text = v;
+    },
+  });
+}
 
 function join(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
+  if (parts.length === 0) return EMPTY;
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

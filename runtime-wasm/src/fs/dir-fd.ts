@@ -5,7 +5,7 @@
  * here, with Linux's errno for each case. Mutations check, in Linux's order:
  * the path, the existence of the name, then a read-only volume (EROFS).
  */
-import { Fd, wasi } from '@bjorn3/browser_wasi_shim';
+import { Fd, wasi, type Inode } from '@bjorn3/browser_wasi_shim';
 import { Fstflags, LOOKUP_SYMLINK_FOLLOW, Oflags, Rights, RIGHTS_ALL, RIGHTS_DIRECTORY } from '../wasi/defs.js';
 import { CookieTable, DirNode, Errno, Filetype, FsNode, type Listing, type Opened, type Stat, type SymlinkNode, upperBound } from './node.js';
 import { resolve, type Found } from './resolve.js';
@@ -151,6 +151,15 @@ export class DirFd extends Fd {
   }
 
   // ---- paths ------------------------------------------------------------------
+
+  /**
+   * The Fd a path walk (wasi/resolve.ts) continues with at the directory
+   * `inode`: one per directory node, kept, so a walk opens nothing per
+   * component. Only walks use it; the guest's own descriptors come from path_open.
+   */
+  walk_fd(inode: Inode): Fd | null {
+    return inode instanceof DirNode ? (inode.walkFd ??= new DirFd(inode)) : null;
+  }
 
   override path_lookup(path: string, dirflags: number): { ret: number; inode_obj: FsNode | null } {
     const f = this.find(path, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);

@@ -137,6 +137,8 @@ export abstract class DirNode extends FsNode {
   /** The directory `..` leads to; null at the container's root (where `..` stays). */
   abstract parent: DirNode | null;
   cookies: CookieTable | undefined;
+  /** The Fd path walks go through this directory with (made once, never given to the guest: see DirFd.walk_fd). */
+  walkFd: Fd | undefined;
 
   /** The node named `name` (a single component), null when absent. */
   abstract lookup(name: string): FsNode | null | number;

@@ -661,14 +661,36 @@ export class WasiHost {
     if (!e) return E.BADF;
     if (e.kind === 'dir' || e.kind === 'stdin' || !(e.base & R.FD_WRITE)) return E.BADF;
     this.checkDeadline();
+    if (e.kind === 'stdout') return this.writeOutput(e.fd as OutputFd, u32(iovsPtr), u32(iovsLen), u32(nwrittenPtr));
     const data = this.memory.gather(u32(iovsPtr), u32(iovsLen));
-    if (e.kind !== 'stdout' && e.flags & Fdflags.APPEND) {
+    if (e.flags & Fdflags.APPEND) {
       const { ret } = e.fd.fd_seek(0n, Whence.END);
       if (ret !== E.SUCCESS) return ret;
     }
     const { ret, nwritten } = e.fd.fd_write(data);
     if (ret !== E.SUCCESS) return ret;
     this.memory.setU32(u32(nwrittenPtr), nwritten);
+    return E.SUCCESS;
+  }
+
+  /** fd_write to stdout/stderr: each iovec goes from guest memory straight into the batch. */
+  private writeOutput(out: OutputFd, iovs: number, count: number, nwrittenPtr: number): number {
+    this.memory.check(iovs, count * 8);
+    const dv = this.memory.view();
+    const u8 = this.memory.bytes();
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const p = dv.getUint32(iovs + i * 8, true);
+      const l = dv.getUint32(iovs + i * 8 + 4, true);
+      this.memory.check(p, l);
+    }
+    for (let i = 0; i < count; i++) {
+      const p = dv.getUint32(iovs + i * 8, true);
+      const l = dv.getUint32(iovs + i * 8 + 4, true);
+      if (!out.append(u8, p, p + l)) return E.PIPE;
+      total += l;
+    }
+    this.memory.setU32(nwrittenPtr, total);
     return E.SUCCESS;
   }
 

@@ -13,11 +13,15 @@ export class GuestMemory {
   private memory: WebAssembly.Memory | undefined;
   private buffer: ArrayBuffer | SharedArrayBuffer | undefined;
   private dv!: DataView;
-  private u8!: Uint8Array;
+  private u8: Uint8Array | undefined;
+  /** A shared memory's buffer is not detached by growth: it is compared with memory.buffer on each access. */
+  private shared = false;
 
   attach(memory: WebAssembly.Memory | undefined): void {
     this.memory = memory;
     this.buffer = undefined;
+    this.u8 = undefined;
+    this.shared = memory !== undefined && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   }
 
   get attached(): boolean {
@@ -25,16 +29,25 @@ export class GuestMemory {
   }
 
   get byteLength(): number {
-    return this.memory?.buffer.byteLength ?? 0;
+    if (!this.memory) return 0;
+    this.refresh();
+    return this.u8!.byteLength;
   }
 
+  /**
+   * Views are remade only when the memory grew: growth detaches the old
+   * buffer (its views then have length 0), so no memory.buffer read (a slow
+   * accessor) is needed per syscall. A memory of 0 bytes is simply re-read.
+   */
   private refresh(): void {
+    if (this.u8 !== undefined && this.u8.byteLength !== 0 && !this.shared) return;
     const m = this.memory;
     if (!m) throw new RangeError('the module exports no memory named "memory"');
-    if (this.buffer !== m.buffer) {
-      this.buffer = m.buffer;
-      this.dv = new DataView(m.buffer);
-      this.u8 = new Uint8Array(m.buffer);
+    const b = m.buffer;
+    if (this.buffer !== b || this.u8 === undefined) {
+      this.buffer = b;
+      this.dv = new DataView(b);
+      this.u8 = new Uint8Array(b);
     }
   }
 
@@ -45,7 +58,7 @@ export class GuestMemory {
 
   bytes(): Uint8Array {
     this.refresh();
-    return this.u8;
+    return this.u8!;
   }
 
   u32(ptr: number): number {

@@ -26,12 +26,27 @@ export type Resolution = { ok: true; value: Resolved } | { ok: false; errno: num
 
 const fail = (errno: number): Resolution => ({ ok: false, errno });
 
+/**
+ * A directory Fd may hand out, for a directory inode it looked up, an Fd that
+ * path walks can reuse (skiff's DirFd keeps one per directory node); without
+ * it each component of a walk opens a fresh directory Fd.
+ */
+export interface DirWalkable {
+  walk_fd(inode: Inode): Fd | null;
+}
+
+/** An inode's filetype: skiff's nodes carry it as a field, others build a Filestat (a directory's may merge its listing). */
+export function filetypeOfInode(inode: Inode): number {
+  const t = (inode as { filetype?: unknown }).filetype;
+  return typeof t === 'number' ? t : inode.stat().filetype;
+}
+
 export function isSymlink(inode: Inode): boolean {
-  return inode.stat().filetype === Filetype.SYMBOLIC_LINK;
+  return filetypeOfInode(inode) === Filetype.SYMBOLIC_LINK;
 }
 
 export function isDirectory(inode: Inode): boolean {
-  return inode.stat().filetype === Filetype.DIRECTORY;
+  return filetypeOfInode(inode) === Filetype.DIRECTORY;
 }
 
 /**
@@ -81,7 +96,7 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
       if (!last || ret !== Errno.NOENT) return fail(ret === Errno.SUCCESS ? Errno.NOENT : ret);
       return { ok: true, value: { kind: 'entry', dir, name, inode: null, trailingSlash, chain: stack } };
     }
-    const type = inode.stat().filetype;
+    const type = filetypeOfInode(inode);
     if (type === Filetype.SYMBOLIC_LINK && (!last || followFinal || (trailingSlash && slashFollows))) {
       if (++links > MAX_SYMLINKS) return fail(Errno.LOOP);
       const { ret: rret, data: target } = dir.path_readlink(name);
@@ -98,13 +113,28 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
     }
     if (last) return { ok: true, value: { kind: 'entry', dir, name, inode, trailingSlash, chain: stack } };
     if (type !== Filetype.DIRECTORY) return fail(Errno.NOTDIR);
-    const opened = dir.path_open(0, name, Oflags.DIRECTORY, RIGHTS_ALL, RIGHTS_ALL, 0);
-    if (!opened.fd_obj) return fail(opened.ret || Errno.NOENT);
-    stack.push(opened.fd_obj);
+    const walked = (dir as Fd & Partial<DirWalkable>).walk_fd?.(inode);
+    if (walked) {
+      stack.push(walked);
+    } else {
+      const opened = dir.path_open(0, name, Oflags.DIRECTORY, RIGHTS_ALL, RIGHTS_ALL, 0);
+      if (!opened.fd_obj) return fail(opened.ret || Errno.NOENT);
+      stack.push(opened.fd_obj);
+    }
     i++;
   }
 }
 
+/** The non-empty components of a path (a hand loop: split+filter made two arrays per path_* call). */
 function split(path: string): string[] {
-  return path.split('/').filter((p) => p !== '');
+  if (path.indexOf('/') < 0) return [path];
+  const out: string[] = [];
+  let at = 0;
+  while (at < path.length) {
+    let end = path.indexOf('/', at);
+    if (end < 0) end = path.length;
+    if (end > at) out.push(path.slice(at, end));
+    at = end + 1;
+  }
+  return out;
 }

@@ -18,7 +18,8 @@ type Sink = (chunk: Uint8Array) => void;
 
 /** Where a guest's output goes. `broken` makes further writes fail with EPIPE. */
 export class OutputFd extends Fd {
-  private parts: Uint8Array[] = [];
+  /** Bytes not yet handed over, at the front of `buf` (which grows by doubling up to the threshold). */
+  private buf: Uint8Array | undefined;
   private pending = 0;
   readonly ino = Inode.issue_ino();
   broken = false;
@@ -41,18 +42,45 @@ export class OutputFd extends Fd {
 
   override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
     if (this.broken) return { ret: Errno.PIPE, nwritten: 0 };
-    if (data.length === 0) return { ret: 0, nwritten: 0 };
-    if (this.sibling && this.sibling.pending) this.sibling.flush();
-    this.parts.push(data);
-    this.pending += data.length;
-    if (this.pending >= this.threshold) this.flush();
+    this.append(data, 0, data.length);
     return { ret: 0, nwritten: data.length };
+  }
+
+  /**
+   * Takes `src[start, end)` (the guest's memory, straight from its iovecs):
+   * one copy into the batch, none per write besides. False when broken (EPIPE).
+   */
+  append(src: Uint8Array, start: number, end: number): boolean {
+    if (this.broken) return false;
+    const n = end - start;
+    if (n <= 0) return true;
+    if (this.sibling && this.sibling.pending) this.sibling.flush();
+    if (this.pending === 0 && n >= this.threshold) {
+      // A write as big as a batch goes out on its own.
+      this.hostWrites++;
+      this.sink(src.slice(start, end));
+      return true;
+    }
+    const need = this.pending + n;
+    let buf = this.buf;
+    if (!buf || need > buf.length) {
+      let cap = buf ? buf.length * 2 : 1024;
+      while (cap < need) cap *= 2;
+      const grown = new Uint8Array(Math.max(need, Math.min(cap, this.threshold)));
+      if (buf && this.pending) grown.set(buf.subarray(0, this.pending));
+      this.buf = buf = grown;
+    }
+    buf.set(src.subarray(start, end), this.pending);
+    this.pending = need;
+    if (need >= this.threshold) this.flush();
+    return true;
   }
 
   flush(): void {
     if (this.pending === 0) return;
-    const chunk = this.parts.length === 1 ? this.parts[0]! : join(this.parts, this.pending);
-    this.parts = [];
+    const chunk = this.buf!.subarray(0, this.pending);
+    // The chunk is the sink's now: the next write starts a new buffer.
+    this.buf = undefined;
     this.pending = 0;
     this.hostWrites++;
     this.sink(chunk);
@@ -121,16 +149,6 @@ export function carryInputFd(stream: ReadableStream<Uint8Array>, fd: InputFd): R
 
 export function carriedInputFd(stream: ReadableStream<Uint8Array>): InputFd | undefined {
   return carried.get(stream);
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /**
