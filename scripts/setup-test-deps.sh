@@ -19,6 +19,9 @@ declare -A want=(
   [openssl]=openssl
   [chromium]=chromium
   [docker]=docker.io
+  [ip]=iproute2
+  [nsenter]=util-linux
+  [mount]=mount
 )
 missing=()
 for cmd in "${!want[@]}"; do

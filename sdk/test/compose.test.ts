@@ -2,7 +2,8 @@
  * `skiff compose` end to end through the CLI and its on-disk store: a WASI
  * project (dependencies, a named volume, .env interpolation, logs, ps,
  * recreate on change, down -v) and a Linux project built from its own
- * Dockerfile whose services reach each other by name and publish a port.
+ * Dockerfile whose services reach each other by name on the project's
+ * network and publish a port.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,7 +153,9 @@ describe('skiff compose on the Linux backend', () => {
     expect(port, ps.stdout).toBeDefined();
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('served by compose\n');
     expect((await compose(root, dir, 'exec', 'web', 'cat', '/www/index.html')).stdout).toBe('served by compose\n');
+    expect((await skiff(root, 'network', 'ls', '-q')).stdout).toBe('web_default\n');
     expect((await compose(root, dir, 'down')).code).toBe(0);
     expect((await skiff(root, 'ps', '-a', '-q')).stdout).toBe('');
+    expect((await skiff(root, 'network', 'ls', '-q')).stdout).toBe('');
   });
 });

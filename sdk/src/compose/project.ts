@@ -6,11 +6,10 @@
  * container, named volumes `<project>_<name>`, and dependencies started
  * first.
  *
- * Networking: docker compose gives a project a bridge network with DNS.
- * skiff's containers have no network beyond loopback, so the Linux services
- * of a project share one network namespace (that of the first one started,
- * as `network_mode: service:X` would) and reach each other by service name,
- * which /etc/hosts maps to 127.0.0.1; they must listen on distinct ports.
+ * Networking: as docker compose does, the project gets a network of its own
+ * (`<project>_default`, a bridge) where each Linux service is reachable by
+ * its service name; `network_mode` opts a service out. WASI services have
+ * no network.
  */
 import { failedPrecondition, invalidArgument, isSkiffError, notFound } from '../errors/index.js';
 import { digestOf } from '../image/digest.js';
@@ -28,6 +27,7 @@ export const LABEL_NUMBER = 'com.docker.compose.container-number';
 export const LABEL_HASH = 'com.docker.compose.config-hash';
 export const LABEL_ONEOFF = 'com.docker.compose.oneoff';
 export const LABEL_VOLUME = 'com.docker.compose.volume';
+export const LABEL_NETWORK = 'com.docker.compose.network';
 
 export interface ComposeHooks {
   /** Builds `service.build` into `image`. */
@@ -100,14 +100,14 @@ export class ComposeRunner {
     }
     await this.ensureVolumes(wanted);
     const started: Record<string, ContainerRecord> = {};
-    let anchor: ContainerRecord | undefined;
     for (const name of order) {
       const s = services[name]!;
       await this.waitForDependencies(s, started);
       const image = this.imageOf(s);
       const backend = backends[name]!;
-      const joinsProjectNetwork = s.networkMode === undefined && backend.capabilities.network;
-      const options = this.createOptions(s, image, joinsProjectNetwork ? anchor : undefined, started);
+      const onProjectNetwork = s.networkMode === undefined && !!backend.capabilities.networks;
+      if (onProjectNetwork) await this.ensureNetwork();
+      const options = this.createOptions(s, image, onProjectNetwork, started);
       const hash = configHash(options, (await this.engine.images.lookup(image).catch(() => undefined))?.target.digest);
       options.labels = { ...(options.labels ?? {}), [LABEL_HASH]: hash };
       const old = existing.find((r) => r.labels[LABEL_SERVICE] === name);
@@ -131,7 +131,6 @@ export class ComposeRunner {
         rec = await this.engine.record(c.id);
       }
       started[name] = rec;
-      if (joinsProjectNetwork && !anchor) anchor = rec;
     }
     return Object.values(started);
   }
@@ -140,7 +139,18 @@ export class ComposeRunner {
     return this.engine.images.lookup(image).then(() => true, (e) => (isSkiffError(e, 'NOT_FOUND') || isSkiffError(e, 'INVALID_ARGUMENT') ? false : Promise.reject(e)));
   }
 
-  private createOptions(s: ServiceConfig, image: string, anchor: ContainerRecord | undefined, started: Record<string, ContainerRecord>): CreateOptions & { name: string } {
+  /** The project's network, `<project>_default`. */
+  get networkName(): string {
+    return `${this.project.name}_default`;
+  }
+
+  private async ensureNetwork(): Promise<void> {
+    if ((await this.engine.listNetworks()).some((n) => n.name === this.networkName)) return;
+    await this.engine.createNetwork(this.networkName, { labels: { [LABEL_PROJECT]: this.project.name, [LABEL_NETWORK]: 'default' } });
+    this.hooks.progress(`Network ${this.networkName}  Created`);
+  }
+
+  private createOptions(s: ServiceConfig, image: string, onProjectNetwork: boolean, started: Record<string, ContainerRecord>): CreateOptions & { name: string } {
     const o: CreateOptions & { name: string } = {
       ...structuredClone(s.create),
       image,
@@ -148,6 +158,10 @@ export class ComposeRunner {
       labels: { ...(s.create.labels ?? {}), [LABEL_PROJECT]: this.project.name, [LABEL_SERVICE]: s.name, [LABEL_NUMBER]: '1', [LABEL_ONEOFF]: 'False' },
     };
     const hosts = [...s.extraHosts];
+    if (onProjectNetwork) {
+      o.network = this.networkName;
+      o.networkAliases = [s.name];
+    }
     const mode = s.networkMode;
     if (mode === 'host' || mode === 'none') o.network = mode;
     else if (mode?.startsWith('service:')) {
@@ -155,13 +169,6 @@ export class ComposeRunner {
       if (!target) throw failedPrecondition(`service ${s.name} shares the network of ${mode.slice(8)}, which is not running`);
       o.network = `container:${target.id}`;
     } else if (mode?.startsWith('container:')) o.network = mode as `container:${string}`;
-    else if (anchor) o.network = `container:${anchor.id}`;
-    if (mode === undefined) {
-      // Every service of the project by name, as compose's DNS would answer (all on the shared loopback).
-      for (const other of Object.values(this.project.services)) {
-        hosts.push(`${other.name}:127.0.0.1`, `${this.containerNameOf(other)}:127.0.0.1`);
-      }
-    }
     if (hosts.length) o.extraHosts = [...new Set(hosts)];
     return o;
   }
@@ -232,6 +239,10 @@ export class ComposeRunner {
     for (const r of await this.containers()) {
       await this.engine.remove(r.id, { force: true, volumes: true });
       this.hooks.progress(`Container ${r.name}  Removed`);
+    }
+    if ((await this.engine.listNetworks()).some((n) => n.name === this.networkName)) {
+      await this.engine.removeNetwork(this.networkName);
+      this.hooks.progress(`Network ${this.networkName}  Removed`);
     }
     if (o.volumes) {
       for (const v of Object.values(this.project.volumes)) {
