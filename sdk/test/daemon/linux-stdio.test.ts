@@ -67,7 +67,7 @@ beforeAll(async () => {
   const ctx = join(tmp, 'ctx');
   mkdirSync(join(ctx, 'rootfs/bin'), { recursive: true });
   copyFileSync(busybox, join(ctx, 'rootfs/bin/busybox'));
-  for (const a of ['sh', 'cat', 'echo', 'sleep', 'stty', 'tty', 'ls']) symlinkSync('busybox', join(ctx, 'rootfs/bin', a));
+  for (const a of ['sh', 'cat', 'echo', 'sleep', 'stty', 'tty', 'ls', 'ps']) symlinkSync('busybox', join(ctx, 'rootfs/bin', a));
   writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nCMD ["sh"]\n');
   root = mkdtempSync(join(tmpdir(), 'skiff-stdio-root-'));
   d = await startDaemon({ backends: ['linux'], root });
@@ -94,6 +94,10 @@ it('docker exec -it runs an interactive shell in the container\'s terminal, size
   expect(r.out).toMatch(/\/dev\/pts\/\d+\r\n/); // a terminal of the container's own devpts
   expect(r.out).toMatch(/\r\n41 123\r\n/); // the CLI's resize after the start reached the terminal
   expect(r.code).toBe(3);
+  // ctrl-p ctrl-q leaves the exec'd shell running.
+  const detached = await inTerminal('docker exec -it box sh -c "echo started; exec sleep 123"', [{ ready: /started/, type: '\x10\x11' }]);
+  expect(detached.out).toContain('read escape sequence'); // the CLI's words (and its exit code 1), as with dockerd
+  expect((await run(['exec', 'box', 'ps', '-o', 'args'])).stdout).toContain('sleep 123');
   // exec -t without a terminal on the client: the output is one raw stream.
   const plain = await run(['exec', '-t', 'box', 'sh', '-c', 'echo out; echo err >&2']);
   expect(plain.code).toBe(0);

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { conflict, invalidArgument, notFound, unsupported } from '../../errors/index.js';
 import type { BackendProcess, TtySize } from '../../runtime/backend.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { encodeFrames, MULTIPLEXED, RAW_STREAM, type StdStream } from '../../client/stdcopy.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
@@ -101,6 +102,7 @@ export function execRoutes(r: Router<DaemonContext>): void {
     const config = (await x.json<ExecConfig>()) ?? {};
     const cmd = typeof config.Cmd === 'string' ? [config.Cmd] : (config.Cmd ?? []);
     if (cmd.length === 0) throw invalidArgument('No exec command specified');
+    if (config.DetachKeys) parseDetachKeys(config.DetachKeys); // a bad one is refused now, not at start
     if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`);
     // Refused here, with a clear answer, rather than in the hijacked stream of the start.
     const backend = ctx.engine.backends.find((b) => b.name === rec.backend);
@@ -123,7 +125,13 @@ export function execRoutes(r: Router<DaemonContext>): void {
     e.started = true;
     const detach = body.Detach ?? false;
     const out = detach ? undefined : x.hijack(tty ? RAW_STREAM : MULTIPLEXED);
-    const stdin = !detach && e.config.AttachStdin && out && 'input' in out ? (out as { input?: ReadableStream<Uint8Array> }).input : undefined;
+    let stdin = !detach && e.config.AttachStdin && out && 'input' in out ? (out as { input?: ReadableStream<Uint8Array> }).input : undefined;
+    if (stdin) {
+      // The detach keys end this client's connection; the process runs on.
+      const watched = watchDetachKeys(stdin, parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS));
+      stdin = watched.input;
+      void watched.detached.then((d) => { if (d) out?.end(); });
+    }
     const stdout = sink(out, 'stdout', tty, e.config.AttachStdout ?? true);
     const stderr = sink(out, 'stderr', tty, e.config.AttachStderr ?? true);
     let proc;
