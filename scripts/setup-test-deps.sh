@@ -20,6 +20,7 @@ declare -A want=(
   [chromium]=chromium
   [docker]=docker.io
   [ip]=iproute2
+  [docker-compose]=docker-compose
   [nsenter]=util-linux
   [mount]=mount
 )
