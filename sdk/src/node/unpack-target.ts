@@ -8,7 +8,10 @@
  * Another process changing the directory at the same time is out of scope.
  *
  * Calls are synchronous: they are small, and a sync call costs a fraction of
- * a thread-pool round trip.
+ * a thread-pool round trip. The exception is creating a new inode at a fresh
+ * path (writeNewFile, symlinkNew), where the kernel spends tens to hundreds
+ * of microseconds, so it runs on the thread pool while the caller reads on; isFresh
+ * says when that cannot race with anything else this target does.
  */
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, open, openSync, readdirSync, readlinkSync, rmSync, symlink, symlinkSync, unlinkSync, chmodSync, writevSync, writeSync, type Stats } from 'node:fs';
 import { execFileSync } from 'node:child_process';

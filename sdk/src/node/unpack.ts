@@ -73,7 +73,7 @@ const SMALL = 1 << 20;
 const EMPTY = new Uint8Array(0);
 /**
  * Writes in flight at once, and their bytes. Creating an inode costs far more
- * than reading the tar (hundreds of microseconds on ext4), so files and
+ * than reading the tar (tens to hundreds of microseconds on ext4), so files and
  * symlinks at fresh paths are made on the thread pool, a few at a time, while
  * the next entries are parsed and gunzip runs. Kept small: the pool's threads
  * are shared with zlib.
