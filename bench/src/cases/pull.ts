@@ -2,6 +2,13 @@
  * Pull of a ~100 MB image (several random gzip layers) from a local
  * docker-registry on loopback into a fresh OCI layout on disk: skiff's
  * pullImage (in-process) vs `skopeo copy docker://... oci:DIR`.
+ *
+ * The same work on both sides (checked with strace): every blob streamed
+ * into a temp file, its digest checked as it arrives, fsynced and renamed
+ * into blobs/sha256. skiff also fsyncs the blob directory and writes
+ * index.json atomically (fsync, rename); skopeo writes index.json in place.
+ * skopeo's time includes starting its process (~30 ms); skiff's is a warm
+ * in-process call, as an Engine or the daemon makes it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
