@@ -276,9 +276,10 @@ export class LinuxBackend implements Backend {
     if (!this.stateDir) return undefined;
     const dir = this.dirOf(id);
     if (!dir.exists()) return undefined;
-    const layers = readJson(dir.layers);
-    if (!Array.isArray(layers)) return undefined;
-    const c = this.containerFor(spec, dir, layers as string[]);
+    // layers.json is written off the create path: until it is, the spec names the same layers.
+    const recorded = readJson(dir.layers);
+    const layers = Array.isArray(recorded) ? (recorded as string[]) : spec.image.layers.length ? spec.image.layers.map((l) => this.layers.nameOf(l.diffId)) : [this.layers.emptyLayer()];
+    const c = this.containerFor(spec, dir, layers);
     c.adopt();
     this.containers.set(id, c);
     return c;

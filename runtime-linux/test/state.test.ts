@@ -75,6 +75,20 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
     await b2.close();
   });
 
+  it('restores a container whose layers.json is not written yet (it is written off the create path)', async () => {
+    const spec = h.spec('echo restored');
+    const c1 = (await h.backend.create(spec)) as LinuxContainer;
+    for (let i = 0; i < 200 && !readFileSync(c1.dir.layers, 'utf8'); i++) await sleep(5); // the background write lands...
+    writeFileSync(c1.dir.layers, ''); // ...and is undone, as a crash in between would leave it
+    const b2 = await second();
+    const c2 = (await b2.restore(spec.id, spec))!;
+    expect(c2).toBeDefined();
+    expect(await startAndWait(c2)).toMatchObject({ exitCode: 0, stdout: 'restored\n' });
+    expect(b2.pruneLayers()).toEqual([]); // which layers it uses is unknown on disk: prune keeps all
+    await c2.remove();
+    await b2.close();
+  });
+
   it('cleans up after a crash: helper and Engine gone, processes left, a stray cgroup', async () => {
     // What a crashed Engine leaves: a container started by a helper that then died too.
     const spec = h.spec('sleep 100');
