@@ -7,7 +7,7 @@
  * into a temp file, its digest checked as it arrives, fsynced and renamed
  * into blobs/sha256. skiff also fsyncs the blob directory and writes
  * index.json atomically (fsync, rename); skopeo writes index.json in place.
- * skopeo's time includes starting its process (~30 ms); skiff's is a warm
+ * skopeo's time includes starting its process (tens of ms); skiff's is a warm
  * in-process call, as an Engine or the daemon makes it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
