@@ -10,7 +10,8 @@
 import { invalidArgument, notFound, permissionDenied, resourceExhausted } from '@skiff/sdk';
 import { ModuleCache, type ModuleKey } from './module-cache.js';
 import { absolutePath, findProgram, lookupFile, readFile, shebang, type FoundFile, type Lookup } from './program.js';
-import { isWasm, limitMemory, MemoryLimitError, PAGE_BYTES } from './wasm-binary.js';
+import { importMemory, isWasm, limitMemory, MemoryLimitError, PAGE_BYTES } from './wasm-binary.js';
+import { leaseMemory } from './wasi/memory-pool.js';
 import { Rights } from './wasi/defs.js';
 import { DeterministicClock, RealClock, type GuestClock } from './wasi/clock.js';
 import { SYSCALLS, WasiHost, type Preopen } from './wasi/host.js';
@@ -101,7 +102,8 @@ function locateProgram(req: Omit<ProgramRequest, 'modules'>): Located {
   const key = req.keyOf?.(found) ?? found.inode;
   const bytes = () => {
     const b = readFile(found);
-    return limitPages ? limitMemory(b, limitPages) : b;
+    // The memory becomes an import, so each container's instance can get a pooled one (wasi/memory-pool.ts).
+    return importMemory(limitPages ? limitMemory(b, limitPages) : b);
   };
   return { found, argv, limitPages, key, bytes };
 }
@@ -211,14 +213,16 @@ export class WasiProcess {
    */
   runNow(guard?: () => void, started?: () => void): ProcessResult {
     const calls = this.host.imports();
+    const lease = leaseMemory(this.program.module);
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(this.program.module, { [WASI_MODULE]: guard ? guarded(calls, guard) : calls });
+      instance = new WebAssembly.Instance(this.program.module, { ...lease?.imports, [WASI_MODULE]: guard ? guarded(calls, guard) : calls });
     } catch (err) {
+      lease?.release();
       throw invalidArgument(`cannot run ${this.program.path}: cannot instantiate the module: ${(err as Error).message}`, err);
     }
     started?.();
-    return { ...runInstance(instance, this.host), memoryBytes: this.host.memory.byteLength };
+    return { ...runInstance(instance, this.host, lease), memoryBytes: this.host.memory.byteLength };
   }
 }
 

@@ -4,6 +4,10 @@
  * A memory limit works by lowering the maximum of the module's own memory:
  * `memory.grow` past it then fails inside the guest (malloc returns NULL), as
  * an allocation fails under a cgroup limit, and the host is never at risk.
+ *
+ * A module's own memory can also be turned into an import (importMemory), so
+ * the host can hand each new instance a memory from a pool instead of having
+ * the engine reserve a fresh one (wasi/memory-pool.ts).
  */
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -122,4 +126,137 @@ function writeU32(v: number): Uint8Array {
     out.push(byte);
   } while (v);
   return Uint8Array.from(out);
+}
+
+/** The import a module made by importMemory takes its memory from. */
+export const POOLED_MEMORY_MODULE = 'skiff:pool';
+export const POOLED_MEMORY_NAME = 'memory';
+/** The custom section that records the memory's limits (the JS API cannot read an import's type). */
+export const POOLED_MEMORY_SECTION = 'skiff.pooled-memory';
+
+export interface MemoryLimits {
+  initial: number;
+  maximum?: number;
+}
+
+/**
+ * Returns `bytes` with its one defined memory made an import
+ * (`skiff:pool`.`memory`, same limits) and the limits recorded in a custom
+ * section; the memory keeps its index 0 and its exports. Returns the input
+ * unchanged when the module does not have exactly one plain 32-bit memory of
+ * its own (none, several, shared, 64-bit, or an imported one).
+ */
+export function importMemory(bytes: Uint8Array): Uint8Array {
+  if (!isWasm(bytes)) throw new Error('not a WebAssembly binary');
+  const sections: Array<{ id: number; start: number; end: number; pos: number }> = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos]!;
+    const [size, sizeLen] = readU32(bytes, pos + 1);
+    const start = pos + 1 + sizeLen;
+    const end = start + size;
+    if (end > bytes.length) throw new Error('truncated WebAssembly section');
+    sections.push({ id, start, end, pos });
+    pos = end;
+  }
+  const mem = sections.find((s) => s.id === 5);
+  if (!mem) return bytes;
+  const body = bytes.subarray(mem.start, mem.end);
+  let p = 0;
+  const [count, n] = readU32(body, p);
+  p += n;
+  if (count !== 1) return bytes;
+  const flags = body[p++]!;
+  if (flags & ~0x01) return bytes; // shared or 64-bit: left alone
+  const [min, minLen] = readU32(body, p);
+  p += minLen;
+  let max: number | undefined;
+  if (flags & 0x01) [max] = readU32(body, p);
+  const limits = Uint8Array.from([flags, ...writeU32(min), ...(max !== undefined ? writeU32(max) : [])]);
+  const imp = sections.find((s) => s.id === 2);
+  if (imp && importsMemory(bytes.subarray(imp.start, imp.end)) !== false) return bytes;
+  const entry = concat([name(POOLED_MEMORY_MODULE), name(POOLED_MEMORY_NAME), Uint8Array.of(0x02), limits]);
+  let importBody: Uint8Array;
+  if (imp) {
+    const old = bytes.subarray(imp.start, imp.end);
+    const [k, kLen] = readU32(old, 0);
+    importBody = concat([writeU32(k + 1), old.subarray(kLen), entry]);
+  } else {
+    importBody = concat([writeU32(1), entry]);
+  }
+  const importSection = concat([Uint8Array.of(2), writeU32(importBody.length), importBody]);
+  const record = concat([name(POOLED_MEMORY_SECTION), writeU32(min), writeU32(max === undefined ? 0 : max + 1)]);
+  const out: Uint8Array[] = [bytes.subarray(0, 8)];
+  let placed = false;
+  for (const s of sections) {
+    // The import section goes where it was, or before the first section that must follow it.
+    if (!placed && (s === imp || (!imp && s.id !== 0 && s.id !== 1))) {
+      out.push(importSection);
+      placed = true;
+      if (s === imp) continue;
+    }
+    if (s === mem) continue;
+    out.push(bytes.subarray(s.pos, s.end));
+  }
+  if (!placed) out.push(importSection);
+  out.push(Uint8Array.of(0), writeU32(record.length), record);
+  return concat(out);
+}
+
+/** The limits importMemory recorded in `module`, or undefined when its memory is its own. */
+export function pooledMemoryLimits(module: WebAssembly.Module): MemoryLimits | undefined {
+  const [rec] = WebAssembly.Module.customSections(module, POOLED_MEMORY_SECTION);
+  if (!rec) return undefined;
+  const b = new Uint8Array(rec);
+  const [initial, n] = readU32(b, 0);
+  const [max] = readU32(b, n);
+  return max === 0 ? { initial } : { initial, maximum: max - 1 };
+}
+
+/** Does the import section import a memory? undefined when it holds something this reader does not know. */
+function importsMemory(body: Uint8Array): boolean | undefined {
+  let p = 0;
+  const [count, n] = readU32(body, p);
+  p += n;
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < 2; k++) {
+      const [len, l] = readU32(body, p);
+      p += l + len;
+    }
+    const kind = body[p++]!;
+    if (kind === 0x02) return true;
+    if (kind === 0x00) p += readU32(body, p)[1]; // function: type index
+    else if (kind === 0x01) { // table: reftype, limits
+      p++;
+      const f = body[p++]!;
+      p += readU32(body, p)[1];
+      if (f & 0x01) p += readU32(body, p)[1];
+    } else if (kind === 0x03) { // global: a plain valtype, mutability
+      if (body[p]! < 0x6f) return undefined;
+      p += 2;
+    }
+    else if (kind === 0x04) { // tag: attribute, type index
+      p++;
+      p += readU32(body, p)[1];
+    } else return undefined;
+    if (p > body.length) return undefined;
+  }
+  return p === body.length ? false : undefined;
+}
+
+function name(s: string): Uint8Array {
+  const b = new TextEncoder().encode(s);
+  return concat([writeU32(b.length), b]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }

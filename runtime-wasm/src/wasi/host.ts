@@ -690,6 +690,7 @@ export class WasiHost {
       if (!out.append(u8, p, p + l)) return E.PIPE;
       total += l;
     }
+    out.written();
     this.memory.setU32(nwrittenPtr, total);
     return E.SUCCESS;
   }

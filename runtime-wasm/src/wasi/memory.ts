@@ -28,8 +28,19 @@ export class GuestMemory {
     return this.memory !== undefined;
   }
 
+  /**
+   * Lets go of the memory (it goes back to a pool): its size is still
+   * reported, nothing else can be read any more.
+   */
+  detach(): void {
+    this.finalBytes = this.byteLength;
+    this.attach(undefined);
+  }
+
+  private finalBytes = 0;
+
   get byteLength(): number {
-    if (!this.memory) return 0;
+    if (!this.memory) return this.finalBytes;
     this.refresh();
     return this.u8!.byteLength;
   }

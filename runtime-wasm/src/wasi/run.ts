@@ -13,6 +13,8 @@
  * `RunRefused` thrown before anything runs, so a backend can fail `start`.
  */
 import { GuestKilled, ProcExit, WasiHost } from './host.js';
+import { leaseMemory, type MemoryLease } from './memory-pool.js';
+import { POOLED_MEMORY_MODULE } from '../wasm-binary.js';
 
 export const TRAP_EXIT_CODE = 134;
 export const KILL_EXIT_CODE = 137;
@@ -38,7 +40,7 @@ export function checkCommand(module: WebAssembly.Module, provided: ReadonlySet<s
     throw new RunRefused('the module is not a WASI command: it exports no _start function (a reactor or a library cannot be run)');
   }
   const missing = WebAssembly.Module.imports(module)
-    .filter((i) => !(i.module === WASI_MODULE && provided.has(i.name)))
+    .filter((i) => !(i.module === WASI_MODULE && provided.has(i.name)) && !(i.module === POOLED_MEMORY_MODULE && i.kind === 'memory'))
     .map((i) => `${i.module}.${i.name}`);
   if (missing.length) {
     const hint = missing.some((m) => m.startsWith('wasi_unstable.'))
@@ -52,14 +54,16 @@ export function checkCommand(module: WebAssembly.Module, provided: ReadonlySet<s
 
 /** Instantiates `module` against `host` and runs `_start`. */
 export async function runCommand(module: WebAssembly.Module, host: WasiHost, options: { countCalls?: boolean } = {}): Promise<RunOutcome> {
-  const imports = { [WASI_MODULE]: options.countCalls ? host.countingImports() : host.imports() };
+  const lease = leaseMemory(module);
+  const imports = { ...lease?.imports, [WASI_MODULE]: options.countCalls ? host.countingImports() : host.imports() };
   let instance: WebAssembly.Instance;
   try {
     instance = await instantiate(module, imports);
   } catch (err) {
+    lease?.release();
     throw new RunRefused(`cannot instantiate the module: ${(err as Error).message}`);
   }
-  return runInstance(instance, host);
+  return runInstance(instance, host, lease);
 }
 
 /**
@@ -77,8 +81,11 @@ function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): 
   }
 }
 
-/** Runs an instantiated command; see the module comment for the exit codes. */
-export function runInstance(instance: WebAssembly.Instance, host: WasiHost): RunOutcome {
+/**
+ * Runs an instantiated command; see the module comment for the exit codes.
+ * `lease`: the instance's pooled memory, given back when the guest has ended.
+ */
+export function runInstance(instance: WebAssembly.Instance, host: WasiHost, lease?: MemoryLease): RunOutcome {
   const memory = instance.exports['memory'];
   host.memory.attach(memory instanceof WebAssembly.Memory ? memory : undefined);
   const start = instance.exports['_start'] as () => void;
@@ -95,6 +102,10 @@ export function runInstance(instance: WebAssembly.Instance, host: WasiHost): Run
     host.closeAll();
   } catch (err) {
     outcome.error ??= `closing the guest's files failed: ${(err as Error).message}`;
+  }
+  if (lease) {
+    host.memory.detach();
+    lease.release();
   }
   return outcome;
 }

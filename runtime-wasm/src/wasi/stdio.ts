@@ -43,24 +43,25 @@ export class OutputFd extends Fd {
   override fd_write(data: Uint8Array): { ret: number; nwritten: number } {
     if (this.broken) return { ret: Errno.PIPE, nwritten: 0 };
     this.append(data, 0, data.length);
+    this.written();
     return { ret: 0, nwritten: data.length };
+  }
+
+  /** The end of one guest write (all its iovecs): the batch goes out if it is full. */
+  written(): void {
+    if (this.pending >= this.threshold) this.flush();
   }
 
   /**
    * Takes `src[start, end)` (the guest's memory, straight from its iovecs):
-   * one copy into the batch, none per write besides. False when broken (EPIPE).
+   * one copy into the batch, none per write besides. False when broken
+   * (EPIPE). Call `written()` after the last iovec of a write.
    */
   append(src: Uint8Array, start: number, end: number): boolean {
     if (this.broken) return false;
     const n = end - start;
     if (n <= 0) return true;
     if (this.sibling && this.sibling.pending) this.sibling.flush();
-    if (this.pending === 0 && n >= this.threshold) {
-      // A write as big as a batch goes out on its own.
-      this.hostWrites++;
-      this.sink(src.slice(start, end));
-      return true;
-    }
     const need = this.pending + n;
     let buf = this.buf;
     if (!buf || need > buf.length) {
@@ -72,7 +73,6 @@ export class OutputFd extends Fd {
     }
     buf.set(src.subarray(start, end), this.pending);
     this.pending = need;
-    if (need >= this.threshold) this.flush();
     return true;
   }
 
