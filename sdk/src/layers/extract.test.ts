@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Volume } from 'memfs';
 import { TarWriter, type TarHeader } from './tar-writer.js';
 import { collect, bytesStream } from '../content/util.js';
-import { extractTar, type ExtractOptions } from './extract.js';
+import { extractTar, extractTarSync, type ExtractOptions } from './extract.js';
 import { FsTree } from './fs-tree.js';
 import { MountedTree } from './mount-tree.js';
 import type { FsLike } from '../runtime/backend.js';
@@ -24,12 +24,17 @@ async function tar(entries: Array<[TarHeader, string?]>): Promise<ReadableStream
 const h = (path: string, type: TarHeader['type'], extra: Partial<TarHeader> = {}): TarHeader => ({ path, type, mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 1700000000, ...extra });
 const file = (path: string, body: string, extra: Partial<TarHeader> = {}): [TarHeader, string] => [h(path, 'file', extra), body];
 
-describe('extractTar into a host directory', () => {
+// The same rules from a stream (extractTar) and from bytes in memory (extractTarSync).
+describe.each(['extractTar', 'extractTarSync'])('%s into a host directory', (how) => {
   let host: string;
   let root: string;
   let outside: string;
   const tree = () => new FsTree(nodeFs as unknown as FsLike, root);
-  const put = async (dir: string, entries: Array<[TarHeader, string?]>, o: ExtractOptions = {}) => extractTar(tree(), dir, await tar(entries), { container: 'test', ...o });
+  const put = async (dir: string, entries: Array<[TarHeader, string?]>, o: ExtractOptions = {}) => {
+    if (how === 'extractTar') return extractTar(tree(), dir, await tar(entries), { container: 'test', ...o });
+    const bytes = await collect(await tar(entries));
+    extractTarSync(tree(), dir, bytes, { container: 'test', ...o });
+  };
 
   beforeEach(() => {
     host = mkdtempSync(join(tmpdir(), 'skiff-extract-'));

@@ -66,6 +66,16 @@ export class FsTree implements FileTree {
     }
   }
 
+  writeBytes(path: string, body: Uint8Array): void {
+    const fd = this.run('create', path, () => this.fs.openSync(this.host(path), 'wx', 0o600));
+    try {
+      let off = 0;
+      while (off < body.length) off += this.run('write', path, () => this.fs.writeSync(fd, body, off, body.length - off));
+    } finally {
+      this.fs.closeSync(fd);
+    }
+  }
+
   symlink(path: string, target: string): void {
     this.run('symlink', path, () => this.fs.symlinkSync(target, this.host(path)));
   }

@@ -155,131 +155,169 @@ function xattrsOf(pax: Map<string, PaxValue>): Record<string, Uint8Array> | unde
   return out;
 }
 
+type Parsed =
+  | { kind: 'end' }
+  /** A pax or GNU long-name record: its body goes to `meta()`. */
+  | { kind: 'meta'; flag: number; size: number; padded: number }
+  /** An entry of a type skipped (GNU sparse, volume labels, vendor types). */
+  | { kind: 'skip'; padded: number }
+  | { kind: 'entry'; header: TarHeader; size: number; padded: number };
+
+/**
+ * The header logic of a tar reader, without I/O: the streaming reader and
+ * the synchronous one over bytes feed it blocks and share every rule.
+ */
+class HeaderParser {
+  private readonly global = new Map<string, PaxValue>();
+  private local: Map<string, PaxValue> | undefined;
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  /** The previous entry's path, to place errors. */
+  last = '';
+
+  constructor(private readonly maxMeta: number) {}
+
+  where(at: number): string {
+    return `at offset ${at}${this.last ? ` (after entry "${this.last}")` : ' (the first entry)'}`;
+  }
+
+  /** One header block (`block.length` < 512 only at the end of the input). */
+  parse(block: Uint8Array, at: number): Parsed {
+    const where = (a: number) => this.where(a);
+    if (block.length === 0) return { kind: 'end' }; // tolerate archives without end blocks
+    if (block.length < BLOCK) throw dataLoss(`truncated tar archive: the header ${where(at)} is cut short`);
+    if (isZero(block)) return { kind: 'end' };
+    let flag: number;
+    let size: number;
+    try {
+      if (!checksumOk(block)) throw new HeaderError('bad header checksum');
+      flag = block[156]!;
+      size = num(block, 124, 12, 'size');
+      if (size < 0) throw new HeaderError('negative size');
+    } catch (err) {
+      if (!(err instanceof HeaderError)) throw err;
+      throw dataLoss(`corrupt tar archive: ${err.message} in the header ${where(at)}; the file is not a tar archive or is damaged`);
+    }
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+
+    if (flag === PAX || flag === PAX_GLOBAL || flag === GNU_LONGNAME || flag === GNU_LONGLINK) {
+      if (size > this.maxMeta) throw dataLoss(`corrupt tar archive: a metadata record of ${size} bytes ${where(at)} is larger than the ${this.maxMeta}-byte limit`);
+      return { kind: 'meta', flag, size, padded };
+    }
+
+    let pax = this.global;
+    if (this.local) {
+      pax = new Map([...this.global, ...this.local]);
+      for (const [k, v] of this.local) if (v === '') pax.delete(k);
+    }
+    this.local = undefined;
+    let type: TarEntryType | undefined = TYPES[flag];
+    let path: string;
+    let header: TarHeader;
+    try {
+      path = str(block, 0, 100);
+      const magic = str(block, 257, 6);
+      // 'ustar\0' has a prefix field; GNU's 'ustar ' uses those bytes for times.
+      if (magic === 'ustar') {
+        const prefix = str(block, 345, 155);
+        if (prefix) path = `${prefix}/${path}`;
+      }
+      if (this.longName !== undefined) path = this.longName;
+      this.longName = undefined;
+      const paxPath = pax.get('path');
+      if (typeof paxPath === 'string') path = paxPath;
+      if (!type) {
+        // Unknown entry types (GNU sparse, volume labels, vendor types) are skipped, as GNU tar does.
+        this.longLink = undefined;
+        this.last = path;
+        return { kind: 'skip', padded };
+      }
+      if (type === 'file' && flag !== 0x37 && path.endsWith('/')) type = 'directory'; // pre-POSIX directories
+      const paxSize = paxNumber(pax.get('size'), 'size', true);
+      if (paxSize !== undefined) size = paxSize;
+      header = {
+        path,
+        type,
+        mode: num(block, 100, 8, 'mode') & 0o7777,
+        uid: paxNumber(pax.get('uid'), 'uid', true) ?? num(block, 108, 8, 'uid'),
+        gid: paxNumber(pax.get('gid'), 'gid', true) ?? num(block, 116, 8, 'gid'),
+        size: type === 'file' ? size : 0,
+        mtime: paxNumber(pax.get('mtime'), 'mtime', false) ?? num(block, 136, 12, 'mtime'),
+      };
+      const uname = pax.get('uname') ?? str(block, 265, 32);
+      const gname = pax.get('gname') ?? str(block, 297, 32);
+      if (typeof uname === 'string' && uname) header.uname = uname;
+      if (typeof gname === 'string' && gname) header.gname = gname;
+      if (type === 'symlink' || type === 'hardlink') {
+        const paxLink = pax.get('linkpath');
+        header.linkname = typeof paxLink === 'string' ? paxLink : this.longLink ?? str(block, 157, 100);
+      }
+      this.longLink = undefined;
+      if (type === 'char' || type === 'block') {
+        header.devmajor = num(block, 329, 8, 'devmajor');
+        header.devminor = num(block, 337, 8, 'devminor');
+      }
+      const xattrs = xattrsOf(pax);
+      if (xattrs) header.xattrs = xattrs;
+    } catch (err) {
+      if (!(err instanceof HeaderError)) throw err;
+      throw dataLoss(`corrupt tar archive: ${err.message} in the header ${where(at)}`);
+    }
+    this.last = path;
+    // Non-file entries may carry a body too (GNU dumpdirs, odd writers): the readers skip it.
+    return { kind: 'entry', header, size, padded: Math.ceil(size / BLOCK) * BLOCK };
+  }
+
+  /** The body of a metadata record (`body`: `padded` bytes read, fewer if the input ended). */
+  meta(flag: number, size: number, padded: number, body: Uint8Array, at: number): void {
+    if (body.length < padded) throw dataLoss(`truncated tar archive: a metadata record ${this.where(at)} is cut short`);
+    const data = body.subarray(0, size);
+    try {
+      if (flag === PAX) parsePax(data, (this.local ??= new Map()), false);
+      else if (flag === PAX_GLOBAL) parsePax(data, this.global, true);
+      else if (flag === GNU_LONGNAME) this.longName = str(data, 0, data.length);
+      else this.longLink = str(data, 0, data.length);
+    } catch (err) {
+      if (!(err instanceof HeaderError)) throw err;
+      throw dataLoss(`corrupt tar archive: ${err.message} ${this.where(at)}`);
+    }
+  }
+}
+
 /**
  * Reads a tar stream entry by entry. Leaving the loop early cancels the
  * stream; reading to the end drains it (so a digest check upstream runs).
  */
 export async function* readTar(stream: ReadableStream<Uint8Array>, options: ReadTarOptions = {}): AsyncGenerator<TarEntry, void, undefined> {
-  const maxMeta = options.maxMetadataSize ?? 16 << 20;
   const r = new ByteReader(stream);
-  const global = new Map<string, PaxValue>();
-  let local: Map<string, PaxValue> | undefined;
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  let last = ''; // the previous entry's path, to place errors
+  const headers = new HeaderParser(options.maxMetadataSize ?? 16 << 20);
   let unread = 0; // body and padding of the previous entry not yet consumed
   let generation = 0; // bumps when the caller moves on; stale bodies refuse reads
   let complete = false;
-  const where = (at: number) => `at offset ${at}${last ? ` (after entry "${last}")` : ' (the first entry)'}`;
   try {
     for (;;) {
       generation++;
       if (unread > 0) {
         const skipped = await r.skip(unread);
-        if (skipped < unread) throw dataLoss(`truncated tar archive: the body of "${last}" ends at offset ${r.position}, ${unread - skipped} bytes short`);
+        if (skipped < unread) throw dataLoss(`truncated tar archive: the body of "${headers.last}" ends at offset ${r.position}, ${unread - skipped} bytes short`);
         unread = 0;
       }
       const at = r.position;
-      const block = await r.read(BLOCK);
-      if (block.length === 0) { complete = true; return; } // tolerate archives without end blocks
-      if (block.length < BLOCK) throw dataLoss(`truncated tar archive: the header ${where(at)} is cut short`);
-      if (isZero(block)) { complete = true; return; }
-      let flag: number;
-      let size: number;
-      try {
-        if (!checksumOk(block)) throw new HeaderError('bad header checksum');
-        flag = block[156]!;
-        size = num(block, 124, 12, 'size');
-        if (size < 0) throw new HeaderError('negative size');
-      } catch (err) {
-        if (!(err instanceof HeaderError)) throw err;
-        throw dataLoss(`corrupt tar archive: ${err.message} in the header ${where(at)}; the file is not a tar archive or is damaged`);
-      }
-      const padded = Math.ceil(size / BLOCK) * BLOCK;
-
-      if (flag === PAX || flag === PAX_GLOBAL || flag === GNU_LONGNAME || flag === GNU_LONGLINK) {
-        if (size > maxMeta) throw dataLoss(`corrupt tar archive: a metadata record of ${size} bytes ${where(at)} is larger than the ${maxMeta}-byte limit`);
-        const body = await r.read(padded);
-        if (body.length < padded) throw dataLoss(`truncated tar archive: a metadata record ${where(at)} is cut short`);
-        const data = body.subarray(0, size);
-        try {
-          if (flag === PAX) parsePax(data, (local ??= new Map()), false);
-          else if (flag === PAX_GLOBAL) parsePax(data, global, true);
-          else if (flag === GNU_LONGNAME) longName = str(data, 0, data.length);
-          else longLink = str(data, 0, data.length);
-        } catch (err) {
-          if (!(err instanceof HeaderError)) throw err;
-          throw dataLoss(`corrupt tar archive: ${err.message} ${where(at)}`);
-        }
+      const parsed = headers.parse(await r.read(BLOCK), at);
+      if (parsed.kind === 'end') { complete = true; return; }
+      if (parsed.kind === 'meta') {
+        headers.meta(parsed.flag, parsed.size, parsed.padded, await r.read(parsed.padded), at);
         continue;
       }
-
-      let pax = global;
-      if (local) {
-        pax = new Map([...global, ...local]);
-        for (const [k, v] of local) if (v === '') pax.delete(k);
+      if (parsed.kind === 'skip') {
+        unread = parsed.padded;
+        continue;
       }
-      local = undefined;
-      let type: TarEntryType | undefined = TYPES[flag];
-      let path: string;
-      let header: TarHeader;
-      try {
-        path = str(block, 0, 100);
-        const magic = str(block, 257, 6);
-        // 'ustar\0' has a prefix field; GNU's 'ustar ' uses those bytes for times.
-        if (magic === 'ustar') {
-          const prefix = str(block, 345, 155);
-          if (prefix) path = `${prefix}/${path}`;
-        }
-        if (longName !== undefined) path = longName;
-        longName = undefined;
-        const paxPath = pax.get('path');
-        if (typeof paxPath === 'string') path = paxPath;
-        if (!type) {
-          // Unknown entry types (GNU sparse, volume labels, vendor types) are skipped, as GNU tar does.
-          longLink = undefined;
-          unread = padded;
-          last = path;
-          continue;
-        }
-        if (type === 'file' && flag !== 0x37 && path.endsWith('/')) type = 'directory'; // pre-POSIX directories
-        const paxSize = paxNumber(pax.get('size'), 'size', true);
-        if (paxSize !== undefined) size = paxSize;
-        header = {
-          path,
-          type,
-          mode: num(block, 100, 8, 'mode') & 0o7777,
-          uid: paxNumber(pax.get('uid'), 'uid', true) ?? num(block, 108, 8, 'uid'),
-          gid: paxNumber(pax.get('gid'), 'gid', true) ?? num(block, 116, 8, 'gid'),
-          size: type === 'file' ? size : 0,
-          mtime: paxNumber(pax.get('mtime'), 'mtime', false) ?? num(block, 136, 12, 'mtime'),
-        };
-        const uname = pax.get('uname') ?? str(block, 265, 32);
-        const gname = pax.get('gname') ?? str(block, 297, 32);
-        if (typeof uname === 'string' && uname) header.uname = uname;
-        if (typeof gname === 'string' && gname) header.gname = gname;
-        if (type === 'symlink' || type === 'hardlink') {
-          const paxLink = pax.get('linkpath');
-          header.linkname = typeof paxLink === 'string' ? paxLink : longLink ?? str(block, 157, 100);
-        }
-        longLink = undefined;
-        if (type === 'char' || type === 'block') {
-          header.devmajor = num(block, 329, 8, 'devmajor');
-          header.devminor = num(block, 337, 8, 'devminor');
-        }
-        const xattrs = xattrsOf(pax);
-        if (xattrs) header.xattrs = xattrs;
-      } catch (err) {
-        if (!(err instanceof HeaderError)) throw err;
-        throw dataLoss(`corrupt tar archive: ${err.message} in the header ${where(at)}`);
-      }
-
-      // Non-file entries may carry a body too (GNU dumpdirs, odd writers): skipped.
+      const { header, size } = parsed;
+      const path = header.path;
       const bodyStart = r.position;
-      const pad = Math.ceil(size / BLOCK) * BLOCK - size;
       let remaining = size;
-      unread = size + pad;
-      last = path;
+      unread = parsed.padded;
       const mine = generation;
       const take = async (max: number): Promise<Uint8Array | undefined> => {
         if (mine !== generation) throw failedPrecondition(`tar entry "${path}": its body was read after the next entry was requested`);
@@ -323,5 +361,46 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, options: Read
     generation++;
     if (complete) await r.drain();
     else await r.cancel();
+  }
+}
+
+/** An entry of a tar held in memory: its body is a view into the archive's bytes. */
+export interface TarBytesEntry {
+  header: TarHeader;
+  body: Uint8Array;
+}
+
+/**
+ * Reads a tar held in memory, synchronously (for callers that cannot wait,
+ * such as a request served inside a blocked WASI call). The same rules and
+ * errors as readTar; bodies are views, not copies.
+ */
+export function* readTarBytes(tar: Uint8Array, options: ReadTarOptions = {}): Generator<TarBytesEntry, void, undefined> {
+  const headers = new HeaderParser(options.maxMetadataSize ?? 16 << 20);
+  let pos = 0;
+  const read = (n: number) => {
+    const b = tar.subarray(pos, Math.min(pos + n, tar.length));
+    pos += b.length;
+    return b;
+  };
+  for (;;) {
+    const at = pos;
+    const parsed = headers.parse(read(BLOCK), at);
+    if (parsed.kind === 'end') return;
+    if (parsed.kind === 'meta') {
+      headers.meta(parsed.flag, parsed.size, parsed.padded, read(parsed.padded), at);
+      continue;
+    }
+    if (parsed.kind === 'skip') {
+      const skipped = read(parsed.padded).length;
+      if (skipped < parsed.padded) throw dataLoss(`truncated tar archive: the body of "${headers.last}" ends at offset ${pos}, ${parsed.padded - skipped} bytes short`);
+      continue;
+    }
+    const bodyStart = pos;
+    const body = read(parsed.size);
+    if (body.length < parsed.size) throw dataLoss(`truncated tar archive: the body of "${parsed.header.path}" (${parsed.size} bytes from offset ${bodyStart}) ends after ${body.length} bytes`);
+    yield { header: parsed.header, body };
+    const pad = parsed.padded - parsed.size;
+    if (read(pad).length < pad) throw dataLoss(`truncated tar archive: the body of "${headers.last}" ends at offset ${pos}, short of its padding`);
   }
 }

@@ -135,6 +135,64 @@ function validate(header: TarHeader): void {
   for (const k of Object.keys(header.xattrs ?? {})) if (!k || k.includes('=') || k.includes('\0')) throw invalidArgument(`${what}: bad xattr name "${k}"`);
 }
 
+/** The header block of an entry, after a pax header when the fields do not fit ustar. */
+export function headerBlocks(header: TarHeader): Uint8Array {
+  validate(header);
+  const size = header.type === 'file' ? header.size : 0;
+  const pax = new Map<string, string | Uint8Array>();
+  const block = ustarBlock({
+    path: header.type === 'directory' && !header.path.endsWith('/') ? `${header.path}/` : header.path,
+    flag: FLAGS[header.type],
+    mode: header.mode,
+    uid: header.uid,
+    gid: header.gid,
+    size,
+    mtime: header.mtime,
+    linkname: header.linkname ?? '',
+    uname: header.uname ?? '',
+    gname: header.gname ?? '',
+    devmajor: header.devmajor ?? 0,
+    devminor: header.devminor ?? 0,
+  }, pax);
+  for (const k of Object.keys(header.xattrs ?? {}).sort()) pax.set(`SCHILY.xattr.${k}`, header.xattrs![k]!);
+  checksum(block);
+  if (pax.size) {
+    const recs = [...pax.keys()].sort().map((k) => paxRecord(k, pax.get(k)!));
+    const total = recs.reduce((n, r) => n + r.length, 0);
+    const out = new Uint8Array(512 + Math.ceil(total / 512) * 512 + 512);
+    const base = header.path.split('/').filter(Boolean).pop() ?? 'entry';
+    const ph = ustarBlock({ path: `PaxHeaders/${fallback(base, 80)}`, flag: PAX, mode: 0o644, uid: 0, gid: 0, size: total, mtime: 0, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0 }, new Map());
+    checksum(ph);
+    out.set(ph, 0);
+    let o = 512;
+    for (const r of recs) { out.set(r, o); o += r.length; }
+    out.set(block, out.length - 512);
+    return out;
+  }
+  return block;
+}
+
+/** A whole archive in one buffer, synchronously (for callers that cannot wait). */
+export function tarBytes(entries: Iterable<{ header: TarHeader; body?: Uint8Array }>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const put = (b: Uint8Array) => { parts.push(b); total += b.length; };
+  for (const { header, body } of entries) {
+    const size = header.type === 'file' ? header.size : 0;
+    if ((body?.length ?? 0) !== size) throw invalidArgument(`tar writer: "${header.path}" says ${size} bytes but the body has ${body?.length ?? 0}`);
+    put(headerBlocks(header));
+    if (!size) continue;
+    put(body!);
+    const pad = (512 - (size % 512)) % 512;
+    if (pad) put(new Uint8Array(pad));
+  }
+  put(new Uint8Array(1024));
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 export class TarWriter {
   readonly readable: ReadableStream<Uint8Array>;
   private ctl!: ReadableStreamDefaultController<Uint8Array>;
@@ -179,44 +237,13 @@ export class TarWriter {
   private async write(header: TarHeader, body?: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.closed) throw invalidArgument('tar writer: add() after finish()');
-    validate(header);
+    validate(header); // before the body checks: a bad size is named as such
     const size = header.type === 'file' ? header.size : 0;
     if (body instanceof Uint8Array && body.length !== size) {
       throw invalidArgument(`tar writer: "${header.path}" says ${size} bytes but the body has ${body.length}`);
     }
     if (size > 0 && !body) throw invalidArgument(`tar writer: "${header.path}" says ${size} bytes but has no body`);
-    const pax = new Map<string, string | Uint8Array>();
-    const block = ustarBlock({
-      path: header.type === 'directory' && !header.path.endsWith('/') ? `${header.path}/` : header.path,
-      flag: FLAGS[header.type],
-      mode: header.mode,
-      uid: header.uid,
-      gid: header.gid,
-      size,
-      mtime: header.mtime,
-      linkname: header.linkname ?? '',
-      uname: header.uname ?? '',
-      gname: header.gname ?? '',
-      devmajor: header.devmajor ?? 0,
-      devminor: header.devminor ?? 0,
-    }, pax);
-    for (const k of Object.keys(header.xattrs ?? {}).sort()) pax.set(`SCHILY.xattr.${k}`, header.xattrs![k]!);
-    checksum(block);
-    if (pax.size) {
-      const recs = [...pax.keys()].sort().map((k) => paxRecord(k, pax.get(k)!));
-      const total = recs.reduce((n, r) => n + r.length, 0);
-      const out = new Uint8Array(512 + Math.ceil(total / 512) * 512 + 512);
-      const base = header.path.split('/').filter(Boolean).pop() ?? 'entry';
-      const ph = ustarBlock({ path: `PaxHeaders/${fallback(base, 80)}`, flag: PAX, mode: 0o644, uid: 0, gid: 0, size: total, mtime: 0, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0 }, new Map());
-      checksum(ph);
-      out.set(ph, 0);
-      let o = 512;
-      for (const r of recs) { out.set(r, o); o += r.length; }
-      out.set(block, out.length - 512);
-      await this.push(out);
-    } else {
-      await this.push(block);
-    }
+    await this.push(headerBlocks(header));
     if (size === 0) return;
     try {
       let written = 0;
