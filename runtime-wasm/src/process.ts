@@ -113,9 +113,14 @@ function compileError(found: FoundFile, err: unknown): Error {
   return invalidArgument(`${found.path} is not a valid WebAssembly module: ${(err as Error).message}`, err);
 }
 
+/** Modules already found runnable (reading a module's imports and exports costs more than a small guest's run). */
+const runnable = new WeakSet<WebAssembly.Module>();
+
 function checked(l: Located, module: WebAssembly.Module): Program {
+  if (runnable.has(module)) return { module, argv: l.argv, path: l.found.path };
   try {
     checkCommand(module, PROVIDED);
+    runnable.add(module);
   } catch (err) {
     if (err instanceof RunRefused) throw invalidArgument(`cannot run ${l.found.path}: ${err.message}`, err);
     throw err;

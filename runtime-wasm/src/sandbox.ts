@@ -135,14 +135,25 @@ export class SandboxSession {
     });
     const r = await p.run();
     const stdoutBytes = join(out), stderrBytes = join(err);
-    const result = {
+    // The strings are decoded when first read: a caller that wants the bytes (or nothing) pays nothing.
+    let stdout: string | undefined, stderr: string | undefined;
+    const result: SandboxResult = {
       exitCode: r.exitCode,
+      get stdout() {
+        return (stdout ??= decoder.decode(stdoutBytes));
+      },
+      set stdout(v: string) {
+        stdout = v;
+      },
+      get stderr() {
+        return (stderr ??= decoder.decode(stderrBytes));
+      },
+      set stderr(v: string) {
+        stderr = v;
+      },
       stdoutBytes, stderrBytes,
       hostWrites: p.stdout.hostWrites + p.stderr.hostWrites,
-    } as SandboxResult;
-    // The strings are decoded when first read: a caller that wants the bytes (or nothing) pays nothing.
-    lazyText(result, 'stdout', stdoutBytes);
-    lazyText(result, 'stderr', stderrBytes);
+    };
     if (r.error) result.error = r.error;
     if (r.signal) result.signal = r.signal;
     const limit = options.memoryBytes;
@@ -158,19 +169,6 @@ export class SandboxSession {
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
-
-/** An own, enumerable property decoded from `bytes` on first read (so toEqual and spreads still see it). */
-function lazyText(target: SandboxResult, key: 'stdout' | 'stderr', bytes: Uint8Array): void {
-  let text: string | undefined;
-  Object.defineProperty(target, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => (text ??= decoder.decode(bytes)),
-    set: (v: string) => {
-      text = v;
-    },
-  });
-}
 
 function join(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;

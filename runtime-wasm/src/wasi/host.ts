@@ -1069,6 +1069,33 @@ export class WasiHost {
   }
 }
 
+/** The host whose guest is running on this thread (a guest started inside another's host call nests). */
+let active: WasiHost | undefined;
+
+/** Runs `f` with `host` as the one the shared imports call. */
+export function runAs<T>(host: WasiHost, f: () => T): T {
+  const prev = active;
+  active = host;
+  try {
+    return f();
+  } finally {
+    active = prev;
+  }
+}
+
+type HostMethod = (this: WasiHost, ...args: unknown[]) => number | void;
+
+/**
+ * One import object for every guest: each function calls the active host
+ * (see runAs), so starting a container binds no functions. A fixed arity
+ * (path_open's nine) avoids a rest array per call.
+ */
+export const sharedImports: Record<string, (...args: any[]) => number | void> = {};
+
+function noActiveHost(): never {
+  throw new Error('a WASI call came while no guest was running (it must be made during runAs)');
+}
+
 const ZERO = new Uint8Array(1);
 const DOT = encodeUtf8('.');
 const DOTDOT = encodeUtf8('..');
@@ -1096,3 +1123,8 @@ export const SYSCALLS = [
   'path_unlink_file', 'poll_oneoff', 'proc_exit', 'proc_raise', 'sched_yield', 'random_get', 'sock_accept',
   'sock_recv', 'sock_send', 'sock_shutdown',
 ] as const;
+
+for (const name of SYSCALLS) {
+  const f = (WasiHost.prototype as unknown as Record<string, HostMethod>)[name]!;
+  sharedImports[name] = (a, b, c, d, e, g, h, i, j) => f.call(active ?? noActiveHost(), a, b, c, d, e, g, h, i, j);
+}

@@ -12,7 +12,7 @@
  * A module that cannot be run at all (not a command, unknown imports) is a
  * `RunRefused` thrown before anything runs, so a backend can fail `start`.
  */
-import { GuestKilled, ProcExit, WasiHost } from './host.js';
+import { GuestKilled, ProcExit, runAs, sharedImports, WasiHost } from './host.js';
 import { leaseMemory, type MemoryLease } from './memory-pool.js';
 import { POOLED_MEMORY_MODULE } from '../wasm-binary.js';
 
@@ -55,10 +55,13 @@ export function checkCommand(module: WebAssembly.Module, provided: ReadonlySet<s
 /** Instantiates `module` against `host` and runs `_start`. */
 export async function runCommand(module: WebAssembly.Module, host: WasiHost, options: { countCalls?: boolean } = {}): Promise<RunOutcome> {
   const lease = leaseMemory(module);
-  const imports = { ...lease?.imports, [WASI_MODULE]: options.countCalls ? host.countingImports() : host.imports() };
   let instance: WebAssembly.Instance;
   try {
-    instance = await instantiate(module, imports);
+    // The shared import object (no functions bound per container) calls the host that is active: this one.
+    instance = options.countCalls
+      ? await instantiate(module, { ...lease?.imports, [WASI_MODULE]: host.countingImports() })
+      : runAs(host, () => instantiateNow(module, { ...lease?.imports, [WASI_MODULE]: sharedImports }))
+        ?? await WebAssembly.instantiate(module, { ...lease?.imports, [WASI_MODULE]: host.imports() });
   } catch (err) {
     lease?.release();
     throw new RunRefused(`cannot instantiate the module: ${(err as Error).message}`);
@@ -69,16 +72,20 @@ export async function runCommand(module: WebAssembly.Module, host: WasiHost, opt
 /**
  * Instantiates a compiled module synchronously: the asynchronous API costs a
  * turn of the event loop, several times the work of a small guest. A browser's
- * main thread may refuse a large module synchronously (a RangeError): then
- * the asynchronous API.
+ * main thread may refuse a large module synchronously (a RangeError):
+ * undefined, and the caller takes the asynchronous API.
  */
-function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance | Promise<WebAssembly.Instance> {
+function instantiateNow(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance | undefined {
   try {
     return new WebAssembly.Instance(module, imports);
   } catch (err) {
-    if (err instanceof RangeError && !/memory/i.test(err.message)) return WebAssembly.instantiate(module, imports);
+    if (err instanceof RangeError && !/memory/i.test(err.message)) return undefined;
     throw err;
   }
+}
+
+async function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
+  return instantiateNow(module, imports) ?? WebAssembly.instantiate(module, imports);
 }
 
 /**
@@ -92,7 +99,7 @@ export function runInstance(instance: WebAssembly.Instance, host: WasiHost, leas
   let outcome: RunOutcome;
   try {
     host.checkDeadline();
-    start();
+    runAs(host, start);
     outcome = { exitCode: 0 };
   } catch (err) {
     outcome = outcomeOf(err);
