@@ -180,12 +180,13 @@ it('50 concurrent docker run --rm: each output through its shim, and no descript
   const fds = () => readdirSync(`/proc/${d.pid}/fd`).length;
   const controls = () => readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.includes('@skiff-c-') || l.includes('@skiff-x-')).length;
   expect((await run(['run', '--rm', IMAGE, 'sh', '-c', ':'])).code).toBe(0);
+  const containersBefore = (await run(['ps', '-aq'])).stdout;
   const fdsBefore = fds();
   const controlsBefore = controls();
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
     docker(d.url, ['run', '--rm', '-i', IMAGE, 'sh', '-c', `cat; echo "err ${i}" >&2; exit ${i % 7}`], { input: `in ${i}\n`, timeoutMs: 180_000 })));
   results.forEach((r, i) => expect({ i, code: r.code, out: r.stdout, err: r.stderr }).toEqual({ i, code: i % 7, out: `in ${i}\n`, err: `err ${i}\n` }));
-  expect((await run(['ps', '-aq'])).stdout).toBe('');
+  expect((await run(['ps', '-aq'])).stdout).toBe(containersBefore);
   const until = Date.now() + 5000;
   while ((fds() > fdsBefore || controls() > controlsBefore) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   expect(fds()).toBeLessThanOrEqual(fdsBefore);

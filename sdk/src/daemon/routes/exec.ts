@@ -39,7 +39,9 @@ export interface ExecInstance {
   pid: number;
   /** The running process, for resize. */
   process?: BackendProcess;
-  /** A resize that came before the process ran (the CLI sends one right after start). */
+  /** Settles with the process once a start has made it (undefined if it could not). */
+  starting?: Promise<BackendProcess | undefined>;
+  /** A resize that came before any start: the process starts with that size. */
   pendingSize?: TtySize;
 }
 
@@ -134,7 +136,9 @@ export function execRoutes(r: Router<DaemonContext>): void {
     }
     const stdout = sink(out, 'stdout', tty, e.config.AttachStdout ?? true);
     const stderr = sink(out, 'stderr', tty, e.config.AttachStderr ?? true);
-    let proc;
+    let proc: BackendProcess;
+    let started!: (p: BackendProcess | undefined) => void;
+    e.starting = new Promise((r) => (started = r));
     try {
       proc = await ctx.engine.execStreams(e.containerId, {
         cmd: e.cmd,
@@ -142,13 +146,14 @@ export function execRoutes(r: Router<DaemonContext>): void {
         ...(e.config.WorkingDir ? { workingDir: e.config.WorkingDir } : {}),
         ...(e.config.User ? { user: e.config.User } : {}),
         ...(tty ? { tty: true } : {}),
-        ...(tty && e.config.ConsoleSize && e.config.ConsoleSize[0] > 0 && e.config.ConsoleSize[1] > 0 ? { consoleSize: { rows: e.config.ConsoleSize[0], cols: e.config.ConsoleSize[1] } } : {}),
+        ...(tty && e.pendingSize ? { consoleSize: e.pendingSize } : tty && e.config.ConsoleSize && e.config.ConsoleSize[0] > 0 && e.config.ConsoleSize[1] > 0 ? { consoleSize: { rows: e.config.ConsoleSize[0], cols: e.config.ConsoleSize[1] } } : {}),
       }, {
         stdout: stdout.stream,
         stderr: stderr.stream,
         ...(stdin ? { stdin } : {}),
       });
     } catch (err) {
+      started(undefined);
       e.exitCode = 126;
       if (!out) throw err;
       // The answer has begun: report the failure in the stream, as dockerd does.
@@ -159,7 +164,7 @@ export function execRoutes(r: Router<DaemonContext>): void {
     e.running = true;
     e.pid = proc.pid ?? 0;
     e.process = proc;
-    if (e.pendingSize) void proc.resize?.(e.pendingSize).catch(() => {});
+    started(proc);
     ctx.events.emit('container', `exec_start: ${e.cmd.join(' ')}`, rec.id, { ...ctx.containerAttributes(rec), execID: e.id });
     if (detach) x.send(200);
     const status = await proc.wait().catch((err: Error) => ({ exitCode: 126, error: err.message }));
@@ -183,8 +188,10 @@ export function execRoutes(r: Router<DaemonContext>): void {
     if (!e) throw notFound(`No such exec instance: ${x.params.id}`);
     const size = ttySize(x.str('h'), x.str('w'));
     if (e.config.Tty && size) {
-      if (e.process?.resize) await e.process.resize(size);
-      else if (e.exitCode === null) e.pendingSize = size; // not running yet: applied when it starts
+      // During a start, wait for the process: the answer comes once the size is set.
+      const proc = e.process ?? (await e.starting);
+      if (proc?.resize && e.running) await proc.resize(size);
+      else if (!e.started) e.pendingSize = size; // the start uses it
     }
     x.send(200);
   });
