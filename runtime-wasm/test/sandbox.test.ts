@@ -75,22 +75,4 @@ describe('WasmSandbox', () => {
     expect(runtime.modules.compiles).toBe(compiles);
     expect(runtime.layersIndexed).toBe(indexed);
   });
-
-  it('makes a container in well under a millisecond, and a whole tiny run in a few', async () => {
-    await sandbox.run(['exit', '0']);
-    const N = 200;
-    const t0 = performance.now();
-    for (let i = 0; i < N; i++) sandbox.session();
-    const perContainer = (performance.now() - t0) / N;
-    const times: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const t = performance.now();
-      await sandbox.run(['exit', '0']);
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[times.length >> 1]!;
-    expect(perContainer).toBeLessThan(1);
-    expect(median).toBeLessThan(5);
-  });
 });

@@ -45,9 +45,7 @@ describe('layered view', () => {
   it('creating a container copies nothing and reads files in place', async () => {
     const layers = await base();
     const many = await layer(Array.from({ length: 20_000 }, (_, i) => file(`many/d${i % 100}/f${i}`, 'x')));
-    const t = performance.now();
     const fresh = createContainerFs({ layers: [...layers, many] });
-    expect(performance.now() - t).toBeLessThan(20);
     // nothing walked: the root knows only what it looked up for /tmp and /dev
     expect([...fresh.rootVolume.root.children.keys()].sort()).toEqual(['dev', 'tmp']);
     const fs = createContainerFs({ layers });
