@@ -154,7 +154,6 @@ describe('docker CLI against skiff daemon on the WASI backend in worker mode', (
     // The main process sleeps (execs run inside its wait), then reads what the exec wrote.
     const started = await wrun(['run', '-d', '--name', 'wexec', TOOLBOX, 'sh', '-c', 'sleep 6; cat /tmp/f']);
     expect(started.code, started.stderr).toBe(0);
-    const t0 = performance.now();
     const write = await wrun(['exec', 'wexec', 'sh', '-c', 'echo hi > /tmp/f; cat /tmp/f']);
     expect(write, write.stderr).toMatchObject({ code: 0, stdout: 'hi\n' });
     const codes = await wrun(['exec', 'wexec', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
@@ -165,8 +164,7 @@ describe('docker CLI against skiff daemon on the WASI backend in worker mode', (
     // The daemon reports any exec that cannot start as 126 (dockerd: 127 for a missing program).
     expect(missing.code).toBe(126);
     expect(missing.stderr).toContain('no-such-applet');
-    // Served while the main process sleeps, not after it.
-    expect(performance.now() - t0).toBeLessThan(5000);
+    // Served while the main process sleeps, not after it: it is still up.
     const ps = await wrun(['ps', '--format', '{{.Names}} {{.Status}}']);
     expect(ps.stdout).toMatch(/^wexec Up /m);
     expect((await wrun(['wait', 'wexec'])).stdout.trim()).toBe('0');
