@@ -46,7 +46,7 @@ function capture() {
     stderr: new WritableStream({ write: (c) => void err.push(dec.decode(c)) }),
     ...(stdin ? { stdin } : {}),
   });
-  return { stdio, out, stdout: () => out.map((o) => o.text).join(''), stderr: () => err.join('') };
+  return { stdio, out, since: () => performance.now() - t0, stdout: () => out.map((o) => o.text).join(''), stderr: () => err.join('') };
 }
 
 async function run(s: ContainerSpec) {
@@ -68,16 +68,17 @@ describe('worker mode (Node worker_threads)', () => {
   });
 
   it('streams stdout while the guest runs, not at its exit', async () => {
-    const c = await backend.create(spec(['tick', '3', '150']));
+    const c = await backend.create(spec(['tick', '3', '300']));
     const io = capture();
     await c.start(io.stdio());
     expect(await c.wait()).toEqual({ exitCode: 0 });
+    const exitedAt = io.since();
     await c.remove();
     expect(io.stdout()).toBe('tick 1\ntick 2\ntick 3\n');
-    // Three chunks, each about 150 ms after the one before.
-    expect(io.out.length).toBe(3);
-    expect(io.out[1]!.at - io.out[0]!.at).toBeGreaterThan(100);
-    expect(io.out[2]!.at - io.out[1]!.at).toBeGreaterThan(100);
+    // The first tick came while the guest still had two 300 ms sleeps ahead of it
+    // (a loaded machine may merge later chunks, but not hold the first one back that long).
+    expect(io.out.length).toBeGreaterThan(1);
+    expect(exitedAt - io.out[0]!.at).toBeGreaterThan(300);
   });
 
   it('streams stdin while the guest runs: the guest answers each line as it arrives', async () => {
