@@ -286,6 +286,19 @@ export class WasmContainer implements BackendContainer {
     await this.fs.importFiles(dir, tar, { noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? false, container: this.id.slice(0, 12) });
   }
 
+  /** exportChanges as one buffer, without waiting (worker mode, inside a blocked guest). */
+  exportChangesNow(): Uint8Array {
+    if (!this.fs.exportChangesNow) throw unsupported('this container file system cannot list its changes synchronously');
+    return this.fs.exportChangesNow();
+  }
+
+  /** importFiles from a tar in memory, without waiting (worker mode, inside a blocked guest). */
+  importFilesNow(dir: string, tar: Uint8Array, options: CopyInOptions = {}): void {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (!this.fs.importFilesNow) throw unsupported('this container file system cannot take files synchronously (docker cp into a running container in worker mode)');
+    this.fs.importFilesNow(dir, tar, { noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? false, container: this.id.slice(0, 12) });
+  }
+
   async stats(): Promise<ProcessStats> {
     const live = this.main?.process;
     const stats: ProcessStats = { memoryBytes: live ? live.memoryBytes || this.lastMemory : this.lastMemory, pids: this.runs.size };

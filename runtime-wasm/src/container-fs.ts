@@ -33,6 +33,10 @@ export interface ContainerFs {
   exportChanges(): ReadableStream<Uint8Array>;
   /** Extracts an uncompressed tar into the directory `dir` (docker cp into the container; the sdk's extractTar rules). */
   importFiles?(dir: string, tar: ReadableStream<Uint8Array>, options?: { noOverwriteDirNonDir?: boolean; container?: string }): Promise<void>;
+  /** exportChanges as one buffer, synchronously (worker mode serves it inside a blocked guest). */
+  exportChangesNow?(): Uint8Array;
+  /** importFiles from a tar in memory, synchronously (the same rules; worker mode, inside a blocked guest). */
+  importFilesNow?(dir: string, tar: Uint8Array, options?: { noOverwriteDirNonDir?: boolean; container?: string }): void;
   /** A cache key for a program file, when the file system knows where it lives (layer diffID + path). */
   moduleKey?(file: FoundFile): ModuleKey | undefined;
   /** Releases what the container held. */

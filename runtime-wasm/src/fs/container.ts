@@ -8,10 +8,10 @@
  * roots, and /tmp and /dev/null (which every container has; made by skiff
  * when the image lacks them, and never exported) cost a lookup each.
  */
-import { extractTar, invalidArgument, unsupported, type ExtractOptions, type FsLike, type Mount } from '@skiff/sdk';
+import { extractTar, extractTarSync, invalidArgument, tarBytes, unsupported, type ExtractOptions, type FsLike, type Mount } from '@skiff/sdk';
 import type { Fd } from '@bjorn3/browser_wasi_shim';
 import { DirFd } from './dir-fd.js';
-import { exportChanges } from './export.js';
+import { collectChanges, exportChanges } from './export.js';
 import { NodeTree } from './import.js';
 import { HostDir, HostFile, HostVolume, hostErrno } from './host.js';
 import type { LayerIndex } from './layer-index.js';
@@ -99,11 +99,25 @@ export class ContainerFileSystem {
    * through the guest's own tree, so writes go to the upper layer or a mount.
    */
   importFiles(dir: string, tar: ReadableStream<Uint8Array>, options: Pick<ExtractOptions, 'noOverwriteDirNonDir' | 'owner' | 'container'> = {}): Promise<void> {
-    return extractTar(new NodeTree(this.rootVolume.root), dir, tar, {
+    return extractTar(new NodeTree(this.rootVolume.root), dir, tar, this.extractOptions(options));
+  }
+
+  /** importFiles from bytes, synchronously (a worker serving a copy inside a blocked guest). */
+  importFilesNow(dir: string, tar: Uint8Array, options: Pick<ExtractOptions, 'noOverwriteDirNonDir' | 'owner' | 'container'> = {}): void {
+    extractTarSync(new NodeTree(this.rootVolume.root), dir, tar, this.extractOptions(options));
+  }
+
+  private extractOptions(options: Pick<ExtractOptions, 'noOverwriteDirNonDir' | 'owner' | 'container'>): ExtractOptions {
+    return {
       ...options,
       mounts: (this.spec.mounts ?? []).map((m) => ({ target: cleanTarget(m.target), readOnly: m.readOnly })),
       readOnlyRoot: this.spec.readOnly ?? false,
-    });
+    };
+  }
+
+  /** exportChanges as one buffer, synchronously. */
+  exportChangesNow(): Uint8Array {
+    return tarBytes(collectChanges(this.rootVolume));
   }
 
   /**

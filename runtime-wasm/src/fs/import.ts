@@ -98,6 +98,27 @@ export class NodeTree implements FileTree {
     }
   }
 
+  /** writeFile from bytes, synchronously (extractTarSync). */
+  writeBytes(path: string, body: Uint8Array): void {
+    const { dir, name } = this.parent(path);
+    const made = dir.createFile(name);
+    if (typeof made === 'number') throw fail('create', path, made);
+    if (made instanceof MFile) {
+      const ret = made.write(0, body);
+      if (ret !== Errno.SUCCESS) throw fail('write', path, ret);
+      return;
+    }
+    const host = hostPathOf(made);
+    if (!host) throw internal(`write ${path}: a file of an unknown kind of volume`);
+    const fd = host.fs.openSync(host.path, host.fs.constants.O_WRONLY | host.fs.constants.O_NOFOLLOW);
+    try {
+      let off = 0;
+      while (off < body.length) off += host.fs.writeSync(fd, body, off, body.length - off);
+    } finally {
+      host.fs.closeSync(fd);
+    }
+  }
+
   symlink(path: string, target: string): void {
     const { dir, name } = this.parent(path);
     const ret = dir.createSymlink(name, target);

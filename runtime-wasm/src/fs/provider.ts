@@ -33,6 +33,8 @@ export class LayeredFsProvider implements ContainerFsProvider {
       preopens: fs.preopens,
       exportChanges: () => fs.exportChanges(),
       importFiles: (dir, tar, o) => fs.importFiles(dir, tar, o),
+      exportChangesNow: () => fs.exportChangesNow(),
+      importFilesNow: (dir, tar, o) => fs.importFilesNow(dir, tar, o),
       moduleKey: (file) => fs.moduleKey(file),
       dispose: () => fs.dispose(),
     };

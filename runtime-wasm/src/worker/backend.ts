@@ -31,6 +31,11 @@
  *   host call (at once when blocked), not the container. Node only: it
  *   needs a synchronous receive in the worker; in browsers exec is
  *   UNSUPPORTED (capabilities.exec is false).
+ * - docker cp into and out of a running container (importFiles,
+ *   exportChanges) goes the same way: served inside the main process's
+ *   blocked call, with the same wait and DEADLINE_EXCEEDED; a copy in that
+ *   was given up never happens. In browsers it is CONFLICT while the
+ *   container runs.
  */
 import * as Comlink from 'comlink';
 import {
@@ -42,7 +47,8 @@ import type { CopyInOptions } from '@skiff/sdk';
 import { PAGE_BYTES } from '../wasm-binary.js';
 import { CONTROL_BYTES, KILLED as EXEC_KILLED, type ExecRequest } from './exec.js';
 import type { BlobSource, ContainerWorkerApi, ModuleShare, StdinSource, WorkerEvent, WorkerMount, WorkerSpec } from './protocol.js';
-import { createBell, RequestSender, ring } from './requests.js';
+import type { ImportRequest } from './files.js';
+import { createBell, createClaim, giveUpClaim, RequestSender, ring } from './requests.js';
 import { canShareMemory, createStdinBuffer, pumpStdin, StdinWriter } from './stdin-channel.js';
 import { applyChange, snapshotOf } from './volume-bridge.js';
 
@@ -88,6 +94,8 @@ export interface WorkerWasmBackendOptions {
 
 const KILLED: ExitStatus = { exitCode: 137, signal: 'SIGKILL', error: 'killed (SIGKILL)' };
 const TIME_LIMIT = 'the run passed its time limit';
+/** A request's wait ran out (whileRunning). */
+const LATE: unique symbol = Symbol('late');
 
 /** A comlink call that fails the way the worker said, with its code. */
 function rethrow(err: unknown): never {
@@ -454,21 +462,13 @@ class WorkerContainer implements BackendContainer {
     };
     if (stdinWriter) void pumpStdin(stdio.stdin, stdinWriter);
     const request: ExecRequest = { run: exec.id, proc, stdin, control: control.buffer as SharedArrayBuffer };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const waited = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(deadlineExceeded(
-        `exec in container ${this.id} gave up after ${this.backend.execWaitMs} ms: in worker mode an exec runs while the main process waits (sleeps or reads stdin), and it has not waited since (it computes)`,
-      )), this.backend.execWaitMs);
-    });
     try {
-      await this.call(live, () => Promise.race([requests.send('exec', request), waited]));
+      await this.whileRunning(live, requests, 'exec', request, 'exec');
     } catch (err) {
       // Not started: if the worker takes it later, it sees the kill and never runs it.
       kill();
       void this.settle(exec, { exitCode: 126, error: (err as Error).message });
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
     return {
       wait: () => exec.done,
@@ -479,21 +479,56 @@ class WorkerContainer implements BackendContainer {
     };
   }
 
-  /** The worker's thread runs the guest: a call would wait for its exit. */
-  /** The worker's thread runs the guest: a call would wait for its exit. */
-  private filesBusy(what: string): SkiffError | undefined {
-    if (this.state !== 'running') return undefined;
-    return new SkiffError('CONFLICT', `cannot ${what} container ${this.id.slice(0, 12)} while it runs: the wasm backend in worker mode keeps its files in the worker thread that runs the guest; wait for it to exit (docker wait), or use in-process mode`);
+  /**
+   * Sends a request served while the main process runs: the worker takes it
+   * when the guest next blocks (a sleep, a read of stdin). A guest that
+   * computes without blocking holds it; after `execWaitMs` it fails with
+   * DEADLINE_EXCEEDED. With a `claim`, a request the worker has already
+   * taken is waited for instead (it runs now; its answer is on the way).
+   */
+  private async whileRunning<T>(live: LiveWorker, requests: RequestSender, kind: string, body: unknown, what: string, o: { transfer?: Transferable[]; claim?: SharedArrayBuffer } = {}): Promise<T> {
+    const answer = requests.send<T>(kind, body, o.transfer);
+    answer.catch(() => {}); // it may be left behind below
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<typeof LATE>((r) => (timer = setTimeout(() => r(LATE), this.backend.execWaitMs)));
+    try {
+      const r = await this.call(live, () => Promise.race([answer, late]));
+      if (r !== LATE) return r as T;
+      if (o.claim && !giveUpClaim(o.claim)) return await this.call(live, () => answer);
+      throw deadlineExceeded(
+        `${what} in container ${this.id} gave up after ${this.backend.execWaitMs} ms: in worker mode it runs while the main process waits (sleeps or reads stdin), and the main process has not waited since (it computes)`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
+  /**
+   * The request channel of a running container, for docker cp; undefined
+   * when the container is not running (the worker is free: comlink).
+   */
+  private filesChannel(what: string): { live: LiveWorker; requests: RequestSender } | undefined {
+    if (this.state !== 'running') return undefined;
+    const live = this.worker;
+    if (!this.backend.capabilities.exec || !live || live.dead || !live.requests) {
+      throw conflict(`cannot ${what} container ${this.id.slice(0, 12)} while it runs here: the wasm backend in worker mode keeps its files in the worker thread that runs the guest, and only Node's workers can take a request while it runs; wait for it to exit (docker wait), or use in-process mode`);
+    }
+    return { live, requests: live.requests };
+  }
+
+  /**
+   * The container's changes: from the worker, served inside the main
+   * process's blocked call while it runs (files.ts). No worker (never
+   * started, or killed): no changes survive, an empty layer.
+   */
   exportChanges(): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       pull: async (c) => {
-        const busy = this.filesBusy('read the files of');
-        if (busy) throw busy;
+        const running = this.filesChannel('read the files of');
         const live = this.worker;
-        // No worker (never started, or killed): no changes survive, an empty layer.
-        const tar = live && !live.dead ? await this.call(live, () => live.api.exportChanges()) : new Uint8Array(1024);
+        let tar: Uint8Array;
+        if (running) tar = await this.whileRunning<Uint8Array>(running.live, running.requests, 'exportChanges', undefined, 'reading the changes');
+        else tar = live && !live.dead ? await this.call(live, () => live.api.exportChanges()) : new Uint8Array(1024);
         c.enqueue(tar);
         c.close();
       },
@@ -502,19 +537,30 @@ class WorkerContainer implements BackendContainer {
 
   /**
    * docker cp into the container: the tar crosses to the worker, whose
-   * container extracts it into its writable layer (or a mount). A killed
+   * container extracts it into its writable layer (or a mount); while the
+   * main process runs, inside its next blocked call (files.ts). A killed
    * container's next worker starts from the image, and takes the files then.
    */
   async importFiles(dir: string, tar: ReadableStream<Uint8Array>, options: CopyInOptions = {}): Promise<void> {
     if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
-    const busy = this.filesBusy('copy files into');
-    if (busy) {
+    try {
+      this.filesChannel('copy files into');
+    } catch (err) {
       await tar.cancel().catch(() => {});
-      throw busy;
+      throw err;
     }
     const bytes = (await collect(tar)).slice(); // ours to transfer
+    const noOverwriteDirNonDir = options.noOverwriteDirNonDir ?? false;
+    // Asked again: the run may have started or ended while the tar arrived.
+    const running = this.filesChannel('copy files into');
+    if (running) {
+      const claim = createClaim();
+      const request: ImportRequest = { dir, tar: bytes, noOverwriteDirNonDir, claim };
+      await this.whileRunning(running.live, running.requests, 'importFiles', request, 'the copy', { transfer: [bytes.buffer as ArrayBuffer], claim });
+      return;
+    }
     const live = await this.ensureWorker();
-    await this.call(live, () => live.api.importFiles(dir, Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]), { noOverwriteDirNonDir: options.noOverwriteDirNonDir ?? false }));
+    await this.call(live, () => live.api.importFiles(dir, Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]), { noOverwriteDirNonDir }));
   }
 
   async stats(): Promise<ProcessStats> {

@@ -90,6 +90,30 @@ export class RequestSender {
   }
 }
 
+/**
+ * A claim word for a request with effects (a copy into the container): the
+ * host may give up waiting for it, and the worker must then not run it. Both
+ * race for the word, so exactly one wins: a request taken runs and answers;
+ * one given up never runs.
+ */
+const OPEN = 0;
+const TAKEN = 1;
+const GIVEN_UP = 2;
+
+export function createClaim(): SharedArrayBuffer {
+  return new SharedArrayBuffer(4);
+}
+
+/** The worker's side: true if the request may run (the host still waits). */
+export function takeClaim(claim: SharedArrayBuffer): boolean {
+  return Atomics.compareExchange(new Int32Array(claim), 0, OPEN, TAKEN) === OPEN;
+}
+
+/** The host's side: true if the request will never run; false if it has run or runs now (its answer is on the way). */
+export function giveUpClaim(claim: SharedArrayBuffer): boolean {
+  return Atomics.compareExchange(new Int32Array(claim), 0, OPEN, GIVEN_UP) === OPEN;
+}
+
 /** Answers a request: once, with a value (the default: undefined once the handler returns). */
 export type Respond = (value?: unknown) => void;
 /** Serves one kind of request, synchronously: it may run nested in a guest's host call, where nothing can be awaited. */

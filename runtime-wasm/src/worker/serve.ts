@@ -7,7 +7,7 @@
  * - stdin comes from a shared ring buffer the guest blocks on (or as bytes);
  * - a volume held in the host's memory is mounted as a copy whose changes
  *   are reported back (volume-bridge.ts);
- * - requests made while the guest runs (exec) are served inside its blocked
+ * - requests made while the guest runs (exec, docker cp) are served inside its blocked
  *   waits, where the entry gives a synchronous receive (requests.ts, exec.ts).
  * Isomorphic: the entries (node-entry.ts, browser-entry.ts) add the endpoint
  * and, in Node, node:fs for bind mounts and on-disk volumes.
@@ -23,6 +23,7 @@ import { setWaitService } from '../wasi/clock.js';
 import { carryInputFd } from '../wasi/stdio.js';
 import type { WasmBackend, WasmContainer } from '../backend.js';
 import { NestedExecs } from './exec.js';
+import { FileRequests } from './files.js';
 import { MemoryFs } from './memory-fs.js';
 import type { BlobSource, ContainerWorkerApi, CreateRequest, ModuleShare, StartRequest, WorkerEvent, WorkerSpec } from './protocol.js';
 import { portable, RequestServer, type ReceiveNow } from './requests.js';
@@ -172,21 +173,26 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
 
   const post = (e: WorkerEvent) => events!.postMessage(e);
 
-  /** Requests while a guest runs: exec, nested in the blocked guest's wait. */
+  /** Requests while a guest runs (exec, docker cp in and out), nested in the blocked guest's wait. */
   const serveRequests = (req: CreateRequest, modules: SharedModuleCache | undefined) => {
     if (!req.requests) return;
     const server = new RequestServer(req.requests.port, req.requests.bell, post, options.receiveNow);
-    if (!options.receiveNow || !modules) return;
-    const execs = new NestedExecs(() => (running ? container : undefined), modules.compileNow.bind(modules), {
-      out: (run, fd, data) => post({ t: 'out', run, fd, data }),
-      exit: (run, status) => post({ t: 'exit', run, status }),
-    });
-    server.on('exec', execs.handle);
+    const files = new FileRequests(() => container);
+    server.on('importFiles', files.importFiles);
+    server.on('exportChanges', files.exportChanges);
+    if (!options.receiveNow) return;
+    const execs = modules
+      ? new NestedExecs(() => (running ? container : undefined), modules.compileNow.bind(modules), {
+        out: (run, fd, data) => post({ t: 'out', run, fd, data }),
+        exit: (run, status) => post({ t: 'exit', run, status }),
+      })
+      : undefined;
+    if (execs) server.on('exec', execs.handle);
     setWaitService({
       bell: server.bell,
       serve: () => {
         server.serveNow();
-        execs.checkKilled();
+        execs?.checkKilled();
       },
     });
   };

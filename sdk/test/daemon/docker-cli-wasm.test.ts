@@ -4,7 +4,7 @@
  * suite runs guests in the daemon's process, so its containers are
  * short-lived ones: a guest holds the thread while it runs. The second runs
  * each container in a worker thread, as `skiff daemon` does, with
- * long-running containers and docker exec into them.
+ * long-running containers, docker exec and docker cp into them.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,6 +171,25 @@ describe('docker CLI against skiff daemon on the WASI backend in worker mode', (
     expect((await wrun(['logs', 'wexec'])).stdout).toBe('hi\n');
     expect((await wrun(['exec', 'wexec', 'true'])).code).not.toBe(0);
     expect((await wrun(['rm', 'wexec'])).code).toBe(0);
+  }, 60_000);
+
+  it('docker cp into and out of a running container (served while its main process sleeps)', async () => {
+    expect((await wrun(['run', '-d', '--name', 'wcp', TOOLBOX, 'sh', '-c', 'sleep 30'])).code).toBe(0);
+    const dir = join(tmp, 'wcp');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'f'), 'copied in\n');
+    const cpIn = await wrun(['cp', join(dir, 'f'), 'wcp:/tmp/']);
+    expect(cpIn.code, cpIn.stderr).toBe(0);
+    expect(await wrun(['exec', 'wcp', 'cat', '/tmp/f'])).toMatchObject({ code: 0, stdout: 'copied in\n' });
+    expect((await wrun(['exec', 'wcp', 'sh', '-c', 'echo made > /tmp/m'])).code).toBe(0);
+    const cpOut = await wrun(['cp', 'wcp:/tmp/m', join(dir, 'm')]);
+    expect(cpOut.code, cpOut.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'm'), 'utf8')).toBe('made\n');
+    const diff = await wrun(['diff', 'wcp']);
+    expect(diff.stdout).toMatch(/^A \/tmp\/m$/m);
+    // Still running: the copies did not wait for it to end.
+    expect((await wrun(['inspect', '--format', '{{.State.Status}}', 'wcp'])).stdout.trim()).toBe('running');
+    expect((await wrun(['rm', '-f', 'wcp'])).code).toBe(0);
   }, 60_000);
 
   it('docker stop ends a container and the exec running inside it', async () => {
