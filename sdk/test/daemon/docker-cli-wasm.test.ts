@@ -187,6 +187,10 @@ describe('docker CLI against skiff daemon on the WASI backend in worker mode', (
     expect(readFileSync(join(dir, 'm'), 'utf8')).toBe('made\n');
     const diff = await wrun(['diff', 'wcp']);
     expect(diff.stdout).toMatch(/^A \/tmp\/m$/m);
+    const exported = await wrun(['export', 'wcp']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('tmp/m');
+    expect(exported.stdout).toContain('copied in\n');
     // Still running: the copies did not wait for it to end.
     expect((await wrun(['inspect', '--format', '{{.State.Status}}', 'wcp'])).stdout.trim()).toBe('running');
     expect((await wrun(['rm', '-f', 'wcp'])).code).toBe(0);
