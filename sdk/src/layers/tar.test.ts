@@ -1,23 +1,56 @@
 import { describe, it, expect } from 'vitest';
-import { readTar } from './tar-reader.js';
-import { TarWriter, type TarHeader } from './tar-writer.js';
+import { readTar, readTarBytes } from './tar-reader.js';
+import { TarWriter, tarBytes, type TarHeader } from './tar-writer.js';
 import { collect, bytesStream } from '../content/util.js';
 import { verifyingStream } from '../image/digest.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Writes with TarWriter; when every body is in memory, tarBytes must give the same bytes (or the same error). */
 export async function write(entries: Array<[TarHeader, (Uint8Array | ReadableStream<Uint8Array>)?]>): Promise<Uint8Array> {
   const w = new TarWriter();
   const out = collect(w.readable);
-  for (const [h, b] of entries) await w.add(h, b);
-  await w.finish();
-  return out;
+  let result: Uint8Array | undefined;
+  let failure: unknown;
+  try {
+    for (const [h, b] of entries) await w.add(h, b);
+    await w.finish();
+    result = await out;
+  } catch (err) {
+    failure = err;
+    await out.catch(() => {});
+  }
+  if (entries.every(([, b]) => b === undefined || b instanceof Uint8Array)) {
+    const sync = (() => { try { return tarBytes(entries.map(([header, body]) => ({ header, ...(body ? { body: body as Uint8Array } : {}) }))); } catch (err) { return err; } })();
+    if (failure) expect(sync).toMatchObject({ code: (failure as { code?: string }).code });
+    else expect(sync).toEqual(result);
+  }
+  if (failure) throw failure;
+  return result!;
 }
 
+/** Reads with readTar; for bytes in memory, readTarBytes must give the same entries (or the same error). */
 async function read(tar: Uint8Array | ReadableStream<Uint8Array>) {
   const out: Array<{ header: TarHeader; body: string }> = [];
-  for await (const e of readTar(tar instanceof Uint8Array ? bytesStream(tar) : tar)) out.push({ header: e.header, body: dec.decode(await e.bytes()) });
+  let failure: unknown;
+  try {
+    for await (const e of readTar(tar instanceof Uint8Array ? bytesStream(tar) : tar)) out.push({ header: e.header, body: dec.decode(await e.bytes()) });
+  } catch (err) {
+    failure = err;
+  }
+  if (tar instanceof Uint8Array) {
+    const sync: typeof out = [];
+    let syncFailure: unknown;
+    try {
+      for (const e of readTarBytes(tar)) sync.push({ header: e.header, body: dec.decode(e.body) });
+    } catch (err) {
+      syncFailure = err;
+    }
+    if (failure) expect(syncFailure).toMatchObject({ code: (failure as { code?: string }).code });
+    else expect(sync).toEqual(out);
+  }
+  if (failure) throw failure;
   return out;
 }
 
