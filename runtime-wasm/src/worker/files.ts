@@ -36,6 +36,7 @@ export class FileRequests {
 
   /** The `exportChanges` request handler: answers with the changes as an uncompressed tar. */
   readonly exportChanges = (_body: unknown, respond: Respond): void => {
-    respond(this.live.exportChangesNow());
+    const tar = this.live.exportChangesNow(); // a buffer of its own: moved, not copied
+    respond(tar, [tar.buffer as ArrayBuffer]);
   };
 }

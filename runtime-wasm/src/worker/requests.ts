@@ -114,8 +114,8 @@ export function giveUpClaim(claim: SharedArrayBuffer): boolean {
   return Atomics.compareExchange(new Int32Array(claim), 0, OPEN, GIVEN_UP) === OPEN;
 }
 
-/** Answers a request: once, with a value (the default: undefined once the handler returns). */
-export type Respond = (value?: unknown) => void;
+/** Answers a request: once, with a value (the default: undefined once the handler returns); `transfer` moves buffers instead of copying them. */
+export type Respond = (value?: unknown, transfer?: Transferable[]) => void;
 /** Serves one kind of request, synchronously: it may run nested in a guest's host call, where nothing can be awaited. */
 export type Handler<B = unknown> = (body: B, respond: Respond) => void;
 /** Takes a message from a port without the event loop (Node's receiveMessageOnPort). */
@@ -130,7 +130,7 @@ export class RequestServer {
   constructor(
     private readonly port: MessagePort,
     bell: SharedArrayBuffer,
-    private readonly post: (r: Reply) => void,
+    private readonly post: (r: Reply, transfer?: Transferable[]) => void,
     private readonly receiveNow?: ReceiveNow,
   ) {
     this.bell = new Int32Array(bell);
@@ -151,10 +151,10 @@ export class RequestServer {
   private handle(req: Request): void {
     this.taken++;
     let answered = false;
-    const respond: Respond = (value) => {
+    const respond: Respond = (value, transfer) => {
       if (answered) return;
       answered = true;
-      this.post({ t: 'reply', id: req.id, value });
+      this.post({ t: 'reply', id: req.id, value }, transfer);
     };
     try {
       const h = this.handlers.get(req.kind);

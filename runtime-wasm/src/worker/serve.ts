@@ -171,7 +171,7 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
   /** The main process runs (from start until its exit is posted): execs are served only then. */
   let running = false;
 
-  const post = (e: WorkerEvent) => events!.postMessage(e);
+  const post = (e: WorkerEvent, transfer: Transferable[] = []) => events!.postMessage(e, transfer);
 
   /** Requests while a guest runs (exec, docker cp in and out), nested in the blocked guest's wait. */
   const serveRequests = (req: CreateRequest, modules: SharedModuleCache | undefined) => {
