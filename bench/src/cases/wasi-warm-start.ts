@@ -5,6 +5,7 @@
  * and reports their median.
  */
 import type { BenchCase } from '../harness.js';
+import { collectGarbage } from './wasi-gc.js';
 import { median, repeat, wasiContenders } from '../peers/wasi-case.js';
 
 export const wasiWarmStartCase: BenchCase = {
@@ -16,7 +17,10 @@ export const wasiWarmStartCase: BenchCase = {
     const batch = quick ? 50 : 300;
     return wasiContenders(async (s) => {
       const run = await s.warm('wasibench');
-      return async () => median(await repeat(batch, () => run(['hello'])));
+      return async () => {
+        collectGarbage();
+        return median(await repeat(batch, () => run(['hello'])));
+      };
     });
   },
 };

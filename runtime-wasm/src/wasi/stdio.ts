@@ -18,7 +18,7 @@ type Sink = (chunk: Uint8Array) => void;
 
 /** Where a guest's output goes. `broken` makes further writes fail with EPIPE. */
 export class OutputFd extends Fd {
-  /** Bytes not yet handed over, at the front of `buf` (which grows by doubling up to the threshold). */
+  /** Bytes not yet handed over, at the front of `buf` (1 KiB at first, then the threshold). */
   private buf: Uint8Array | undefined;
   private pending = 0;
   readonly ino = Inode.issue_ino();
@@ -65,9 +65,8 @@ export class OutputFd extends Fd {
     const need = this.pending + n;
     let buf = this.buf;
     if (!buf || need > buf.length) {
-      let cap = buf ? buf.length * 2 : 1024;
-      while (cap < need) cap *= 2;
-      const grown = new Uint8Array(Math.max(need, Math.min(cap, this.threshold)));
+      // Small at first (most guests print a line or two), a whole batch once more comes.
+      const grown = new Uint8Array(Math.max(need, buf ? this.threshold : Math.min(1024, this.threshold)));
       if (buf && this.pending) grown.set(buf.subarray(0, this.pending));
       this.buf = buf = grown;
     }
