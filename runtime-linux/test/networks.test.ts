@@ -37,6 +37,7 @@ describe.skipIf(!!why)('linux backend: user-defined networks', () => {
     expect(hasNetns(server.id)).toBe(true);
     const client = await h.create('ip -4 addr show eth0 | grep -o "inet [0-9.]*"; ip route; for i in $(seq 50); do nc server 7400 </dev/null && break; sleep 0.1; done; nc -w 1 192.0.2.1 80 </dev/null; echo "outside=$?"', { networks: [net('10.89.250.3')] });
     await client.updateHosts!(['server:10.89.250.2']);
+    onTestFinished(async () => { await client.remove().catch(() => {}); });
     const r = await (await startRunning(client)).done;
     expect(r.stdout).toContain('inet 10.89.250.3');
     expect(r.stdout).toContain('10.89.250.0/24 dev eth0');
@@ -44,13 +45,16 @@ describe.skipIf(!!why)('linux backend: user-defined networks', () => {
     expect(r.stdout).toContain('hello from srv');
     expect(r.stdout).toMatch(/outside=[1-9]/);
     // From the host, through the bridge.
-    const got = await new Promise<string>((resolve, reject) => {
+    // The server's nc restarts between connections: retry a refused one.
+    const once = () => new Promise<string>((resolve, reject) => {
       const s = connect(7400, '10.89.250.2');
       let text = '';
       s.on('data', (d) => { text += d.toString(); });
       s.on('end', () => resolve(text));
       s.on('error', reject);
     });
+    let got = '';
+    for (let i = 0; i < 50 && !got; i++) got = await once().catch(async () => { await new Promise((res) => setTimeout(res, 100)); return ''; });
     expect(got).toBe('hello from srv\n');
     await client.remove();
     await server.kill('SIGKILL');
