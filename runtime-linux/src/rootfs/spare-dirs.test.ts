@@ -22,13 +22,15 @@ describe('SpareDirs', () => {
     expect(readdirSync(join(root, 'spare'))).toHaveLength(1);
   });
 
-  it('drops a half-made spare a crash left, and keeps the complete ones', () => {
+  it("drops a half-made spare a crashed engine left, not one a live engine is making, and keeps the complete ones", () => {
     const root = temp();
-    mkdirSync(join(root, 'spare', '.new-abc', 'upper'), { recursive: true });
+    mkdirSync(join(root, 'spare', '.new-999999999-abc', 'upper'), { recursive: true }); // no such process
+    mkdirSync(join(root, 'spare', `.new-${process.pid}-def`, 'upper'), { recursive: true });
     mkdirSync(join(root, 'spare', 'done1', 'upper'), { recursive: true });
     mkdirSync(join(root, 'spare', 'done1', 'work'), { recursive: true });
     const spares = new SpareDirs(join(root, 'spare'));
-    expect(existsSync(join(root, 'spare', '.new-abc'))).toBe(false);
+    expect(existsSync(join(root, 'spare', '.new-999999999-abc'))).toBe(false);
+    expect(existsSync(join(root, 'spare', `.new-${process.pid}-def`))).toBe(true);
     expect(spares.take(join(root, 'c1'))).toBe(true);
     expect(spares.take(join(root, 'c2'))).toBe(false);
   });

@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { isAlive } from '../state.js';
 
 export class SpareDirs {
   private readonly ready: string[] = [];
@@ -23,8 +24,8 @@ export class SpareDirs {
   constructor(private readonly dir: string, private readonly keep = 8) {
     mkdirSync(dir, { recursive: true });
     for (const e of readdirSync(dir)) {
-      if (e.startsWith('.new-')) rmSync(join(dir, e), { recursive: true, force: true });
-      else this.ready.push(join(dir, e));
+      if (!e.startsWith('.new-')) this.ready.push(join(dir, e));
+      else if (!isAlive(Number(e.split('-')[1]))) rmSync(join(dir, e), { recursive: true, force: true }); // a crashed engine's half-made one
     }
   }
 
@@ -48,7 +49,7 @@ export class SpareDirs {
     this.making = (async () => {
       while (this.ready.length < this.keep) {
         const name = randomBytes(8).toString('hex');
-        const tmp = join(this.dir, `.new-${name}`);
+        const tmp = join(this.dir, `.new-${process.pid}-${name}`); // the pid: another engine on this state dir leaves it alone
         await mkdir(join(tmp, 'upper'), { recursive: true, mode: 0o755 });
         await mkdir(join(tmp, 'work'));
         await writeFile(join(tmp, 'layers.json'), '');
