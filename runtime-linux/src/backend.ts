@@ -307,7 +307,7 @@ export class LinuxBackend implements Backend {
     }
     const known = new Set(ids);
     // Network namespaces of containers that are gone.
-    for (const ns of orphanNetns(this.backendKey, new Set(ids.map((id) => id.slice(0, 12))))) await removeNetns(ns);
+    for (const ns of orphanNetns(this.backendKey, new Set(ids))) await removeNetns(ns);
     for (const id of listCgroupIds(this.cgroupOptions())) {
       if (known.has(id)) continue;
       await this.cgroupFor(id, false).remove().catch(() => {});
