@@ -42,7 +42,8 @@ describe('CreateOptions <-> the Docker create body', () => {
   });
 
   it('the daemon refuses what it cannot honour rather than ignoring it', () => {
-    expect(() => createOptionsFrom({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'always' } } }, {})).toThrow(/restart policy "always"/);
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } } }, {}).options.restartPolicy).toEqual({ name: 'on-failure', maximumRetryCount: 3 });
+    expect(toCreateBody({ image: 'x', restartPolicy: 'unless-stopped' }).body.HostConfig).toMatchObject({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } });
     expect(() => createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'my net!' } }, {})).toThrow(/network mode "my net!"/);
     expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { mynet: { Aliases: ['db'] } } } }, {}).options).toMatchObject({ network: 'mynet', networkAliases: ['db'] });
     // On the host network, ports are the host's: accepted.

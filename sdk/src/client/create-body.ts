@@ -6,6 +6,7 @@
 import { unsupported } from '../errors/index.js';
 import { envList, parseSize, parseVolumeSpec, type CreateOptions } from '../runtime/options.js';
 import { portKey, resolvePorts } from '../runtime/ports.js';
+import { parseRestartPolicy } from '../runtime/restart.js';
 
 export interface CreateRequest {
   query: { name?: string; platform?: string };
@@ -65,6 +66,10 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.capAdd?.length) hostConfig.CapAdd = o.capAdd;
   if (o.capDrop?.length) hostConfig.CapDrop = o.capDrop;
   if (o.autoRemove) hostConfig.AutoRemove = true;
+  if (o.restartPolicy !== undefined) {
+    const p = typeof o.restartPolicy === 'string' ? parseRestartPolicy(o.restartPolicy) : o.restartPolicy;
+    hostConfig.RestartPolicy = { Name: p.name, MaximumRetryCount: p.maximumRetryCount ?? 0 };
+  }
   // skiff's daemon picks a backend by runtime name (docker run --runtime).
   if (o.backend) hostConfig.Runtime = o.backend;
   body.HostConfig = hostConfig;

@@ -69,7 +69,7 @@ volumes:
     expect(web.dependsOn).toEqual({ db: { condition: 'service_completed_successfully', required: true } });
     expect(p.services.db!.build).toEqual({ context: '/p/My App/db', args: { VERSION: '2' } });
     expect(p.volumes).toEqual({ data: { name: 'myapp_data', external: false } });
-    expect(p.warnings.join('\n')).toContain('skiff does not restart containers');
+    expect(web.create.restartPolicy).toEqual({ name: 'always' });
     expect(startOrder(p.services)).toEqual(['db', 'web']);
   });
 

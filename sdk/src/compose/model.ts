@@ -9,6 +9,7 @@
 import { invalidArgument, unsupported } from '../errors/index.js';
 import type { CreateOptions } from '../runtime/options.js';
 import { durationSec } from '../runtime/health.js';
+import { parseRestartPolicy } from '../runtime/restart.js';
 import type { HealthConfig } from '../image/types.js';
 
 export { durationSec };
@@ -338,7 +339,7 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
     s.extraHosts = Array.isArray(raw.extra_hosts) ? strList(raw.extra_hosts, `${at}.extra_hosts`) : Object.entries(keyValues(raw.extra_hosts, `${at}.extra_hosts`, () => undefined)).map(([h, ip]) => `${h}:${ip}`);
   }
   if (raw.profiles !== undefined) s.profiles = strList(raw.profiles, `${at}.profiles`);
-  if (raw.restart !== undefined && !['no', '"no"', 'false'].includes(String(raw.restart))) warnings.push(`${at}.restart "${String(raw.restart)}": skiff does not restart containers`);
+  if (raw.restart !== undefined && !['no', 'false'].includes(String(raw.restart))) create.restartPolicy = parseRestartPolicy(str(raw.restart, `${at}.restart`));
   if (raw.healthcheck !== undefined) create.healthcheck = healthcheck(raw.healthcheck, `${at}.healthcheck`);
   if (raw.logging !== undefined) warnings.push(`${at}.logging: skiff keeps its own logs; the logging driver is ignored`);
   if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus and pids_limit for limits`);

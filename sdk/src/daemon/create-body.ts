@@ -1,11 +1,11 @@
 /**
  * `POST /containers/create`: the Docker body (container config + HostConfig)
  * turned into the Engine's CreateOptions. Whatever skiff cannot honour and
- * that would change what runs (restart policies, devices, user-defined
- * networks) is refused, never ignored.
+ * that would change what runs (devices, say) is refused, never ignored.
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
 import type { HealthConfig } from '../image/types.js';
+import type { RestartPolicy } from '../runtime/restart.js';
 import { parseNetworkMode, type CreateOptions, type MountOption } from '../runtime/options.js';
 import type { ContainerExtras, PortBinding } from './container-extras.js';
 
@@ -160,7 +160,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
     if (ports.length) o.ports = ports;
   }
   const restart = h.RestartPolicy?.Name ?? '';
-  if (restart !== '' && restart !== 'no') throw unsupported(`restart policy "${restart}" is not supported: skiff does not restart containers`);
+  if (restart !== '' && restart !== 'no') o.restartPolicy = { name: restart as RestartPolicy['name'], ...(h.RestartPolicy?.MaximumRetryCount ? { maximumRetryCount: h.RestartPolicy.MaximumRetryCount } : {}) };
   if (h.Devices?.length) throw unsupported('devices (--device) are not supported');
 
   const extras: ContainerExtras = {

@@ -45,6 +45,8 @@ export async function runDaemon(o: RunDaemonOptions): Promise<RunningDaemon> {
     ...(o.log ? { log: o.log } : {}),
   };
   const daemon = await Daemon.start(options);
+  // As dockerd does at start: containers with restart policy always (or unless-stopped) run again.
+  await engine.applyRestartPolicies().catch((err) => o.log?.(`restart policies: ${(err as Error).message}`));
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const signals = o.signals ?? ['SIGTERM', 'SIGINT'];

@@ -19,6 +19,7 @@ import { OutputHub } from './output.js';
 import { resolvePorts } from './ports.js';
 import { MemoryNetworkStore, allocateAddress, networkNotFound, newNetwork, type NetworkAttachment, type NetworkInfo, type NetworkStore } from './networks.js';
 import { monitorHealth, resolveHealthcheck } from './health.js';
+import { checkRestartPolicy, nextRestartDelay, parseRestartPolicy, restartsOnEngineStart, shouldRestart } from './restart.js';
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
 import { assertCan } from './state.js';
 
@@ -108,6 +109,11 @@ interface Live {
   removed: Promise<void>;
   markRemoved: () => void;
   nextExit: Array<(s: ExitStatus) => void>;
+  /** The restart policy's last back-off, and the restart it has scheduled. */
+  restartDelayMs?: number;
+  restartTimer?: ReturnType<typeof setTimeout>;
+  /** Set at once by a stop or kill from the user (the record follows): no restart by policy after it. */
+  userStopped?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -124,6 +130,8 @@ export class Engine {
   private readonly live = new Map<string, Live>();
   private readonly recordUpdates = new Map<string, Promise<void>>();
   private readonly networkStore: NetworkStore;
+  /** No restarts once the engine is closing. */
+  private closing = false;
   private initialized?: Promise<void>;
 
   constructor(private readonly options: EngineOptions) {
@@ -299,6 +307,13 @@ export class Engine {
     if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) record.network = await this.resolveNetworkMode(mode as NetworkMode, backend);
     else record.networks = [await this.attachment(mode, backend, name, o.networkAliases ?? [], all)];
     if (o.networkAliases?.length && !record.networks) throw invalidArgument('network aliases (--network-alias) need a user-defined network (--network NAME)');
+    if (o.restartPolicy !== undefined) {
+      const policy = typeof o.restartPolicy === 'string' ? parseRestartPolicy(o.restartPolicy) : checkRestartPolicy(o.restartPolicy);
+      if (policy.name !== 'no') {
+        if (o.autoRemove) throw invalidArgument('conflicting options: a restart policy and removal on exit (--restart and --rm)');
+        record.restartPolicy = policy;
+      }
+    }
     const healthcheck = resolveHealthcheck(resolved.config.config?.Healthcheck, o.healthcheck);
     if (healthcheck) record.healthcheck = healthcheck;
     if (o.extraHosts?.length) record.extraHosts = checkExtraHosts(o.extraHosts);
@@ -572,6 +587,11 @@ export class Engine {
   }
 
   async start(idOrName: string, options: StartOptions = {}): Promise<void> {
+    return this.startRun(idOrName, options, false);
+  }
+
+  /** A start by the user, or by the restart policy (which counts it). */
+  private async startRun(idOrName: string, options: StartOptions, byPolicy: boolean): Promise<void> {
     await this.init();
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'start', idOrName);
@@ -587,6 +607,16 @@ export class Engine {
     live.hubFed = true;
     const stdio = { stdout: hub.writable('stdout'), stderr: hub.writable('stderr'), ...(stdin !== undefined ? { stdin: toStream(stdin) } : {}) };
     r.state = { status: 'running', exitCode: 0, oomKilled: false, startedAt: new Date().toISOString() };
+    if (byPolicy && (live.userStopped || r.stoppedByUser)) return void (await hub.close()); // the user stopped it meanwhile
+    if (r.restartPolicy) {
+      if (byPolicy) r.restartCount = (r.restartCount ?? 0) + 1;
+      else {
+        delete r.stoppedByUser;
+        delete r.restartCount;
+        delete live.restartDelayMs;
+        live.userStopped = false;
+      }
+    }
     await this.records.save(r);
     try {
       await container.start(stdio);
@@ -662,6 +692,7 @@ export class Engine {
       // that removes the container right after its attach stream ends can.
       await live.hub?.flushed();
       const r = await this.updateRecord(id, (r) => {
+        if (live.userStopped && r.restartPolicy) r.stoppedByUser = true;
         r.state = { status: 'exited', exitCode: status.exitCode, oomKilled: status.oomKilled ?? false, finishedAt: new Date().toISOString(), ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}), ...(status.error ? { error: status.error } : {}), ...(status.signal ? { signal: status.signal } : {}) };
         return true;
       });
@@ -669,8 +700,52 @@ export class Engine {
       const waiters = live.nextExit.splice(0);
       for (const w of waiters) w(status);
       if (r?.autoRemove) await this.remove(id, { volumes: true }).catch(() => {});
+      else if (r) this.scheduleRestart(r, live, status);
       return status;
     });
+  }
+
+  /** Starts the container again after an exit when its restart policy says so (see restart.ts). */
+  private scheduleRestart(r: ContainerRecord, live: Live, status: ExitStatus): void {
+    if (this.closing || !shouldRestart(r.restartPolicy, { exitCode: status.exitCode, restartCount: r.restartCount ?? 0, stoppedByUser: r.stoppedByUser ?? false })) return;
+    const ranMs = Date.parse(r.state.finishedAt ?? '') - Date.parse(r.state.startedAt ?? '');
+    live.restartDelayMs = nextRestartDelay(live.restartDelayMs ?? 0, Number.isFinite(ranMs) ? ranMs : 0);
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = undefined;
+      void (async () => {
+        const now = await this.records.load(r.id);
+        // Stopped, removed or started by someone else meanwhile: nothing to do.
+        if (this.closing || !now || now.state.status !== 'exited' || now.stoppedByUser) return;
+        await this.startRun(r.id, {}, true);
+      })().catch(() => {});
+    }, live.restartDelayMs);
+    live.restartTimer.unref?.();
+  }
+
+  /** A stop or kill from the user: the restart policy leaves the container alone from now on. */
+  private async markStoppedByUser(id: string): Promise<void> {
+    const live = this.live.get(id);
+    if (live?.restartTimer) clearTimeout(live.restartTimer);
+    if (live) {
+      live.restartTimer = undefined;
+      live.userStopped = true;
+    }
+    await this.updateRecord(id, (r) => {
+      if (!r.restartPolicy || r.stoppedByUser) return false;
+      r.stoppedByUser = true;
+      return true;
+    });
+  }
+
+  /** What a daemon does when it starts: containers with `always` (or `unless-stopped`, unless the user stopped them) run again. */
+  async applyRestartPolicies(): Promise<string[]> {
+    await this.init();
+    const started: string[] = [];
+    for (const r of await this.records.list()) {
+      if (r.state.status !== 'exited' || !restartsOnEngineStart(r.restartPolicy, r.stoppedByUser ?? false)) continue;
+      await this.startRun(r.id, {}, true).then(() => started.push(r.id), () => {});
+    }
+    return started;
   }
 
   /** Waits like `docker wait`: for the container to stop running (default), exit next, or be removed. */
@@ -699,6 +774,7 @@ export class Engine {
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'kill', idOrName);
     const { live, container } = await this.backendContainer(r);
+    await this.markStoppedByUser(r.id);
     if (!live.backend.capabilities.signals && normalizeSignal(signal) !== 'SIGKILL') {
       throw unsupported(`the ${live.backend.name} backend cannot deliver ${signal}; only SIGKILL`);
     }
@@ -708,6 +784,7 @@ export class Engine {
   /** SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSec` (default 10). */
   async stop(idOrName: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<void> {
     const r = await this.record(idOrName);
+    await this.markStoppedByUser(r.id);
     if (r.state.status !== 'running') return;
     const { live, container } = await this.backendContainer(r);
     const grace = (options.timeoutSec ?? 10) * 1000;
@@ -898,6 +975,8 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    for (const live of this.live.values()) if (live.restartTimer) clearTimeout(live.restartTimer);
     for (const b of this.backends) await b.close?.();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { invalidArgument } from '../errors/index.js';
 import type { ContainerDefaults, HealthConfig } from '../image/types.js';
+import type { RestartPolicy } from './restart.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
 
 /** How a container's network is set up (what a record keeps; user networks are in its `networks`). */
@@ -66,6 +67,8 @@ export interface CreateOptions {
   networkAliases?: string[];
   /** Extra /etc/hosts entries, `name:ip` (docker's `--add-host`). */
   extraHosts?: string[];
+  /** docker `--restart`: `no`, `always`, `unless-stopped`, `on-failure[:N]`, or the policy. */
+  restartPolicy?: string | RestartPolicy;
   /** Overrides the image's HEALTHCHECK field by field (durations in ns, as docker); `Test: ['NONE']` disables it. */
   healthcheck?: HealthConfig;
   /** Published ports: docker `-p` specs (`8080:80`, `127.0.0.1::80/tcp`) or mappings. */

@@ -5,6 +5,7 @@ import type { NetworkMode } from './options.js';
 import type { NetworkAttachment } from './networks.js';
 import type { HealthConfig } from '../image/types.js';
 import type { HealthState } from './health.js';
+import type { RestartPolicy } from './restart.js';
 
 export interface MountRecord {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -61,6 +62,11 @@ export interface ContainerRecord {
   /** User-defined networks the container is on, with its address there. */
   networks?: NetworkAttachment[];
   extraHosts?: string[];
+  restartPolicy?: RestartPolicy;
+  /** Restarts by the policy since the user last started it. */
+  restartCount?: number;
+  /** Set by a stop or kill from the user: the policy does not undo it. */
+  stoppedByUser?: boolean;
   /** The health check this container runs (the image's, with the create options over it). */
   healthcheck?: HealthConfig;
   /** Ports asked to be published (a host port of 0 is picked at each start). */

@@ -221,6 +221,51 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       await sleeper.remove();
     });
 
+    it('restarts by its policy: on-failure up to its count, always until the user stops it', async () => {
+      const until = async (id: string, ok: (r: Awaited<ReturnType<typeof t.engine.record>>) => boolean) => {
+        for (let i = 0; i < 200; i++) {
+          const r = await t.engine.record(id);
+          if (ok(r)) return r;
+          await new Promise((res) => setTimeout(res, 25));
+        }
+        return t.engine.record(id);
+      };
+      const failing = await t.engine.create({ image: t.shellImage, cmd: sh('echo run; exit 3'), backend: t.backend, restartPolicy: 'on-failure:2' });
+      await failing.start();
+      const done = await until(failing.id, (r) => r.restartCount === 2 && r.state.status === 'exited');
+      expect(done).toMatchObject({ restartCount: 2, state: { status: 'exited', exitCode: 3 } });
+      // The policy's count is spent: no third restart comes (the back-off before it would be 400 ms).
+      await new Promise((res) => setTimeout(res, 700));
+      expect((await t.engine.record(failing.id)).restartCount).toBe(2);
+      const logs = await readAll(await failing.logs());
+      expect(logs).toBe('run\nrun\nrun\n');
+      await failing.remove();
+
+      const always = await t.engine.create({ image: t.shellImage, cmd: sh('exit 0'), backend: t.backend, restartPolicy: 'always' });
+      await always.start();
+      expect((await until(always.id, (r) => (r.restartCount ?? 0) >= 2)).restartCount).toBeGreaterThanOrEqual(2);
+      await t.engine.stop(always.id, { timeoutSec: 0 });
+      const stopped = await until(always.id, (r) => r.state.status === 'exited');
+      expect(stopped.stoppedByUser).toBe(true);
+      const count = stopped.restartCount;
+      await new Promise((res) => setTimeout(res, 700));
+      expect(await t.engine.record(always.id)).toMatchObject({ restartCount: count, state: { status: 'exited' } });
+      await expect(t.engine.create({ image: t.shellImage, cmd: sh('true'), backend: t.backend, restartPolicy: 'always', autoRemove: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      // An engine that starts (a daemon) runs `always` again even after a stop by the user, `unless-stopped` not.
+      const unless = await t.engine.create({ image: t.shellImage, cmd: sh('exit 0'), backend: t.backend, restartPolicy: 'unless-stopped' });
+      await unless.start();
+      await t.engine.stop(unless.id, { timeoutSec: 0 });
+      await until(unless.id, (r) => r.state.status === 'exited');
+      await until(always.id, (r) => r.state.status === 'exited');
+      const again = await t.engine.applyRestartPolicies();
+      expect(again).toContain(always.id);
+      expect(again).not.toContain(unless.id);
+      await t.engine.stop(always.id, { timeoutSec: 0 });
+      await until(always.id, (r) => r.state.status === 'exited');
+      await always.remove();
+      await unless.remove();
+    });
+
     it('rejects bad input with the right error code', async () => {
       const code = async (p: Promise<unknown>) => {
         try {

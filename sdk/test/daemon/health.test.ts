@@ -1,7 +1,8 @@
 /**
- * Health checks through `skiff daemon` on the Linux backend: docker's
- * --health-* flags, State.Health in inspect, `(healthy)` in ps, an unhealthy
- * container, and testcontainers' Wait.forHealthCheck().
+ * Health checks and restart policies through `skiff daemon` on the Linux
+ * backend: docker's --health-* flags, State.Health in inspect, `(healthy)` in
+ * ps, an unhealthy container, testcontainers' Wait.forHealthCheck(), and
+ * --restart on-failure.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,4 +77,19 @@ it('testcontainers: Wait.forHealthCheck() waits for healthy', async () => {
   } finally {
     await container.stop({ timeout: 0 });
   }
+});
+
+it('--restart on-failure:2 restarts a failing container twice; the policy and the count show in inspect; --rm conflicts', async () => {
+  const r = await run(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'echo try; exit 4']);
+  expect(r.code, r.stderr).toBe(0);
+  let count = '';
+  for (let i = 0; i < 100 && count !== '2 exited'; i++) {
+    count = (await run(['inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'flaky'])).stdout.trim();
+    if (count !== '2 exited') await new Promise((res) => setTimeout(res, 100));
+  }
+  expect(count).toBe('2 exited');
+  expect((await run(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'flaky'])).stdout.trim()).toBe('on-failure:2');
+  expect((await run(['logs', 'flaky'])).stdout).toBe('try\ntry\ntry\n');
+  expect((await run(['run', '--rm', '--restart', 'always', IMAGE, 'true'])).stderr).toContain('--restart and --rm');
+  expect((await run(['rm', 'flaky'])).code).toBe(0);
 });

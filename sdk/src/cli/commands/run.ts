@@ -27,6 +27,7 @@ export const createFlags: FlagSpec[] = [
   { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp])", value: 'list' },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to ports the kernel picks' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
+  { name: 'restart', type: 'string', help: 'Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])', value: 'string' },
   { name: 'health-cmd', type: 'string', help: 'Command to run to check health (run by /bin/sh -c)', value: 'string' },
   { name: 'health-interval', type: 'string', help: 'Time between running the check (e.g. 30s)', value: 'duration' },
   { name: 'health-timeout', type: 'string', help: 'Maximum time to allow one check to run', value: 'duration' },
@@ -91,6 +92,7 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (list(flags.publish).length) o.ports = list(flags.publish);
   if (flags['publish-all']) o.publishAll = true;
   if (flags.privileged) o.privileged = true;
+  if (typeof flags.restart === 'string') o.restartPolicy = flags.restart;
   const health = healthOptions(flags);
   if (health) o.healthcheck = health;
   if (list(flags['cap-add']).length) o.capAdd = list(flags['cap-add']);
