@@ -75,10 +75,11 @@ const EMPTY = new Uint8Array(0);
  * Writes in flight at once, and their bytes. Creating an inode costs far more
  * than reading the tar (tens to hundreds of microseconds on ext4), so files and
  * symlinks at fresh paths are made on the thread pool, a few at a time, while
- * the next entries are parsed and gunzip runs. Kept small: the pool's threads
- * are shared with zlib.
+ * the next entries are parsed and gunzip runs. Kept below the pool's four
+ * threads, so gunzip (zlib runs there too) never waits behind file creates;
+ * more also made ext4 burn CPU on contended inode allocation.
  */
-const WRITES_IN_FLIGHT = 6;
+const WRITES_IN_FLIGHT = 3;
 const BYTES_IN_FLIGHT = 64 << 20;
 /** Larger files at fresh paths are streamed in order instead of buffered for the pool. */
 const POOLED_FILE_MAX = 8 << 20;
