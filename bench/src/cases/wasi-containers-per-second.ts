@@ -4,7 +4,6 @@
  * per 1,000 containers: 100 ms is 10,000 containers a second.
  */
 import type { BenchCase } from '../harness.js';
-import { collectGarbage } from './wasi-gc.js';
 import { repeat, wasiContenders } from '../peers/wasi-case.js';
 
 export const wasiContainersPerSecondCase: BenchCase = {
@@ -17,7 +16,6 @@ export const wasiContainersPerSecondCase: BenchCase = {
     const setup = await wasiContenders(async (s) => {
       const run = await s.warm('wasibench');
       return async () => {
-        collectGarbage();
         const times = await repeat(n, () => run(['hello']));
         return (times.reduce((a, b) => a + b, 0) * 1000) / n;
       };

@@ -4,7 +4,6 @@
  * directory (tmpfs), the plain shim in its in-memory PreopenDirectory.
  */
 import type { BenchCase } from '../harness.js';
-import { collectGarbage } from './wasi-gc.js';
 import { wasiContenders } from '../peers/wasi-case.js';
 
 export const wasiFilesCase: BenchCase = {
@@ -16,10 +15,7 @@ export const wasiFilesCase: BenchCase = {
     const n = quick ? 500 : 2000;
     const setup = await wasiContenders(async (s) => {
       const run = await s.warm('wasibench');
-      return async () => {
-        collectGarbage();
-        return (await run(['files', String(n), '/tmp/work'])).ms;
-      };
+      return async () => (await run(['files', String(n), '/tmp/work'])).ms;
     });
     return { ...setup, unit: `ms per ${n.toLocaleString('en')} files` };
   },

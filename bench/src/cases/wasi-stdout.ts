@@ -1,6 +1,5 @@
 /** 100,000 short lines to stdout (`seq 100000` in C), captured by the host. */
 import type { BenchCase } from '../harness.js';
-import { collectGarbage } from './wasi-gc.js';
 import { wasiContenders } from '../peers/wasi-case.js';
 
 export const wasiStdoutCase: BenchCase = {
@@ -15,7 +14,6 @@ export const wasiStdoutCase: BenchCase = {
     const setup = await wasiContenders(async (s) => {
       const run = await s.warm('wasibench');
       return async () => {
-        collectGarbage();
         const r = await run(['seq', String(lines)]);
         if (r.stdoutBytes !== expected) throw new Error(`${s.name}: seq ${lines} wrote ${r.stdoutBytes} bytes, expected ${expected}`);
         return r.ms;

@@ -5,7 +5,6 @@
  * and reports their median.
  */
 import type { BenchCase } from '../harness.js';
-import { collectGarbage } from './wasi-gc.js';
 import { median, repeat, wasiContenders } from '../peers/wasi-case.js';
 
 export const wasiWarmStartCase: BenchCase = {
@@ -17,10 +16,7 @@ export const wasiWarmStartCase: BenchCase = {
     const batch = quick ? 50 : 300;
     return wasiContenders(async (s) => {
       const run = await s.warm('wasibench');
-      return async () => {
-        collectGarbage();
-        return median(await repeat(batch, () => run(['hello'])));
-      };
+      return async () => median(await repeat(batch, () => run(['hello'])));
     });
   },
 };
