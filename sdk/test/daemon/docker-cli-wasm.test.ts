@@ -6,11 +6,11 @@
  * each container in a worker thread, as `skiff daemon` does, with
  * long-running containers, docker exec and docker cp into them.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, startDaemon, type DaemonProcess, removeAllContainers } from './support/harness.js';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, shutdownDaemon } from './support/harness.js';
 import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
 
 const TOOLBOX = 'skiff/toolbox';
@@ -24,14 +24,7 @@ beforeAll(async () => {
   d = await startDaemon({ backends: ['wasm'] });
 });
 
-afterAll(async () => {
-  if (d) {
-    await removeAllContainers(d.url);
-    await d.stop();
-    rmSync(d.root, { recursive: true, force: true });
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => shutdownDaemon(d, tmp));
 
 describe('docker CLI against skiff daemon on the WASI backend', () => {
   it('runs the bundled hello image (pulled from the bundle, no registry)', async () => {
@@ -142,11 +135,7 @@ describe('docker CLI against skiff daemon on the WASI backend in worker mode', (
   });
 
   afterAll(async () => {
-    if (wd) {
-      await removeAllContainers(wd.url);
-      await wd.stop();
-      rmSync(wd.root, { recursive: true, force: true });
-    }
+    await shutdownDaemon(wd);
     worker?.dispose();
   });
 

@@ -6,11 +6,11 @@
  * container (the shim writes them).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess } from './support/harness.js';
+import { busyboxContext, docker, dockerBinary, startDaemon, type DaemonProcess, shutdownDaemon } from './support/harness.js';
 import { connectDocker } from '../../src/client/node-transport.js';
 
 const IMAGE = 'skiff-stdio/busybox:1';
@@ -61,28 +61,15 @@ function attachUntil(name: string, input: string, until: RegExp): Promise<string
 
 beforeAll(async () => {
   dockerBinary();
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-  if (!busybox) throw new Error('busybox is missing: install busybox-static (scripts/setup-test-deps.sh does)');
   tmp = mkdtempSync(join(tmpdir(), 'skiff-stdio-'));
-  const ctx = join(tmp, 'ctx');
-  mkdirSync(join(ctx, 'rootfs/bin'), { recursive: true });
-  copyFileSync(busybox, join(ctx, 'rootfs/bin/busybox'));
-  for (const a of ['sh', 'cat', 'echo', 'sleep', 'stty', 'tty', 'ls', 'ps']) symlinkSync('busybox', join(ctx, 'rootfs/bin', a));
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nCMD ["sh"]\n');
+  const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'cat', 'echo', 'sleep', 'stty', 'tty', 'ls', 'ps']);
   root = mkdtempSync(join(tmpdir(), 'skiff-stdio-root-'));
   d = await startDaemon({ backends: ['linux'], root });
   const built = await run(['build', '-q', '-t', IMAGE, ctx]);
   if (built.code !== 0) throw new Error(`docker build failed: ${built.stderr}`);
 }, 120_000);
 
-afterAll(async () => {
-  if (d) {
-    await removeAllContainers(d.url);
-    await d.stop();
-    rmSync(d.root, { recursive: true, force: true });
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => shutdownDaemon(d, tmp));
 
 it('docker exec -it runs an interactive shell in the container\'s terminal, sized like the client\'s', async () => {
   expect((await run(['run', '-d', '--name', 'box', IMAGE, 'sleep', '300'])).code).toBe(0);
