@@ -157,10 +157,21 @@ async function fetchBlobs(client: RegistryClient, repo: { domain: string; path: 
       return;
     }
     p.status('downloading', 0);
-    await client.fetchBlob(repo, desc, layout, {
-      signal,
-      onBytes: (n) => (n === desc.size ? p.status('verifying', n) : p.bytes('downloading', n)),
-    });
+    // A signal of the blob's own, relayed from the pull's: the reader, the
+    // transport and the store each listen to it, so the pull's signal gets one
+    // listener per blob in flight, not three (Node warns past ten).
+    const own = new AbortController();
+    const relay = () => own.abort(signal.reason);
+    signal.addEventListener('abort', relay, { once: true });
+    if (signal.aborted) relay(); // aborted while we looked in the store
+    try {
+      await client.fetchBlob(repo, desc, layout, {
+        signal: own.signal,
+        onBytes: (n) => (n === desc.size ? p.status('verifying', n) : p.bytes('downloading', n)),
+      });
+    } finally {
+      signal.removeEventListener('abort', relay);
+    }
     p.status('done', desc.size);
   }).catch((err: unknown) => {
     if (!failed) {
