@@ -5,6 +5,7 @@
  * under its interpreter.
  */
 import type { Fd, Inode } from '@bjorn3/browser_wasi_shim';
+import { concat } from '@skiff/sdk';
 import { Filetype, Rights } from './wasi/defs.js';
 import { resolvePath } from './wasi/resolve.js';
 import type { Preopen } from './wasi/host.js';
@@ -95,13 +96,7 @@ export function readFile(file: FoundFile): Uint8Array {
       parts.push(r.data);
       total += r.data.length;
     }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
+    return concat(parts, total);
   } finally {
     fd.fd_close();
   }

@@ -12,7 +12,7 @@
  * `session()` keeps one container's files across several runs.
  */
 import {
-  ImageStore, envList, invalidArgument, mergeEnv, resolveProcess, WASI_PLATFORM,
+  ImageStore, concat, envList, invalidArgument, mergeEnv, resolveProcess, WASI_PLATFORM,
   type ImageConfig, type ImageLayout, type ImageSpec, type Mount, type Provider,
 } from '@skiff/sdk';
 import { guestPreopens, type ContainerFs, type LayerIndex } from './container-fs.js';
@@ -171,17 +171,7 @@ const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  if (parts.length === 0) return EMPTY;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return parts.length === 0 ? EMPTY : concat(parts);
 }
 
 /** Writes files through the container's own Fds (so they land in its writable layer). */

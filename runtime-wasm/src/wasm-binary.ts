@@ -9,6 +9,7 @@
  * the host can hand each new instance a memory from a pool instead of having
  * the engine reserve a fresh one (wasi/memory-pool.ts).
  */
+import { concat } from '@skiff/sdk';
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 export const PAGE_BYTES = 65536;
@@ -51,15 +52,7 @@ export function limitMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
     pos = end;
   }
   if (!changed) return bytes;
-  let total = 0;
-  for (const p of out) total += p.length;
-  const result = new Uint8Array(total);
-  let off = 0;
-  for (const p of out) {
-    result.set(p, off);
-    off += p.length;
-  }
-  return result;
+  return concat(out);
 }
 
 function rewriteMemories(body: Uint8Array, maxPages: number): Uint8Array | undefined {
@@ -247,16 +240,4 @@ function importsMemory(body: Uint8Array): boolean | undefined {
 function name(s: string): Uint8Array {
   const b = new TextEncoder().encode(s);
   return concat([writeU32(b.length), b]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
