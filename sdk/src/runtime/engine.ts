@@ -114,6 +114,8 @@ interface Live {
   restartTimer?: ReturnType<typeof setTimeout>;
   /** Set at once by a stop or kill from the user (the record follows): no restart by policy after it. */
   userStopped?: boolean;
+  /** The backend's start of the current run, until it returns: a signal waits for it (a process not yet started cannot take one). */
+  starting?: Promise<void>;
 }
 
 const enc = new TextEncoder();
@@ -619,7 +621,9 @@ export class Engine {
     }
     await this.records.save(r);
     try {
-      await container.start(stdio);
+      const starting = container.start(stdio);
+      live.starting = starting.then(() => {}, () => {});
+      await starting;
     } catch (err) {
       // Like docker: a start that fails leaves an exited container (exit 127 for
       // a missing command), settles waiters, and honours --rm.
@@ -778,6 +782,7 @@ export class Engine {
     if (!live.backend.capabilities.signals && normalizeSignal(signal) !== 'SIGKILL') {
       throw unsupported(`the ${live.backend.name} backend cannot deliver ${signal}; only SIGKILL`);
     }
+    await live.starting;
     await container.kill(normalizeSignal(signal));
   }
 
@@ -791,10 +796,12 @@ export class Engine {
     // Settles once the exit is recorded, so the caller sees the container stopped.
     const exited = live.settled ?? new Promise<ExitStatus>((res) => live.nextExit.push(res));
     if (live.backend.capabilities.signals && grace > 0) {
+      await live.starting;
       await container.kill(normalizeSignal(options.signal ?? 'SIGTERM')).catch(() => {});
       const done = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), grace))]);
       if (done) return;
     }
+    await live.starting;
     await container.kill('SIGKILL').catch(() => {});
     await exited;
   }
