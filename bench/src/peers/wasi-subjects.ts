@@ -72,8 +72,9 @@ export function nodeWasiSubject(): WasiSubject {
       const errBefore = fstatSync(err).size;
       const t0 = performance.now();
       const wasi = new NodeWasi({ version: 'preview1', args: [program, ...args], env: {}, preopens: { '/tmp': dir }, stdout: out, stderr: err, returnOnExit: true });
-      // Synchronous, as skiff's own start is: an await here would add an event-loop trip to the peer's time.
-      const instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
+      // Asynchronous: node:wasi on Node 20 crashes the process (SIGSEGV) within a few
+      // thousand synchronous instances run back to back; the shim and skiff do not.
+      const instance = await WebAssembly.instantiate(module, wasi.getImportObject() as WebAssembly.Imports);
       const exitCode = wasi.start(instance);
       const ms = performance.now() - t0;
       const detail = exitCode ? readFileSync(join(root, 'stderr'), 'utf8').slice(errBefore) : '';
@@ -129,6 +130,7 @@ export function shimSubject(): WasiSubject {
       new PreopenDirectory('/tmp', new Map()),
     ];
     const wasi = new ShimWasi([program, ...args], [], fds, { debug: false });
+    // Synchronous, as skiff's own start is: an await here would add an event-loop trip to the shim's time.
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport as WebAssembly.ModuleImports });
     const exitCode = wasi.start(instance as unknown as { exports: { memory: WebAssembly.Memory; _start: () => unknown } });
     const ms = performance.now() - t0;
