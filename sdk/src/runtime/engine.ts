@@ -374,6 +374,21 @@ export class Engine {
     return { mounts, anonymous };
   }
 
+  /** docker rename: a new name, unique among containers; peers on its networks learn it. */
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const name = newName.startsWith('/') ? newName.slice(1) : newName;
+    if (!isValidContainerName(name)) throw invalidArgument(`invalid container name "${newName}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const r = await this.record(idOrName);
+    if (r.name === name) throw invalidArgument(`renaming a container with the same name as its current name: ${name}`);
+    const clash = (await this.records.list()).find((c) => c.name === name);
+    if (clash) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const renamed = await this.updateRecord(r.id, (cur) => {
+      cur.name = name;
+      return true;
+    });
+    if (renamed?.networks) await this.refreshPeers(renamed);
+  }
+
   // ---- user-defined networks ---------------------------------------------
 
   async createNetwork(name: string, o: { labels?: Record<string, string>; internal?: boolean } = {}): Promise<NetworkInfo> {

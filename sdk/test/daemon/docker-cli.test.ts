@@ -252,6 +252,19 @@ describe('docker CLI against skiff daemon', () => {
     expect(ev.stdout.split('\n').filter(Boolean)).toEqual(['create', 'start', 'die', 'destroy']);
   });
 
+  it('rename: a new name for a container, refused when taken or the same', async () => {
+    expect((await run(['create', '--name', 'before', IMG, 'true'])).code).toBe(0);
+    expect((await run(['create', '--name', 'taken', IMG, 'true'])).code).toBe(0);
+    expect((await run(['rename', 'before', 'after'])).code).toBe(0);
+    expect((await run(['ps', '-a', '--filter', 'name=after', '--format', '{{.Names}}'])).stdout).toBe('after\n');
+    expect((await run(['inspect', 'before'])).code).not.toBe(0);
+    const clash = await run(['rename', 'after', 'taken']);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toContain('is already in use');
+    expect((await run(['rename', 'after', 'bad name!'])).stderr).toContain('invalid container name');
+    expect((await run(['rm', 'after', 'taken'])).code).toBe(0);
+  });
+
   it('errors: unknown container, conflicting name, unsupported options', async () => {
     const a = await run(['logs', 'no-such-container']);
     expect(a.code).toBe(1);

@@ -197,3 +197,8 @@ export const inspectContainer = simple('container-inspect', 'skiff container ins
   ctx.out(json(out));
   return 0;
 }, { min: 1 });
+
+export const rename = simple('rename', 'skiff rename CONTAINER NEW_NAME', 'Rename a container', [], async (_f, args, ctx) => {
+  await (await ctx.engine()).rename(args[0]!, args[1]!);
+  return 0;
+}, { min: 2, max: 2 });

@@ -364,8 +364,12 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     });
   }
   r.add('POST', '/containers/:id/rename', async (x, ctx) => {
-    await recordOf(x, ctx);
-    throw unsupported('skiff cannot rename containers; create a new one with --name');
+    const rec = await recordOf(x, ctx);
+    const name = x.str('name');
+    if (!name) throw invalidArgument('rename needs the new name (?name=NEW)');
+    await ctx.engine.rename(rec.id, name);
+    ctx.events.emit('container', 'rename', rec.id, { ...ctx.containerAttributes(await ctx.engine.record(rec.id)), oldName: `/${rec.name}` });
+    x.send(204, '');
   });
   r.add('POST', '/containers/:id/update', async (x, ctx) => {
     await recordOf(x, ctx);
