@@ -70,6 +70,16 @@ export class LinuxContainer implements BackendContainer {
     return this.state === 'running' ? this.current?.pid : undefined;
   }
 
+  async pause(): Promise<void> {
+    if (this.state !== 'running') throw conflict(`container ${this.id} is not running`);
+    await this.ctx.cgroup.freeze(true);
+  }
+
+  async unpause(): Promise<void> {
+    if (this.state !== 'running') throw conflict(`container ${this.id} is not running`);
+    await this.ctx.cgroup.freeze(false);
+  }
+
   async setNetworks(networks: NonNullable<ContainerSpec['networks']>): Promise<void> {
     if (this.state === 'running') throw conflict(`container ${this.id} is running; stop it to change its networks`);
     await removeNetns(this.ctx.netns); // made again, with the new set, at the next start

@@ -23,6 +23,8 @@ export interface CgroupManager {
   oomKills(): Promise<number>;
   /** Host PIDs of the processes in the cgroup. */
   pids(): Promise<number[]>;
+  /** Stops (or resumes) every process in the cgroup: docker pause and unpause. */
+  freeze(frozen: boolean): Promise<void>;
   /** SIGKILLs every process in the cgroup and waits until it is empty. */
   killAll(): Promise<void>;
   /** killAll(), then removes the directories. */

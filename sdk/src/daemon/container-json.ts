@@ -35,6 +35,7 @@ export function humanDuration(ms: number): string {
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.state;
   if (s.status === 'running') {
+    if (s.paused) return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))} (Paused)`;
     const health = s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : '';
     return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))}${health}`;
   }
@@ -140,9 +141,9 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
     Path: r.path,
     Args: r.args,
     State: {
-      Status: s.status,
+      Status: s.paused && s.status === 'running' ? 'paused' : s.status,
       Running: s.status === 'running',
-      Paused: false,
+      Paused: s.status === 'running' && !!s.paused,
       Restarting: false,
       OOMKilled: s.oomKilled,
       Dead: false,
@@ -253,7 +254,7 @@ export async function containerSummary(r: ContainerRecord, x: ContainerExtras, v
     Created: Math.floor(Date.parse(r.created) / 1000),
     Ports: ports,
     Labels: r.labels,
-    State: r.state.status,
+    State: r.state.status === 'running' && r.state.paused ? 'paused' : r.state.status,
     Status: statusText(r),
     HostConfig: { NetworkMode: x.networkMode },
     NetworkSettings: { Networks: networksJson(r) },

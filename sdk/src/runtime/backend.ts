@@ -174,6 +174,9 @@ export interface BackendContainer {
    * networks (`name:ip`), running or not; called before start and when a peer comes or goes.
    */
   updateHosts?(entries: string[]): Promise<void>;
+  /** Stops every process of the running container where it is (docker pause); `unpause` lets them go on. */
+  pause?(): Promise<void>;
+  unpause?(): Promise<void>;
   /** Replaces the user-defined networks of a container that is not running; they apply at its next start. */
   setNetworks?(networks: NonNullable<ContainerSpec['networks']>): Promise<void>;
   /** While it runs: the ports published for it, with the host ports actually bound. */

@@ -374,6 +374,36 @@ export class Engine {
     return { mounts, anonymous };
   }
 
+  /** docker pause: every process of a running container stops where it is, until unpause. */
+  async pause(idOrName: string): Promise<void> {
+    await this.setPaused(idOrName, true);
+  }
+
+  async unpause(idOrName: string): Promise<void> {
+    await this.setPaused(idOrName, false);
+  }
+
+  private async setPaused(idOrName: string, paused: boolean): Promise<void> {
+    const r = await this.record(idOrName);
+    if (r.state.status !== 'running') throw conflict(`container ${r.name} is not running`);
+    if (Boolean(r.state.paused) === paused) throw conflict(`container ${r.name} is ${paused ? 'already paused' : 'not paused'}`);
+    const { live, container } = await this.backendContainer(r);
+    const verb = paused ? container.pause : container.unpause;
+    if (!verb) throw unsupported(`the ${live.backend.name} backend cannot pause containers`);
+    await verb.call(container);
+    await this.updateRecord(r.id, (cur) => {
+      if (cur.state.status !== 'running') return false;
+      if (paused) cur.state.paused = true;
+      else delete cur.state.paused;
+      return true;
+    });
+  }
+
+  /** Stop and kill act on a paused container as docker does: it is let go first, so it can take the signal. */
+  private async unpauseForSignal(r: ContainerRecord): Promise<void> {
+    if (r.state.status === 'running' && r.state.paused) await this.setPaused(r.id, false).catch(() => {});
+  }
+
   /** docker rename: a new name, unique among containers; peers on its networks learn it. */
   async rename(idOrName: string, newName: string): Promise<void> {
     const name = newName.startsWith('/') ? newName.slice(1) : newName;
@@ -794,6 +824,7 @@ export class Engine {
     assertCan(r.state.status, 'kill', idOrName);
     const { live, container } = await this.backendContainer(r);
     await this.markStoppedByUser(r.id);
+    await this.unpauseForSignal(r);
     if (!live.backend.capabilities.signals && normalizeSignal(signal) !== 'SIGKILL') {
       throw unsupported(`the ${live.backend.name} backend cannot deliver ${signal}; only SIGKILL`);
     }
@@ -805,6 +836,7 @@ export class Engine {
   async stop(idOrName: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<void> {
     const r = await this.record(idOrName);
     await this.markStoppedByUser(r.id);
+    await this.unpauseForSignal(r);
     if (r.state.status !== 'running') return;
     const { live, container } = await this.backendContainer(r);
     const grace = (options.timeoutSec ?? 10) * 1000;
@@ -924,6 +956,7 @@ export class Engine {
   async exec(idOrName: string, o: ExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'exec', idOrName);
+    if (r.state.paused) throw conflict(`container ${r.name} is paused, unpause the container before exec`);
     const { live, container } = await this.backendContainer(r);
     if (!live.backend.capabilities.exec) throw unsupported(`the ${live.backend.name} backend cannot exec into containers`);
     if (!o.cmd?.length) throw invalidArgument('exec needs a command');
@@ -944,6 +977,7 @@ export class Engine {
   async execStreams(idOrName: string, o: ExecOptions, stdio: { stdout: WritableStream<Uint8Array>; stderr: WritableStream<Uint8Array>; stdin?: ReadableStream<Uint8Array> }): Promise<BackendProcess> {
     const r = await this.record(idOrName);
     assertCan(r.state.status, 'exec', idOrName);
+    if (r.state.paused) throw conflict(`container ${r.name} is paused, unpause the container before exec`);
     const { live, container } = await this.backendContainer(r);
     if (!live.backend.capabilities.exec) throw unsupported(`the ${live.backend.name} backend cannot exec into containers`);
     const proc = this.execProcess(r, live.backend, o);

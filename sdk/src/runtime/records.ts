@@ -26,6 +26,8 @@ export interface ContainerState {
   signal?: string;
   /** While running: published ports with the host ports actually bound. */
   ports?: PortMapping[];
+  /** Running, with every process stopped where it is (docker pause). */
+  paused?: boolean;
   /** While running, for a container with a health check. */
   health?: HealthState;
 }

@@ -79,6 +79,38 @@ it('testcontainers: Wait.forHealthCheck() waits for healthy', async () => {
   }
 });
 
+it('pause stops every process where it is, unpause lets it go on; exec is refused while paused; stop works on a paused container', async () => {
+  const r = await run(['run', '-d', '--name', 'ticker', IMAGE, 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done']);
+  expect(r.code, r.stderr).toBe(0);
+  const count = async () => Number((await run(['exec', 'ticker', 'cat', '/tmp/count'])).stdout.trim());
+  for (let i = 0; i < 50 && !(await count()); i++) await new Promise((res) => setTimeout(res, 50));
+  expect((await run(['pause', 'ticker'])).code).toBe(0);
+  expect((await run(['inspect', '--format', '{{.State.Status}} {{.State.Paused}}', 'ticker'])).stdout.trim()).toBe('paused true');
+  expect((await run(['ps', '--filter', 'name=ticker', '--format', '{{.Status}}'])).stdout).toMatch(/\(Paused\)/);
+  const refused = await run(['exec', 'ticker', 'true']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain('paused');
+  expect((await run(['pause', 'ticker'])).stderr).toContain('already paused');
+  // While paused the counter stands still (read through docker cp, which needs no process in the container).
+  const frozen = async () => {
+    const tar = (await run(['cp', 'ticker:/tmp/count', '-'])).stdout;
+    return Number(tar.slice(512).split('\n')[0]);
+  };
+  const f1 = await frozen();
+  await new Promise((res) => setTimeout(res, 300));
+  expect(await frozen()).toBe(f1);
+  expect(f1).toBeGreaterThan(0);
+  expect((await run(['unpause', 'ticker'])).code).toBe(0);
+  const before = await count();
+  await new Promise((res) => setTimeout(res, 400));
+  expect(await count()).toBeGreaterThan(before);
+  // A paused container still stops.
+  expect((await run(['pause', 'ticker'])).code).toBe(0);
+  expect((await run(['stop', '-t', '1', 'ticker'])).code).toBe(0);
+  expect((await run(['inspect', '--format', '{{.State.Status}}', 'ticker'])).stdout.trim()).toBe('exited');
+  expect((await run(['rm', 'ticker'])).code).toBe(0);
+});
+
 it('--restart on-failure:2 restarts a failing container twice; the policy and the count show in inspect; --rm conflicts', async () => {
   const r = await run(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'echo try; exit 4']);
   expect(r.code, r.stderr).toBe(0);

@@ -3,6 +3,7 @@
  * controllers, which skiff joins too, for cgroup.kill and process tracking).
  * One directory per controller hierarchy: <mount>/<parent>/<id>.
  */
+import { freezeCgroup2 } from '../freeze.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { ProcessStats, Resources } from '@skiff/sdk';
 import { unavailable } from '@skiff/sdk';
@@ -93,6 +94,10 @@ export class V1CgroupManager implements CgroupManager {
 
   pids(): Promise<number[]> {
     return procsOf(this.joinPaths);
+  }
+
+  freeze(frozen: boolean): Promise<void> {
+    return freezeCgroup2(this.unifiedDir, frozen);
   }
 
   async killAll(): Promise<void> {

@@ -1,4 +1,5 @@
 /** cgroup v2: one directory <root>/<parent>/<id>, controllers enabled down the tree. */
+import { freezeCgroup2 } from '../freeze.js';
 import { mkdirSync } from 'node:fs';
 import type { ProcessStats, Resources } from '@skiff/sdk';
 import { unavailable } from '@skiff/sdk';
@@ -64,6 +65,10 @@ export class V2CgroupManager implements CgroupManager {
 
   pids(): Promise<number[]> {
     return procsOf(this.joinPaths);
+  }
+
+  freeze(frozen: boolean): Promise<void> {
+    return freezeCgroup2(this.dir, frozen);
   }
 
   async killAll(): Promise<void> {

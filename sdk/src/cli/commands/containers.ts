@@ -60,6 +60,7 @@ export const start = simple('start', 'skiff start [OPTIONS] CONTAINER [CONTAINER
 
 export function statusText(r: ContainerRecord): string {
   const s = r.state;
+  if (s.status === 'running' && s.paused) return `Up ${since(s.startedAt).replace(/ ago$/, '')} (Paused)`;
   if (s.status === 'running') return `Up ${since(s.startedAt).replace(/ ago$/, '')}${s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : ''}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${since(s.finishedAt)}`;
   return s.status === 'created' ? 'Created' : s.status;
@@ -202,3 +203,13 @@ export const rename = simple('rename', 'skiff rename CONTAINER NEW_NAME', 'Renam
   await (await ctx.engine()).rename(args[0]!, args[1]!);
   return 0;
 }, { min: 2, max: 2 });
+
+export const pause = simple('pause', 'skiff pause CONTAINER [CONTAINER...]', 'Pause all processes within one or more containers', [], async (_f, args, ctx) => {
+  const engine = await ctx.engine();
+  return each(args, ctx, (id) => engine.pause(id));
+}, { min: 1 });
+
+export const unpause = simple('unpause', 'skiff unpause CONTAINER [CONTAINER...]', 'Unpause all processes within one or more containers', [], async (_f, args, ctx) => {
+  const engine = await ctx.engine();
+  return each(args, ctx, (id) => engine.unpause(id));
+}, { min: 1 });

@@ -357,10 +357,12 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     x.send(200);
   });
 
-  for (const verb of ['pause', 'unpause']) {
+  for (const verb of ['pause', 'unpause'] as const) {
     r.add('POST', `/containers/:id/${verb}`, async (x, ctx) => {
-      await recordOf(x, ctx);
-      throw unsupported(`skiff cannot ${verb} containers`);
+      const rec = await recordOf(x, ctx);
+      await ctx.engine[verb](rec.id);
+      ctx.events.emit('container', verb, rec.id, ctx.containerAttributes(rec));
+      x.send(204, '');
     });
   }
   r.add('POST', '/containers/:id/rename', async (x, ctx) => {
