@@ -72,8 +72,9 @@ export function nodeWasiSubject(): WasiSubject {
       const errBefore = fstatSync(err).size;
       const t0 = performance.now();
       const wasi = new NodeWasi({ version: 'preview1', args: [program, ...args], env: {}, preopens: { '/tmp': dir }, stdout: out, stderr: err, returnOnExit: true });
-      // Asynchronous: node:wasi on Node 20 crashes the process (SIGSEGV) within a few
-      // thousand synchronous instances run back to back; the shim and skiff do not.
+      // Asynchronous, as the shim's: node:wasi on Node 20 crashes the process (SIGSEGV)
+      // within a few thousand synchronous instances run back to back. (skiff starts
+      // synchronously; the peers pay one event-loop trip per run for it.)
       const instance = await WebAssembly.instantiate(module, wasi.getImportObject() as WebAssembly.Imports);
       const exitCode = wasi.start(instance);
       const ms = performance.now() - t0;
@@ -130,8 +131,7 @@ export function shimSubject(): WasiSubject {
       new PreopenDirectory('/tmp', new Map()),
     ];
     const wasi = new ShimWasi([program, ...args], [], fds, { debug: false });
-    // Synchronous, as skiff's own start is: an await here would add an event-loop trip to the shim's time.
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport as WebAssembly.ModuleImports });
+    const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport as WebAssembly.ModuleImports });
     const exitCode = wasi.start(instance as unknown as { exports: { memory: WebAssembly.Memory; _start: () => unknown } });
     const ms = performance.now() - t0;
     return checked('browser_wasi_shim', args, { exitCode, stdoutBytes, ms }, Buffer.concat(err).toString());
