@@ -78,7 +78,8 @@ describe.skipIf(!!why)('linux backend: state and recovery', () => {
   it('restores a container whose layers.json is not written yet (it is written off the create path)', async () => {
     const spec = h.spec('echo restored');
     const c1 = (await h.backend.create(spec)) as LinuxContainer;
-    for (let i = 0; i < 200 && !readFileSync(c1.dir.layers, 'utf8'); i++) await sleep(5); // the background write lands...
+    const written = () => (existsSync(c1.dir.layers) ? readFileSync(c1.dir.layers, 'utf8') : '');
+    for (let i = 0; i < 200 && !written(); i++) await sleep(5); // the background write lands (the file may not exist yet)...
     writeFileSync(c1.dir.layers, ''); // ...and is undone, as a crash in between would leave it
     const b2 = await second();
     const c2 = (await b2.restore(spec.id, spec))!;
