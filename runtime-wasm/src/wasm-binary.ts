@@ -29,9 +29,23 @@ export class MemoryLimitError extends Error {
  * Returns the input unchanged when there is nothing to lower.
  */
 export function limitMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
-  if (!isWasm(bytes)) throw new Error('not a WebAssembly binary');
   const out: Uint8Array[] = [bytes.subarray(0, 8)];
   let changed = false;
+  for (const { id, pos, start, end } of sectionsOf(bytes)) {
+    const body = id === 5 ? rewriteMemories(bytes.subarray(start, end), maxPages) : undefined;
+    if (body) {
+      out.push(Uint8Array.of(5), writeU32(body.length), body);
+      changed = true;
+    } else out.push(bytes.subarray(pos, end));
+  }
+  if (!changed) return bytes;
+  return concat(out);
+}
+
+/** The module's sections in order: `pos` where the section starts, `start..end` its body. */
+function sectionsOf(bytes: Uint8Array): Array<{ id: number; pos: number; start: number; end: number }> {
+  if (!isWasm(bytes)) throw new Error('not a WebAssembly binary');
+  const sections: Array<{ id: number; pos: number; start: number; end: number }> = [];
   let pos = 8;
   while (pos < bytes.length) {
     const id = bytes[pos]!;
@@ -39,20 +53,10 @@ export function limitMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
     const start = pos + 1 + sizeLen;
     const end = start + size;
     if (end > bytes.length) throw new Error('truncated WebAssembly section');
-    if (id === 5) {
-      const body = rewriteMemories(bytes.subarray(start, end), maxPages);
-      if (body) {
-        out.push(Uint8Array.of(5), writeU32(body.length), body);
-        changed = true;
-        pos = end;
-        continue;
-      }
-    }
-    out.push(bytes.subarray(pos, end));
+    sections.push({ id, pos, start, end });
     pos = end;
   }
-  if (!changed) return bytes;
-  return concat(out);
+  return sections;
 }
 
 function rewriteMemories(body: Uint8Array, maxPages: number): Uint8Array | undefined {
@@ -140,18 +144,7 @@ export interface MemoryLimits {
  * its own (none, several, shared, 64-bit, or an imported one).
  */
 export function importMemory(bytes: Uint8Array): Uint8Array {
-  if (!isWasm(bytes)) throw new Error('not a WebAssembly binary');
-  const sections: Array<{ id: number; start: number; end: number; pos: number }> = [];
-  let pos = 8;
-  while (pos < bytes.length) {
-    const id = bytes[pos]!;
-    const [size, sizeLen] = readU32(bytes, pos + 1);
-    const start = pos + 1 + sizeLen;
-    const end = start + size;
-    if (end > bytes.length) throw new Error('truncated WebAssembly section');
-    sections.push({ id, start, end, pos });
-    pos = end;
-  }
+  const sections = sectionsOf(bytes);
   const mem = sections.find((s) => s.id === 5);
   if (!mem) return bytes;
   const body = bytes.subarray(mem.start, mem.end);

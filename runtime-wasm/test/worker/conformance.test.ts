@@ -4,11 +4,9 @@
  * The shell image is the toolbox sample; volumes live in the host's memory
  * (memfs), so each volume check also crosses the worker bridge.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describeBackendConformance } from '../../../sdk/src/testing/conformance.js';
+import { nodeHostDirs } from '../../../sdk/src/testing/host-dirs.js';
 import { Engine } from '../../../sdk/src/runtime/engine.js';
 import { MemoryImageLayout } from '../../../sdk/src/content/memory.js';
 import { MemoryVolumeStore } from '../../../sdk/src/volumes/memory.js';
@@ -21,24 +19,16 @@ describeBackendConformance('wasm-worker', async () => {
   const layout = new MemoryImageLayout();
   const shellImage = await buildSample(layout, 'toolbox', async (name) => new Uint8Array(readFileSync(new URL(`../../samples/bin/${name}.wasm`, import.meta.url))));
   const engine = new Engine({ layout, backends: [createNodeWorkerBackend({ url: worker.url })], volumes: new MemoryVolumeStore() });
-  const dirs: string[] = [];
+  const host = nodeHostDirs('skiff-worker-conformance-');
   return {
     engine,
     backend: 'wasm',
     shellImage,
     shell: ['sh', '-c'],
-    hostDir: async () => {
-      const d = await mkdtemp(join(tmpdir(), 'skiff-worker-conformance-'));
-      dirs.push(d);
-      return d;
-    },
-    hostFs: {
-      readFile: (p) => readFile(p, 'utf8'),
-      writeFile: (p, s) => writeFile(p, s),
-      exists: (p) => stat(p).then(() => true, () => false),
-    },
+    hostDir: host.hostDir,
+    hostFs: host.hostFs,
     cleanup: async () => {
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
+      await host.cleanup();
       worker.dispose();
     },
   };
