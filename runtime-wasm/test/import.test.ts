@@ -10,7 +10,6 @@ import * as nodeFs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../sdk/src/runtime/engine.js';
 import { MemoryVolumeStore } from '../../sdk/src/volumes/memory.js';
-import { TarWriter, type TarHeader } from '../../sdk/src/layers/tar-writer.js';
 import { readTar } from '../../sdk/src/layers/tar-reader.js';
 import { collect } from '../../sdk/src/content/util.js';
 import type { FsLike } from '../../sdk/src/runtime/backend.js';
@@ -18,21 +17,11 @@ import { WasmBackend } from '../src/backend.js';
 import { LayeredFsProvider } from '../src/fs/provider.js';
 import { createNodeWorkerBackend } from '../src/worker/node.js';
 import { probeImage, toolboxImage, type TestImage } from './support/images.js';
+import { tarOf } from './support/tar.js';
 import { buildNodeWorker } from './worker/support/build-worker.js';
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-async function tar(entries: Array<[Partial<TarHeader> & { path: string; type: TarHeader['type'] }, string?]>): Promise<Uint8Array> {
-  const w = new TarWriter();
-  const out = collect(w.readable);
-  for (const [h, body] of entries) {
-    const data = body === undefined ? undefined : enc.encode(body);
-    await w.add({ mode: 0o644, uid: 0, gid: 0, mtime: 1700000000, size: data?.length ?? 0, ...h }, data);
-  }
-  await w.finish();
-  return out;
-}
 
 async function changedPaths(engine: Engine, id: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -58,7 +47,7 @@ describe('docker cp into a WASI container, in-process', () => {
 
   it('writes into a created container\'s upper layer; its process reads it; the image stays as it was', async () => {
     const c = await engine.create({ image: image.name, cmd: ['read', '/etc/motd'] });
-    await c.importFiles('/etc', await tar([[{ path: 'motd', type: 'file' }, 'replaced\n'], [{ path: 'new.d', type: 'directory', mode: 0o700 }], [{ path: 'new.d/conf', type: 'file' }, 'x=1\n']]));
+    await c.importFiles('/etc', await tarOf([[{ path: 'motd', type: 'file' }, 'replaced\n'], [{ path: 'new.d', type: 'directory', mode: 0o700 }], [{ path: 'new.d/conf', type: 'file' }, 'x=1\n']]));
     await c.start();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
     expect(await changedPaths(engine, c.id)).toMatchObject({ 'etc/motd': 'replaced\n', 'etc/new.d': 'directory', 'etc/new.d/conf': 'x=1\n' });
@@ -71,20 +60,20 @@ describe('docker cp into a WASI container, in-process', () => {
   it('takes files while the container runs and after it exited', async () => {
     const c = await engine.create({ image: image.name, cmd: ['cat'] });
     await c.start({ stdin: new ReadableStream<Uint8Array>() });
-    await c.importFiles('/tmp', await tar([[{ path: 'live.txt', type: 'file' }, 'while running']]));
+    await c.importFiles('/tmp', await tarOf([[{ path: 'live.txt', type: 'file' }, 'while running']]));
     expect(await engine.exec(c.id, { cmd: ['probe', 'read', '/tmp/live.txt'] })).toMatchObject({ exitCode: 0, stdout: 'while running' });
     await engine.kill(c.id);
     await c.wait();
-    await c.importFiles('/tmp', await tar([[{ path: 'after.txt', type: 'file' }, 'after exit']]));
+    await c.importFiles('/tmp', await tarOf([[{ path: 'after.txt', type: 'file' }, 'after exit']]));
     expect(await changedPaths(engine, c.id)).toMatchObject({ 'tmp/live.txt': 'while running', 'tmp/after.txt': 'after exit' });
     await c.remove();
   });
 
   it('keeps every path, .. and symlink inside the container', async () => {
     const c = await engine.create({ image: image.name, cmd: ['read', '/escaped'] });
-    await expect(c.importFiles('/tmp', await tar([[{ path: '../../../escaped', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(c.importFiles('/tmp', await tarOf([[{ path: '../../../escaped', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     // A link made by the archive that climbs past the root, then a file written through it: it lands at the container's /.
-    await c.importFiles('/tmp', await tar([[{ path: 'up', type: 'symlink', linkname: '../../../../..' }], [{ path: 'up/escaped', type: 'file' }, 'still inside']]));
+    await c.importFiles('/tmp', await tarOf([[{ path: 'up', type: 'symlink', linkname: '../../../../..' }], [{ path: 'up/escaped', type: 'file' }, 'still inside']]));
     await c.start();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
     expect((await changedPaths(engine, c.id))['escaped']).toBe('still inside');
@@ -96,7 +85,7 @@ describe('docker cp into a WASI container, in-process', () => {
     const c = await engine.create({ image: toolbox, cmd: ['rm', '-r', '/etc'] });
     await c.start();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
-    await c.importFiles('/', await tar([[{ path: 'etc', type: 'directory' }], [{ path: 'etc/new', type: 'file' }, 'new']]));
+    await c.importFiles('/', await tarOf([[{ path: 'etc', type: 'directory' }], [{ path: 'etc/new', type: 'file' }, 'new']]));
     const changes = await changedPaths(engine, c.id);
     expect(changes['etc/new']).toBe('new');
     // Whatever the export's form (an opaque directory or a whiteout), the image's file stays hidden.
@@ -107,8 +96,8 @@ describe('docker cp into a WASI container, in-process', () => {
 
   it('answers NOT_FOUND and INVALID_ARGUMENT like dockerd', async () => {
     const c = await engine.create({ image: image.name });
-    await expect(c.importFiles('/nope', await tar([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(c.importFiles('/etc/motd', await tar([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('extraction point is not a directory') });
+    await expect(c.importFiles('/nope', await tarOf([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(c.importFiles('/etc/motd', await tarOf([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('extraction point is not a directory') });
     await c.remove();
   });
 
@@ -116,16 +105,16 @@ describe('docker cp into a WASI container, in-process', () => {
     const bind = join(host, 'bind');
     nodeFs.mkdirSync(bind);
     const c = await engine.create({ image: image.name, volumes: ['cpvol:/data', `${bind}:/bound`, 'rovol:/ro:ro'] });
-    await c.importFiles('/', await tar([[{ path: 'data/in-volume', type: 'file' }, 'v'], [{ path: 'bound/on-host', type: 'file' }, 'h']]));
+    await c.importFiles('/', await tarOf([[{ path: 'data/in-volume', type: 'file' }, 'v'], [{ path: 'bound/on-host', type: 'file' }, 'h']]));
     const handle = await volumes.handle('cpvol');
     expect(String(handle.fs!.readFileSync(`${handle.fsRoot}/in-volume`, 'utf8'))).toBe('v');
     expect(readFileSync(join(bind, 'on-host'), 'utf8')).toBe('h');
     expect(await changedPaths(engine, c.id)).not.toHaveProperty('data/in-volume');
-    await expect(c.importFiles('/ro', await tar([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('mounted volume is marked read-only') });
+    await expect(c.importFiles('/ro', await tarOf([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('mounted volume is marked read-only') });
     await c.remove();
     const ro = await engine.create({ image: image.name, readOnly: true, volumes: ['cpvol:/data'] });
-    await expect(ro.importFiles('/tmp', await tar([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('container rootfs is marked read-only') });
-    await ro.importFiles('/data', await tar([[{ path: 'ok', type: 'file' }, 'ok']]));
+    await expect(ro.importFiles('/tmp', await tarOf([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('container rootfs is marked read-only') });
+    await ro.importFiles('/data', await tarOf([[{ path: 'ok', type: 'file' }, 'ok']]));
     expect(String(handle.fs!.readFileSync(`${handle.fsRoot}/ok`, 'utf8'))).toBe('ok');
     expect(existsSync(join(host, 'x'))).toBe(false);
     await ro.remove();
@@ -146,7 +135,7 @@ describe('docker cp into a WASI container in a worker thread', () => {
 
   it('sends the tar to the worker: the guest reads it, the export has it, a second start still has it', async () => {
     const c = await engine.create({ image: image.name, cmd: ['read', '/etc/motd'] });
-    await c.importFiles('/etc', await tar([[{ path: 'motd', type: 'file' }, 'from the host\n']]));
+    await c.importFiles('/etc', await tarOf([[{ path: 'motd', type: 'file' }, 'from the host\n']]));
     const run1 = await engine.attach(c.id);
     await c.start();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
@@ -154,7 +143,7 @@ describe('docker cp into a WASI container in a worker thread', () => {
     expect(dec.decode(out)).toBe('from the host\n');
     // docker cp OUT of an exited worker container: its changes come back from the worker.
     expect(await changedPaths(engine, c.id)).toMatchObject({ 'etc/motd': 'from the host\n' });
-    await c.importFiles('/tmp', await tar([[{ path: 'second', type: 'file' }, '2']]));
+    await c.importFiles('/tmp', await tarOf([[{ path: 'second', type: 'file' }, '2']]));
     expect(await changedPaths(engine, c.id)).toMatchObject({ 'etc/motd': 'from the host\n', 'tmp/second': '2' });
     await c.remove();
   });
@@ -162,7 +151,7 @@ describe('docker cp into a WASI container in a worker thread', () => {
   it('copies into a running container while its guest sleeps, and reads its changes (test/worker/files.test.ts has more)', async () => {
     const c = await engine.create({ image: image.name, cmd: ['sleep', '5000'] });
     await c.start();
-    await c.importFiles('/tmp', await tar([[{ path: 'x', type: 'file' }, 'x']]));
+    await c.importFiles('/tmp', await tarOf([[{ path: 'x', type: 'file' }, 'x']]));
     expect(await changedPaths(engine, c.id)).toMatchObject({ 'tmp/x': 'x' });
     await engine.kill(c.id);
     await c.wait();

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../sdk/src/runtime/engine.js';
 import { MemoryImageLayout } from '../../../sdk/src/content/memory.js';
-import { TarWriter, type TarHeader } from '../../../sdk/src/layers/tar-writer.js';
 import { readTar } from '../../../sdk/src/layers/tar-reader.js';
 import { bytesStream, collect } from '../../../sdk/src/content/util.js';
 import type { ContainerSpec, Stdio } from '../../../sdk/src/runtime/backend.js';
@@ -14,10 +13,10 @@ import { createNodeWorkerBackend, nodeWorkerSpawner } from '../../src/worker/nod
 import { WorkerWasmBackend } from '../../src/worker/backend.js';
 import { createClaim, giveUpClaim, takeClaim } from '../../src/worker/requests.js';
 import { toolboxImage } from '../support/images.js';
+import { tarOf } from '../support/tar.js';
 import { buildNodeWorker } from './support/build-worker.js';
 import { spinImage } from './support/images.js';
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 let worker: Awaited<ReturnType<typeof buildNodeWorker>>;
 
@@ -26,16 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => worker?.dispose());
 
-async function tar(entries: Array<[Partial<TarHeader> & { path: string; type: TarHeader['type'] }, string?]>): Promise<ReadableStream<Uint8Array>> {
-  const w = new TarWriter();
-  const out = collect(w.readable);
-  for (const [h, body] of entries) {
-    const data = body === undefined ? undefined : enc.encode(body);
-    await w.add({ mode: 0o644, uid: 0, gid: 0, mtime: 1700000000, size: data?.length ?? 0, ...h }, data);
-  }
-  await w.finish();
-  return bytesStream(await out);
-}
+const tar = async (entries: Parameters<typeof tarOf>[0]) => bytesStream(await tarOf(entries));
 
 async function changes(stream: ReadableStream<Uint8Array>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
