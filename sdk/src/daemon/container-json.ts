@@ -3,7 +3,7 @@
  * and the rows of `GET /containers/json`. Built from the Engine's record, the
  * image's config and the Docker-only extras.
  */
-import type { ContainerRecord, MountRecord } from '../runtime/records.js';
+import { runningSuffix, type ContainerRecord, type MountRecord } from '../runtime/records.js';
 import type { ImageConfig } from '../image/types.js';
 import type { VolumeStore } from '../volumes/types.js';
 import type { ContainerExtras } from './container-extras.js';
@@ -34,11 +34,7 @@ export function humanDuration(ms: number): string {
 /** The STATUS column of `docker ps`. */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.state;
-  if (s.status === 'running') {
-    if (s.paused) return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))} (Paused)`;
-    const health = s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : '';
-    return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))}${health}`;
-  }
+  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? r.created))}${runningSuffix(s)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt ?? r.created))} ago`;
   if (s.status === 'removing') return 'Removal In Progress';
   return 'Created';

@@ -101,3 +101,10 @@ export class MemoryRecordStore implements ContainerRecordStore {
   async list(): Promise<ContainerRecord[]> { return [...this.records.values()].map((r) => structuredClone(r)); }
   async delete(id: string): Promise<void> { this.records.delete(id); }
 }
+
+/** What docker appends to "Up ..." for a running container: ` (Paused)`, ` (healthy)`, ` (health: starting)`. */
+export function runningSuffix(s: ContainerState): string {
+  if (s.paused) return ' (Paused)';
+  if (!s.health) return '';
+  return ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})`;
+}

@@ -4,7 +4,7 @@ import type { ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 
 import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { json, since, shortId, table } from '../format.js';
-import type { ContainerRecord } from '../../runtime/records.js';
+import { runningSuffix, type ContainerRecord } from '../../runtime/records.js';
 import { createFlags, createOptions, attachAndWait } from './run.js';
 import { portsText } from './port.js';
 
@@ -60,8 +60,7 @@ export const start = simple('start', 'skiff start [OPTIONS] CONTAINER [CONTAINER
 
 export function statusText(r: ContainerRecord): string {
   const s = r.state;
-  if (s.status === 'running' && s.paused) return `Up ${since(s.startedAt).replace(/ ago$/, '')} (Paused)`;
-  if (s.status === 'running') return `Up ${since(s.startedAt).replace(/ ago$/, '')}${s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : ''}`;
+  if (s.status === 'running') return `Up ${since(s.startedAt).replace(/ ago$/, '')}${runningSuffix(s)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${since(s.finishedAt)}`;
   return s.status === 'created' ? 'Created' : s.status;
 }
