@@ -8,7 +8,7 @@
 import { Fd, wasi, type Inode } from '@bjorn3/browser_wasi_shim';
 import { Fstflags, LOOKUP_SYMLINK_FOLLOW, Oflags, Rights, RIGHTS_ALL, RIGHTS_DIRECTORY } from '../wasi/defs.js';
 import { CookieTable, DirNode, Errno, Filetype, FsNode, type Listing, type Opened, type Stat, type SymlinkNode, upperBound } from './node.js';
-import { resolve, type Found } from './resolve.js';
+import { resolve, tooLong, type Found } from './resolve.js';
 
 /**
  * The atim/mtim to set for fd/path_filestat_set_times flags (null: leave
@@ -159,6 +159,11 @@ export class DirFd extends Fd {
    */
   walk_fd(inode: Inode): Fd | null {
     return inode instanceof DirNode ? (inode.walkFd ??= new DirFd(inode)) : null;
+  }
+
+  /** One name for a path walk (wasi/resolve.ts), which has checked it has no slash and no NUL and is not `.` or `..`. */
+  lookup_name(name: string): FsNode | null | number {
+    return tooLong(name) ? Errno.NAMETOOLONG : this.dir.lookup(name);
   }
 
   override path_lookup(path: string, dirflags: number): { ret: number; inode_obj: FsNode | null } {

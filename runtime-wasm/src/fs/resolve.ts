@@ -25,7 +25,8 @@ export interface Found {
   slash: boolean;
 }
 
-function tooLong(name: string): boolean {
+/** Is a single name longer than NAME_MAX bytes (ENAMETOOLONG)? */
+export function tooLong(name: string): boolean {
   // A UTF-16 unit is at most 3 UTF-8 bytes: count only when it could matter.
   return name.length > NAME_MAX / 3 && new TextEncoder().encode(name).length > NAME_MAX;
 }

@@ -8,6 +8,8 @@ import { Errno } from './defs.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
+/** Up to this many bytes, an ASCII string is decoded by hand (see GuestMemory.string). */
+const ASCII_FAST_MAX = 256;
 
 export class GuestMemory {
   private memory: WebAssembly.Memory | undefined;
@@ -101,8 +103,21 @@ export class GuestMemory {
   /** A guest string: ILSEQ when it is not UTF-8 (as wasmtime). */
   string(ptr: number, len: number): { ok: true; value: string } | { ok: false; errno: number } {
     this.check(ptr, len);
+    const u8 = this.bytes();
+    // Paths are mostly short ASCII: a TextDecoder call costs more than the whole
+    // lookup they feed, so those are read byte by byte.
+    if (len <= ASCII_FAST_MAX) {
+      const codes = new Array<number>(len);
+      let i = 0;
+      for (; i < len; i++) {
+        const c = u8[ptr + i]!;
+        if (c >= 0x80) break;
+        codes[i] = c;
+      }
+      if (i === len) return { ok: true, value: String.fromCharCode.apply(null, codes) };
+    }
     try {
-      return { ok: true, value: decoder.decode(this.bytes().subarray(ptr, ptr + len)) };
+      return { ok: true, value: decoder.decode(u8.subarray(ptr, ptr + len)) };
     } catch {
       return { ok: false, errno: Errno.ILSEQ };
     }
@@ -141,6 +156,11 @@ export class GuestMemory {
   /** Scatters `data` over an iovec array; returns the bytes placed. */
   scatter(iovs: Array<{ ptr: number; len: number }>, data: Uint8Array): number {
     const u8 = this.bytes();
+    // One buffer that holds it all (a read's usual case): no view to make.
+    if (iovs.length > 0 && iovs[0]!.len >= data.length) {
+      u8.set(data, iovs[0]!.ptr);
+      return data.length;
+    }
     let off = 0;
     for (const v of iovs) {
       if (off >= data.length) break;

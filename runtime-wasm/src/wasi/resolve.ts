@@ -33,6 +33,12 @@ const fail = (errno: number): Resolution => ({ ok: false, errno });
  */
 export interface DirWalkable {
   walk_fd(inode: Inode): Fd | null;
+  /**
+   * One name (no slash, not `.` or `..`, no NUL), not followed: the inode,
+   * null when absent, or an errno. Saves the shim's path_lookup its result
+   * objects on every component of every walk.
+   */
+  lookup_name?(name: string): Inode | null | number;
 }
 
 /** An inode's filetype: skiff's nodes carry it as a field, others build a Filestat (a directory's may merge its listing). */
@@ -63,21 +69,25 @@ export function isDirectory(inode: Inode): boolean {
  */
 export function resolvePath(start: Fd, path: string, followFinal: boolean, root?: Fd, slashFollows = true): Resolution {
   if (path.length === 0) return fail(Errno.NOENT);
-  if (path.includes('\0')) return fail(Errno.INVAL);
   if (path.charCodeAt(0) === 47 /* / */) return fail(Errno.PERM);
+  if (path.indexOf('\0') >= 0) return fail(Errno.INVAL);
 
   let stack: Fd[] = [start];
-  let trailingSlash = path.endsWith('/');
-  let parts = split(path);
+  let trailingSlash = path.charCodeAt(path.length - 1) === 47;
+  // `rest` is what is left to walk from `at`; a symlink's target is put in front of it.
+  let rest = path;
+  let at = 0;
   let links = 0;
-  let i = 0;
 
   for (;;) {
-    if (i >= parts.length) return { ok: true, value: { kind: 'self', dir: stack[stack.length - 1]!, trailingSlash, chain: stack } };
-    const name = parts[i]!;
-    const last = i === parts.length - 1;
+    const len = rest.length;
+    while (at < len && rest.charCodeAt(at) === 47) at++;
+    if (at >= len) return { ok: true, value: { kind: 'self', dir: stack[stack.length - 1]!, trailingSlash, chain: stack } };
+    let end = rest.indexOf('/', at);
+    if (end < 0) end = len;
+    const name = at === 0 && end === len ? rest : rest.slice(at, end);
     if (name === '.') {
-      i++;
+      at = end;
       continue;
     }
     if (name === '..') {
@@ -87,13 +97,21 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
       } else {
         stack.pop();
       }
-      i++;
+      at = end;
       continue;
     }
+    let last = true;
+    for (let k = end; k < len; k++) {
+      if (rest.charCodeAt(k) !== 47) {
+        last = false;
+        break;
+      }
+    }
     const dir = stack[stack.length - 1]!;
-    const { ret, inode_obj: inode } = dir.path_lookup(name, 0);
-    if (!inode) {
-      if (!last || ret !== Errno.NOENT) return fail(ret === Errno.SUCCESS ? Errno.NOENT : ret);
+    const inode = lookupName(dir, name);
+    if (typeof inode === 'number') return fail(inode);
+    if (inode === null) {
+      if (!last) return fail(Errno.NOENT);
       return { ok: true, value: { kind: 'entry', dir, name, inode: null, trailingSlash, chain: stack } };
     }
     const type = filetypeOfInode(inode);
@@ -107,8 +125,8 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
         stack = [root];
       }
       if (last && target.endsWith('/')) trailingSlash = true;
-      parts = [...split(target), ...parts.slice(i + 1)];
-      i = 0;
+      rest = end < len ? target + rest.slice(end) : target;
+      at = 0;
       continue;
     }
     if (last) return { ok: true, value: { kind: 'entry', dir, name, inode, trailingSlash, chain: stack } };
@@ -121,20 +139,15 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
       if (!opened.fd_obj) return fail(opened.ret || Errno.NOENT);
       stack.push(opened.fd_obj);
     }
-    i++;
+    at = end;
   }
 }
 
-/** The non-empty components of a path (a hand loop: split+filter made two arrays per path_* call). */
-function split(path: string): string[] {
-  if (path.indexOf('/') < 0) return [path];
-  const out: string[] = [];
-  let at = 0;
-  while (at < path.length) {
-    let end = path.indexOf('/', at);
-    if (end < 0) end = path.length;
-    if (end > at) out.push(path.slice(at, end));
-    at = end + 1;
-  }
-  return out;
+/** One name in `dir`, not followed: the inode, null when absent, or an errno. */
+function lookupName(dir: Fd, name: string): Inode | null | number {
+  const direct = (dir as Fd & Partial<DirWalkable>).lookup_name;
+  if (direct !== undefined) return direct.call(dir, name);
+  const { ret, inode_obj: inode } = dir.path_lookup(name, 0);
+  if (inode) return inode;
+  return ret === Errno.NOENT || ret === Errno.SUCCESS ? null : ret;
 }
