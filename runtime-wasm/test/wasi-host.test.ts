@@ -38,6 +38,14 @@ describe('WASI host: process lifecycle', () => {
     expect(div.error).toMatch(/wasm trap: divide by zero/);
   });
 
+  it('traps a WASI call whose pointers leave linear memory, writing nothing of it', async () => {
+    for (const which of ['iov', 'array']) {
+      const r = await probe(['badptr', which]);
+      expect(r, which).toMatchObject({ exitCode: TRAP_EXIT_CODE, stdout: 'before\n' });
+      expect(r.error, which).toMatch(/outside linear memory/);
+    }
+  });
+
   it('reports a stack overflow as a trap (the engine call stack, and the C stack in linear memory)', async () => {
     const engine = await probe(['deep']);
     expect(engine.exitCode).toBe(TRAP_EXIT_CODE);

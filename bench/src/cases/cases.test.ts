@@ -31,7 +31,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('benchmark cases (--quick)', () => {
   it('has one case per scenario', () => {
-    expect(allCases.map((c) => c.name)).toEqual(expect.arrayContaining(['pull', 'unpack', 'build', 'wasi-cold-start', 'wasi-warm-start', 'wasi-containers-per-second', 'wasi-stdout', 'wasi-files', 'wasi-sqlite', 'wasi-memory', 'linux-start']));
+    expect(allCases.map((c) => c.name)).toEqual(expect.arrayContaining(['pull', 'unpack', 'build', 'wasi-cold-start', 'wasi-warm-start', 'wasi-containers-per-second', 'wasi-stdout', 'wasi-stdout-buffered', 'wasi-files', 'wasi-sqlite', 'wasi-memory', 'linux-start']));
     expect(new Set(allCases.map((c) => c.name)).size).toBe(allCases.length);
   });
 

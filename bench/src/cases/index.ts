@@ -8,7 +8,7 @@ import { wasiContainersPerSecondCase } from './wasi-containers-per-second.js';
 import { wasiFilesCase } from './wasi-files.js';
 import { wasiMemoryCase } from './wasi-memory.js';
 import { wasiSqliteCase } from './wasi-sqlite.js';
-import { wasiStdoutCase } from './wasi-stdout.js';
+import { wasiStdoutBufferedCase, wasiStdoutCase } from './wasi-stdout.js';
 import { wasiWarmStartCase } from './wasi-warm-start.js';
 
 /** Every benchmark case; each file in this folder is one scenario. */
@@ -20,6 +20,7 @@ export const allCases: BenchCase[] = [
   wasiWarmStartCase,
   wasiContainersPerSecondCase,
   wasiStdoutCase,
+  wasiStdoutBufferedCase,
   wasiFilesCase,
   wasiSqliteCase,
   wasiMemoryCase,

@@ -70,7 +70,12 @@ export class OutputFd extends Fd {
       if (buf && this.pending) grown.set(buf.subarray(0, this.pending));
       this.buf = buf = grown;
     }
-    buf.set(src.subarray(start, end), this.pending);
+    // A short line is copied by hand: making a view for set() costs more than the bytes.
+    if (n <= 32) {
+      for (let i = 0, at = this.pending; i < n; i++) buf[at + i] = src[start + i]!;
+    } else {
+      buf.set(src.subarray(start, end), this.pending);
+    }
     this.pending = need;
     return true;
   }

@@ -164,6 +164,19 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) printf("line %d\n", i);
     return 0;
   }
+  if (!strcmp(cmd, "badptr") && argc > 2) {
+    /* fd_write to stdout with an iovec past the end of linear memory (iov)
+       or an iovec array past it (array): the host must trap, writing nothing. */
+    size_t end = __builtin_wasm_memory_size(0) * 65536;
+    __wasi_ciovec_t iov = {(const uint8_t *)(end - 2), 8};
+    __wasi_size_t n = 0;
+    printf("before\n");
+    fflush(stdout);
+    int bad_array = !strcmp(argv[2], "array");
+    __wasi_errno_t e = __wasi_fd_write(1, bad_array ? (const __wasi_ciovec_t *)(end - 4) : &iov, 1, &n);
+    printf("fd_write=%d n=%lu\n", e, (unsigned long)n);
+    return 0;
+  }
   if (!strcmp(cmd, "cat")) {
     char buf[4096];
     size_t n;

@@ -1,7 +1,11 @@
 /*
  * The WASI benchmark workloads, one program for every runtime measured:
  *   wasibench hello           prints one line
- *   wasibench seq N           prints 1..N, one number a line (like seq)
+ *   wasibench seq N           prints 1..N, one number a line (like seq), through
+ *                             stdio's buffer (full buffering: stdout is not a tty)
+ *   wasibench lines N         the same lines, each with its own write(2), as programs
+ *                             whose stdout is line-buffered do (Rust's println!,
+ *                             C under setvbuf _IOLBF or on a tty, Python -u)
  *   wasibench files N DIR     creates N files in DIR, stats, reads back and deletes them
  * Exits non-zero with a message on stderr when anything fails, so a runtime
  * that gets a call wrong cannot look fast.
@@ -63,10 +67,19 @@ int main(int argc, char **argv) {
     for (int i = 1; i <= n; i++) printf("%d\n", i);
     return 0;
   }
+  if (strcmp(cmd, "lines") == 0 && argc > 2) {
+    int n = atoi(argv[2]);
+    char line[16];
+    for (int i = 1; i <= n; i++) {
+      int len = snprintf(line, sizeof line, "%d\n", i);
+      if (write(1, line, len) != len) return fail("write", "stdout");
+    }
+    return 0;
+  }
   if (strcmp(cmd, "files") == 0 && argc > 3) {
     mkdir(argv[3], 0755);
     return files(atoi(argv[2]), argv[3]);
   }
-  fprintf(stderr, "usage: wasibench hello | seq N | files N DIR\n");
+  fprintf(stderr, "usage: wasibench hello | seq N | lines N | files N DIR\n");
   return 2;
 }
