@@ -21,7 +21,7 @@ import type { Launcher } from './process/launcher.js';
 import { signalName, toSignal } from './process/signals.js';
 import { attachInput, controlNameFor, execControlName, resizeTerminal } from './process/control.js';
 import { publishPorts } from './network/ports.js';
-import { createNetns, netnsPath, removeNetns } from './network/bridge.js';
+import { changeNetns, createNetns, netnsPath, removeNetns } from './network/bridge.js';
 import { ContainerDir, isContainerProcess, isSameProcess } from './state.js';
 import { watchExit, type ExitWatchHold } from './process/exit-watch.js';
 
@@ -81,8 +81,14 @@ export class LinuxContainer implements BackendContainer {
   }
 
   async setNetworks(networks: NonNullable<ContainerSpec['networks']>): Promise<void> {
-    if (this.state === 'running') throw conflict(`container ${this.id} is running; stop it to change its networks`);
-    await removeNetns(this.ctx.netns); // made again, with the new set, at the next start
+    if (this.state !== 'running' || !this.current) {
+      await removeNetns(this.ctx.netns); // made again, with the new set, at the next start
+      this.spec.networks = networks;
+      return;
+    }
+    // Its namespace is the host's or another container's: not this container's to rewire.
+    if (this.spec.network === 'host' || this.spec.joinNetworkOf) throw failedPrecondition(`container ${this.id} shares the network namespace of ${this.spec.joinNetworkOf ? `container ${this.spec.joinNetworkOf.id}` : 'the host'}; it cannot be connected to or disconnected from a network`);
+    await changeNetns(this.ctx.netns, this.id, this.current.pid, this.spec.networks ?? [], networks);
     this.spec.networks = networks;
   }
 
@@ -346,7 +352,7 @@ export class LinuxContainer implements BackendContainer {
       await Promise.race([this.current?.exited, new Promise((r) => setTimeout(r, 5000))]);
     }
     await this.ctx.cgroup.remove();
-    if (this.spec.networks?.length) await removeNetns(this.ctx.netns);
+    await removeNetns(this.ctx.netns); // whatever its networks now: a change cut short may have left a name
     this.ctx.discard(this.dir);
     this.state = 'exited';
   }

@@ -7,7 +7,7 @@
  * route is set: a container reaches its networks and nothing beyond them.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { internal, unavailable } from '@skiff/sdk';
 
@@ -56,6 +56,11 @@ export interface Attachment {
   gateway: string;
 }
 
+/** The host end of a container's veth on a bridge: named after both, so it is found again to take it away. */
+function hostEnd(containerId: string, bridge: string): string {
+  return `vs${createHash('sha256').update(`${containerId}/${bridge}`).digest('hex').slice(0, 13)}`;
+}
+
 /** Creates the container's namespace with loopback up and one interface (eth0, eth1...) per network. */
 export async function createNetns(name: string, containerId: string, attachments: Attachment[]): Promise<void> {
   await removeNetns(name); // a leftover of a crash would hold stale interfaces
@@ -64,7 +69,7 @@ export async function createNetns(name: string, containerId: string, attachments
     const inside: string[] = ['link set lo up'];
     for (const [i, a] of attachments.entries()) {
       await ensureBridge(a.bridge, a.gateway, a.prefixLength);
-      const host = `vs${createHash('sha256').update(`${containerId}/${a.bridge}`).digest('hex').slice(0, 13)}`;
+      const host = hostEnd(containerId, a.bridge);
       await ip(['link', 'del', host]).catch(() => {});
       await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', `eth${i}`, 'netns', name]);
       await ip(['link', 'set', host, 'master', a.bridge, 'up']);
@@ -74,6 +79,60 @@ export async function createNetns(name: string, containerId: string, attachments
   } catch (err) {
     await removeNetns(name);
     throw internal(`setting up the networks of container ${containerId}: ${(err as Error).message}`, err);
+  }
+}
+
+/**
+ * Changes the networks of a running container, whose process `pid` is in
+ * the namespace: the veths of networks it left are deleted (both ends go),
+ * new ones come up with their address. A namespace the helper made at start
+ * (the container had no network then) gets its name first, so that the next
+ * start joins it as it joins one made by createNetns; with no network left
+ * the name goes, and the process keeps its namespace with loopback only.
+ */
+export async function changeNetns(name: string, containerId: string, pid: number, before: Attachment[], after: Attachment[]): Promise<void> {
+  const gone = before.filter((b) => !after.some((a) => a.bridge === b.bridge));
+  const added = after.filter((a) => !before.some((b) => b.bridge === a.bridge));
+  try {
+    if (added.length) await nameNetns(name, pid);
+    for (const b of gone) {
+      const host = hostEnd(containerId, b.bridge);
+      if (existsSync(`/sys/class/net/${host}`)) await ip(['link', 'del', host]);
+    }
+    for (const a of added) await addInterface(name, containerId, a);
+  } catch (err) {
+    throw internal(`changing the networks of running container ${containerId}: ${(err as Error).message}`, err);
+  }
+  if (!after.length) await removeNetns(name);
+}
+
+/** Names the namespace of process `pid` under /run/netns (ip netns attach), unless that name is already it. */
+async function nameNetns(name: string, pid: number): Promise<void> {
+  const path = netnsPath(name);
+  if (existsSync(path)) {
+    const named = statSync(path);
+    const its = statSync(`/proc/${pid}/ns/net`);
+    if (named.ino === its.ino && named.dev === its.dev) return;
+    await ip(['netns', 'del', name]); // left by an earlier run: not this process's
+  }
+  await ip(['netns', 'attach', name, String(pid)]);
+}
+
+/** Adds a veth on the bridge to a named namespace, as the lowest free ethN, with its address. */
+async function addInterface(name: string, containerId: string, a: Attachment): Promise<void> {
+  await ensureBridge(a.bridge, a.gateway, a.prefixLength);
+  const taken = new Set([...(await ip(['-n', name, '-o', 'link', 'show'])).matchAll(/^\d+: eth(\d+)[@:]/gm)].map((m) => Number(m[1])));
+  let n = 0;
+  while (taken.has(n)) n++;
+  const host = hostEnd(containerId, a.bridge);
+  await ip(['link', 'del', host]).catch(() => {});
+  await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', `eth${n}`, 'netns', name]);
+  try {
+    await ip(['link', 'set', host, 'master', a.bridge, 'up']);
+    await ip(['-n', name, '-batch', '-'], `addr add ${a.ip}/${a.prefixLength} dev eth${n}\nlink set eth${n} up\n`);
+  } catch (err) {
+    await ip(['link', 'del', host]).catch(() => {});
+    throw err;
   }
 }
 

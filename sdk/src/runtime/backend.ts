@@ -177,7 +177,12 @@ export interface BackendContainer {
   /** Stops every process of the running container where it is (docker pause); `unpause` lets them go on. */
   pause?(): Promise<void>;
   unpause?(): Promise<void>;
-  /** Replaces the user-defined networks of a container that is not running; they apply at its next start. */
+  /**
+   * Replaces the user-defined networks of a container. Stopped: they apply at
+   * its next start. Running: the interfaces of networks it left go and those
+   * of new ones come up at once, with their addresses (a backend that cannot
+   * change a running container's networks throws UNSUPPORTED).
+   */
   setNetworks?(networks: NonNullable<ContainerSpec['networks']>): Promise<void>;
   /** While it runs: the ports published for it, with the host ports actually bound. */
   readonly publishedPorts?: PortMapping[];

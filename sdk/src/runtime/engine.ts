@@ -3,7 +3,7 @@
  * keeps container records and their state machine, volumes and logs, and drives
  * a Backend (runtime/backend.ts) for the few things that differ.
  */
-import { conflict, failedPrecondition, invalidArgument, notFound, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
+import { conflict, failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
 import type { ImageLayout } from '../content/types.js';
 import { concat } from '../content/util.js';
 import { ImageStore, type ResolvedImage } from '../image/store.js';
@@ -132,6 +132,13 @@ export class Engine {
   private readonly live = new Map<string, Live>();
   private readonly recordUpdates = new Map<string, Promise<void>>();
   private readonly networkStore: NetworkStore;
+  /** Network connects and disconnects, one at a time: each reads a container's networks and writes them back. */
+  private networkChanges: Promise<unknown> = Promise.resolve();
+  /**
+   * Addresses handed out that no saved record showed yet (a create or a
+   * connect in flight), as `network/ip`, with when the claim lapses.
+   */
+  private readonly claimedAddresses = new Map<string, number>();
   /** No restarts once the engine is closing. */
   private closing = false;
   private initialized?: Promise<void>;
@@ -307,7 +314,7 @@ export class Engine {
     if (ports.length) record.ports = ports;
     const mode = o.network ? parseNetworkMode(o.network) : 'none';
     if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) record.network = await this.resolveNetworkMode(mode as NetworkMode, backend);
-    else record.networks = [await this.attachment(mode, backend, name, o.networkAliases ?? [], all)];
+    else record.networks = [await this.attachment(mode, backend, name, o.networkAliases ?? [])];
     if (o.networkAliases?.length && !record.networks) throw invalidArgument('network aliases (--network-alias) need a user-defined network (--network NAME)');
     if (o.restartPolicy !== undefined) {
       const policy = typeof o.restartPolicy === 'string' ? parseRestartPolicy(o.restartPolicy) : checkRestartPolicy(o.restartPolicy);
@@ -448,16 +455,21 @@ export class Engine {
     await this.networkStore.delete(info.name);
   }
 
-  /** Puts a container that is not running on a network (docker network connect). */
+  /**
+   * docker network connect: a stopped container gets the network at its next
+   * start; a running one gets an interface on it now, and it and its new peers
+   * learn each other's names.
+   */
   async connectNetwork(idOrName: string, network: string, aliases: string[] = []): Promise<void> {
-    await this.changeNetworks(idOrName, async (r, backend, all) => {
-      if ((r.networks ?? []).some((a) => a.name === network)) throw conflict(`container ${r.name} is already on network ${network}`);
-      if (r.network !== 'none') throw conflict(`container ${r.name} uses network mode ${r.network}; it cannot join a network`);
-      return [...(r.networks ?? []), await this.attachment(network, backend, r.name, aliases, all)];
+    await this.changeNetworks(idOrName, async (r, backend) => {
+      // As dockerd answers (libnetwork's CreateEndpoint): 403, the endpoint being named after the container.
+      if ((r.networks ?? []).some((a) => a.name === network)) throw permissionDenied(`endpoint with name ${r.name} already exists in network ${network}`);
+      if (r.network !== 'none') throw invalidArgument(`container sharing network namespace with another container or host cannot be connected to any other network (container ${r.name} uses network mode ${r.network.startsWith('container:') ? 'container' : r.network}); recreate it with --network ${network}`);
+      return [...(r.networks ?? []), await this.attachment(network, backend, r.name, aliases)];
     });
   }
 
-  /** Takes a container that is not running off a network (docker network disconnect). */
+  /** docker network disconnect: a running container loses its interface on the network now, and the peers there forget it. */
   async disconnectNetwork(idOrName: string, network: string): Promise<void> {
     await this.changeNetworks(idOrName, async (r) => {
       if (!(r.networks ?? []).some((a) => a.name === network)) throw notFound(`container ${r.name} is not connected to network ${network}`);
@@ -465,28 +477,63 @@ export class Engine {
     });
   }
 
-  private async changeNetworks(idOrName: string, change: (r: ContainerRecord, backend: Backend, all: ContainerRecord[]) => Promise<NetworkAttachment[]>): Promise<void> {
-    await this.init();
-    const r = await this.record(idOrName);
-    if (r.state.status === 'running') throw unsupported(`connecting or disconnecting a running container (${r.name}) is not supported; stop it first`);
-    const { live, container } = await this.backendContainer(r);
-    if (!container.setNetworks) throw unsupported(`the ${live.backend.name} backend does not support user-defined networks`);
-    const before = structuredClone(r);
-    r.networks = await change(r, live.backend, await this.records.list());
-    if (!r.networks.length) delete r.networks;
-    await this.records.save(r);
-    await container.setNetworks((await this.specOf(r)).networks ?? []);
-    await this.refreshPeers(before);
-    await this.refreshPeers(r);
+  /**
+   * The backend first, the record after (through the record queue, which the
+   * exit watcher shares): a change the backend refuses leaves the record as
+   * it was. Whether the container runs is the backend's to see, at the moment
+   * it applies the change.
+   */
+  private changeNetworks(idOrName: string, change: (r: ContainerRecord, backend: Backend) => Promise<NetworkAttachment[]>): Promise<void> {
+    const run = this.networkChanges.then(async () => {
+      await this.init();
+      const r = await this.record(idOrName);
+      const { live, container } = await this.backendContainer(r);
+      if (!container.setNetworks) throw unsupported(`the ${live.backend.name} backend does not support user-defined networks; container ${r.name} has only its own loopback`);
+      const networks = await change(r, live.backend);
+      await container.setNetworks(await this.networkSpecs(networks));
+      const saved = await this.updateRecord(r.id, (cur) => {
+        if (networks.length) cur.networks = networks;
+        else delete cur.networks;
+        return true;
+      });
+      if (!saved) return;
+      if (saved.state.status === 'running' && container.updateHosts) await container.updateHosts(await this.hostsFor(saved));
+      // The peers of the networks it left, and those of the ones it joined.
+      await this.refreshPeers(r);
+      await this.refreshPeers(saved);
+    });
+    this.networkChanges = run.catch(() => {});
+    return run;
   }
 
-  private async attachment(network: string, backend: Backend, name: string, aliases: string[], all: ContainerRecord[]): Promise<NetworkAttachment> {
+  /** A fresh address on a network, for a container being created or connected. */
+  private async attachment(network: string, backend: Backend, name: string, aliases: string[]): Promise<NetworkAttachment> {
     if (!backend.capabilities.networks) throw unsupported(`the ${backend.name} backend does not support user-defined networks (--network ${network})`);
     const n = await this.networkStore.get(network);
     // Not NOT_FOUND: clients read a 404 from create as a missing image and try to pull it.
     if (!n) throw invalidArgument(`network ${network} not found; create it first (docker network create ${network})`);
-    const inUse = all.flatMap((r) => (r.networks ?? []).filter((a) => a.name === network).map((a) => a.ip));
-    return { name: network, id: n.id, ip: allocateAddress(n, inUse), aliases: [...new Set(aliases)] };
+    const inUse = new Set((await this.records.list()).flatMap((r) => (r.networks ?? []).filter((a) => a.name === network).map((a) => a.ip)));
+    // Two creates (compose starts services side by side) must not get one address:
+    // a claim holds it until a record shows it, or lapses if that create failed.
+    const now = Date.now();
+    for (const [key, until] of this.claimedAddresses) {
+      const [net, ip] = key.split('/') as [string, string];
+      if (until < now || (net === network && inUse.has(ip))) this.claimedAddresses.delete(key);
+      else if (net === network) inUse.add(ip);
+    }
+    const ip = allocateAddress(n, [...inUse]);
+    this.claimedAddresses.set(`${network}/${ip}`, now + 10 * 60_000);
+    return { name: network, id: n.id, ip, aliases: [...new Set(aliases)] };
+  }
+
+  /** What the backend needs of a container's networks: the bridge and the address on each. */
+  private async networkSpecs(attachments: NetworkAttachment[]): Promise<NonNullable<ContainerSpec['networks']>> {
+    const out: NonNullable<ContainerSpec['networks']> = [];
+    for (const a of attachments) {
+      const n = await this.networkStore.get(a.name);
+      if (n) out.push({ name: n.name, bridge: n.bridge, ip: a.ip, prefixLength: 24, gateway: n.gateway });
+    }
+    return out;
   }
 
   /** The /etc/hosts entries a container on user networks gets: every other container there, by name, short ID and aliases. */
@@ -509,7 +556,8 @@ export class Engine {
     const all = await this.records.list();
     for (const peer of all) {
       if (peer.id === r.id || peer.state.status !== 'running' || !(peer.networks ?? []).some((a) => nets.has(a.name))) continue;
-      const container = this.live.get(peer.id)?.container;
+      // A CLI's Engine did not start the peer: it restores it to reach its files.
+      const container = this.live.get(peer.id)?.container ?? (await this.backendContainer(peer).catch(() => undefined))?.container;
       await container?.updateHosts?.(await this.hostsFor(peer, all)).catch(() => {});
     }
   }
@@ -558,13 +606,7 @@ export class Engine {
       spec.joinNetworkOf = { id, pid: target?.state.status === 'running' ? (target.state.pid ?? 0) : 0 };
     }
     if (r.extraHosts?.length) spec.extraHosts = r.extraHosts;
-    if (r.networks?.length) {
-      spec.networks = [];
-      for (const a of r.networks) {
-        const n = await this.networkStore.get(a.name);
-        if (n) spec.networks.push({ name: n.name, bridge: n.bridge, ip: a.ip, prefixLength: 24, gateway: n.gateway });
-      }
-    }
+    if (r.networks?.length) spec.networks = await this.networkSpecs(r.networks);
     if (r.hostname !== undefined) spec.hostname = r.hostname;
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
     if (r.openStdin) spec.openStdin = true;

@@ -1,9 +1,11 @@
 /**
  * User-defined networks through `skiff daemon` on the Linux backend, driven
  * by the real docker CLI: network create/ls/inspect/rm, containers that find
- * each other by name and alias, inspect's addresses, and the refusals.
+ * each other by name and alias, inspect's addresses, connect and disconnect
+ * of running containers, and the refusals.
  */
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -66,4 +68,72 @@ it('two networks stay apart, a stopped container can be connected, and bad reque
   expect((await run(['network', 'rm', 'bridge'])).stderr).toContain('pre-defined');
   expect((await run(['rm', '-f', 'l1', 'late'])).code).toBe(0);
   expect((await run(['network', 'rm', 'left', 'right'])).code).toBe(0);
+});
+
+/** A raw API call on the daemon's socket: the status and the body (the CLI shows no status). */
+function api(method: string, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+it('a running container is connected and disconnected in place: names resolve both ways, then not; inspect and /etc/hosts follow; the refusals are docker\'s', async () => {
+  expect((await run(['network', 'create', 'hotnet'])).code).toBe(0);
+  const web = await run(['run', '-d', '--name', 'web', '--network', 'hotnet', '--network-alias', 'www', IMAGE, 'sh', '-c', 'while true; do echo web | nc -l -p 80; done']);
+  expect(web.code, web.stderr).toBe(0);
+  // Started with no network: loopback only, a listener of its own for the way back.
+  const roamer = await run(['run', '-d', '--name', 'roamer', IMAGE, 'sh', '-c', 'while true; do echo roamer | nc -l -p 81; done']);
+  expect(roamer.code, roamer.stderr).toBe(0);
+  const exec = async (name: string, line: string) => (await run(['exec', name, 'sh', '-c', line])).stdout;
+  const dial = (host: string, port: number) => `for i in $(seq 30); do nc -w 1 ${host} ${port} </dev/null && exit 0; sleep 0.1; done; echo unreachable`;
+  expect(await exec('roamer', 'ip -o link show | grep -c ": eth"')).toBe('0\n');
+  expect(await exec('roamer', dial('web', 80))).toBe('unreachable\n');
+
+  const connected = await run(['network', 'connect', '--alias', 'rover', 'hotnet', 'roamer']);
+  expect(connected.code, connected.stderr).toBe(0);
+  expect(await exec('roamer', dial('web', 80))).toBe('web\n');
+  expect(await exec('roamer', dial('www', 80))).toBe('web\n');
+  expect(await exec('web', dial('roamer', 81))).toBe('roamer\n');
+  expect(await exec('web', dial('rover', 81))).toBe('roamer\n');
+  const netId = (await run(['network', 'inspect', '--format', '{{.Id}}', 'hotnet'])).stdout.trim();
+  const ep = JSON.parse((await run(['inspect', '--format', '{{json .NetworkSettings.Networks.hotnet}}', 'roamer'])).stdout) as { IPAddress: string; Gateway: string; Aliases: string[]; NetworkID: string };
+  expect(ep.IPAddress).toMatch(/^10\.89\.\d+\.\d+$/);
+  expect(ep.Gateway).toBe(ep.IPAddress.replace(/\.\d+$/, '.1'));
+  expect(ep.Aliases).toEqual(['rover']);
+  expect(ep.NetworkID).toBe(netId);
+  expect(await exec('roamer', `ip -4 -o addr show | grep -o "inet ${ep.IPAddress.replace(/\./g, '\\.')}/24"`)).toBe(`inet ${ep.IPAddress}/24\n`);
+  expect(await exec('web', 'cat /etc/hosts')).toMatch(new RegExp(`^${ep.IPAddress.replace(/\./g, '\\.')}\trover$`, 'm'));
+  const members = JSON.parse((await run(['network', 'inspect', '--format', '{{json .Containers}}', 'hotnet'])).stdout) as Record<string, { Name: string }>;
+  expect(Object.values(members).map((m) => m.Name).sort()).toEqual(['roamer', 'web']);
+
+  // Twice: dockerd's 403 and message. A host-network container cannot be connected at all.
+  const twice = await run(['network', 'connect', 'hotnet', 'roamer']);
+  expect(twice.code).not.toBe(0);
+  expect(twice.stderr).toContain('endpoint with name roamer already exists in network hotnet');
+  expect(await api('POST', '/networks/hotnet/connect', { Container: 'roamer' })).toMatchObject({ status: 403 });
+  expect((await run(['run', '-d', '--name', 'hosty', '--network', 'host', IMAGE, 'sleep', '100'])).code).toBe(0);
+  const hosty = await run(['network', 'connect', 'hotnet', 'hosty']);
+  expect(hosty.code).not.toBe(0);
+  expect(hosty.stderr).toContain('cannot be connected to any other network');
+  expect(await api('POST', '/networks/hotnet/connect', { Container: 'hosty' })).toMatchObject({ status: 400 });
+
+  const gone = await run(['network', 'disconnect', 'hotnet', 'roamer']);
+  expect(gone.code, gone.stderr).toBe(0);
+  expect(await exec('roamer', dial('web', 80))).toBe('unreachable\n');
+  expect(await exec('roamer', `nc -w 1 ${(await run(['inspect', '--format', '{{.NetworkSettings.Networks.hotnet.IPAddress}}', 'web'])).stdout.trim()} 80 </dev/null; echo "rc=$?"`)).toMatch(/rc=[1-9]/);
+  expect(await exec('roamer', 'ip -o link show | grep -c ": eth"')).toBe('0\n');
+  expect(await exec('roamer', 'cat /etc/hosts')).not.toMatch(/\b(web|www)\b/);
+  expect(await exec('web', 'cat /etc/hosts')).not.toMatch(/\b(roamer|rover)\b/);
+  expect((await run(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'roamer'])).stdout).not.toContain('hotnet');
+  const again = await run(['network', 'disconnect', 'hotnet', 'roamer']);
+  expect(again.code).not.toBe(0);
+  expect(again.stderr).toContain('container roamer is not connected to network hotnet');
+  expect((await run(['rm', '-f', 'web', 'roamer', 'hosty'])).code).toBe(0);
+  expect((await run(['network', 'rm', 'hotnet'])).code).toBe(0);
 });

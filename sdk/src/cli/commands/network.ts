@@ -6,9 +6,9 @@ import { json, table } from '../format.js';
 const description = `Manage networks
 
 Commands:
-  connect     Connect a container (not running) to a network
+  connect     Connect a container to a network
   create      Create a network
-  disconnect  Disconnect a container (not running) from a network
+  disconnect  Disconnect a container from a network
   inspect     Display detailed information on one or more networks
   ls          List networks
   prune       Remove all networks no container is on
