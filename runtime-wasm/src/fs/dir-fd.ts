@@ -161,6 +161,11 @@ export class DirFd extends Fd {
     return inode instanceof DirNode ? (inode.walkFd ??= new DirFd(inode)) : null;
   }
 
+  /** Walks may remember this directory (see WalkCache in wasi/resolve.ts). */
+  get walk_cacheable(): boolean {
+    return this.dir.namesStable;
+  }
+
   /** One name for a path walk (wasi/resolve.ts), which has checked it has no slash and no NUL and is not `.` or `..`. */
   lookup_name(name: string): FsNode | null | number {
     return tooLong(name) ? Errno.NAMETOOLONG : this.dir.lookup(name);

@@ -18,6 +18,7 @@
  * subtree at its new place with an opaque marker (the lazy choice; nothing is
  * copied at rename time).
  */
+import { namesChanged } from '../wasi/resolve.js';
 import { openDir } from './dir-fd.js';
 import { MAX_FILE_SIZE, MemFileFd, NullFd } from './file-fd.js';
 import { newIno } from './ino.js';
@@ -184,6 +185,8 @@ export class MDir extends DirNode implements MMeta {
   private subdirs: number | undefined;
   /** Removed by rmdir (or replaced by a rename): nothing can be made in it any more (ENOENT, as on Linux). */
   removed = false;
+  /** Its names change only through the methods below, which report removals (see namesChanged). */
+  override readonly namesStable = true;
 
   /** `lowers`: the layer directories merged here, top first (empty: made by the container); `pos`: their stack places. */
   constructor(readonly vol: LayeredVolume, public parent: DirNode | null, readonly lowers: LDir[], readonly pos: number[]) {
@@ -303,7 +306,9 @@ export class MDir extends DirNode implements MMeta {
   }
 
   /** Takes `name` out: a tombstone when the layers have it. */
-  private unset(name: string): void {
+  private unset(name: string, node: FsNode): void {
+    // A directory or symlink gone from its name: remembered walk prefixes may be stale.
+    if (!(node instanceof MFile) && !(node instanceof MDevice)) namesChanged();
     if (this.lowerAt(name)) this.children.set(name, null);
     else this.children.delete(name);
   }
@@ -339,6 +344,7 @@ export class MDir extends DirNode implements MMeta {
 
   /** Mounts `node` on `name` (at container creation). */
   addMount(name: string, node: FsNode): void {
+    namesChanged();
     (this.mounts ??= new Map()).set(name, node);
     this.listing = undefined;
     this.subdirs = undefined;
@@ -346,6 +352,7 @@ export class MDir extends DirNode implements MMeta {
 
   /** Puts a node made by skiff (not exported itself) at `name`. */
   putSynthetic(name: string, node: FsNode & MMeta): void {
+    namesChanged();
     node.synthetic = true;
     this.children.set(name, node);
     if (node instanceof MDir) node.parent = this;
@@ -354,7 +361,7 @@ export class MDir extends DirNode implements MMeta {
   }
 
   override remove(name: string, node: FsNode): number {
-    this.unset(name);
+    this.unset(name, node);
     const isDir = node instanceof MDir;
     if (isDir) node.removed = true;
     else dropLink(node);
@@ -364,7 +371,7 @@ export class MDir extends DirNode implements MMeta {
 
   /** Takes `node` out of `name` for a move: no nlink change. */
   private takeOut(name: string, node: FsNode): void {
-    this.unset(name);
+    this.unset(name, node);
     this.touch(node instanceof MDir ? -1 : 0);
   }
 

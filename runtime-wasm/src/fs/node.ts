@@ -139,6 +139,12 @@ export abstract class DirNode extends FsNode {
   cookies: CookieTable | undefined;
   /** The Fd path walks go through this directory with (made once, never given to the guest: see DirFd.walk_fd). */
   walkFd: Fd | undefined;
+  /**
+   * Its names change only through skiff's own calls, which report removals to
+   * path walks (wasi/resolve.ts namesChanged): walks may remember it. Not so
+   * for a host directory, which other processes change.
+   */
+  readonly namesStable: boolean = false;
 
   /** The node named `name` (a single component), null when absent. */
   abstract lookup(name: string): FsNode | null | number;

@@ -28,7 +28,7 @@ import {
   SUBCLOCK_ABSTIME, Whence,
 } from './defs.js';
 import { GuestMemory, encodeUtf8, writeFdstat, writeFilestat, type StatLike } from './memory.js';
-import { isDirectory, isSymlink, resolvePath, type Resolved } from './resolve.js';
+import { isDirectory, isSymlink, newWalkCache, resolvePath, type Resolved } from './resolve.js';
 import type { GuestClock } from './clock.js';
 import type { RandomSource } from './random.js';
 import { InputFd, OutputFd } from './stdio.js';
@@ -216,13 +216,16 @@ export class WasiHost {
     return e;
   }
 
+  /** The directories the last path walk went through (see WalkCache). */
+  private readonly walks = newWalkCache();
+
   private readString(ptr: number, len: number): string | number {
     const s = this.memory.string(u32(ptr), u32(len));
     return s.ok ? s.value : s.errno;
   }
 
   private resolve(dir: Entry, path: string, follow: boolean, slashFollows = true) {
-    return resolvePath(dir.fd, path, follow, this.root, slashFollows);
+    return resolvePath(dir.fd, path, follow, this.root, slashFollows, this.walks);
   }
 
   private statOf(r: Resolved): StatLike | number {

@@ -39,6 +39,41 @@ export interface DirWalkable {
    * objects on every component of every walk.
    */
   lookup_name?(name: string): Inode | null | number;
+  /**
+   * True when names in this directory change only through calls that report
+   * removals with `namesChanged()` (skiff's in-memory layered directories; a
+   * host directory can change under us): walks may then remember it.
+   */
+  readonly walk_cacheable?: boolean;
+}
+
+/**
+ * Bumped whenever a directory or symlink leaves its name (rmdir, rename,
+ * unlink of a symlink) or a mount is added: what a remembered walk prefix
+ * resolved to may then be different. Making new names never changes what an
+ * existing prefix names, and a file's unlink cannot touch a directory chain.
+ */
+let namesEpoch = 0;
+
+export function namesChanged(): void {
+  namesEpoch++;
+}
+
+/**
+ * The directories a path walk last went through, by the path's text up to its
+ * last component (`tmp/w/` for `tmp/w/f00001.txt`): the next path with the
+ * same prefix from the same directory fd starts where that walk ended, as a
+ * kernel's dentry cache saves it the lookups. One per process (WasiHost).
+ */
+export interface WalkCache {
+  start: Fd | undefined;
+  prefix: string;
+  stack: Fd[];
+  epoch: number;
+}
+
+export function newWalkCache(): WalkCache {
+  return { start: undefined, prefix: '', stack: [], epoch: -1 };
 }
 
 /** An inode's filetype: skiff's nodes carry it as a field, others build a Filestat (a directory's may merge its listing). */
@@ -67,17 +102,25 @@ export function isDirectory(inode: Inode): boolean {
  *   absolute and working-directory path through the `/` preopen, so programs
  *   see Linux's behaviour, and openat() with a directory fd sees WASI's.
  */
-export function resolvePath(start: Fd, path: string, followFinal: boolean, root?: Fd, slashFollows = true): Resolution {
+export function resolvePath(start: Fd, path: string, followFinal: boolean, root?: Fd, slashFollows = true, cache?: WalkCache): Resolution {
   if (path.length === 0) return fail(Errno.NOENT);
   if (path.charCodeAt(0) === 47 /* / */) return fail(Errno.PERM);
   if (path.indexOf('\0') >= 0) return fail(Errno.INVAL);
 
-  let stack: Fd[] = [start];
+  let stack: Fd[];
   let trailingSlash = path.charCodeAt(path.length - 1) === 47;
   // `rest` is what is left to walk from `at`; a symlink's target is put in front of it.
   let rest = path;
   let at = 0;
   let links = 0;
+  let fromCache = false;
+  if (cache !== undefined && cache.start === start && cache.epoch === namesEpoch && path.length > cache.prefix.length && path.startsWith(cache.prefix)) {
+    stack = cache.stack.slice();
+    at = cache.prefix.length;
+    fromCache = true;
+  } else {
+    stack = [start];
+  }
 
   for (;;) {
     const len = rest.length;
@@ -112,6 +155,7 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
     if (typeof inode === 'number') return fail(inode);
     if (inode === null) {
       if (!last) return fail(Errno.NOENT);
+      if (cache !== undefined && links === 0 && at > 0 && !(fromCache && at === cache.prefix.length)) remember(cache, start, path.slice(0, at), stack);
       return { ok: true, value: { kind: 'entry', dir, name, inode: null, trailingSlash, chain: stack } };
     }
     const type = filetypeOfInode(inode);
@@ -129,7 +173,10 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
       at = 0;
       continue;
     }
-    if (last) return { ok: true, value: { kind: 'entry', dir, name, inode, trailingSlash, chain: stack } };
+    if (last) {
+      if (cache !== undefined && links === 0 && at > 0 && !(fromCache && at === cache.prefix.length)) remember(cache, start, path.slice(0, at), stack);
+      return { ok: true, value: { kind: 'entry', dir, name, inode, trailingSlash, chain: stack } };
+    }
     if (type !== Filetype.DIRECTORY) return fail(Errno.NOTDIR);
     const walked = (dir as Fd & Partial<DirWalkable>).walk_fd?.(inode);
     if (walked) {
@@ -141,6 +188,15 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
     }
     at = end;
   }
+}
+
+/** Keeps a walk's directories for its prefix when every one of them may be remembered. */
+function remember(cache: WalkCache, start: Fd, prefix: string, stack: Fd[]): void {
+  for (const fd of stack) if ((fd as Fd & Partial<DirWalkable>).walk_cacheable !== true) return;
+  cache.start = start;
+  cache.prefix = prefix;
+  cache.stack = stack.slice();
+  cache.epoch = namesEpoch;
 }
 
 /** One name in `dir`, not followed: the inode, null when absent, or an errno. */

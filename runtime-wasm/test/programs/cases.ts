@@ -32,6 +32,7 @@ export const programCases: ProgramCase[] = [
   { name: 'devnull', program: 'devnull', args: [], exit: 0, devNull: true },
   { name: 'dirs', program: 'dirs', args: [], exit: 0 },
   { name: 'links', program: 'links', args: [], exit: 0 },
+  { name: 'walks', program: 'walks', args: [], exit: 0 },
   { name: 'escapes', program: 'escapes', args: [], exit: 0, chroot: true },
   { name: 'clocks', program: 'clocks', args: [], exit: 0 },
   {
