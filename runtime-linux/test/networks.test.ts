@@ -104,6 +104,7 @@ describe.skipIf(!!why)('linux backend: user-defined networks', () => {
     await client.setNetworks!([net('10.89.250.13')]);
     expect(hasNetns(client.id)).toBe(true);
     expect(await execIn(client, 'ip -4 -o addr show eth0')).toContain('inet 10.89.250.13/24');
+    expect(await execIn(client, 'ip -o link show eth0')).toContain('link/ether 02:42:0a:59:fa:0d');
     expect(await reach(client)).toBe('hello from srv2\n');
     expect(portsOf(BRIDGE)).toBe(2);
 

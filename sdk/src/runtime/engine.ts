@@ -488,7 +488,7 @@ export class Engine {
       await this.init();
       const r = await this.record(idOrName);
       const { live, container } = await this.backendContainer(r);
-      if (!container.setNetworks) throw unsupported(`the ${live.backend.name} backend does not support user-defined networks; container ${r.name} has only its own loopback`);
+      if (!container.setNetworks) throw unsupported(`the ${live.backend.name} backend does not support user-defined networks: container ${r.name} cannot be connected to or disconnected from one`);
       const networks = await change(r, live.backend);
       await container.setNetworks(await this.networkSpecs(networks));
       const saved = await this.updateRecord(r.id, (cur) => {

@@ -162,6 +162,17 @@ describe('docker CLI against skiff daemon on the WASI backend in worker mode', (
     expect((await wrun(['rm', 'wexec'])).code).toBe(0);
   }, 60_000);
 
+  it('docker network connect of a running container is refused: the WASI backend has no networks', async () => {
+    expect((await wrun(['network', 'create', 'wnet'])).code).toBe(0);
+    expect((await wrun(['run', '-d', '--name', 'wnetc', TOOLBOX, 'sleep', '10'])).code).toBe(0);
+    const r = await wrun(['network', 'connect', 'wnet', 'wnetc']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('the wasm backend does not support user-defined networks: container wnetc cannot be connected to or disconnected from one');
+    expect((await wrun(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'wnetc'])).stdout).not.toContain('wnet"');
+    expect((await wrun(['rm', '-f', 'wnetc'])).code).toBe(0);
+    expect((await wrun(['network', 'rm', 'wnet'])).code).toBe(0);
+  }, 60_000);
+
   it('docker cp into and out of a running container (served while its main process sleeps)', async () => {
     expect((await wrun(['run', '-d', '--name', 'wcp', TOOLBOX, 'sh', '-c', 'sleep 30'])).code).toBe(0);
     const dir = join(tmp, 'wcp');

@@ -137,3 +137,34 @@ it('a running container is connected and disconnected in place: names resolve bo
   expect((await run(['rm', '-f', 'web', 'roamer', 'hosty'])).code).toBe(0);
   expect((await run(['network', 'rm', 'hotnet'])).code).toBe(0);
 });
+
+it('concurrent connects of running containers get distinct addresses; connect and disconnect are events', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  expect((await run(['network', 'create', 'busy1'])).code).toBe(0);
+  expect((await run(['network', 'create', 'busy2'])).code).toBe(0);
+  const names = ['p1', 'p2', 'p3', 'p4'];
+  for (const n of names) expect((await run(['run', '-d', '--name', n, IMAGE, 'sleep', '100'])).code).toBe(0);
+  // Four containers onto one network, p1 onto a second one, and three new ones created there, all at the same time.
+  const fresh = ['q1', 'q2', 'q3'];
+  const results = await Promise.all([
+    ...names.map((n) => run(['network', 'connect', 'busy1', n])),
+    run(['network', 'connect', 'busy2', 'p1']),
+    ...fresh.map((n) => run(['run', '-d', '--name', n, '--network', 'busy1', IMAGE, 'sleep', '100'])),
+  ]);
+  for (const r of results) expect(r.code, r.stderr).toBe(0);
+  const ips = await Promise.all([...names, ...fresh].map(async (n) => (await run(['inspect', '--format', '{{.NetworkSettings.Networks.busy1.IPAddress}}', n])).stdout.trim()));
+  expect(new Set(ips).size).toBe(7);
+  for (const ip of ips) expect(ip).toMatch(/^10\.89\.\d+\.\d+$/);
+  expect((await run(['inspect', '--format', '{{len .NetworkSettings.Networks}}', 'p1'])).stdout.trim()).toBe('2');
+  // Every one has its interface: p4 reaches p1 by name.
+  expect(await run(['exec', 'p1', 'sh', '-c', 'ip -o link show | grep -c ": eth"'])).toMatchObject({ stdout: '2\n' });
+  expect((await run(['exec', 'p4', 'sh', '-c', 'grep -c p1 /etc/hosts'])).stdout).toBe('1\n');
+  expect((await run(['network', 'disconnect', 'busy2', 'p1'])).code).toBe(0);
+  const p1 = (await run(['inspect', '--format', '{{.Id}}', 'p1'])).stdout.trim();
+  const events = await run(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.container}} {{.Actor.Attributes.name}}']);
+  const lines = events.stdout.split('\n').filter((l) => /^(connect|disconnect) /.test(l));
+  expect(lines.filter((l) => l.endsWith(' busy2'))).toEqual([`connect ${p1} busy2`, `disconnect ${p1} busy2`]);
+  expect(lines.filter((l) => l.endsWith(' busy1'))).toHaveLength(4);
+  expect((await run(['rm', '-f', ...names, ...fresh])).code).toBe(0);
+  expect((await run(['network', 'rm', 'busy1', 'busy2'])).code).toBe(0);
+});

@@ -112,7 +112,9 @@ export function networkRoutes(r: Router<DaemonContext>): void {
     const { info } = await ctx.engine.network(x.params.id!);
     const body = (await x.json<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null } | null }>()) ?? {};
     if (!body.Container) throw invalidArgument('connect needs a Container');
-    await ctx.engine.connectNetwork(body.Container, info.name, body.EndpointConfig?.Aliases ?? []);
+    const { id } = await ctx.engine.record(body.Container);
+    await ctx.engine.connectNetwork(id, info.name, body.EndpointConfig?.Aliases ?? []);
+    ctx.events.emit('network', 'connect', info.id, { container: id, name: info.name, type: 'bridge' });
     x.send(200, '');
   });
   r.add(['POST'], '/networks/:id/disconnect', async (x, ctx) => {
@@ -120,7 +122,9 @@ export function networkRoutes(r: Router<DaemonContext>): void {
     const { info } = await ctx.engine.network(x.params.id!);
     const body = (await x.json<{ Container?: string; Force?: boolean }>()) ?? {};
     if (!body.Container) throw invalidArgument('disconnect needs a Container');
-    await ctx.engine.disconnectNetwork(body.Container, info.name);
+    const { id } = await ctx.engine.record(body.Container);
+    await ctx.engine.disconnectNetwork(id, info.name);
+    ctx.events.emit('network', 'disconnect', info.id, { container: id, name: info.name, type: 'bridge' });
     x.send(200, '');
   });
   r.add('DELETE', '/networks/:id', async (x, ctx) => {
