@@ -25,7 +25,6 @@ import { defaultRunRoot } from './run-root.js';
 import { findHelper } from './process/helper.js';
 import { Launcher } from './process/launcher.js';
 import { LinuxContainer } from './container.js';
-import { checkPorts } from './network/ports.js';
 import { netnsName, orphanNetns, removeBridge, removeNetns } from './network/bridge.js';
 import { ContainerDir, isSameProcess, readJson } from './state.js';
 
@@ -246,7 +245,6 @@ export class LinuxBackend implements Backend {
   async create(spec: ContainerSpec): Promise<BackendContainer> {
     if (!this.content || !this.stateDir) throw failedPrecondition('the linux backend is not initialized; call init() first');
     if (spec.deterministic) throw unsupported('the linux backend cannot run deterministically (fixed clock and random); use the wasm backend');
-    checkPorts(spec.ports ?? []);
     if (this.warmProcs) void warmMigration(this.warmProcs); // v1: the helper moves the process into its cgroups soon
     const dir = this.dirOf(spec.id);
     if (dir.exists()) throw invalidArgument(`container ${spec.id} already exists in the linux backend`);

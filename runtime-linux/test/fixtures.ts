@@ -183,6 +183,14 @@ export async function probeLayer(binary: Buffer): Promise<Uint8Array> {
   return makeTar([[file('bin/probe', binary.length, 0o755), binary]]);
 }
 
+/** Builds test/udp-echo.c statically (needs gcc); returns a layer with /bin/udp-echo. */
+export async function udpEchoLayer(outDir: string): Promise<Uint8Array> {
+  const out = join(outDir, 'udp-echo');
+  execFileSync('cc', ['-O1', '-static', '-o', out, new URL('./udp-echo.c', import.meta.url).pathname]);
+  const binary = readFileSync(out);
+  return makeTar([[file('bin/udp-echo', binary.length, 0o755), binary]]);
+}
+
 /** "name errno" lines -> { name: errno }. */
 export function parseProbe(out: string): Record<string, number> {
   const r: Record<string, number> = {};

@@ -1,12 +1,17 @@
 /*
- * `skiff-runtime proxy`: publishes a container's TCP ports on the host, as
- * docker-proxy does when there is no iptables NAT. Listening sockets are made
- * in the host's network namespace first; then the proxy joins the container's
- * namespace, so every socket it connects afterwards lives there and reaches
- * the container's loopback. It ends when the container's process ends (a
- * pidfd tells), closing every connection.
+ * `skiff-runtime proxy`: publishes a container's TCP and UDP ports on the
+ * host, as docker-proxy does when there is no iptables NAT. Host sockets are
+ * made in the host's network namespace first; then the proxy joins the
+ * container's namespace, so every socket it connects afterwards lives there
+ * and reaches the container's loopback. It ends when the container's process
+ * ends (a pidfd tells), closing every connection. One thread, one poll loop.
  *
- *   skiff-runtime proxy --pid PID --map HOSTIP:HOSTPORT:CONTAINERPORT ...
+ *   skiff-runtime proxy --pid PID --map HOSTIP:HOSTPORT:CONTAINERPORT[/udp] ...
+ *                       [--udp-idle SECONDS] [--udp-flows N]
+ *
+ * UDP flows (one per client address, see proxy.h) close after --udp-idle
+ * seconds without traffic (90, docker-proxy's conntrack timeout) and a port
+ * keeps at most --udp-flows of them (1024).
  *
  * Prints one line per map, `HOSTIP:PORT` with the port actually bound (the
  * kernel picks one for HOSTPORT 0), then `ready`, and closes stdout.
@@ -21,20 +26,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "proxy.h"
 
 #define MAX_MAPS 64
-#define BUF_SIZE 65536
-
-typedef struct {
-  int listen_fd;
-  int family;
-  int container_port;
-} port_map;
+#define BUF_SIZE PROXY_BUF_SIZE
+#define UDP_IDLE_SECONDS 90
+#define UDP_MAX_FLOWS 1024
 
 /* One direction of a proxied connection: bytes read from `from` wait in buf until written to `to`. */
 typedef struct {
@@ -56,7 +59,7 @@ static int fail_line(const char *what) {
   return 1;
 }
 
-/* HOSTIP:HOSTPORT:CONTAINERPORT, HOSTIP may be an IPv6 address in brackets or empty (all addresses). */
+/* HOSTIP:HOSTPORT:CONTAINERPORT[/tcp|/udp], HOSTIP may be an IPv6 address in brackets or empty (all addresses). */
 static int listen_on(const char *spec, port_map *m) {
   char ip[64] = "";
   const char *rest = spec;
@@ -75,7 +78,10 @@ static int listen_on(const char *spec, port_map *m) {
   long host_port = strtol(rest, &end, 10);
   if (*end != ':' || host_port < 0 || host_port > 65535) { errno = EINVAL; return -1; }
   long container_port = strtol(end + 1, &end, 10);
-  if (*end || container_port < 1 || container_port > 65535) { errno = EINVAL; return -1; }
+  int udp = 0;
+  if (!strcmp(end, "/udp")) udp = 1;
+  else if (*end && strcmp(end, "/tcp")) { errno = EINVAL; return -1; }
+  if (container_port < 1 || container_port > 65535) { errno = EINVAL; return -1; }
 
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
@@ -100,14 +106,15 @@ static int listen_on(const char *spec, port_map *m) {
     a->sin_port = htons((uint16_t)host_port);
     len = sizeof *a;
   }
-  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* Not for UDP: there SO_REUSEADDR would let a second proxy bind the same port and share its datagrams. */
+  if (!udp) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) { int err = errno; close(fd); errno = err; return -1; }
+  if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (udp ? udp_prepare_host_socket(fd, family) : listen(fd, 128)) < 0) { int err = errno; close(fd); errno = err; return -1; }
   len = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) { int err = errno; close(fd); errno = err; return -1; }
   char shown[INET6_ADDRSTRLEN] = "";
   int port;
   if (family == AF_INET6) {
@@ -119,9 +126,11 @@ static int listen_on(const char *spec, port_map *m) {
     port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     printf("%s:%d\n", shown, port);
   }
-  m->listen_fd = fd;
+  m->fd = fd;
   m->family = family;
+  m->udp = udp;
   m->container_port = (int)container_port;
+  m->nflows = 0;
   return 0;
 }
 
@@ -184,13 +193,26 @@ static int pump(pipe_dir *p) {
 }
 
 int cmd_proxy(int argc, char **argv) {
-  long pid = 0;
+  long pid = 0, udp_idle = UDP_IDLE_SECONDS, udp_flows = UDP_MAX_FLOWS;
   port_map maps[MAX_MAPS];
   int nmaps = 0;
   signal(SIGPIPE, SIG_IGN);
+  /* Every connection and UDP flow is a descriptor: take the hard limit, not the default 1024. */
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   for (int i = 0; i < argc; i++) {
+    char *end;
     if (!strcmp(argv[i], "--pid") && i + 1 < argc) pid = strtol(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--map") && i + 1 < argc && nmaps < MAX_MAPS) {
+    else if (!strcmp(argv[i], "--udp-idle") && i + 1 < argc) {
+      udp_idle = strtol(argv[++i], &end, 10);
+      if (*end || udp_idle < 1 || udp_idle > 86400) return usage_error("proxy", argv[i]);
+    } else if (!strcmp(argv[i], "--udp-flows") && i + 1 < argc) {
+      udp_flows = strtol(argv[++i], &end, 10);
+      if (*end || udp_flows < 1 || udp_flows > 1000000) return usage_error("proxy", argv[i]);
+    } else if (!strcmp(argv[i], "--map") && i + 1 < argc && nmaps < MAX_MAPS) {
       if (listen_on(argv[++i], &maps[nmaps]) < 0) {
         char what[160];
         snprintf(what, sizeof what, "publishing %s", argv[i]);
@@ -200,6 +222,8 @@ int cmd_proxy(int argc, char **argv) {
     } else return usage_error("proxy", argv[i]);
   }
   if (pid <= 0 || nmaps == 0) return usage_error("proxy", "--pid and --map");
+  udp_relay udp;
+  if (udp_relay_init(&udp, (long long)udp_idle * 1000, (size_t)udp_flows) < 0) return fail_line("allocating");
 
   int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   if (pidfd < 0) return fail_line("pidfd_open of the container's process");
@@ -219,7 +243,8 @@ int cmd_proxy(int argc, char **argv) {
   struct pollfd *pfds = NULL;
   size_t cap = 0;
   for (;;) {
-    size_t need = 1 + (size_t)nmaps + 2 * nconns;
+    int timeout = udp_relay_expire(&udp);
+    size_t need = 1 + (size_t)nmaps + 2 * nconns + udp.count;
     if (need > cap) {
       cap = need * 2;
       pfds = realloc(pfds, cap * sizeof *pfds);
@@ -227,7 +252,7 @@ int cmd_proxy(int argc, char **argv) {
     }
     size_t n = 0;
     pfds[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-    for (int i = 0; i < nmaps; i++) pfds[n++] = (struct pollfd){ .fd = maps[i].listen_fd, .events = POLLIN };
+    for (int i = 0; i < nmaps; i++) pfds[n++] = (struct pollfd){ .fd = maps[i].fd, .events = POLLIN };
     for (conn *c = conns; c; c = c->next) {
       /* Each socket: readable when its buffer toward the other side is empty, writable when there is something for it. */
       pipe_dir *in = &c->d[0], *out = &c->d[1];
@@ -242,7 +267,9 @@ int cmd_proxy(int argc, char **argv) {
       pfds[n++] = (struct pollfd){ .fd = in->from, .events = client_ev };
       pfds[n++] = (struct pollfd){ .fd = out->from, .events = ctr_ev };
     }
-    if (poll(pfds, n, -1) < 0) {
+    size_t flows_at = n;
+    n += udp_relay_pollfds(&udp, pfds + n);
+    if (poll(pfds, n, timeout) < 0) {
       if (errno == EINTR) continue;
       return fail_line("poll");
     }
@@ -274,10 +301,12 @@ int cmd_proxy(int argc, char **argv) {
         c = c->next;
       }
     }
+    udp_relay_replies(&udp, pfds + flows_at);
     for (int i = 0; i < nmaps; i++) {
       if (!(pfds[1 + i].revents & POLLIN)) continue;
+      if (maps[i].udp) { udp_relay_datagrams(&udp, &maps[i]); continue; }
       for (;;) {
-        int client = accept4(maps[i].listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int client = accept4(maps[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client < 0) break;
         conn *c = conn_open(client, &maps[i]);
         if (!c) continue;
@@ -288,5 +317,6 @@ int cmd_proxy(int argc, char **argv) {
     }
   }
   while (conns) { conn *next = conns->next; conn_free(conns); conns = next; }
+  udp_relay_close(&udp);
   return 0;
 }

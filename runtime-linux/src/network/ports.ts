@@ -1,23 +1,21 @@
 /**
- * Publishing a container's TCP ports on the host (`-p`): one
- * `skiff-runtime proxy` per running container listens on the host and joins
+ * Publishing a container's TCP and UDP ports on the host (`-p`): one
+ * `skiff-runtime proxy` per running container binds the host ports and joins
  * the container's network namespace to reach its loopback, as docker-proxy
  * does. It runs detached from the Engine (a CLI's `run -d` exits at once) and
- * ends by itself when the container's process ends.
+ * ends by itself when the container's process ends. UDP is relayed per client
+ * address, each with its own socket toward the container, so replies find
+ * their client; a client's flow closes after 90 s without traffic (docker's
+ * conntrack timeout) and a port keeps at most 1024 (native/src/proxy.h).
  */
 import { spawn } from 'node:child_process';
 import type { PortMapping } from '@skiff/sdk';
 import { conflict, internal, unsupported } from '@skiff/sdk';
 
-/** Refuses what the proxy cannot do, at create rather than at start. */
-export function checkPorts(ports: PortMapping[]): void {
-  const udp = ports.find((p) => p.protocol === 'udp');
-  if (udp) throw unsupported(`publishing UDP ports (${udp.containerPort}/udp) is not supported by the linux backend; publish TCP ports, or use --network host`);
-}
-
+/** The proxy's `--map`: `HOSTIP:HOSTPORT:CONTAINERPORT[/udp]`. */
 function mapArg(p: PortMapping): string {
   const ip = p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp;
-  return `${ip}:${p.hostPort}:${p.containerPort}`;
+  return `${ip}:${p.hostPort}:${p.containerPort}${p.protocol === 'udp' ? '/udp' : ''}`;
 }
 
 /** Starts the proxy for the process `pid`; resolves with the host ports actually bound. */

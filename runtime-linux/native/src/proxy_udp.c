@@ -1,0 +1,194 @@
+/*
+ * UDP relaying for `skiff-runtime proxy` (see proxy.h). Datagrams are
+ * independent: one that cannot be sent now (a full socket buffer, nothing
+ * listening in the container yet) is dropped, as the network would.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+#define BURST 64 /* datagrams read from one socket per wakeup, so one busy client does not starve the others */
+
+struct udp_flow {
+  int fd; /* in the container's namespace, connected to its port on loopback */
+  port_map *m;
+  struct sockaddr_storage client;
+  socklen_t client_len;
+  /* The host address the client last sent to: replies leave from it, or a client that
+   * sent to one of several addresses on a wildcard port would drop them. */
+  union { struct in_pktinfo v4; struct in6_pktinfo v6; } local;
+  int has_local;
+  long long last; /* ms, monotonic: the last datagram either way */
+  udp_flow *next;
+};
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int udp_relay_init(udp_relay *r, long long idle_ms, size_t max_flows) {
+  memset(r, 0, sizeof *r);
+  r->idle_ms = idle_ms;
+  r->max_flows = max_flows;
+  r->buf = malloc(PROXY_BUF_SIZE);
+  return r->buf ? 0 : -1;
+}
+
+int udp_prepare_host_socket(int fd, int family) {
+  int one = 1;
+  if (family == AF_INET6) return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+  return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+}
+
+static void flow_unlink(udp_relay *r, udp_flow **link) {
+  udp_flow *f = *link;
+  *link = f->next;
+  close(f->fd);
+  f->m->nflows--;
+  r->count--;
+  free(f);
+}
+
+int udp_relay_expire(udp_relay *r) {
+  long long now = now_ms(), next = -1;
+  for (udp_flow **link = &r->head; *link;) {
+    long long left = (*link)->last + r->idle_ms - now;
+    if (left <= 0) { flow_unlink(r, link); continue; }
+    if (next < 0 || left < next) next = left;
+    link = &(*link)->next;
+  }
+  return next < 0 ? -1 : next > 60000 ? 60000 : (int)next;
+}
+
+size_t udp_relay_pollfds(const udp_relay *r, struct pollfd *out) {
+  size_t n = 0;
+  for (udp_flow *f = r->head; f; f = f->next) out[n++] = (struct pollfd){ .fd = f->fd, .events = POLLIN };
+  return n;
+}
+
+/* sendto the client, from the address it sent to. */
+static void send_to_client(const udp_flow *f, const char *buf, size_t len) {
+  union { char raw[CMSG_SPACE(sizeof(struct in6_pktinfo))]; struct cmsghdr align; } ctl;
+  struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+  struct msghdr msg = { .msg_name = (void *)&f->client, .msg_namelen = f->client_len, .msg_iov = &iov, .msg_iovlen = 1 };
+  if (f->has_local) {
+    memset(&ctl, 0, sizeof ctl);
+    msg.msg_control = ctl.raw;
+    struct cmsghdr *c = (struct cmsghdr *)ctl.raw;
+    if (f->m->family == AF_INET6) {
+      struct in6_pktinfo pi = { .ipi6_addr = f->local.v6.ipi6_addr, .ipi6_ifindex = f->local.v6.ipi6_ifindex };
+      msg.msg_controllen = CMSG_SPACE(sizeof pi);
+      *c = (struct cmsghdr){ .cmsg_level = IPPROTO_IPV6, .cmsg_type = IPV6_PKTINFO, .cmsg_len = CMSG_LEN(sizeof pi) };
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    } else {
+      /* ipi_spec_dst is the local address the kernel saw the datagram arrive on (an interface's, for a broadcast). */
+      struct in_pktinfo pi = { .ipi_ifindex = 0, .ipi_spec_dst = f->local.v4.ipi_spec_dst };
+      msg.msg_controllen = CMSG_SPACE(sizeof pi);
+      *c = (struct cmsghdr){ .cmsg_level = IPPROTO_IP, .cmsg_type = IP_PKTINFO, .cmsg_len = CMSG_LEN(sizeof pi) };
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+  }
+  sendmsg(f->m->fd, &msg, MSG_DONTWAIT);
+}
+
+void udp_relay_replies(udp_relay *r, const struct pollfd *pfds) {
+  size_t k = 0;
+  for (udp_flow *f = r->head; f; f = f->next, k++) {
+    if (!pfds[k].revents) continue;
+    for (int i = 0; i < BURST; i++) {
+      ssize_t n = recv(f->fd, r->buf, PROXY_BUF_SIZE, MSG_DONTWAIT);
+      if (n >= 0) {
+        f->last = now_ms();
+        send_to_client(f, r->buf, (size_t)n);
+      } else if (errno != ECONNREFUSED && errno != EINTR) {
+        break; /* EAGAIN: drained. ECONNREFUSED (nothing listened when we sent) is reported once, then reading goes on */
+      }
+    }
+  }
+}
+
+static udp_flow *flow_find(udp_relay *r, const port_map *m, const struct sockaddr_storage *from, socklen_t len) {
+  for (udp_flow *f = r->head; f; f = f->next)
+    if (f->m == m && f->client_len == len && !memcmp(&f->client, from, len)) return f;
+  return NULL;
+}
+
+/* The port's most idle flow makes room for a new client. */
+static void evict_oldest(udp_relay *r, const port_map *m) {
+  udp_flow **oldest = NULL;
+  for (udp_flow **link = &r->head; *link; link = &(*link)->next)
+    if ((*link)->m == m && (!oldest || (*link)->last <= (*oldest)->last)) oldest = link; /* ties: the earliest made, further down */
+  if (oldest) flow_unlink(r, oldest);
+}
+
+/* A socket connected to the container's port on its loopback (we are in its network namespace now). */
+static udp_flow *flow_open(udp_relay *r, port_map *m, const struct sockaddr_storage *from, socklen_t len) {
+  if (m->nflows >= r->max_flows) evict_oldest(r, m);
+  int fd = socket(m->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return NULL;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t sl;
+  if (m->family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_loopback;
+    a->sin6_port = htons((uint16_t)m->container_port);
+    sl = sizeof *a;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons((uint16_t)m->container_port);
+    sl = sizeof *a;
+  }
+  udp_flow *f = calloc(1, sizeof *f);
+  if (!f || connect(fd, (struct sockaddr *)&ss, sl) < 0) { free(f); close(fd); return NULL; }
+  f->fd = fd;
+  f->m = m;
+  memcpy(&f->client, from, len);
+  f->client_len = len;
+  f->next = r->head;
+  r->head = f;
+  r->count++;
+  m->nflows++;
+  return f;
+}
+
+void udp_relay_datagrams(udp_relay *r, port_map *m) {
+  for (int i = 0; i < BURST; i++) {
+    union { char raw[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; } ctl;
+    struct sockaddr_storage from;
+    struct iovec iov = { .iov_base = r->buf, .iov_len = PROXY_BUF_SIZE };
+    struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw };
+    ssize_t n = recvmsg(m->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return; /* EAGAIN: drained */
+    }
+    udp_flow *f = flow_find(r, m, &from, msg.msg_namelen);
+    if (!f) f = flow_open(r, m, &from, msg.msg_namelen);
+    if (!f) continue; /* no socket to spare: this datagram is lost */
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) { memcpy(&f->local.v4, CMSG_DATA(c), sizeof f->local.v4); f->has_local = 1; }
+      if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) { memcpy(&f->local.v6, CMSG_DATA(c), sizeof f->local.v6); f->has_local = 1; }
+    }
+    f->last = now_ms();
+    /* A refusal left by an earlier datagram (nothing listened then) fails this send once; the retry goes out. */
+    if (send(f->fd, r->buf, (size_t)n, MSG_DONTWAIT) < 0 && errno == ECONNREFUSED) send(f->fd, r->buf, (size_t)n, MSG_DONTWAIT);
+  }
+}
+
+void udp_relay_close(udp_relay *r) {
+  while (r->head) flow_unlink(r, &r->head);
+  free(r->buf);
+  r->buf = NULL;
+}
