@@ -224,6 +224,7 @@ export class LinuxContainer implements BackendContainer {
   private ioArgs(): string[] {
     const a = ['--control', controlNameFor(this.dir.root)];
     if (this.spec.logPath) a.push('--log', this.spec.logPath);
+    if (this.spec.logPath && this.spec.logLimits) a.push('--log-max-size', String(this.spec.logLimits.maxSize), '--log-max-files', String(this.spec.logLimits.maxFiles));
     if (this.spec.openStdin) a.push('--stdin-open', ...(this.spec.stdinOnce ? ['--stdin-once'] : []));
     return a;
   }

@@ -4,9 +4,10 @@
  * (OpenStdin, StdinOnce), and the log the shim writes itself.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendContainer } from '@skiff/sdk';
+import { FsLogStore } from '@skiff/sdk/node';
 import { LinuxBackend } from '../src/index.js';
 import { CI, missingPrerequisite, sink, tempDir, textStream } from './fixtures.js';
 import { Harness } from './harness.js';
@@ -139,5 +140,34 @@ describe.skipIf(!!why)('linux backend: attach, terminals, logs', () => {
     await c.wait();
     expect(out.text()).toBe('hi\r\n');
     expect(logLines(logPath)).toEqual([{ stream: 'stdout', text: 'hi\r\n' }]);
+  });
+
+  it('rotates the log by size between lines: container.log, .1, .2, the oldest dropped, the retained tail in order', async () => {
+    const dir = tempDir();
+    const logPath = join(dir, 'c1', 'container.log');
+    mkdirSync(join(dir, 'c1'));
+    const maxSize = 4000;
+    // 2000 lines in many writes (a sleep now and then so the shim reads them in many chunks).
+    const line = 'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); [ $((i % 200)) = 0 ] && sleep 0.01; done; echo done >&2';
+    const c = await h.create(line, { logPath, logLimits: { maxSize, maxFiles: 3 } });
+    running.push(c);
+    const out = sink();
+    await c.start({ stdout: out.stream, stderr: sink().stream });
+    expect((await c.wait()).exitCode).toBe(0);
+    const full = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
+    expect(out.text()).toBe(full); // the reader gets everything; only the log is cut
+    expect(readdirSync(join(dir, 'c1')).sort()).toEqual(['container.log', 'container.log.1', 'container.log.2']);
+    for (const f of [`${logPath}.2`, `${logPath}.1`]) {
+      // Rotated at the first line that reached the size: never below it, never more than one chunk's line above it.
+      expect(statSync(f).size).toBeGreaterThanOrEqual(maxSize);
+      expect(statSync(f).size).toBeLessThan(maxSize + 200_000);
+      for (const l of readFileSync(f, 'utf8').split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+    }
+    const entries = await new FsLogStore(dir).read('c1');
+    const stdout = entries.filter((e) => e.stream === 'stdout').map((e) => Buffer.from(e.data).toString()).join('');
+    expect(stdout.length).toBeGreaterThan(maxSize); // more than one file's worth of output
+    expect(stdout.length).toBeLessThan(full.length); // the oldest file was dropped
+    expect(full.endsWith(stdout)).toBe(true); // a contiguous tail, in order
+    expect(entries.filter((e) => e.stream === 'stderr').map((e) => Buffer.from(e.data).toString())).toEqual(['done\n']);
   });
 });

@@ -70,6 +70,8 @@ int io_open(io_loop *l, const io_options *o, serr_t *e) {
   if (o->log_path) {
     l->log_fd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (l->log_fd < 0) return fail(e, "log", errno, "open the log file %s", o->log_path);
+    struct stat st;
+    l->log_size = fstat(l->log_fd, &st) == 0 ? (long long)st.st_size : 0; /* an earlier run's lines count */
   }
   if (o->control) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -94,6 +96,33 @@ int io_open(io_loop *l, const io_options *o, serr_t *e) {
 void io_close_in_child(io_loop *l) {
   if (l->log_fd >= 0) close(l->log_fd);
   if (l->listen_fd >= 0) close(l->listen_fd);
+}
+
+/*
+ * Moves the full log aside: FILE.(n-2) -> FILE.(n-1), ..., FILE -> FILE.1
+ * (rename replaces the oldest), or removes FILE when only one file is kept;
+ * then starts a new FILE. Readers holding the old file open read it to its
+ * end: nothing is written to it after the rename. If a rename fails the log
+ * stays where it is and grows (losing lines would be worse).
+ */
+static void log_rotate(io_loop *l) {
+  const char *path = l->o.log_path;
+  char from[4096], to[4096];
+  if (l->o.log_max_files <= 1) {
+    if (unlink(path) < 0 && errno != ENOENT) return;
+  } else {
+    for (int i = l->o.log_max_files - 1; i >= 1; i--) {
+      if (i == 1) snprintf(from, sizeof from, "%s", path);
+      else snprintf(from, sizeof from, "%s.%d", path, i - 1);
+      snprintf(to, sizeof to, "%s.%d", path, i);
+      if (rename(from, to) < 0 && errno != ENOENT && i == 1) return;
+    }
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return; /* keep writing to the old file rather than drop output */
+  close(l->log_fd);
+  l->log_fd = fd;
+  l->log_size = 0;
 }
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -126,7 +155,9 @@ static void log_chunk(io_loop *l, const char *stream, const char *buf, size_t n)
     line[o++] = '=';
   }
   memcpy(line + o, "\"}\n", 3);
+  if (l->o.log_max_size > 0 && l->log_size >= l->o.log_max_size) log_rotate(l);
   write_all(l->log_fd, line, o + 3);
+  l->log_size += (long long)(o + 3);
 }
 
 /* Moves output without blocking: process -> log and Node. */

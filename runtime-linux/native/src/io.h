@@ -3,7 +3,11 @@
  * process's output to the shim's fds 1 and 2 (Node) and, with a log file,
  * appends it there too as JSON lines - the format the Engine's log store reads,
  * {"stream":"stdout","time":MS,"log":"BASE64"} - so output is kept when no
- * Node process is reading. Input comes from fd 0 and from attachers on the
+ * Node process is reading. With a maximum size the log is rotated as docker's
+ * json-file driver does it: before a line is written, a file that has reached
+ * the size becomes FILE.1 (FILE.1 becomes FILE.2, ...; the oldest beyond
+ * max-files is dropped) and a new FILE is started, so a line is never split.
+ * Input comes from fd 0 and from attachers on the
  * control socket. The control socket (abstract unix, owner-only) takes one
  * request per connection, a line:
  *
@@ -25,6 +29,8 @@
 
 typedef struct {
   const char *log_path;  /* NULL: no log */
+  long long log_max_size; /* rotate when the log reaches this many bytes; 0: never */
+  int log_max_files;      /* files kept with rotation, the current one included (>= 1) */
   const char *control;   /* abstract socket name, NULL: none */
   int stdin_open;
   int stdin_once;
@@ -33,6 +39,7 @@ typedef struct {
 typedef struct {
   io_options o;
   int log_fd;
+  long long log_size;
   int listen_fd;
 } io_loop;
 

@@ -268,6 +268,8 @@ int cmd_run(int argc, char **argv) {
     if (!v) return usage_error("run", a);
     if (!strcmp(a, "--bundle")) bundle = v;
     else if (!strcmp(a, "--log")) io.log_path = v;
+    else if (!strcmp(a, "--log-max-size")) io.log_max_size = atoll(v);
+    else if (!strcmp(a, "--log-max-files")) io.log_max_files = atoi(v);
     else if (!strcmp(a, "--control")) io.control = v;
     else if (!strcmp(a, "--status-fd")) status_fd = atoi(v);
     else if (!strcmp(a, "--exit-file")) exit_file = v;

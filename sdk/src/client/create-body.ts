@@ -70,6 +70,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
     const p = typeof o.restartPolicy === 'string' ? parseRestartPolicy(o.restartPolicy) : o.restartPolicy;
     hostConfig.RestartPolicy = { Name: p.name, MaximumRetryCount: p.maximumRetryCount ?? 0 };
   }
+  if (o.logConfig) hostConfig.LogConfig = { Type: o.logConfig.type ?? '', Config: o.logConfig.config ?? {} };
   // skiff's daemon picks a backend by runtime name (docker run --runtime).
   if (o.backend) hostConfig.Runtime = o.backend;
   body.HostConfig = hostConfig;

@@ -3,7 +3,7 @@
  * checked key by key and turned into one ServiceConfig per service, whose
  * fields map onto the Engine's CreateOptions. Keys that would change what
  * runs and that skiff cannot honour are refused; keys that only tune what
- * skiff does not do (restart policies, health checks, logging drivers) are
+ * skiff does not do (deploy, say) are
  * reported as warnings, never dropped silently.
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
@@ -341,12 +341,25 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   if (raw.profiles !== undefined) s.profiles = strList(raw.profiles, `${at}.profiles`);
   if (raw.restart !== undefined && !['no', 'false'].includes(String(raw.restart))) create.restartPolicy = parseRestartPolicy(str(raw.restart, `${at}.restart`));
   if (raw.healthcheck !== undefined) create.healthcheck = healthcheck(raw.healthcheck, `${at}.healthcheck`);
-  if (raw.logging !== undefined) warnings.push(`${at}.logging: skiff keeps its own logs; the logging driver is ignored`);
+  if (raw.logging !== undefined) create.logConfig = logging(raw.logging, `${at}.logging`);
   if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus and pids_limit for limits`);
   if (raw.init !== undefined && !bool(raw.init, `${at}.init`)) warnings.push(`${at}.init: false: skiff's Linux containers always run an init that reaps zombies`);
   if (raw.expose !== undefined) strList(Array.isArray(raw.expose) ? raw.expose.map(String) : String(raw.expose), `${at}.expose`);
   if (raw.networks !== undefined && !(Array.isArray(raw.networks) || isObj(raw.networks))) fail(`${at}.networks`, 'expected a list or a map');
   return s;
+}
+
+/** compose's logging: driver and options, as `--log-driver`/`--log-opt` (checked by the Engine at create). */
+function logging(v: unknown, where: string): NonNullable<CreateOptions['logConfig']> {
+  if (!isObj(v)) fail(where, 'expected a map with driver and options');
+  for (const k of Object.keys(v)) if (k !== 'driver' && k !== 'options') fail(where, `unknown key "${k}"`);
+  const out: NonNullable<CreateOptions['logConfig']> = { config: {} };
+  if (v.driver !== undefined) out.type = str(v.driver, `${where}.driver`);
+  if (v.options !== undefined && v.options !== null) {
+    if (!isObj(v.options)) fail(`${where}.options`, 'expected a map, e.g. max-size: 10m');
+    for (const [k, o] of Object.entries(v.options)) out.config![k] = str(o, `${where}.options.${k}`);
+  }
+  return out;
 }
 
 /** compose's healthcheck: test (string: CMD-SHELL), durations as strings, disable. */

@@ -166,7 +166,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
     HostConfig: {
       Binds: binds(r),
       ContainerIDFile: '',
-      LogConfig: { Type: 'json-file', Config: {} },
+      LogConfig: { Type: r.logConfig?.type ?? 'json-file', Config: r.logConfig?.config ?? {} },
       NetworkMode: x.networkMode,
       PortBindings: x.portBindings,
       RestartPolicy: { Name: r.restartPolicy?.name ?? 'no', MaximumRetryCount: r.restartPolicy?.maximumRetryCount ?? 0 },

@@ -48,6 +48,8 @@ export interface DockerHostConfig {
   ExtraHosts?: string[] | null;
   /** [rows, cols] of the client's terminal (API 1.42+), for a -t container's first window size. */
   ConsoleSize?: [number, number] | null;
+  /** `--log-driver`, `--log-opt`; the docker CLI sends Type "" for the daemon's default. */
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
 }
 
 export interface DockerCreateBody {
@@ -162,6 +164,8 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   const restart = h.RestartPolicy?.Name ?? '';
   if (restart !== '' && restart !== 'no') o.restartPolicy = { name: restart as RestartPolicy['name'], ...(h.RestartPolicy?.MaximumRetryCount ? { maximumRetryCount: h.RestartPolicy.MaximumRetryCount } : {}) };
   if (h.Devices?.length) throw unsupported('devices (--device) are not supported');
+  const log = h.LogConfig;
+  if (log && (log.Type || Object.keys(log.Config ?? {}).length)) o.logConfig = { type: log.Type ?? '', config: log.Config ?? {} };
 
   const extras: ContainerExtras = {
     networkMode,

@@ -10,6 +10,7 @@ import { FsBuildCache } from '../node/build-cache.js';
 import { rootPaths } from '../node/root.js';
 import { Builder } from '../build/builder.js';
 import type { Engine } from '../runtime/engine.js';
+import type { LogConfig } from '../runtime/log-config.js';
 import { Daemon, type DaemonOptions } from './server.js';
 import { API_VERSION } from './api-version.js';
 
@@ -21,6 +22,8 @@ export interface RunDaemonOptions {
   engine?: Engine;
   allowRemoteTcp?: boolean;
   log?: (line: string) => void;
+  /** The log driver and options of containers created without one (`--log-driver`, `--log-opt`). */
+  defaultLogConfig?: LogConfig;
   /** Stop on these signals (default SIGTERM and SIGINT); [] leaves signals alone. */
   signals?: NodeJS.Signals[];
 }
@@ -33,7 +36,7 @@ export interface RunningDaemon {
 }
 
 export async function runDaemon(o: RunDaemonOptions): Promise<RunningDaemon> {
-  const engine = o.engine ?? (await createNodeEngine({ root: o.root, pull: false, isolateWasm: true }));
+  const engine = o.engine ?? (await createNodeEngine({ root: o.root, pull: false, isolateWasm: true, ...(o.defaultLogConfig ? { defaultLogConfig: o.defaultLogConfig } : {}) }));
   const cache = new FsBuildCache(join(rootPaths(o.root).root, 'build-cache.json'));
   const options: DaemonOptions = {
     engine,

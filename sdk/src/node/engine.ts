@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, type ImageSource } from '../runtime/engine.js';
 import type { Backend } from '../runtime/backend.js';
+import type { LogConfig } from '../runtime/log-config.js';
 import { FsImageLayout } from './fs-layout.js';
 import { FsRecordStore } from './records.js';
 import { FsLogStore } from './logs.js';
@@ -30,6 +31,8 @@ export interface NodeEngineOptions {
    * then never blocks the process, and can be killed at once). Default false.
    */
   isolateWasm?: boolean;
+  /** The log driver and options of containers created without one (EngineOptions.defaultLogConfig). */
+  defaultLogConfig?: LogConfig;
 }
 
 /** A backend package's Node entry: what createNodeEngine looks for. */
@@ -91,5 +94,6 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
     stateDirFor: (name) => join(p.backends, name),
     networks: new FsNetworkStore(join(p.root, 'networks')),
     hostAddresses: hostIPv4Addresses,
+    ...(options.defaultLogConfig ? { defaultLogConfig: options.defaultLogConfig } : {}),
   });
 }

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsLogStore } from './logs.js';
+import { FsLogStore, rotateLogFiles } from './logs.js';
 import type { LogEntry } from '../runtime/logs.js';
 
 const dirs: string[] = [];
@@ -49,5 +49,71 @@ describe('FsLogStore', () => {
     appendFileSync(path, line('stdout', 4, 'last\n'));
     finish();
     expect(await got).toEqual(['stdout:old 2\n', 'stderr:new\n', 'stdout:last\n']);
+  });
+
+  const text = (i: number) => `line ${String(i).padStart(4, '0')}\n`;
+  const entry = (i: number): LogEntry => ({ stream: i % 2 ? 'stderr' : 'stdout', time: 1_700_000_000_000 + i, data: new TextEncoder().encode(text(i)) });
+  const texts = (entries: LogEntry[]) => entries.map((e) => Buffer.from(e.data).toString());
+
+  it('rotates by size: container.log, .1, .2 of whole lines, the oldest dropped; read gives the retained tail in order', async () => {
+    const s = store();
+    const lineLen = line('stdout', entry(0).time, text(0)).length;
+    const limits = { maxSize: lineLen * 10, maxFiles: 3 };
+    for (let i = 0; i < 100; i++) await s.append('c1', entry(i), limits);
+    const path = s.pathOf('c1');
+    expect(readdirSync(join(path, '..')).sort()).toEqual(['container.log', 'container.log.1', 'container.log.2']);
+    for (const f of [path, `${path}.1`, `${path}.2`]) expect(statSync(f).size).toBe(lineLen * 10);
+    const all = await s.read('c1');
+    expect(texts(all)).toEqual(Array.from({ length: 30 }, (_, i) => text(70 + i)));
+    expect(all[0]!.stream).toBe('stdout');
+    expect(texts(await s.read('c1', { tail: 12 }))).toEqual(Array.from({ length: 12 }, (_, i) => text(88 + i)));
+    await s.delete('c1');
+    expect(readdirSync(join(path, '..'))).toEqual([]);
+  });
+
+  it('with max-file 1 starts the file again', async () => {
+    const s = store();
+    const lineLen = line('stdout', entry(0).time, text(0)).length;
+    for (let i = 0; i < 25; i++) await s.append('c1', entry(i), { maxSize: lineLen * 10, maxFiles: 1 });
+    expect(existsSync(`${s.pathOf('c1')}.1`)).toBe(false);
+    expect(texts(await s.read('c1'))).toEqual(Array.from({ length: 5 }, (_, i) => text(20 + i)));
+  });
+
+  it('follows across rotations, its own and those of a writer outside the store (renames, as the shim does), losing and repeating nothing', async () => {
+    const s = store();
+    const path = s.pathOf('c1');
+    const lineLen = line('stdout', entry(0).time, text(0)).length;
+    const limits = { maxSize: lineLen * 4, maxFiles: 3 };
+    for (let i = 0; i < 6; i++) await s.append('c1', entry(i), limits); // container.log.1 (0-3) and container.log (4-5)
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    const got = collect(s.follow('c1', {}, done));
+    const pause = () => new Promise((r) => setTimeout(r, 70));
+    await pause();
+    for (let i = 6; i < 10; i++) await s.append('c1', entry(i), limits); // one rotation, between polls or not
+    await pause();
+    // Two rotations between two polls, by another writer.
+    appendFileSync(path, line('stdout', 10, text(10)));
+    rotateLogFiles(path, 3);
+    appendFileSync(path, line('stdout', 11, text(11)));
+    rotateLogFiles(path, 3);
+    appendFileSync(path, line('stdout', 12, text(12)));
+    await pause();
+    // Rotated while the new file is not made yet, then made.
+    rotateLogFiles(path, 3);
+    await pause();
+    appendFileSync(path, line('stdout', 13, text(13)));
+    finish();
+    const out = (await got).map((l) => l.slice(l.indexOf(':') + 1));
+    expect(out).toEqual(Array.from({ length: 14 }, (_, i) => text(i)));
+  });
+
+  it('reads a log rotated by a writer outside the store in order', async () => {
+    const s = store();
+    const path = s.pathOf('c1');
+    await s.append('c1', entry(0));
+    renameSync(path, `${path}.1`);
+    await s.append('c1', entry(1));
+    expect(texts(await s.read('c1'))).toEqual([text(0), text(1)]);
   });
 });

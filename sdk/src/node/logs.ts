@@ -1,6 +1,6 @@
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { filterLog, type LogEntry, type LogReadOptions, type LogStore } from '../runtime/logs.js';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { filterLog, type LogEntry, type LogLimits, type LogReadOptions, type LogStore } from '../runtime/logs.js';
 
 /** How often a followed log file is checked for new lines. */
 const FOLLOW_POLL_MS = 50;
@@ -10,6 +10,9 @@ const FOLLOW_POLL_MS = 50;
  * docker's json-file driver: {"stream":"stdout","time":ms,"log":"base64"}.
  * The Linux backend's shim appends the same lines itself (pathOf), so output
  * is kept after the Node process that started a container has gone.
+ * Rotation (append's limits, or the shim's own) renames container.log to
+ * container.log.1, .1 to .2 and so on; reads and follows go across them,
+ * oldest first.
  */
 export class FsLogStore implements LogStore {
   constructor(private readonly dir: string) {}
@@ -22,19 +25,23 @@ export class FsLogStore implements LogStore {
     return this.file(id);
   }
 
-  async append(id: string, e: LogEntry): Promise<void> {
+  async append(id: string, e: LogEntry, limits?: LogLimits): Promise<void> {
     mkdirSync(join(this.dir, id), { recursive: true });
-    appendFileSync(this.file(id), JSON.stringify({ stream: e.stream, time: e.time, log: Buffer.from(e.data).toString('base64') }) + '\n');
+    const path = this.file(id);
+    if (limits && sizeOf(path) >= limits.maxSize) rotateLogFiles(path, limits.maxFiles);
+    appendFileSync(path, JSON.stringify({ stream: e.stream, time: e.time, log: Buffer.from(e.data).toString('base64') }) + '\n');
   }
 
   async read(id: string, options: LogReadOptions = {}): Promise<LogEntry[]> {
-    let text: string;
-    try {
-      text = readFileSync(this.file(id), 'utf8');
-    } catch {
-      return [];
+    const entries: LogEntry[] = [];
+    for (const f of openLogFiles(this.file(id))) {
+      try {
+        entries.push(...parseLines(readFrom(f.fd, 0).toString('latin1').split('\n')));
+      } finally {
+        closeSync(f.fd);
+      }
     }
-    return filterLog(parseLines(text.split('\n')), options);
+    return filterLog(entries, options);
   }
 
   follow(id: string, options: LogReadOptions, done: Promise<unknown>): ReadableStream<LogEntry> {
@@ -51,19 +58,98 @@ export class FsLogStore implements LogStore {
           clearInterval(timer);
           timer = undefined;
           more(); // the writer finished before `done` settled: take its last lines
+          tail.close();
           ctl.close();
         });
       },
       cancel() {
         if (timer) clearInterval(timer);
         timer = undefined;
+        tail.close();
       },
     });
   }
 
   async delete(id: string): Promise<void> {
-    rmSync(this.file(id), { force: true });
+    const path = this.file(id);
+    for (const f of rotatedNames(path)) rmSync(f, { force: true });
+    rmSync(path, { force: true });
   }
+}
+
+/**
+ * One rotation as docker's json-file driver does it: PATH.(n-2) -> PATH.(n-1),
+ * ..., PATH -> PATH.1, the oldest overwritten; with one file the current one
+ * is removed. The writer then starts a new PATH.
+ */
+export function rotateLogFiles(path: string, maxFiles: number): void {
+  if (maxFiles <= 1) return void rmSync(path, { force: true });
+  for (let i = maxFiles - 1; i >= 1; i--) {
+    try {
+      renameSync(i === 1 ? path : `${path}.${i - 1}`, `${path}.${i}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** PATH.N ... PATH.1 as they are on disk, oldest (highest N) first. */
+function rotatedNames(path: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  const prefix = basename(path) + '.';
+  const ns = names.filter((n) => n.startsWith(prefix) && /^[1-9]\d*$/.test(n.slice(prefix.length))).map((n) => Number(n.slice(prefix.length)));
+  return ns.sort((a, b) => b - a).map((n) => `${path}.${n}`);
+}
+
+interface OpenLog {
+  fd: number;
+  ino: number;
+}
+
+/**
+ * The log's files open, oldest first, the current one last (when it exists).
+ * They are opened newest first, so a rotation meanwhile shows a file under two
+ * names (kept once, by inode) and never hides one that was retained.
+ */
+function openLogFiles(path: string): OpenLog[] {
+  const out: OpenLog[] = [];
+  const seen = new Set<number>();
+  for (const p of [path, ...rotatedNames(path).reverse()]) {
+    let fd: number;
+    try {
+      fd = openSync(p, 'r');
+    } catch {
+      continue;
+    }
+    const ino = fstatSync(fd).ino;
+    if (seen.has(ino)) closeSync(fd);
+    else {
+      seen.add(ino);
+      out.push({ fd, ino });
+    }
+  }
+  return out.reverse();
+}
+
+function readFrom(fd: number, offset: number): Buffer {
+  const size = fstatSync(fd).size;
+  if (size <= offset) return Buffer.alloc(0);
+  const buf = Buffer.alloc(size - offset);
+  const n = readSync(fd, buf, 0, buf.length, offset);
+  return buf.subarray(0, n);
 }
 
 function parseLines(lines: string[]): LogEntry[] {
@@ -74,39 +160,86 @@ function parseLines(lines: string[]): LogEntry[] {
       const j = JSON.parse(line) as { stream: 'stdout' | 'stderr'; time: number; log: string };
       entries.push({ stream: j.stream, time: j.time, data: new Uint8Array(Buffer.from(j.log, 'base64')) });
     } catch {
-      // A line cut short by a crash: skip it.
+      // A line cut short by a crash, or still being written: skip it.
     }
   }
   return entries;
 }
 
-/** Reads the whole lines appended to a file since the last call. */
+/**
+ * Reads the whole lines appended to a log since the last call, across
+ * rotations: it keeps the current file open, and when the name points to a
+ * new file it reads the old one to its end (the writer renames only between
+ * lines and never writes to it again), then the files rotated after it, then
+ * the new current one. A reader slower than max-file rotations loses the
+ * files dropped meanwhile, as with docker.
+ */
 class FileTail {
+  private fd = -1;
+  private ino = -1;
   private offset = 0;
   private partial = '';
 
   constructor(private readonly path: string) {}
 
   next(): LogEntry[] {
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'r');
-    } catch {
-      return [];
+    const out: LogEntry[] = [];
+    if (this.fd >= 0) {
+      out.push(...this.readMore());
+      if (inoOf(this.path) === this.ino) return out;
+      // Rotated: what the writer put in this file is all there now.
+      out.push(...this.readMore());
+      closeSync(this.fd);
+      this.fd = -1;
     }
+    // On to the files after the last one read (all of them at first, or when it was dropped).
+    const files = openLogFiles(this.path);
+    const at = this.ino < 0 ? -1 : files.findIndex((f) => f.ino === this.ino);
+    for (const f of files.slice(0, at + 1)) closeSync(f.fd);
+    const newer = files.slice(at + 1);
+    if (!newer.length) return out; // the writer has not made the next file yet
+    for (const f of newer.slice(0, -1)) out.push(...this.readWhole(f.fd));
+    this.use(newer[newer.length - 1]!);
+    out.push(...this.readMore());
+    return out;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = this.ino = -1;
+  }
+
+  private use(f: OpenLog): void {
+    this.fd = f.fd;
+    this.ino = f.ino;
+    this.offset = 0;
+    this.partial = '';
+  }
+
+  private readWhole(fd: number): LogEntry[] {
     try {
-      const size = fstatSync(fd).size;
-      if (size < this.offset) { this.offset = 0; this.partial = ''; } // removed and written anew
-      if (size === this.offset) return [];
-      const buf = Buffer.alloc(size - this.offset);
-      const n = readSync(fd, buf, 0, buf.length, this.offset);
-      this.offset += n;
-      // The lines are ASCII (JSON with base64), so a cut between reads never splits a character.
-      const lines = (this.partial + buf.subarray(0, n).toString('latin1')).split('\n');
-      this.partial = lines.pop() ?? '';
-      return parseLines(lines);
+      return parseLines(readFrom(fd, 0).toString('latin1').split('\n'));
     } finally {
       closeSync(fd);
     }
+  }
+
+  private readMore(): LogEntry[] {
+    if (fstatSync(this.fd).size < this.offset) { this.offset = 0; this.partial = ''; } // truncated in place
+    const buf = readFrom(this.fd, this.offset);
+    if (!buf.length) return [];
+    this.offset += buf.length;
+    // The lines are ASCII (JSON with base64), so a cut between reads never splits a character.
+    const lines = (this.partial + buf.toString('latin1')).split('\n');
+    this.partial = lines.pop() ?? '';
+    return parseLines(lines);
+  }
+}
+
+function inoOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return -1;
   }
 }

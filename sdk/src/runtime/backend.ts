@@ -20,6 +20,7 @@
  */
 import type { Provider } from '../content/types.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
+import type { LogLimits } from './log-config.js';
 
 export interface LayerRef {
   /** The layer blob as stored (usually tar+gzip). */
@@ -123,6 +124,11 @@ export interface ContainerSpec {
    * then stores nothing of that output itself.
    */
   logPath?: string;
+  /**
+   * With logPath: rotate it by size, as the log store does (LogStore.append's
+   * limits): PATH -> PATH.1 -> PATH.2 ..., between lines, keeping maxFiles.
+   */
+  logLimits?: LogLimits;
   /** WASI: a fixed clock and seeded random so output never varies. */
   deterministic?: { seed?: number; timeNs?: bigint };
 }

@@ -12,6 +12,7 @@ import type { Platform } from '../image/types.js';
 import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
 import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, TtySize } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
+import { checkLogConfig, logLimits, resolveLogConfig, type LogConfig } from './log-config.js';
 import { isValidContainerName, randomId, randomName } from './names.js';
 import { checkExtraHosts, parseNetworkMode, type NetworkMode } from './options.js';
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
@@ -52,6 +53,8 @@ export interface EngineOptions {
   networks?: NetworkStore;
   /** The host's own IPv4 addresses, which a new network's subnet must not overlap. */
   hostAddresses?: () => string[];
+  /** The logging driver and options of containers created without one (`skiff daemon --log-driver/--log-opt`); default json-file, unrotated. */
+  defaultLogConfig?: LogConfig;
 }
 
 export interface RunResult {
@@ -152,6 +155,7 @@ export class Engine {
     this.sources = options.imageSources ?? [];
     this.unavailable = options.unavailableBackends ?? {};
     this.networkStore = options.networks ?? new MemoryNetworkStore();
+    if (options.defaultLogConfig) checkLogConfig(options.defaultLogConfig);
   }
 
   get layout(): ImageLayout {
@@ -187,7 +191,7 @@ export class Engine {
       if (restored && backend) {
         const live = this.liveOf(r.id, backend);
         live.container = restored;
-        live.hub = new OutputHub(r.id, this.logStore, !this.writesLogs(backend));
+        live.hub = this.hubFor(r, backend);
         this.watchExit(r.id, live);
         this.watchHealth(r, live);
       } else {
@@ -260,6 +264,7 @@ export class Engine {
   async create(o: CreateOptions): Promise<Container> {
     await this.init();
     if (!o.image) throw invalidArgument('an image is required');
+    const logConfig = resolveLogConfig(o.logConfig, this.options.defaultLogConfig);
     const { backend, resolved } = await this.chooseBackend(o.image, o);
     const proc = resolveProcess(resolved.config.config, o);
     const resources = resolveResources(o);
@@ -311,6 +316,7 @@ export class Engine {
     if (o.cmd !== undefined) record.cmd = o.cmd;
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
+    record.logConfig = logConfig;
     if (ports.length) record.ports = ports;
     const mode = o.network ? parseNetworkMode(o.network) : 'none';
     if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) record.network = await this.resolveNetworkMode(mode as NetworkMode, backend);
@@ -612,7 +618,11 @@ export class Engine {
     if (r.openStdin) spec.openStdin = true;
     if (r.openStdin && r.stdinOnce) spec.stdinOnce = true;
     const backend = this.backends.find((b) => b.name === r.backend);
-    if (backend && this.writesLogs(backend)) spec.logPath = this.logStore.pathOf!(r.id);
+    if (backend && this.writesLogs(backend) && r.logConfig?.type !== 'none') {
+      spec.logPath = this.logStore.pathOf!(r.id);
+      const limits = logLimits(r.logConfig);
+      if (limits) spec.logLimits = limits;
+    }
     if (r.ports?.length && r.network !== 'host') spec.ports = r.ports;
     if (deterministic) spec.deterministic = deterministic;
     return spec;
@@ -621,6 +631,11 @@ export class Engine {
   /** The backend appends the output to the log store's file itself; the Engine then only fans it out. */
   private writesLogs(backend: Backend): boolean {
     return !!backend.capabilities.writesLogs && !!this.logStore.pathOf && !!this.logStore.follow;
+  }
+
+  /** A run's output hub: it stores the output (rotated as the log config says) unless the backend writes the log or the driver is none. */
+  private hubFor(r: ContainerRecord, backend: Backend): OutputHub {
+    return new OutputHub(r.id, this.logStore, !this.writesLogs(backend) && r.logConfig?.type !== 'none', logLimits(r.logConfig));
   }
 
   /** Settles when the current run has ended and its exit is recorded. */
@@ -687,7 +702,7 @@ export class Engine {
     const { live, container } = await this.backendContainer(r);
     // The peers on its networks as they are now (a peer made later is added when it is created).
     if (r.networks?.length && container.updateHosts) await container.updateHosts(await this.hostsFor(r));
-    const hub = live.pendingHub ?? new OutputHub(r.id, this.logStore, !this.writesLogs(live.backend));
+    const hub = live.pendingHub ?? this.hubFor(r, live.backend);
     const stdin = options.stdin ?? live.pendingStdin;
     delete live.pendingHub;
     delete live.pendingStdin;
@@ -928,6 +943,7 @@ export class Engine {
   async logs(idOrName: string, options: LogsOptions = {}): Promise<ReadableStream<LogEntry>> {
     if (options.follow) await this.init(); // a run started by another process is followed too
     const r = await this.record(idOrName);
+    if (r.logConfig?.type === 'none') throw unsupported(`configured logging driver does not support reading: container ${r.name} was created with the none log driver, which keeps no logs (use json-file or local)`);
     const live = this.live.get(r.id);
     const hub = live?.hub;
     if (options.follow && r.state.status === 'running' && live && this.writesLogs(live.backend)) {
@@ -970,7 +986,7 @@ export class Engine {
     const stdin = r.openStdin ? options.stdin : undefined;
     if (r.state.status !== 'running' || !live.hub) {
       // Not started yet: make the next run's hub now; start() uses it.
-      live.pendingHub ??= new OutputHub(r.id, this.logStore, !this.writesLogs(backend));
+      live.pendingHub ??= this.hubFor(r, backend);
       if (stdin) live.pendingStdin = stdin;
       return live.pendingHub.stream();
     }

@@ -1,4 +1,7 @@
 /** Container logs: each chunk of stdout/stderr with its time, like docker's json-file driver. */
+import type { LogLimits } from './log-config.js';
+
+export type { LogLimits };
 
 export type StreamName = 'stdout' | 'stderr';
 
@@ -18,10 +21,20 @@ export interface LogReadOptions {
 }
 
 export interface LogStore {
-  append(id: string, entry: LogEntry): Promise<void>;
+  /**
+   * Adds an entry. With limits, the log is rotated as docker's json-file
+   * driver does: before an entry is written, a current file that has reached
+   * maxSize becomes the newest rotated one and the oldest beyond maxFiles is
+   * dropped; an entry is never split across files.
+   */
+  append(id: string, entry: LogEntry, limits?: LogLimits): Promise<void>;
   read(id: string, options?: LogReadOptions): Promise<LogEntry[]>;
   delete(id: string): Promise<void>;
-  /** The file a backend may append to itself in this store's format (BackendCapabilities.writesLogs). */
+  /**
+   * The file a backend may append to itself in this store's format
+   * (BackendCapabilities.writesLogs). With rotation the backend renames it to
+   * `PATH.1`, `PATH.1` to `PATH.2` and so on, as the store itself does.
+   */
   pathOf?(id: string): string;
   /**
    * The stored entries (filtered as by read), then entries as others append
@@ -31,17 +44,29 @@ export interface LogStore {
   follow?(id: string, options: LogReadOptions, done: Promise<unknown>): ReadableStream<LogEntry>;
 }
 
+/** Keeps each container's "files" as lists of entries, rotated by their size as JSON lines. */
 export class MemoryLogStore implements LogStore {
-  private logs = new Map<string, LogEntry[]>();
-  async append(id: string, entry: LogEntry): Promise<void> {
+  private logs = new Map<string, { files: LogEntry[][]; size: number }>();
+  async append(id: string, entry: LogEntry, limits?: LogLimits): Promise<void> {
     let l = this.logs.get(id);
-    if (!l) this.logs.set(id, (l = []));
-    l.push(entry);
+    if (!l) this.logs.set(id, (l = { files: [[]], size: 0 }));
+    if (limits && l.size >= limits.maxSize) {
+      l.files.push([]);
+      l.size = 0;
+      while (l.files.length > limits.maxFiles) l.files.shift();
+    }
+    l.files[l.files.length - 1]!.push(entry);
+    l.size += logLineSize(entry);
   }
   async read(id: string, options: LogReadOptions = {}): Promise<LogEntry[]> {
-    return filterLog(this.logs.get(id) ?? [], options);
+    return filterLog(this.logs.get(id)?.files.flat() ?? [], options);
   }
   async delete(id: string): Promise<void> { this.logs.delete(id); }
+}
+
+/** The length of an entry as a JSON line of the file stores, {"stream":"stdout","time":MS,"log":"BASE64"}\n, without making it. */
+export function logLineSize(e: LogEntry): number {
+  return 31 + e.stream.length + String(e.time).length + 4 * Math.ceil(e.data.length / 3);
 }
 
 /** Splits entries into lines and applies since/until/tail. */

@@ -91,6 +91,12 @@ export interface CreateOptions {
   backend?: string;
   /** `os/arch`: which variant of a multi-platform image. */
   platform?: string;
+  /**
+   * docker's `--log-driver` / `--log-opt` (HostConfig.LogConfig): `json-file`
+   * (the default), `local` or `none`, with `max-size` (e.g. `10m`) and
+   * `max-file`. An empty type takes the Engine's default (EngineOptions.defaultLogConfig).
+   */
+  logConfig?: { type?: string; config?: Record<string, string> };
   /** Kill the container's process when one run takes longer than this. */
   timeoutMs?: number;
   /** WASI: fixed clock and seeded random. */

@@ -3,7 +3,7 @@
  * every attached reader. Readers attached before start see everything. When
  * the backend writes the log itself (`store: false`), the hub only fans out.
  */
-import type { LogEntry, LogStore, StreamName } from './logs.js';
+import type { LogEntry, LogLimits, LogStore, StreamName } from './logs.js';
 
 type Listener = (e: LogEntry | null) => void;
 
@@ -12,7 +12,8 @@ export class OutputHub {
   private pending: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly id: string, private readonly logs: LogStore, private readonly store = true) {}
+  /** `limits`: the rotation of the stored log (the container's log config). */
+  constructor(private readonly id: string, private readonly logs: LogStore, private readonly store = true, private readonly limits?: LogLimits) {}
 
   writable(stream: StreamName): WritableStream<Uint8Array> {
     return new WritableStream({
@@ -20,7 +21,7 @@ export class OutputHub {
         if (chunk.length === 0) return;
         const entry: LogEntry = { stream, time: Date.now(), data: chunk.slice() };
         for (const l of this.listeners) l(entry);
-        if (this.store) this.pending = this.pending.then(() => this.logs.append(this.id, entry)).catch(() => {});
+        if (this.store) this.pending = this.pending.then(() => this.logs.append(this.id, entry, this.limits)).catch(() => {});
       },
     });
   }

@@ -6,6 +6,7 @@ import type { NetworkAttachment } from './networks.js';
 import type { HealthConfig } from '../image/types.js';
 import type { HealthState } from './health.js';
 import type { RestartPolicy } from './restart.js';
+import type { LogConfig } from './log-config.js';
 
 export interface MountRecord {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -78,6 +79,8 @@ export interface ContainerRecord {
   capDrop: string[];
   autoRemove: boolean;
   timeoutMs?: number;
+  /** The logging driver and its options (docker's HostConfig.LogConfig); absent in older records: json-file without rotation. */
+  logConfig?: LogConfig;
   state: ContainerState;
   /** Names of anonymous volumes made for this container (removed with `rm -v`). */
   anonymousVolumes: string[];

@@ -3,6 +3,7 @@ import type { ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 
 import { unsupported } from '../../errors/index.js';
 import { parseNetworkMode, type CreateOptions } from '../../runtime/options.js';
 import { durationSec } from '../../runtime/health.js';
+import { parseLogOpts } from '../../runtime/log-config.js';
 import type { HealthConfig } from '../../image/types.js';
 import type { Engine } from '../../runtime/engine.js';
 import { parseArgs, helpText, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
@@ -42,6 +43,8 @@ export const createFlags: FlagSpec[] = [
   { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
   { name: 'backend', type: 'string', help: 'Backend to run on: linux or wasm (default: picked by the image platform)', value: 'string' },
   { name: 'platform', type: 'string', help: 'Set platform if the image is multi-platform (e.g. wasip1/wasm)', value: 'string' },
+  { name: 'log-driver', type: 'string', help: 'Logging driver for the container: json-file (default), local or none', value: 'string' },
+  { name: 'log-opt', type: 'list', help: 'Log driver options: max-size=10m, max-file=3', value: 'list' },
   { name: 'timeout', type: 'number', help: 'Kill the container after this many seconds', value: 'seconds' },
 ];
 
@@ -104,6 +107,7 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (s('backend') !== undefined) o.backend = s('backend')!;
   if (s('platform') !== undefined) o.platform = s('platform')!;
   if (typeof flags.timeout === 'number') o.timeoutMs = flags.timeout * 1000;
+  if (s('log-driver') !== undefined || list(flags['log-opt']).length) o.logConfig = { type: s('log-driver') ?? '', config: parseLogOpts(list(flags['log-opt'])) };
   return o;
 }
 
