@@ -41,18 +41,19 @@ function reply(port: number, text: string): Promise<string> {
 }
 
 it.skipIf(!ready)('run -d -p, port, ps', async () => {
-  const r = await skiff(root, 'run', '-d', '--name', 'echo-server', '-p', '127.0.0.1::7000', 'bb:1', 'sh', '-c', 'while true; do nc -l -p 7000 -e cat; done');
+  const r = await skiff(root, 'run', '-d', '--name', 'echo-server', '-p', '127.0.0.1::7000', '-p', '127.0.0.1::7000/udp', 'bb:1', 'sh', '-c', 'while true; do nc -l -p 7000 -e cat; done');
   expect(r.code, r.stderr).toBe(0);
   const p = await skiff(root, 'port', 'echo-server');
-  const m = /^7000\/tcp -> 127\.0\.0\.1:(\d+)\n$/.exec(p.stdout);
+  const m = /^7000\/tcp -> 127\.0\.0\.1:(\d+)\n7000\/udp -> 127\.0\.0\.1:(\d+)\n$/.exec(p.stdout);
   expect(m, p.stdout + p.stderr).not.toBeNull();
+  expect((await skiff(root, 'port', 'echo-server', '7000/udp')).stdout).toBe(`127.0.0.1:${m![2]}\n`);
   let got = '';
   for (let i = 0; i < 100 && got === ''; i++) {
     got = await reply(Number(m![1]), 'over the proxy\n').catch(() => '');
     if (!got) await new Promise((res) => setTimeout(res, 50));
   }
   expect(got).toBe('over the proxy\n');
-  expect((await skiff(root, 'ps')).stdout).toContain(`127.0.0.1:${m![1]}->7000/tcp`);
+  expect((await skiff(root, 'ps')).stdout).toContain(`127.0.0.1:${m![1]}->7000/tcp, 127.0.0.1:${m![2]}->7000/udp`);
   expect((await skiff(root, 'port', 'echo-server', '7001')).stderr).toContain("No public port '7001/tcp'");
 });
 

@@ -9,6 +9,8 @@ describe('parsePortSpec: docker -p forms', () => {
     ['127.0.0.1::80/tcp', [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 0 }]],
     ['[::1]:8080:80', [{ containerPort: 80, protocol: 'tcp', hostIp: '::1', hostPort: 8080 }]],
     ['53/udp', [{ containerPort: 53, protocol: 'udp', hostIp: '', hostPort: 0 }]],
+    ['127.0.0.1:5353:53/udp', [{ containerPort: 53, protocol: 'udp', hostIp: '127.0.0.1', hostPort: 5353 }]],
+    ['[::1]::53/UDP', [{ containerPort: 53, protocol: 'udp', hostIp: '::1', hostPort: 0 }]],
     ['9000-9001:80-81', [{ containerPort: 80, protocol: 'tcp', hostIp: '', hostPort: 9000 }, { containerPort: 81, protocol: 'tcp', hostIp: '', hostPort: 9001 }]],
   ])('%s', (spec, want) => {
     expect(parsePortSpec(spec)).toEqual(want);

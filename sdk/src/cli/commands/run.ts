@@ -25,7 +25,7 @@ export const createFlags: FlagSpec[] = [
   { name: 'network', type: 'string', help: 'Connect a container to a network: none (default), host, container:NAME or a network made with skiff network create', value: 'network' },
   { name: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container', value: 'list' },
   { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping (host:ip)', value: 'list' },
-  { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp])", value: 'list' },
+  { name: 'publish', short: 'p', type: 'list', help: "Publish a container's port to the host ([IP:][HOSTPORT:]PORT[/tcp|/udp])", value: 'list' },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to ports the kernel picks' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
   { name: 'restart', type: 'string', help: 'Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])', value: 'string' },
