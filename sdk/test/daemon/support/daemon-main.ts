@@ -15,11 +15,12 @@ import { installNodeHasher } from '../../../src/node/hasher.js';
 import { runDaemon } from '../../../src/daemon/run.js';
 import type { Backend } from '../../../src/runtime/backend.js';
 import type { ImageSource } from '../../../src/runtime/engine.js';
+import type { LogConfig } from '../../../src/runtime/log-config.js';
 import { HostProcessBackend } from './host-backend.js';
 import { putHostImage, HOST_IMAGE } from './images.js';
 
 installNodeHasher();
-const o = JSON.parse(process.argv[2] ?? '{}') as { root: string; hosts?: string[]; backends?: string[]; debug?: boolean; repo: string };
+const o = JSON.parse(process.argv[2] ?? '{}') as { root: string; hosts?: string[]; backends?: string[]; debug?: boolean; repo: string; logConfig?: LogConfig };
 const backends: Backend[] = [];
 const sources: ImageSource[] = [];
 for (const name of o.backends ?? ['host']) {
@@ -38,7 +39,7 @@ for (const name of o.backends ?? ['host']) {
     backends.push(linux.createBackend({ root: o.root }));
   } else throw new Error(`unknown backend ${name}`);
 }
-const engine = await createNodeEngine({ root: o.root, backends, imageSources: sources, pull: false });
+const engine = await createNodeEngine({ root: o.root, backends, imageSources: sources, pull: false, ...(o.logConfig ? { defaultLogConfig: o.logConfig } : {}) });
 if (backends.some((b) => b.name === 'host') && !(await engine.layout.getRef(`docker.io/${HOST_IMAGE}`))) await putHostImage(engine.layout);
 const running = await runDaemon({ root: o.root, hosts: o.hosts ?? [], engine, ...(o.debug ? { log: (l: string) => process.stderr.write(`daemon: ${l}\n`) } : {}) });
 process.stdout.write(JSON.stringify({ ready: running.daemon.listeners.map((l) => l.url), pid: process.pid }) + '\n');

@@ -73,6 +73,8 @@ export interface StartOptions {
   backends?: string[];
   hosts?: string[];
   debug?: boolean;
+  /** The daemon's default log driver and options (skiff daemon --log-driver/--log-opt). */
+  logConfig?: { type: string; config: Record<string, string> };
 }
 
 export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> {
@@ -81,7 +83,7 @@ export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> 
   mkdirSync(root, { recursive: true });
   const socket = join(root, 'skiff.sock');
   const hosts = o.hosts ?? [`unix://${socket}`];
-  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false, repo: REPO })], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false, repo: REPO, ...(o.logConfig ? { logConfig: o.logConfig } : {}) })], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const ready = await new Promise<{ ready: string[]; pid: number }>((resolve, reject) => {
