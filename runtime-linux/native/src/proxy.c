@@ -244,7 +244,7 @@ int cmd_proxy(int argc, char **argv) {
   size_t cap = 0;
   for (;;) {
     int timeout = udp_relay_expire(&udp);
-    size_t need = 1 + (size_t)nmaps + 2 * nconns + udp.count;
+    size_t need = 2 + (size_t)nmaps + 2 * nconns;
     if (need > cap) {
       cap = need * 2;
       pfds = realloc(pfds, cap * sizeof *pfds);
@@ -268,7 +268,7 @@ int cmd_proxy(int argc, char **argv) {
       pfds[n++] = (struct pollfd){ .fd = out->from, .events = ctr_ev };
     }
     size_t flows_at = n;
-    n += udp_relay_pollfds(&udp, pfds + n);
+    pfds[n++] = (struct pollfd){ .fd = udp.epfd, .events = POLLIN };
     if (poll(pfds, n, timeout) < 0) {
       if (errno == EINTR) continue;
       return fail_line("poll");
@@ -301,7 +301,7 @@ int cmd_proxy(int argc, char **argv) {
         c = c->next;
       }
     }
-    udp_relay_replies(&udp, pfds + flows_at);
+    if (pfds[flows_at].revents) udp_relay_replies(&udp);
     for (int i = 0; i < nmaps; i++) {
       if (!(pfds[1 + i].revents & POLLIN)) continue;
       if (maps[i].udp) { udp_relay_datagrams(&udp, &maps[i]); continue; }
@@ -318,5 +318,6 @@ int cmd_proxy(int argc, char **argv) {
   }
   while (conns) { conn *next = conns->next; conn_free(conns); conns = next; }
   udp_relay_close(&udp);
+  free(pfds);
   return 0;
 }

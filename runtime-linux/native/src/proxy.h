@@ -27,10 +27,14 @@ typedef struct udp_flow udp_flow;
  * to the container's port, so the container sees one peer per client and its
  * replies go back to that client. A flow closes after `idle_ms` without a
  * datagram either way; a port keeps at most `max_flows`, closing its most idle
- * one for a new client.
+ * one for a new client. Flows sit in an epoll set (one pollfd for them all), a
+ * hash by client address and a list from the most idle to the latest used,
+ * so a datagram costs the same with one flow or thousands.
  */
 typedef struct {
-  udp_flow *head;
+  int epfd;
+  udp_flow **buckets;
+  udp_flow *oldest, *newest;
   size_t count;
   long long idle_ms;
   size_t max_flows;
@@ -42,10 +46,8 @@ int udp_relay_init(udp_relay *r, long long idle_ms, size_t max_flows);
 int udp_prepare_host_socket(int fd, int family);
 /* Closes flows idle too long; returns the ms until the next one would be, or -1 if there are none. */
 int udp_relay_expire(udp_relay *r);
-/* One pollfd per flow, in the order udp_relay_replies expects them. */
-size_t udp_relay_pollfds(const udp_relay *r, struct pollfd *out);
-/* Sends what the container answered on each ready flow to its client. */
-void udp_relay_replies(udp_relay *r, const struct pollfd *pfds);
+/* Sends what the container answered on each ready flow to its client (r->epfd polled readable). */
+void udp_relay_replies(udp_relay *r);
 /* Reads the datagrams waiting on a UDP port's host socket and sends each through its client's flow. */
 void udp_relay_datagrams(udp_relay *r, port_map *m);
 void udp_relay_close(udp_relay *r);
