@@ -258,6 +258,28 @@ describe.skipIf(!!whyUdp)('linux backend: published UDP ports', () => {
     }
   });
 
+  it('publishes a range of a hundred ports, TCP and UDP', async () => {
+    const ports = Array.from({ length: 100 }, (_, i) => ({ containerPort: 7000 + (i >> 1), protocol: i % 2 ? 'udp' as const : 'tcp' as const, hostIp: '127.0.0.1', hostPort: 0 }));
+    const c = await h.create('exec udp-echo 7049', { ports });
+    const run = await startRunning(c);
+    try {
+      const published = c.publishedPorts!;
+      expect(published.map(({ containerPort, protocol }) => ({ containerPort, protocol }))).toEqual(ports.map(({ containerPort, protocol }) => ({ containerPort, protocol })));
+      expect(new Set(published.filter((p) => p.protocol === 'udp').map((p) => p.hostPort)).size).toBe(50);
+      expect(published.every((p) => p.hostPort > 0)).toBe(true);
+      const last = await udpClient(published[99]!.hostPort);
+      try {
+        expect(await last.ask('retry:the last one')).toMatch(/^127\.0\.0\.1:\d+$/);
+      } finally {
+        last.close();
+      }
+    } finally {
+      await c.kill('SIGKILL');
+      await run.done;
+    }
+    await c.remove();
+  });
+
   it('refuses a UDP host port that is taken', async () => {
     const taken = createSocket('udp4');
     await new Promise<void>((r) => taken.bind(0, '127.0.0.1', () => r()));

@@ -34,7 +34,6 @@
 #include "cli.h"
 #include "proxy.h"
 
-#define MAX_MAPS 64
 #define BUF_SIZE PROXY_BUF_SIZE
 #define UDP_IDLE_SECONDS 90
 #define UDP_MAX_FLOWS 1024
@@ -194,7 +193,7 @@ static int pump(pipe_dir *p) {
 
 int cmd_proxy(int argc, char **argv) {
   long pid = 0, udp_idle = UDP_IDLE_SECONDS, udp_flows = UDP_MAX_FLOWS;
-  port_map maps[MAX_MAPS];
+  port_map *maps = NULL; /* grows while parsing, fixed before any flow points into it */
   int nmaps = 0;
   signal(SIGPIPE, SIG_IGN);
   /* Every connection and UDP flow is a descriptor: take the hard limit, not the default 1024. */
@@ -212,7 +211,12 @@ int cmd_proxy(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--udp-flows") && i + 1 < argc) {
       udp_flows = strtol(argv[++i], &end, 10);
       if (*end || udp_flows < 1 || udp_flows > 1000000) return usage_error("proxy", argv[i]);
-    } else if (!strcmp(argv[i], "--map") && i + 1 < argc && nmaps < MAX_MAPS) {
+    } else if (!strcmp(argv[i], "--map") && i + 1 < argc) {
+      if (!(nmaps & (nmaps - 1))) {
+        port_map *grown = realloc(maps, (size_t)(nmaps ? nmaps * 2 : 1) * sizeof *maps);
+        if (!grown) return fail_line("allocating");
+        maps = grown;
+      }
       if (listen_on(argv[++i], &maps[nmaps]) < 0) {
         char what[160];
         snprintf(what, sizeof what, "publishing %s", argv[i]);
@@ -319,5 +323,6 @@ int cmd_proxy(int argc, char **argv) {
   while (conns) { conn *next = conns->next; conn_free(conns); conns = next; }
   udp_relay_close(&udp);
   free(pfds);
+  free(maps);
   return 0;
 }
