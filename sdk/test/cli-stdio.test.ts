@@ -1,11 +1,12 @@
 /**
  * The skiff CLI as separate processes on the Linux backend: `run -d` returns
  * at once and the container's output is kept by its shim for `logs` and
- * `logs -f` from other processes; `exec -t` and `exec -it` in a terminal.
+ * `logs -f` from other processes (also across log rotations, --log-opt);
+ * `exec -t` and `exec -it` in a terminal.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +76,31 @@ it.skipIf(!ready)('run -d returns while the container runs; logs and logs -f fro
   expect(later.stdout).toBe('hi\nlast\n');
   expect(later.stderr).toBe('bye\n');
   expect((await skiff('rm', id)).code).toBe(0);
+}, 60_000);
+
+it.skipIf(!ready)('run -d --log-opt max-size/max-file: the shim rotates the log; logs -f from another process follows across rotations', async () => {
+  const script = 'sleep 1; i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); [ $((i % 10)) = 0 ] && sleep 0.05; done; echo end >&2';
+  const started = await skiff('run', '-d', '--name', 'rot', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'bb:1', 'sh', '-c', script);
+  expect(started.code, started.stderr).toBe(0);
+  const id = started.stdout.trim();
+  const followed = await skiff('logs', '-f', 'rot');
+  const all = Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join('');
+  expect(followed.stdout).toBe(all);
+  expect(followed.stderr).toBe('end\n');
+  expect(readdirSync(join(root, 'containers', id)).filter((f) => f.startsWith('container.log')).sort()).toEqual(['container.log', 'container.log.1', 'container.log.2']);
+  const kept = (await skiff('logs', 'rot')).stdout;
+  expect(kept.length).toBeLessThan(all.length);
+  expect(all.endsWith(kept)).toBe(true);
+  const tail = await skiff('logs', '--tail', '2', 'rot'); // the last two lines: one on each stream
+  expect([tail.stdout, tail.stderr]).toEqual(['line 299\n', 'end\n']);
+  expect(JSON.parse((await skiff('inspect', 'rot')).stdout)[0].logConfig).toEqual({ type: 'json-file', config: { 'max-size': '1k', 'max-file': '3' } });
+  expect((await skiff('rm', id)).code).toBe(0);
+}, 60_000);
+
+it.skipIf(!ready)('bad log options are refused before anything runs, by run and by daemon', async () => {
+  expect(await skiff('run', '--rm', '--log-opt', 'max-file=2', 'bb:1', 'true')).toMatchObject({ code: 125, stderr: expect.stringContaining('max-file needs max-size') });
+  expect(await skiff('run', '--rm', '--log-driver', 'journald', 'bb:1', 'true')).toMatchObject({ code: 125, stderr: expect.stringContaining('logging driver "journald" is not supported') });
+  expect(await skiff('daemon', '--log-opt', 'max-size=lots')).toMatchObject({ code: 125, stderr: expect.stringContaining('invalid log opt max-size "lots"') });
 }, 60_000);
 
 /** A command line under script(1) (a terminal); `typed` is typed at the shell's first prompt. */

@@ -73,6 +73,14 @@ volumes:
     expect(startOrder(p.services)).toEqual(['db', 'web']);
   });
 
+  it('maps logging: to the log driver and options (numbers as strings), and checks its keys', () => {
+    const p = load('services:\n  a:\n    image: x\n    logging:\n      driver: json-file\n      options:\n        max-size: 10m\n        max-file: 3\n  b:\n    image: x\n    logging: { options: { max-size: 1k } }\n');
+    expect(p.services.a!.create.logConfig).toEqual({ type: 'json-file', config: { 'max-size': '10m', 'max-file': '3' } });
+    expect(p.services.b!.create.logConfig).toEqual({ config: { 'max-size': '1k' } });
+    expect(p.warnings).toEqual([]);
+    expect(() => load('services:\n  a:\n    image: x\n    logging: { drive: local }\n')).toThrow(/services.a.logging: unknown key "drive"/);
+  });
+
   it('the environment wins over .env, and a name: key or -p names the project', () => {
     const p = load('name: Named_Project\nservices:\n  a:\n    image: x:${V}\n', { '/p/My App/.env': 'V=dotenv' }, { V: 'shell' });
     expect(p.name).toBe('named_project');
