@@ -28,7 +28,13 @@ export class FsLogStore implements LogStore {
   async append(id: string, e: LogEntry, limits?: LogLimits): Promise<void> {
     mkdirSync(join(this.dir, id), { recursive: true });
     const path = this.file(id);
-    if (limits && sizeOf(path) >= limits.maxSize) rotateLogFiles(path, limits.maxFiles);
+    if (limits && sizeOf(path) >= limits.maxSize) {
+      try {
+        rotateLogFiles(path, limits.maxFiles);
+      } catch {
+        // The log stays where it is and grows, as the shim's does: losing output would be worse.
+      }
+    }
     appendFileSync(path, JSON.stringify({ stream: e.stream, time: e.time, log: Buffer.from(e.data).toString('base64') }) + '\n');
   }
 
