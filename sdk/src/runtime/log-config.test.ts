@@ -23,7 +23,8 @@ describe('log config', () => {
     expect(bad({ 'max-size': '1m', 'max-file': '0' })).toThrow(/max-file cannot be less than 1/);
     expect(bad({ 'max-size': '1m', 'max-file': 'x' })).toThrow(/max-file "x"/);
     expect(bad({ 'max-file': '3' })).toThrow(/max-file needs max-size/);
-    expect(bad({ 'max-size': '1m', labels: 'a' })).toThrow(/unknown log opt 'labels' for json-file log driver/);
+    expect(bad({ 'max-size': '1m', foo: 'a' })).toThrow(/unknown log opt 'foo' for json-file log driver: use max-size or max-file/);
+    expect(bad({ tag: '{{.Name}}' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining("log opt 'tag' is not supported") }));
     expect(bad({ 'max-size': '1m' }, 'none')).toThrow(/takes no options/);
     expect(bad({ compress: 'true' }, 'local')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
     expect(bad({}, 'syslog')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/"syslog" is not supported: use json-file/) }));

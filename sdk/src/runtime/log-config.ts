@@ -27,6 +27,8 @@ export interface LogLimits {
 
 const DRIVERS: readonly LogDriver[] = ['json-file', 'local', 'none'];
 const OPTIONS: Record<LogDriver, readonly string[]> = { 'json-file': ['max-size', 'max-file', 'compress'], local: ['max-size', 'max-file', 'compress'], none: [] };
+/** Options docker's json-file and local drivers have that add attributes to each entry; skiff's entries carry none. */
+const ATTRIBUTE_OPTIONS = ['labels', 'labels-regex', 'env', 'env-regex', 'tag'];
 /** docker's local driver: 20 MiB a file, 5 files. */
 const LOCAL_DEFAULTS = { maxSize: 20 * 1024 * 1024, maxFiles: 5 };
 
@@ -51,6 +53,9 @@ export function checkLogConfig(c: { type: string; config?: Record<string, string
   const type = c.type as LogDriver;
   const config = c.config ?? {};
   for (const [k, v] of Object.entries(config)) {
+    if (type !== 'none' && ATTRIBUTE_OPTIONS.includes(k)) {
+      throw unsupported(`log opt '${k}' is not supported: skiff's log entries carry no labels, env or tag attributes; use max-size and max-file`);
+    }
     if (!OPTIONS[type].includes(k)) {
       const known = OPTIONS[type].filter((o) => o !== 'compress');
       throw invalidArgument(`unknown log opt '${k}' for ${type} log driver${known.length ? `: use ${known.join(' or ')}` : ' (it takes no options)'}`);

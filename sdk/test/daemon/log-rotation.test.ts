@@ -113,6 +113,7 @@ it('refuses drivers and options it does not have, saying what to use', async () 
   await bad(['--log-driver', 'syslog'], /logging driver "syslog" is not supported: use json-file/);
   await bad(['--log-opt', 'max-size=ten'], /invalid log opt max-size "ten"/);
   await bad(['--log-opt', 'max-size=1m', '--log-opt', 'max-file=0'], /max-file cannot be less than 1/);
-  await bad(['--log-opt', 'labels=a'], /unknown log opt 'labels' for json-file log driver/);
+  await bad(['--log-opt', 'foo=bar'], /unknown log opt 'foo' for json-file log driver/);
+  await bad(['--log-opt', 'labels=a'], /log opt 'labels' is not supported/);
   expect((await run(['ps', '-aq', '--filter', 'status=created'])).stdout).toBe('');
 });
