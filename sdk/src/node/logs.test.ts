@@ -67,6 +67,9 @@ describe('FsLogStore', () => {
     expect(texts(all)).toEqual(Array.from({ length: 30 }, (_, i) => text(70 + i)));
     expect(all[0]!.stream).toBe('stdout');
     expect(texts(await s.read('c1', { tail: 12 }))).toEqual(Array.from({ length: 12 }, (_, i) => text(88 + i)));
+    expect(await s.read('c1', { tail: 1000 })).toHaveLength(30);
+    expect(await s.read('c1', { tail: 0 })).toEqual([]);
+    expect(texts(await s.read('c1', { tail: 5, until: entry(79).time }))).toEqual(Array.from({ length: 5 }, (_, i) => text(75 + i)));
     await s.delete('c1');
     expect(readdirSync(join(path, '..'))).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { filterLog, type LogEntry, type LogLimits, type LogReadOptions, type LogStore } from '../runtime/logs.js';
+import { filterLog, splitLines, type LogEntry, type LogLimits, type LogReadOptions, type LogStore } from '../runtime/logs.js';
 
 /** How often a followed log file is checked for new lines. */
 const FOLLOW_POLL_MS = 50;
@@ -39,15 +39,20 @@ export class FsLogStore implements LogStore {
   }
 
   async read(id: string, options: LogReadOptions = {}): Promise<LogEntry[]> {
-    const entries: LogEntry[] = [];
-    for (const f of openLogFiles(this.file(id))) {
-      try {
-        entries.push(...parseLines(readFrom(f.fd, 0).toString('latin1').split('\n')));
-      } finally {
-        closeSync(f.fd);
+    // Newest file first: a tail is often found without reading the older ones.
+    const files = openLogFiles(this.file(id)).reverse();
+    const parts: LogEntry[][] = [];
+    let lines = 0;
+    try {
+      for (const f of files) {
+        const entries = parseLines(readFrom(f.fd, 0).toString('latin1').split('\n'));
+        parts.unshift(entries);
+        if (options.tail !== undefined && options.tail >= 0 && (lines += splitLines(filterLog(entries, { ...options, tail: undefined })).length) >= options.tail) break;
       }
+    } finally {
+      for (const f of files) closeSync(f.fd);
     }
-    return filterLog(entries, options);
+    return filterLog(parts.flat(), options);
   }
 
   follow(id: string, options: LogReadOptions, done: Promise<unknown>): ReadableStream<LogEntry> {
