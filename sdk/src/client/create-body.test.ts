@@ -36,6 +36,14 @@ describe('CreateOptions <-> the Docker create body', () => {
     expect(createOptionsFrom({ Image: 'x', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostPort: '80' }] } } }, {}).options.ports).toBeUndefined();
   });
 
+  it('the log config travels as HostConfig.LogConfig; the docker CLI\'s empty one means the daemon\'s default', () => {
+    const { body } = toCreateBody({ image: 'x', logConfig: { type: 'local', config: { 'max-size': '10m' } } });
+    expect(body.HostConfig).toMatchObject({ LogConfig: { Type: 'local', Config: { 'max-size': '10m' } } });
+    expect(createOptionsFrom(body as DockerCreateBody, {}).options.logConfig).toEqual({ type: 'local', config: { 'max-size': '10m' } });
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: {} } } }, {}).options.logConfig).toBeUndefined();
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-file': '2' } } } }, {}).options.logConfig).toEqual({ type: '', config: { 'max-file': '2' } });
+  });
+
   it('`--entrypoint ""` clears the entrypoint', () => {
     expect(createOptionsFrom({ Image: 'x', Entrypoint: [''] }, {}).options.entrypoint).toEqual([]);
     expect(toCreateBody({ image: 'x', entrypoint: '' }).body.Entrypoint).toEqual([]);
