@@ -14,6 +14,9 @@ describe('log config', () => {
     expect(logLimits(checkLogConfig({ type: 'json-file', config: {} }))).toBeUndefined();
     expect(logLimits(checkLogConfig({ type: 'local', config: {} }))).toEqual({ maxSize: 20 * 1024 * 1024, maxFiles: 5 });
     expect(logLimits(checkLogConfig({ type: 'none', config: {} }))).toBeUndefined();
+    // As dockerd: max-file without max-size is kept and rotates nothing.
+    expect(checkLogConfig({ type: 'json-file', config: { 'max-file': '3' } })).toEqual({ type: 'json-file', config: { 'max-file': '3' } });
+    expect(logLimits(checkLogConfig({ type: 'json-file', config: { 'max-file': '3' } }))).toBeUndefined();
   });
 
   it('refuses bad values, options and drivers with what to do', () => {
@@ -22,7 +25,7 @@ describe('log config', () => {
     expect(bad({ 'max-size': '0' })).toThrow(/positive/);
     expect(bad({ 'max-size': '1m', 'max-file': '0' })).toThrow(/max-file cannot be less than 1/);
     expect(bad({ 'max-size': '1m', 'max-file': 'x' })).toThrow(/max-file "x"/);
-    expect(bad({ 'max-file': '3' })).toThrow(/max-file needs max-size/);
+    expect(bad({ 'max-file': 'x' })).toThrow(/max-file "x"/);
     expect(bad({ 'max-size': '1m', foo: 'a' })).toThrow(/unknown log opt 'foo' for json-file log driver: use max-size or max-file/);
     expect(bad({ tag: '{{.Name}}' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining("log opt 'tag' is not supported") }));
     expect(bad({ 'max-size': '1m' }, 'none')).toThrow(/takes no options/);

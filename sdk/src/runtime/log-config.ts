@@ -65,9 +65,8 @@ export function checkLogConfig(c: { type: string; config?: Record<string, string
   if (config.compress !== undefined && config.compress !== 'false') {
     throw unsupported(`log opt compress=${config.compress}: skiff keeps rotated log files uncompressed; leave it out or set compress=false`);
   }
-  if (type === 'json-file' && config['max-file'] !== undefined && config['max-size'] === undefined) {
-    throw invalidArgument(`log opt max-file needs max-size: the json-file driver rotates only by size (e.g. --log-opt max-size=10m --log-opt max-file=3)`);
-  }
+  // max-file alone is taken (and checked) but rotates nothing, as dockerd does: compose files written for it keep working.
+  if (config['max-file'] !== undefined) parseMaxFile(config['max-file']);
   logLimits({ type, config }); // the values parse
   return { type, config: { ...config } };
 }
