@@ -17,7 +17,7 @@
 import {
   collect, conflict, failedPrecondition, invalidArgument, SkiffError, unsupported, WASI_PLATFORM,
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
-  type ContainerSpec, type ExitStatus, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
+  type ContainerSpec, type ExitStatus, type ProcessSpec, type ProcessStats, type Provider, type Resources, type Stdio,
 } from '@skiff/sdk';
 import type { CopyInOptions } from '@skiff/sdk';
 import { guestPreopens, type ContainerFs } from './container-fs.js';
@@ -27,6 +27,7 @@ import { KILL_EXIT_CODE, TRAP_EXIT_CODE } from './wasi/run.js';
 import { DETERMINISTIC_EPOCH_NS } from './wasi/clock.js';
 import { carriedInputFd, streamSink, type InputFd } from './wasi/stdio.js';
 import { PAGE_BYTES } from './wasm-binary.js';
+import { runningMemoryChange } from './resources.js';
 
 export interface WasmBackendOptions extends Partial<WasmRuntimeOptions> {
   /** Share caches with WasmSandbox or another backend. */
@@ -122,12 +123,19 @@ export class WasmContainer implements BackendContainer {
   private nextExit: Array<(s: ExitStatus) => void> = [];
   private lastStatus: ExitStatus | undefined;
 
-  constructor(private readonly spec: ContainerSpec, private readonly fs: ContainerFs, private readonly runtime: WasmRuntime) {
+  constructor(private spec: ContainerSpec, private readonly fs: ContainerFs, private readonly runtime: WasmRuntime) {
     this.id = spec.id;
   }
 
   private get memoryLimit(): number | undefined {
     return this.spec.resources?.memoryBytes;
+  }
+
+  /** docker update: the memory cap is the guest's linear-memory maximum, fixed when it starts; it changes for the next start. */
+  async updateResources(resources: Resources): Promise<void> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (this.state === 'running' && resources.memoryBytes !== this.memoryLimit) throw runningMemoryChange(this.id);
+    this.spec = { ...this.spec, resources };
   }
 
   async start(stdio: Stdio): Promise<void> {

@@ -51,6 +51,36 @@ describe('Engine over the wasm backend', () => {
     await c.remove();
   });
 
+  it('docker update: a stopped container takes a new memory limit at its next start', async () => {
+    const c = await engine.create({ image: image.name, cmd: ['alloc', '64'], memory: 16 << 20 });
+    await c.start();
+    expect(await c.wait()).toMatchObject({ exitCode: 3 });
+    const saved = await engine.update(c.id, { resources: { memoryBytes: 128 << 20 }, restartPolicy: 'on-failure:2' });
+    expect(saved.resources).toEqual({ memoryBytes: 128 << 20 });
+    expect(saved.restartPolicy).toEqual({ name: 'on-failure', maximumRetryCount: 2 });
+    await c.start();
+    expect(await c.wait()).toMatchObject({ exitCode: 0 });
+    await c.remove();
+  });
+
+  it('docker update: a running guest keeps its memory limit (UNSUPPORTED, record unchanged); its restart policy changes', async () => {
+    const c = await engine.create({ image: image.name, cmd: ['cat'], memory: 32 << 20 });
+    await c.start({ stdin: new ReadableStream<Uint8Array>() });
+    const err = await engine.update(c.id, { resources: { memoryBytes: 64 << 20 } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNSUPPORTED' });
+    expect((err as Error).message).toMatch(/cannot change the memory limit of running container .*stop it, update it, and start it again/);
+    await expect(engine.update(c.id, { resources: { cpus: 1 } })).rejects.toThrow('the wasm backend does not support CPU limits (--cpus)');
+    await expect(engine.update(c.id, { resources: { memoryBytes: 4 << 20 } })).rejects.toThrow('Minimum memory limit allowed is 6MB');
+    expect((await engine.update(c.id, { restartPolicy: 'always' })).restartPolicy).toEqual({ name: 'always' });
+    const r = await c.inspect();
+    expect(r.resources).toEqual({ memoryBytes: 32 << 20 });
+    expect((await engine.update(c.id, { restartPolicy: 'no' })).restartPolicy).toBeUndefined();
+    await engine.kill(c.id);
+    await c.wait();
+    await c.remove();
+    await expect(engine.update(c.id, { restartPolicy: 'always' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('refuses options the backend lacks, before creating anything', async () => {
     await expect(engine.create({ image: image.name, tty: true })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     await expect(engine.create({ image: image.name, cpus: 1 } as never)).rejects.toMatchObject({ code: 'UNSUPPORTED' });

@@ -41,8 +41,9 @@ import * as Comlink from 'comlink';
 import {
   collect, conflict, deadlineExceeded, failedPrecondition, SkiffError, unavailable, unsupported, WASI_PLATFORM,
   type Backend, type BackendCapabilities, type BackendContainer, type BackendContext, type BackendProcess,
-  type ContainerSpec, type ErrorCode, type ExitStatus, type FsLike, type ProcessSpec, type ProcessStats, type Provider, type Stdio,
+  type ContainerSpec, type ErrorCode, type ExitStatus, type FsLike, type ProcessSpec, type ProcessStats, type Provider, type Resources, type Stdio,
 } from '@skiff/sdk';
+import { runningMemoryChange } from '../resources.js';
 import type { CopyInOptions } from '@skiff/sdk';
 import { PAGE_BYTES } from '../wasm-binary.js';
 import { CONTROL_BYTES, KILLED as EXEC_KILLED, type ExecRequest } from './exec.js';
@@ -214,7 +215,7 @@ class WorkerContainer implements BackendContainer {
   /** Volumes held in the host's memory, by the index the worker reports changes under. */
   private readonly hostVolumes: Array<{ fs: FsLike; root: string }> = [];
 
-  constructor(private readonly spec: ContainerSpec, private readonly backend: WorkerWasmBackend, private readonly blobs: BlobSource) {
+  constructor(private spec: ContainerSpec, private readonly backend: WorkerWasmBackend, private readonly blobs: BlobSource) {
     this.id = spec.id;
   }
 
@@ -569,6 +570,23 @@ class WorkerContainer implements BackendContainer {
     // A running guest holds the worker's thread: answer from here.
     if (this.state === 'running' || !live || live.dead) return { pids: this.state === 'running' ? 1 + this.execs.size : 0, ...limit };
     return { ...(await this.call(live, () => live.api.stats())), ...limit };
+  }
+
+  /**
+   * docker update: the guest's memory cap is fixed when it starts, so a
+   * running one keeps it; otherwise the worker's container takes the new
+   * limits for its next start (the worker's own heap limit stays as it was spawned).
+   */
+  async updateResources(resources: Resources): Promise<void> {
+    if (this.state === 'removed') throw failedPrecondition(`container ${this.id} was removed`);
+    if (this.state === 'running') {
+      if (resources.memoryBytes !== this.memoryLimit) throw runningMemoryChange(this.id);
+      this.spec = { ...this.spec, resources };
+      return;
+    }
+    const live = this.worker;
+    if (live && !live.dead) await this.call(live, () => live.api.updateResources(resources));
+    this.spec = { ...this.spec, resources };
   }
 
   async remove(): Promise<void> {

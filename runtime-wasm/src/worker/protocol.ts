@@ -9,7 +9,7 @@
  * a guest runs (exec) goes as a request on a port of its own with a bell the
  * guest's waits listen to (requests.ts); its reply comes as an event.
  */
-import type { ContainerSpec, ExitStatus, Mount, ProcessStats } from '@skiff/sdk';
+import type { ContainerSpec, ExitStatus, Mount, ProcessStats, Resources } from '@skiff/sdk';
 import type { FsChange, FsSnapshot } from './memory-fs.js';
 import type { Reply } from './requests.js';
 
@@ -73,6 +73,8 @@ export interface ContainerWorkerApi {
   /** docker cp into the container: extracts the tar (transferred) into `dir`; never while a guest runs. */
   importFiles(dir: string, tar: Uint8Array, options: { noOverwriteDirNonDir?: boolean }): Promise<void>;
   stats(): Promise<ProcessStats>;
+  /** docker update: the limits for the next start (a running guest keeps its memory cap). */
+  updateResources(resources: Resources): Promise<void>;
   remove(): Promise<void>;
 }
 

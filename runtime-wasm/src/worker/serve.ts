@@ -14,7 +14,7 @@
  */
 import * as Comlink from 'comlink';
 import {
-  SkiffError, digestOf, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Stdio,
+  SkiffError, digestOf, type BlobInfo, type ContainerSpec, type FsLike, type Mount, type ProcessStats, type Provider, type Resources, type Stdio,
 } from '@skiff/sdk';
 import type { ContainerFsProvider } from '../container-fs.js';
 import { createWasmBackend } from '../factory.js';
@@ -279,6 +279,12 @@ export function containerWorkerApi(options: ContainerWorkerOptions = {}): Contai
       guarded(async () => {
         if (!container) return {};
         return container.stats();
+      }),
+
+    updateResources: (resources: Resources) =>
+      guarded(async () => {
+        if (!container) throw new SkiffError('FAILED_PRECONDITION', 'the worker has no container');
+        await container.updateResources(resources);
       }),
 
     remove: () =>

@@ -70,10 +70,30 @@ export interface ProcessSpec {
   consoleSize?: TtySize;
 }
 
+/**
+ * Limits on a container's resources, as docker's HostConfig has them. Absent
+ * means the default (no limit, the kernel's weight). `docker update` changes
+ * them (see runtime/update.ts); BackendContainer.updateResources applies them.
+ */
 export interface Resources {
   memoryBytes?: number;
-  /** CPU quota in CPUs, e.g. 0.5. */
+  /**
+   * Memory plus swap (docker's MemorySwap); -1 lets it swap without limit.
+   * Absent: no swap on top of memoryBytes (skiff's default; docker allows as much swap again).
+   */
+  memorySwapBytes?: number;
+  /** The soft limit the kernel reclaims down to under pressure (docker's MemoryReservation). */
+  memoryReservationBytes?: number;
+  /** CPU quota in CPUs, e.g. 0.5 (docker's NanoCpus); never with cpuQuotaUs/cpuPeriodUs. */
   cpus?: number;
+  /** CFS quota per period in microseconds (docker's CpuQuota; -1 no quota). */
+  cpuQuotaUs?: number;
+  /** CFS period in microseconds, 1000 to 1000000 (docker's CpuPeriod; default 100000). */
+  cpuPeriodUs?: number;
+  /** Relative CPU weight (docker's CpuShares; the kernel's default is 1024). */
+  cpuShares?: number;
+  /** The CPUs it may run on, e.g. `0-2,4` (docker's CpusetCpus). */
+  cpusetCpus?: string;
   pidsLimit?: number;
 }
 
@@ -190,6 +210,12 @@ export interface BackendContainer {
    * change a running container's networks throws UNSUPPORTED).
    */
   setNetworks?(networks: NonNullable<ContainerSpec['networks']>): Promise<void>;
+  /**
+   * New resource limits, whole (docker update): kept for later starts, and
+   * applied at once while the process runs. A limit the backend cannot change
+   * now throws (UNSUPPORTED, or the kernel's refusal) and changes nothing.
+   */
+  updateResources?(resources: Resources): Promise<void>;
   /** While it runs: the ports published for it, with the host ports actually bound. */
   readonly publishedPorts?: PortMapping[];
   start(stdio: Stdio): Promise<void>;
@@ -239,6 +265,8 @@ export interface BackendCapabilities {
   memoryLimit: boolean;
   cpuLimit: boolean;
   pidsLimit: boolean;
+  /** The finer cgroup limits: swap, memory reservation, CPU shares, CFS quota and period, cpuset. */
+  cgroupResources?: boolean;
   users: boolean;
   hostname: boolean;
   /** `--network host`. */

@@ -10,7 +10,7 @@ import { ImageStore, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
 import type { Platform } from '../image/types.js';
 import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
-import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, TtySize } from './backend.js';
+import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, Resources, TtySize } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
 import { checkLogConfig, logLimits, resolveLogConfig, type LogConfig } from './log-config.js';
 import { isValidContainerName, randomId, randomName } from './names.js';
@@ -22,6 +22,7 @@ import { MemoryNetworkStore, allocateAddress, networkNotFound, newNetwork, type 
 import { monitorHealth, resolveHealthcheck } from './health.js';
 import { checkRestartPolicy, nextRestartDelay, parseRestartPolicy, restartsOnEngineStart, shouldRestart } from './restart.js';
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
+import { changedResources, mergeResources, updatedRestartPolicy, type UpdateOptions } from './update.js';
 import { assertCan } from './state.js';
 
 /** Somewhere to get an image that is not in the store yet (bundled samples, a registry). */
@@ -142,6 +143,8 @@ export class Engine {
    * connect in flight), as `network/ip`, with when the claim lapses.
    */
   private readonly claimedAddresses = new Map<string, number>();
+  /** docker update, one at a time: each reads a container's limits and writes them back. */
+  private resourceUpdates: Promise<unknown> = Promise.resolve();
   /** No restarts once the engine is closing. */
   private closing = false;
   private initialized?: Promise<void>;
@@ -415,6 +418,60 @@ export class Engine {
   /** Stop and kill act on a paused container as docker does: it is let go first, so it can take the signal. */
   private async unpauseForSignal(r: ContainerRecord): Promise<void> {
     if (r.state.status === 'running' && r.state.paused) await this.setPaused(r.id, false).catch(() => {});
+  }
+
+  /**
+   * docker update: new resource limits and/or restart policy (see update.ts
+   * for dockerd's rules). The backend gets the limits first: a running
+   * container has them at once, a stopped one at its next start; a change the
+   * backend refuses leaves the record as it was. A new restart policy applies
+   * from the next exit. Resolves with the record as saved.
+   */
+  update(idOrName: string, o: UpdateOptions): Promise<ContainerRecord> {
+    const run = this.resourceUpdates.then(async () => {
+      await this.init();
+      const r = await this.record(idOrName);
+      const resources = o.resources ? mergeResources(r.id, r.resources, o.resources) : r.resources;
+      const policy = o.restartPolicy !== undefined ? updatedRestartPolicy(r.id, r.autoRemove, o.restartPolicy) : r.restartPolicy;
+      const changed = changedResources(r.resources, resources);
+      if (changed.length) {
+        const backend = this.backendByName(r.backend);
+        this.checkResourceCapabilities(backend, changed);
+        const { container } = await this.backendContainer(r);
+        if (!container.updateResources) throw unsupported(`the ${backend.name} backend cannot change the resources of an existing container; create a new one`);
+        await container.updateResources(resources);
+      }
+      const saved = await this.updateRecord(r.id, (cur) => {
+        cur.resources = resources;
+        if (policy) cur.restartPolicy = policy;
+        else delete cur.restartPolicy;
+        return true;
+      });
+      if (!saved) throw notFound(`No such container: ${idOrName}`);
+      return saved;
+    });
+    this.resourceUpdates = run.catch(() => {});
+    return run;
+  }
+
+  /** A limit the backend cannot set at all is UNSUPPORTED, named by its docker flag. */
+  private checkResourceCapabilities(b: Backend, changed: Array<keyof Resources>): void {
+    const c = b.capabilities;
+    const flags: Record<string, [boolean | undefined, string]> = {
+      memoryBytes: [c.memoryLimit, 'memory limits (--memory)'],
+      memorySwapBytes: [c.cgroupResources, 'swap limits (--memory-swap)'],
+      memoryReservationBytes: [c.cgroupResources, 'memory reservations (--memory-reservation)'],
+      cpus: [c.cpuLimit, 'CPU limits (--cpus)'],
+      cpuQuotaUs: [c.cgroupResources, 'CPU quotas (--cpu-quota)'],
+      cpuPeriodUs: [c.cgroupResources, 'CPU periods (--cpu-period)'],
+      cpuShares: [c.cgroupResources, 'CPU shares (--cpu-shares)'],
+      cpusetCpus: [c.cgroupResources, 'CPU sets (--cpuset-cpus)'],
+      pidsLimit: [c.pidsLimit, 'process limits (--pids-limit)'],
+    };
+    for (const key of changed) {
+      const [can, what] = flags[key] ?? [false, key];
+      if (!can) throw unsupported(`the ${b.name} backend does not support ${what}`);
+    }
   }
 
   /** docker rename: a new name, unique among containers; peers on its networks learn it. */
@@ -1114,6 +1171,7 @@ export class Container {
   attach(options?: AttachOptions): Promise<ReadableStream<LogEntry>> { return this.engine.attach(this.id, options); }
   resize(size: TtySize): Promise<void> { return this.engine.resize(this.id, size); }
   exec(o: ExecOptions) { return this.engine.exec(this.id, o); }
+  update(o: UpdateOptions): Promise<ContainerRecord> { return this.engine.update(this.id, o); }
   stats(): Promise<ProcessStats> { return this.engine.stats(this.id); }
   exportChanges(): Promise<ReadableStream<Uint8Array>> { return this.engine.exportChanges(this.id); }
   importFiles(dir: string, tar: ReadableStream<Uint8Array> | Uint8Array, options?: CopyInOptions): Promise<void> { return this.engine.importFiles(this.id, dir, tar, options); }
