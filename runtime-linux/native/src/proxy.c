@@ -141,26 +141,28 @@ static void conn_free(conn *c) {
   free(c);
 }
 
+socklen_t container_address(const port_map *m, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (m->family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_loopback;
+    a->sin6_port = htons((uint16_t)m->container_port);
+    return sizeof *a;
+  }
+  struct sockaddr_in *a = (struct sockaddr_in *)ss;
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a->sin_port = htons((uint16_t)m->container_port);
+  return sizeof *a;
+}
+
 /* Connects to the container's loopback (we are in its network namespace now). */
 static conn *conn_open(int client, const port_map *m) {
   int fd = socket(m->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) { close(client); return NULL; }
   struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t len;
-  if (m->family == AF_INET6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    a->sin6_port = htons((uint16_t)m->container_port);
-    len = sizeof *a;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a->sin_port = htons((uint16_t)m->container_port);
-    len = sizeof *a;
-  }
+  socklen_t len = container_address(m, &ss);
   int r = connect(fd, (struct sockaddr *)&ss, len);
   if (r < 0 && errno != EINPROGRESS) { close(fd); close(client); return NULL; } /* nothing listens: the client sees a reset */
   conn *c = calloc(1, sizeof *c);

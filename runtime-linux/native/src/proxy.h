@@ -7,6 +7,7 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define PROXY_BUF_SIZE 65536 /* a whole UDP datagram (at most 65,527 bytes without jumbograms) */
 
@@ -18,6 +19,9 @@ typedef struct {
   int container_port;
   size_t nflows; /* UDP: the flows open for this port */
 } port_map;
+
+/* The container's side of a port: its loopback at container_port (the proxy is in its network namespace then). */
+socklen_t container_address(const port_map *m, struct sockaddr_storage *ss);
 
 typedef struct udp_flow udp_flow;
 

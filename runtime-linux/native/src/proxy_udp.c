@@ -160,21 +160,7 @@ static udp_flow *flow_open(udp_relay *r, port_map *m, const struct sockaddr_stor
   int fd = socket(m->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return NULL;
   struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t sl;
-  if (m->family == AF_INET6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    a->sin6_port = htons((uint16_t)m->container_port);
-    sl = sizeof *a;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a->sin_port = htons((uint16_t)m->container_port);
-    sl = sizeof *a;
-  }
+  socklen_t sl = container_address(m, &ss);
   udp_flow *f = calloc(1, sizeof *f);
   struct epoll_event ev = { .events = EPOLLIN, .data.ptr = f };
   if (!f || connect(fd, (struct sockaddr *)&ss, sl) < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) { free(f); close(fd); return NULL; }
