@@ -79,7 +79,7 @@ export class LinuxBackend implements Backend {
   readonly platforms: Platform[] = [hostPlatform()];
   readonly capabilities: BackendCapabilities = {
     signals: true, exec: true, tty: true, bindMounts: true, memoryLimit: true, cpuLimit: true,
-    pidsLimit: true, users: true, hostname: true, network: true, writesLogs: true, publishPorts: true, networks: true,
+    pidsLimit: true, cgroupResources: true, users: true, hostname: true, network: true, writesLogs: true, publishPorts: true, networks: true,
   };
   private content?: Provider;
   private stateDir?: string;

@@ -6,7 +6,7 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, FileTree, PortMapping, ProcessSpec, ProcessStats, Stdio, TtySize } from '@skiff/sdk';
+import type { BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, FileTree, PortMapping, ProcessSpec, ProcessStats, Resources, Stdio, TtySize } from '@skiff/sdk';
 import { conflict, dataLoss, extractTar, failedPrecondition, FsTree, internal, MountedTree, unsupported, type FsLike } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
 import { buildOciConfig, type BundleOptions } from './spec/build.js';
@@ -137,6 +137,25 @@ export class LinuxContainer implements BackendContainer {
   async setupCgroup(): Promise<void> {
     await this.ctx.cgroup.create();
     await this.ctx.cgroup.apply(this.spec.resources ?? {});
+  }
+
+  /**
+   * docker update: the cgroup lives as long as the container, so the kernel
+   * takes the new limits now, running or not, and later starts keep them.
+   * A limit that went away is written back as unlimited; a refused change
+   * (e.g. v1's EBUSY below the usage) puts back what was there.
+   */
+  async updateResources(resources: Resources): Promise<void> {
+    const before = this.spec.resources ?? {};
+    const unset = (r: Resources, was: Resources): Resources => (was.pidsLimit !== undefined && r.pidsLimit === undefined ? { ...r, pidsLimit: -1 } : r);
+    await this.ctx.cgroup.create(); // idempotent; a host restart took the directories with it
+    try {
+      await this.ctx.cgroup.apply(unset(resources, before));
+    } catch (err) {
+      await this.ctx.cgroup.apply(unset(before, resources)).catch(() => {});
+      throw err;
+    }
+    this.spec.resources = resources;
   }
 
   private bundleOptions(process: ProcessSpec): BundleOptions {

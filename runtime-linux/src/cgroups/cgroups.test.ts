@@ -91,6 +91,81 @@ describe('cgroups', () => {
     expect(await m.oomKills()).toBe(1);
   });
 
+  it('v1 update: memsw stays at or above the limit at every step; swap, reservation, shares, quota and period', async () => {
+    const root = fakeRoot();
+    const mounts = { memory: `${root}/memory`, cpu: `${root}/cpu`, pids: `${root}/pids` };
+    const m = createCgroupManager('u1', { setup: 'v1', mounts });
+    await m.create();
+    const dir = `${root}/memory/skiff/u1`;
+    writeFileSync(`${dir}/memory.memsw.limit_in_bytes`, String(32 << 20));
+    await m.apply({ memoryBytes: 64 << 20, memorySwapBytes: 128 << 20, memoryReservationBytes: 16 << 20, cpuShares: 512, cpuQuotaUs: 50_000, cpuPeriodUs: 20_000 });
+    expect(read(`${dir}/memory.limit_in_bytes`)).toBe(String(64 << 20));
+    expect(read(`${dir}/memory.memsw.limit_in_bytes`)).toBe(String(128 << 20));
+    expect(read(`${dir}/memory.soft_limit_in_bytes`)).toBe(String(16 << 20));
+    expect(read(`${root}/cpu/skiff/u1/cpu.shares`)).toBe('512');
+    expect(read(`${root}/cpu/skiff/u1/cpu.cfs_quota_us`)).toBe('50000');
+    expect(read(`${root}/cpu/skiff/u1/cpu.cfs_period_us`)).toBe('20000');
+    await m.apply({ memoryBytes: 16 << 20, memorySwapBytes: -1, pidsLimit: -1 });
+    expect(read(`${dir}/memory.memsw.limit_in_bytes`)).toBe('-1');
+    expect(read(`${root}/pids/skiff/u1/pids.max`)).toBe('max');
+    await m.apply({ memoryBytes: 8 << 20 });
+    expect(read(`${dir}/memory.limit_in_bytes`)).toBe(String(8 << 20));
+    expect(read(`${dir}/memory.memsw.limit_in_bytes`)).toBe(String(8 << 20));
+    await expect(createCgroupManager('u2', { setup: 'v1', mounts: { memory: `${root}/memory` } }).apply({ cpuShares: 100 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('v2 update: swap.max is the swap alone, memory.low the reservation, cpu.weight from shares, cpu.max from quota and period', async () => {
+    const root = fakeRoot();
+    writeFileSync(`${root}/cgroup.controllers`, 'cpu memory pids\n');
+    const m = createCgroupManager('u3', { setup: 'v2', root });
+    await m.create();
+    const dir = `${root}/skiff/u3`;
+    writeFileSync(`${dir}/cgroup.controllers`, 'cpu memory pids\n');
+    writeFileSync(`${dir}/memory.swap.max`, 'max\n');
+    await m.apply({ memoryBytes: 64 << 20, memorySwapBytes: 96 << 20, memoryReservationBytes: 16 << 20, cpuShares: 1024, cpuQuotaUs: 50_000 });
+    expect(read(`${dir}/memory.max`)).toBe(String(64 << 20));
+    expect(read(`${dir}/memory.swap.max`)).toBe(String(32 << 20));
+    expect(read(`${dir}/memory.low`)).toBe(String(16 << 20));
+    expect(read(`${dir}/cpu.weight`)).toBe('39');
+    expect(read(`${dir}/cpu.max`)).toBe('50000 100000');
+    await m.apply({ memoryBytes: 64 << 20, memorySwapBytes: -1, cpuQuotaUs: -1, cpuPeriodUs: 250_000 });
+    expect(read(`${dir}/memory.swap.max`)).toBe('max');
+    expect(read(`${dir}/cpu.max`)).toBe('max 250000');
+  });
+
+  it('v1 cpuset: made only when asked, each level given its parent\'s CPUs and memory nodes, then joined', async () => {
+    const root = fakeRoot();
+    const mounts = { memory: `${root}/memory`, cpuset: `${root}/cpuset` };
+    mkdirSync(`${root}/cpuset`);
+    writeFileSync(`${root}/cpuset/cpuset.cpus`, '0-3\n');
+    writeFileSync(`${root}/cpuset/cpuset.mems`, '0\n');
+    const m = createCgroupManager('s1', { setup: 'v1', mounts, parent: 'skiff/k' });
+    await m.create();
+    expect(m.joinPaths).toEqual([`${root}/memory/skiff/k/s1`]);
+    expect(existsSync(`${root}/cpuset/skiff`)).toBe(false);
+    await m.apply({ cpusetCpus: '1' });
+    expect(read(`${root}/cpuset/skiff/cpuset.cpus`)).toBe('0-3');
+    expect(read(`${root}/cpuset/skiff/k/cpuset.mems`)).toBe('0');
+    expect(read(`${root}/cpuset/skiff/k/s1/cpuset.mems`)).toBe('0');
+    expect(read(`${root}/cpuset/skiff/k/s1/cpuset.cpus`)).toBe('1');
+    expect(m.joinPaths).toEqual([`${root}/memory/skiff/k/s1`, `${root}/cpuset/skiff/k/s1`]);
+    // Another process's manager for the same container finds it.
+    expect(createCgroupManager('s1', { setup: 'v1', mounts, parent: 'skiff/k' }).joinPaths).toContain(`${root}/cpuset/skiff/k/s1`);
+    await expect(createCgroupManager('s2', { setup: 'v1', mounts: { memory: `${root}/memory` } }).apply({ cpusetCpus: '0' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('v2 cpuset: the controller is enabled down the tree only for a container that asks', async () => {
+    const root = fakeRoot();
+    writeFileSync(`${root}/cgroup.controllers`, 'cpuset cpu memory pids\n');
+    const m = createCgroupManager('s3', { setup: 'v2', root });
+    await m.create();
+    expect(read(`${root}/skiff/cgroup.subtree_control`)).toBe('+memory +cpu +pids');
+    writeFileSync(`${root}/skiff/s3/cgroup.controllers`, 'cpu memory pids\n');
+    await m.apply({ cpusetCpus: '0-1' });
+    expect(read(`${root}/skiff/cgroup.subtree_control`)).toBe('+cpuset');
+    expect(read(`${root}/skiff/s3/cpuset.cpus`)).toBe('0-1');
+  });
+
   it('v2: a controller the host does not delegate is UNAVAILABLE', async () => {
     const root = fakeRoot();
     writeFileSync(`${root}/cgroup.controllers`, 'memory\n');

@@ -47,7 +47,7 @@ export function v1Mounts(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8'
     if (fstype !== 'cgroup') continue;
     const mountPoint = line.slice(0, dash).split(' ')[4]!.replace(/\\040/g, ' ');
     for (const opt of (superOpts ?? '').split(',')) {
-      if (['memory', 'cpu', 'cpuacct', 'pids', 'devices', 'freezer'].includes(opt) && !out[opt]) out[opt] = mountPoint;
+      if (['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'devices', 'freezer'].includes(opt) && !out[opt]) out[opt] = mountPoint;
     }
   }
   return out;

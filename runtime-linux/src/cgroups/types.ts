@@ -34,6 +34,8 @@ export interface CgroupManager {
 /** One controller of one cgroup version: what it writes for limits, what it reads for stats. */
 export interface Controller {
   readonly name: string;
+  /** Whether these limits need this controller (apply refuses a missing one then); absent: never. */
+  wanted?(resources: Resources): boolean;
   apply(dir: string, resources: Resources): Promise<void>;
   stats(dir: string, into: ProcessStats): Promise<void>;
 }

@@ -137,8 +137,17 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
   if (r.cpus !== undefined && !(r.cpus > 0)) throw invalidArgument(`--cpus must be greater than 0, not ${r.cpus}`);
   if (r.pidsLimit !== undefined && !Number.isInteger(r.pidsLimit)) throw invalidArgument(`--pids-limit must be an integer, not ${r.pidsLimit}`);
   const resources: OciConfig['linux']['resources'] = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
-  if (r.memoryBytes !== undefined) resources.memory = { limit: r.memoryBytes, swap: r.memoryBytes };
-  if (r.cpus !== undefined) resources.cpu = { quota: Math.max(1000, Math.round(r.cpus * 100_000)), period: 100_000 };
+  if (r.memoryBytes !== undefined) resources.memory = { limit: r.memoryBytes, swap: r.memorySwapBytes ?? r.memoryBytes };
+  if (r.memoryReservationBytes !== undefined) resources.memory = { ...resources.memory, reservation: r.memoryReservationBytes };
+  const cpu: NonNullable<OciConfig['linux']['resources']>['cpu'] = {};
+  if (r.cpus !== undefined) Object.assign(cpu, { quota: Math.max(1000, Math.round(r.cpus * 100_000)), period: 100_000 });
+  else {
+    if (r.cpuQuotaUs !== undefined) cpu.quota = r.cpuQuotaUs;
+    if (r.cpuPeriodUs !== undefined) cpu.period = r.cpuPeriodUs;
+  }
+  if (r.cpuShares !== undefined) cpu.shares = r.cpuShares;
+  if (r.cpusetCpus !== undefined) cpu.cpus = r.cpusetCpus;
+  if (Object.keys(cpu).length) resources.cpu = cpu;
   if (r.pidsLimit !== undefined && r.pidsLimit > 0) resources.pids = { limit: r.pidsLimit };
 
   const { layersDir, lowerDirs, upperDir, workDir } = o.rootfs;

@@ -39,8 +39,8 @@ export interface OciConfig {
     namespaces: Array<{ type: string; path?: string }>;
     cgroupsPath?: string;
     resources?: {
-      memory?: { limit?: number; swap?: number };
-      cpu?: { quota?: number; period?: number };
+      memory?: { limit?: number; swap?: number; reservation?: number };
+      cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
       pids?: { limit: number };
       devices?: OciDeviceRule[];
     };

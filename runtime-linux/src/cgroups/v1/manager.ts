@@ -4,7 +4,7 @@
  * One directory per controller hierarchy: <mount>/<parent>/<id>.
  */
 import { freezeCgroup2 } from '../freeze.js';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { ProcessStats, Resources } from '@skiff/sdk';
 import { unavailable } from '@skiff/sdk';
 import type { CgroupManager, CgroupSetup, Controller } from '../types.js';
@@ -16,6 +16,7 @@ import { cpuV1 } from './cpu.js';
 import { cpuacctV1 } from './cpuacct.js';
 import { pidsV1 } from './pids.js';
 import { devicesV1 } from './devices.js';
+import { cpusetV1 } from './cpuset.js';
 
 const CONTROLLERS: Controller[] = [memoryV1, cpuV1, cpuacctV1, pidsV1, devicesV1];
 
@@ -34,9 +35,12 @@ const preparedDeviceParents = new Set<string>();
 
 export class V1CgroupManager implements CgroupManager {
   readonly setup: CgroupSetup;
-  readonly joinPaths: string[];
   private readonly dirs = new Map<string, string>();
   private readonly unifiedDir?: string;
+  private readonly basePaths: string[];
+  /** The cpuset cgroup, joined only once it exists (a container given --cpuset-cpus). */
+  private readonly cpusetDir?: string;
+  private cpusetMade = false;
 
   constructor(readonly id: string, private readonly o: V1Options) {
     this.setup = o.unified ? 'hybrid' : 'v1';
@@ -46,7 +50,15 @@ export class V1CgroupManager implements CgroupManager {
       this.dirs.set(c.name, `${m}/${o.parent}/${id}`);
     }
     if (o.unified) this.unifiedDir = `${o.unified}/${o.parent}/${id}`;
-    this.joinPaths = [...new Set([...this.dirs.values(), ...(this.unifiedDir ? [this.unifiedDir] : [])])];
+    this.basePaths = [...new Set([...this.dirs.values(), ...(this.unifiedDir ? [this.unifiedDir] : [])])];
+    if (o.mounts.cpuset) {
+      this.cpusetDir = `${o.mounts.cpuset}/${o.parent}/${id}`;
+      this.cpusetMade = existsSync(this.cpusetDir); // made by an earlier Engine process
+    }
+  }
+
+  get joinPaths(): string[] {
+    return this.cpusetMade ? [...this.basePaths, this.cpusetDir!] : this.basePaths;
   }
 
   dirOf(controller: string): string | undefined {
@@ -66,7 +78,8 @@ export class V1CgroupManager implements CgroupManager {
         preparedDeviceParents.add(parent);
       }
     }
-    for (const d of this.joinPaths) mkdirSync(d, { recursive: true });
+    for (const d of this.basePaths) mkdirSync(d, { recursive: true });
+    if (this.cpusetMade) await cpusetV1.prepare(this.o.mounts.cpuset!, this.cpusetDir!);
   }
 
   async apply(r: Resources): Promise<void> {
@@ -74,7 +87,23 @@ export class V1CgroupManager implements CgroupManager {
       if (c === devicesV1) continue;
       const dir = this.dirs.get(c.name);
       if (dir) await c.apply(dir, r);
-      else if (wants(c.name, r)) throw unavailable(`the ${c.name} cgroup controller is not mounted on this host`);
+      else if (c.wanted?.(r)) throw unavailable(`the ${c.name} cgroup controller is not mounted on this host`);
+    }
+    if (cpusetV1.wanted!(r)) await this.applyCpuset(r);
+  }
+
+  /** The first --cpuset-cpus makes the cpuset cgroup and moves the running processes in; new ones join it at start and exec. */
+  private async applyCpuset(r: Resources): Promise<void> {
+    if (!this.cpusetDir) throw unavailable('the cpuset cgroup controller is not mounted on this host');
+    await cpusetV1.prepare(this.o.mounts.cpuset!, this.cpusetDir);
+    await cpusetV1.apply(this.cpusetDir, r);
+    this.cpusetMade = true;
+    // A process forked meanwhile is caught by the next round.
+    for (let round = 0; round < 5; round++) {
+      const inside = new Set(await procsOf([this.cpusetDir]));
+      const missing = (await procsOf(this.basePaths)).filter((p) => !inside.has(p));
+      if (!missing.length) return;
+      for (const pid of missing) await writeCgroupFile(this.cpusetDir, 'cgroup.procs', String(pid)).catch(() => {}); // gone meanwhile
     }
   }
 
@@ -110,10 +139,6 @@ export class V1CgroupManager implements CgroupManager {
     await this.killAll();
     for (const d of this.joinPaths) await removeCgroupDir(d);
   }
-}
-
-function wants(controller: string, r: Resources): boolean {
-  return (controller === 'memory' && r.memoryBytes !== undefined) || (controller === 'cpu' && r.cpus !== undefined) || (controller === 'pids' && r.pidsLimit !== undefined);
 }
 
 /** A devices cgroup's rules; 'a *:* rwm' (everything allowed) is how a new one under the root starts. */

@@ -10,8 +10,11 @@ import { removeCgroupDir } from '../remove.js';
 import { memoryV2 } from './memory.js';
 import { cpuV2 } from './cpu.js';
 import { pidsV2 } from './pids.js';
+import { cpusetV2 } from './cpuset.js';
 
 const CONTROLLERS: Controller[] = [memoryV2, cpuV2, pidsV2];
+/** Enabled down the tree only when a container asks for them. */
+const ON_DEMAND: Controller[] = [cpusetV2];
 
 export class V2CgroupManager implements CgroupManager {
   readonly setup = 'v2' as const;
@@ -24,9 +27,9 @@ export class V2CgroupManager implements CgroupManager {
   }
 
   /** Controllers the host offers, enabled for the children of every level from the root down to the parent. */
-  private async enableControllers(): Promise<Set<string>> {
+  private async enableControllers(controllers = CONTROLLERS): Promise<Set<string>> {
     const offered = new Set(((await readCgroupFile(this.root, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean));
-    const want = CONTROLLERS.map((c) => c.name).filter((n) => offered.has(n));
+    const want = controllers.map((c) => c.name).filter((n) => offered.has(n));
     const levels = [this.root];
     for (const part of this.parent.split('/').filter(Boolean)) levels.push(`${levels[levels.length - 1]}/${part}`);
     for (const dir of levels) {
@@ -45,9 +48,11 @@ export class V2CgroupManager implements CgroupManager {
 
   async apply(r: Resources): Promise<void> {
     const have = new Set(((await readCgroupFile(this.dir, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean));
-    for (const c of CONTROLLERS) {
-      const wanted = (c.name === 'memory' && r.memoryBytes !== undefined) || (c.name === 'cpu' && r.cpus !== undefined) || (c.name === 'pids' && r.pidsLimit !== undefined);
-      if (!wanted) continue;
+    for (const c of ON_DEMAND) {
+      if (c.wanted?.(r) && !have.has(c.name) && (await this.enableControllers([c])).has(c.name)) have.add(c.name);
+    }
+    for (const c of [...CONTROLLERS, ...ON_DEMAND]) {
+      if (!c.wanted?.(r)) continue;
       if (!have.has(c.name)) throw unavailable(`the ${c.name} controller is not enabled for ${this.dir}; the host's cgroup v2 tree does not delegate it`);
       await c.apply(this.dir, r);
     }

@@ -1,13 +1,19 @@
-/** cgroup v2 memory: memory.max (and no swap on top), memory.current, OOM kills from memory.events. */
+/** cgroup v2 memory: memory.max, memory.swap.max (none on top unless a swap limit is set), memory.low, memory.current, OOM kills from memory.events. */
 import type { Controller } from '../types.js';
 import { readCgroupFile, readKeyed, readNumber, writeCgroupFile } from '../fs.js';
 
 export const memoryV2: Controller & { oomKills(dir: string): Promise<number> } = {
   name: 'memory',
+  wanted: (r) => r.memoryBytes !== undefined || r.memorySwapBytes !== undefined || r.memoryReservationBytes !== undefined,
   async apply(dir, r) {
-    if (r.memoryBytes === undefined) return;
-    await writeCgroupFile(dir, 'memory.max', String(r.memoryBytes));
-    if ((await readCgroupFile(dir, 'memory.swap.max')) !== undefined) await writeCgroupFile(dir, 'memory.swap.max', '0');
+    if (r.memoryBytes !== undefined) {
+      // Lowering memory.max below the usage makes the kernel reclaim, then OOM-kill: it never refuses.
+      await writeCgroupFile(dir, 'memory.max', String(r.memoryBytes));
+      // docker's MemorySwap is memory plus swap; v2's swap.max is the swap alone.
+      const swap = r.memorySwapBytes === -1 ? 'max' : r.memorySwapBytes !== undefined ? String(r.memorySwapBytes - r.memoryBytes) : '0';
+      if ((await readCgroupFile(dir, 'memory.swap.max')) !== undefined) await writeCgroupFile(dir, 'memory.swap.max', swap);
+    }
+    if (r.memoryReservationBytes !== undefined) await writeCgroupFile(dir, 'memory.low', String(r.memoryReservationBytes));
   },
   async stats(dir, into) {
     const usage = await readNumber(dir, 'memory.current');

@@ -4,6 +4,7 @@ import { readNumber, writeCgroupFile } from '../fs.js';
 
 export const pidsV2: Controller = {
   name: 'pids',
+  wanted: (r) => r.pidsLimit !== undefined,
   async apply(dir, r) {
     if (r.pidsLimit === undefined) return;
     await writeCgroupFile(dir, 'pids.max', r.pidsLimit > 0 ? String(r.pidsLimit) : 'max');
