@@ -13,6 +13,7 @@ import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import type { Exchange, ResponseStream } from '../exchange.js';
 import { createOptionsFrom, type DockerCreateBody } from '../create-body.js';
+import { updateOptionsFrom, type DockerUpdateBody } from '../update-body.js';
 import { ttySize } from './exec.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
@@ -374,7 +375,10 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     x.send(204, '');
   });
   r.add('POST', '/containers/:id/update', async (x, ctx) => {
-    await recordOf(x, ctx);
-    throw unsupported('skiff cannot change the resources of an existing container; create a new one');
+    const rec = await recordOf(x, ctx);
+    const { options, warnings } = updateOptionsFrom((await x.json<DockerUpdateBody>()) ?? {}, cpus().length);
+    const saved = await ctx.engine.update(rec.id, options);
+    ctx.events.emit('container', 'update', rec.id, ctx.containerAttributes(saved));
+    x.sendJson(200, { Warnings: warnings });
   });
 }

@@ -1,0 +1,187 @@
+/**
+ * docker update through `skiff daemon`: new limits on a running Linux
+ * container reach its cgroup, inspect and stats; a new restart policy acts on
+ * the next exit; dockerd's refusals with its messages; dockerode's
+ * container.update(); and on the WASI backend a running guest's memory limit
+ * is refused while a stopped one's changes.
+ */
+import { mkdtempSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+
+const IMAGE = 'skiff-update/bb:1';
+const V2 = (() => { try { return statfsSync('/sys/fs/cgroup').type === 0x63677270; } catch { return false; } })();
+
+/** A cgroup file of a container, read on the host: <hierarchy>/skiff/<key>/<id>/<file> (v1: the controller's hierarchy). */
+function cgroupFile(id: string, controller: string, file: string): string {
+  const base = V2 ? '/sys/fs/cgroup/skiff' : `/sys/fs/cgroup/${controller}/skiff`;
+  for (const key of readdirSync(base)) {
+    try {
+      return readFileSync(join(base, key, id, file), 'utf8').trim();
+    } catch { /* another engine's directory */ }
+  }
+  throw new Error(`no ${controller} cgroup for ${id} under ${base}`);
+}
+
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  let v = await get();
+  for (let i = 0; i < 100 && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await get();
+  }
+  if (!ok(v)) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+  return v;
+}
+
+describe('docker update on the Linux backend', () => {
+  let d: DaemonProcess;
+  let tmp: string;
+  const run = (args: string[]) => docker(d.url, args, { env: { DOCKER_BUILDKIT: '0' } });
+  const inspect = async (format: string, name: string) => (await run(['inspect', '--format', format, name])).stdout.trim();
+
+  beforeAll(async () => {
+    dockerBinary();
+    tmp = mkdtempSync(join(tmpdir(), 'skiff-update-'));
+    const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'touch', 'test', 'rm', 'cat']);
+    d = await startDaemon({ backends: ['linux'] });
+    const built = await run(['build', '-q', '-t', IMAGE, ctx]);
+    if (built.code !== 0) throw new Error(`docker build failed: ${built.stderr}`);
+  }, 120_000);
+
+  afterAll(() => shutdownDaemon(d, tmp));
+
+  it('--memory and --pids-limit on a running container: the cgroup, inspect and docker stats show the new limits', async () => {
+    expect((await run(['run', '-d', '--name', 'upd', '-m', '64m', IMAGE, 'sleep', '300'])).code).toBe(0);
+    const id = await inspect('{{.Id}}', 'upd');
+    const r = await run(['update', '--memory', '32m', '--pids-limit', '50', 'upd']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'upd\n' });
+    expect(await inspect('{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}', 'upd')).toBe(`${32 << 20} ${32 << 20} 50`);
+    expect(cgroupFile(id, 'memory', V2 ? 'memory.max' : 'memory.limit_in_bytes')).toBe(String(32 << 20));
+    expect(cgroupFile(id, 'pids', 'pids.max')).toBe('50');
+    const stats = await run(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'upd']);
+    expect(stats.stdout).toMatch(/ \/ 32MiB/);
+
+    // CPU: --cpus, then shares and a cpuset; CFS quota cannot follow --cpus (dockerd's rule).
+    expect((await run(['update', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0', 'upd'])).code).toBe(0);
+    expect(await inspect('{{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.CpusetCpus}}', 'upd')).toBe('500000000 512 0');
+    expect(cgroupFile(id, 'cpu', V2 ? 'cpu.max' : 'cpu.cfs_quota_us')).toBe(V2 ? '50000 100000' : '50000');
+    expect(cgroupFile(id, 'cpuset', 'cpuset.cpus')).toBe('0');
+    const quota = await run(['update', '--cpu-quota', '80000', 'upd']);
+    expect(quota.code).toBe(1);
+    expect(quota.stderr).toContain(`Error response from daemon: Cannot update container ${id}: Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set`);
+    // A new process (exec) joins the same limits.
+    const exec = await run(['exec', 'upd', 'cat', '/proc/self/status']);
+    expect(exec.stdout).toMatch(/Cpus_allowed_list:\s+0\n/);
+    expect((await run(['rm', '-f', 'upd'])).code).toBe(0);
+  }, 60_000);
+
+  it('refuses what dockerd refuses, with its messages; a missing container is 404', async () => {
+    expect((await run(['create', '--name', 'upd-bad', '-m', '64m', IMAGE, 'sleep', '1'])).code).toBe(0);
+    const small = await run(['update', '--memory', '4m', 'upd-bad']);
+    expect(small.code).toBe(1);
+    expect(small.stderr).toContain('Error response from daemon: Minimum memory limit allowed is 6MB');
+    const swap = await run(['update', '--memory', '64m', '--memory-swap', '32m', 'upd-bad']);
+    expect(swap.code).toBe(1);
+    expect(swap.stderr).toContain('Minimum memoryswap limit should be larger than memory limit');
+    const none = await run(['update', '--memory', '32m', 'no-such-container']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('No such container: no-such-container');
+    expect(await inspect('{{.HostConfig.Memory}}', 'upd-bad')).toBe(String(64 << 20));
+    // Swap and a reservation, on a created container: its first run has them.
+    expect((await run(['update', '--memory', '96m', '--memory-swap', '-1', '--memory-reservation', '16m', 'upd-bad'])).code).toBe(0);
+    expect(await inspect('{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.MemoryReservation}}', 'upd-bad')).toBe(`${96 << 20} -1 ${16 << 20}`);
+    expect((await run(['rm', 'upd-bad'])).code).toBe(0);
+
+    expect((await run(['create', '--rm', '--name', 'upd-rm', IMAGE, 'true'])).code).toBe(0);
+    const rm = await run(['update', '--restart', 'always', 'upd-rm']);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toContain('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    expect((await run(['rm', 'upd-rm'])).code).toBe(0);
+  }, 60_000);
+
+  it('--restart always on a running container: its next exit is followed by a restart', async () => {
+    const script = 'while [ ! -f /tmp/stop ]; do sleep 0.1; done; rm /tmp/stop; exit 3';
+    expect((await run(['run', '-d', '--name', 'upd-flaky', IMAGE, 'sh', '-c', script])).code).toBe(0);
+    const r = await run(['update', '--restart', 'always', 'upd-flaky']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'upd-flaky\n' });
+    expect(await inspect('{{.HostConfig.RestartPolicy.Name}}', 'upd-flaky')).toBe('always');
+    expect((await run(['exec', 'upd-flaky', 'touch', '/tmp/stop'])).code).toBe(0);
+    const state = await until(() => inspect('{{.RestartCount}} {{.State.Status}}', 'upd-flaky'), (s) => s === '1 running', 'restart after the exit');
+    expect(state).toBe('1 running');
+    // Back to no: the next exit stays an exit.
+    expect((await run(['update', '--restart', 'no', 'upd-flaky'])).code).toBe(0);
+    expect((await run(['exec', 'upd-flaky', 'touch', '/tmp/stop'])).code).toBe(0);
+    expect(await until(() => inspect('{{.State.Status}} {{.State.ExitCode}}', 'upd-flaky'), (s) => s === 'exited 3', 'the exit')).toBe('exited 3');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(await inspect('{{.RestartCount}} {{.State.Status}}', 'upd-flaky')).toBe('1 exited');
+    expect((await run(['rm', '-f', 'upd-flaky'])).code).toBe(0);
+  }, 60_000);
+
+  it('dockerode: container.update() answers with Warnings and changes the limits', async () => {
+    const client = new Docker({ socketPath: d.socket });
+    const c = await client.createContainer({ Image: IMAGE, Cmd: ['sleep', '300'], HostConfig: { Memory: 64 << 20 } });
+    await c.start();
+    try {
+      const answer = await c.update({ Memory: 48 << 20, PidsLimit: 20 });
+      expect(answer).toEqual({ Warnings: [] });
+      const info = await c.inspect();
+      expect(info.HostConfig).toMatchObject({ Memory: 48 << 20, PidsLimit: 20 });
+      expect(cgroupFile(info.Id, 'memory', V2 ? 'memory.max' : 'memory.limit_in_bytes')).toBe(String(48 << 20));
+      // Block I/O weight is not applied: dockerd's warning, the rest goes through.
+      expect(await c.update({ BlkioWeight: 300 })).toEqual({ Warnings: ['skiff does not support Block I/O weight. Weight discarded.'] });
+      await expect(c.update({ KernelMemory: 64 << 20 })).rejects.toThrow(/skiff cannot update KernelMemory \(--kernel-memory\)/);
+      await expect(c.update({ Bogus: 1 })).rejects.toThrow(/unknown field "Bogus"/);
+    } finally {
+      await c.remove({ force: true });
+    }
+  }, 60_000);
+});
+
+describe('docker update on the WASI backend (worker mode)', () => {
+  let wd: DaemonProcess | undefined;
+  let worker: Awaited<ReturnType<typeof buildNodeWorker>> | undefined;
+  const run = (args: string[]) => docker(wd!.url, args);
+
+  beforeAll(async () => {
+    dockerBinary();
+    worker = await buildNodeWorker();
+    process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
+    wd = await startDaemon({ backends: ['wasm-worker'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await shutdownDaemon(wd);
+    worker?.dispose();
+  });
+
+  it('a running guest keeps its memory limit; its restart policy changes; stopped, the limit changes for the next start', async () => {
+    expect((await run(['run', '-d', '--name', 'wupd', '-m', '32m', 'skiff/toolbox', 'sleep', '30'])).code).toBe(0);
+    const refused = await run(['update', '--memory', '64m', 'wupd']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the wasm backend cannot change the memory limit of running container [0-9a-f]+: a guest's memory maximum is fixed when it starts; stop it, update it, and start it again/);
+    const pids = await run(['update', '--pids-limit', '10', 'wupd']);
+    expect(pids.stderr).toContain('the wasm backend does not support process limits (--pids-limit)');
+    expect((await run(['update', '--restart', 'on-failure:2', 'wupd'])).code).toBe(0);
+    expect((await run(['inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'wupd'])).stdout.trim()).toBe(`${32 << 20} on-failure:2`);
+    expect((await run(['kill', 'wupd'])).code).toBe(0);
+    const later = await run(['update', '--memory', '64m', 'wupd']);
+    expect(later, later.stderr).toMatchObject({ code: 0, stdout: 'wupd\n' });
+    expect((await run(['inspect', '--format', '{{.HostConfig.Memory}}', 'wupd'])).stdout.trim()).toBe(String(64 << 20));
+    expect((await run(['rm', '-f', 'wupd'])).code).toBe(0);
+  }, 60_000);
+
+  it('the new limit caps the guest at its next start', async () => {
+    // 40 MB of text in one SQLite value: more than a 24 MiB guest can hold.
+    const sql = "SELECT length(group_concat(hex(zeroblob(1000)))) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<20000) SELECT x FROM c)";
+    expect((await run(['pull', 'skiff/sqlite'])).code).toBe(0);
+    expect((await run(['create', '--name', 'wgrow', '-m', '24m', 'skiff/sqlite', 'sqlite3', ':memory:', sql])).code).toBe(0);
+    expect(await run(['start', '-a', 'wgrow'])).toMatchObject({ code: 1, stderr: 'Error: out of memory\n' });
+    expect((await run(['update', '--memory', '256m', 'wgrow'])).code).toBe(0);
+    expect(await run(['start', '-a', 'wgrow'])).toMatchObject({ code: 0, stdout: '40019999\n' });
+    expect((await run(['rm', '-f', 'wgrow'])).code).toBe(0);
+  }, 60_000);
+});
