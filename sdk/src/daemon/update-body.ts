@@ -97,11 +97,8 @@ export function updateOptionsFrom(body: DockerUpdateBody, hostCpus: number): { o
     if (typeof body.PidsLimit !== 'number') throw invalidArgument(`invalid PidsLimit ${JSON.stringify(body.PidsLimit)}: it must be a number`);
     r.pidsLimit = body.PidsLimit === 0 ? -1 : body.PidsLimit;
   }
-  const blkio = num(body, 'BlkioWeight');
-  if (blkio !== undefined) {
-    if (blkio < 10 || blkio > 1000) throw invalidArgument('Range of blkio weight is from 10 to 1000');
-    warnings.push('skiff does not support Block I/O weight. Weight discarded.');
-  }
+  // dockerd, without the controller, warns and discards it before it checks the range: so do we.
+  if (num(body, 'BlkioWeight') !== undefined) warnings.push('skiff does not support Block I/O weight. Weight discarded.');
   const options: UpdateOptions = {};
   if (Object.keys(r).length) options.resources = r;
   const p = body.RestartPolicy;

@@ -192,6 +192,39 @@ describe('the docker CLI gives the same results from dockerd and from skiff', ()
     }
   });
 
+  it('docker update: the same refusals and messages; a restart policy changes', async () => {
+    await both(['create', '--name', 'diff-upd', IMAGE, 'sleep', '1']);
+    await both(['create', '--rm', '--name', 'diff-upd-rm', IMAGE, 'true']);
+    for (const args of [
+      ['update', '--memory', '4m', 'diff-upd'],
+      ['update', '--memory', '64m', '--memory-swap', '32m', 'diff-upd'],
+      ['update', '--memory', '16m', '--memory-reservation', '32m', 'diff-upd'],
+      ['update', '--memory-reservation', '1m', 'diff-upd'],
+      ['update', '--cpus', '0.5', '--cpu-period', '50000', 'diff-upd'],
+      ['update', '--cpus', '0.5', '--cpu-quota', '50000', 'diff-upd'],
+      ['update', '--cpu-period', '500', 'diff-upd'],
+      ['update', '--cpu-quota', '500', 'diff-upd'],
+      ['update', '--blkio-weight', '5', 'diff-upd'],
+      ['update', '--memory', '32m', 'no-such-container'],
+      ['update', '--restart', 'always', 'diff-upd-rm'],
+      ['update', '--restart', 'on-failure:3', 'diff-upd'],
+      ['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'diff-upd'],
+      ['update', '--restart', 'no', 'diff-upd'],
+      ['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'diff-upd'],
+    ]) {
+      const r = await both(args);
+      if (args[1] === '--blkio-weight') {
+        // Both warn and discard it (dockerd because this kernel lacks it, skiff because it manages no blkio cgroup); the wording differs.
+        expect(r.dockerd.stdout).toMatch(/^diff-upd\n.*Block I\/O weight.*Weight discarded\.\n$/);
+        expect(r.skiff.stdout).toBe('diff-upd\nskiff does not support Block I/O weight. Weight discarded.\n');
+        expect(r.skiff.code).toBe(r.dockerd.code);
+        continue;
+      }
+      expect({ args, ...r.skiff }).toEqual({ args, ...r.dockerd });
+    }
+    await both(['rm', 'diff-upd', 'diff-upd-rm']);
+  });
+
   it('errors a user meets', async () => {
     for (const args of [
       ['logs', 'no-such-container'],
