@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Directory, File, Inode, OpenDirectory, PreopenDirectory, wasi } from '@bjorn3/browser_wasi_shim';
-import { resolvePath } from './resolve.js';
+import { namesChanged, newWalkCache, resolvePath, type Resolution } from './resolve.js';
 import { Errno } from './defs.js';
 
 class Link extends Inode {
@@ -94,5 +94,59 @@ describe('resolvePath', () => {
   it('works over the shim plain directories too', () => {
     const plain = new PreopenDirectory('/', new Map<string, Inode>([['d', new Directory(new Map([['x', new File(new Uint8Array())]]))]]));
     expect(name(resolvePath(plain, 'd/x', true))).toBe('x');
+  });
+});
+
+describe('resolvePath with a walk cache', () => {
+  // Directories walks may remember: each open gives a fresh Fd, as a kept walk Fd would be reused.
+  class CDir extends LDir {
+    override path_open() {
+      return { ret: 0, fd_obj: new COpen(this) };
+    }
+  }
+  class COpen extends LOpen {
+    readonly walk_cacheable = true;
+  }
+  const cachedTree = () => {
+    const b = new CDir(new Map<string, Inode>([['file', new File(new Uint8Array([1]))], ['sub', new CDir(new Map())]]));
+    const a = new CDir(new Map<string, Inode>([['b', b], ['up', new Link('..')]]));
+    return { root: new COpen(new CDir(new Map<string, Inode>([['a', a], ['abs', new Link('/a/b')], ['f', new File(new Uint8Array())]]))), a };
+  };
+  // What a walk found, by names (Fds differ between walks, nodes do not).
+  const summary = (r: Resolution) => (r.ok
+    ? { kind: r.value.kind, name: r.value.kind === 'entry' ? r.value.name : '.', found: r.value.kind === 'entry' ? r.value.inode !== null : true, slash: r.value.trailingSlash, depth: r.value.chain.length }
+    : { errno: r.errno });
+
+  it('gives what a walk without it gives, for every path after any other', () => {
+    const paths = ['a/b/file', 'a/b//', 'a/b/', 'a/b', 'a/b/.', 'a/b/..', 'a/b/../b/file', 'a/b//file', 'a/b/sub/', 'a/b/sub/x', 'a/b/missing', 'a/b/missing/x',
+      'a/b/file/', 'a/b/file/x', 'a/up/b/file', 'abs/file', 'a/b/../../f', 'a/../a/b/file', 'f', '.', 'a/b/sub/../file'];
+    const { root } = cachedTree();
+    for (const first of paths) {
+      for (const second of paths) {
+        const cache = newWalkCache();
+        resolvePath(root, first, false, root, true, cache);
+        const withCache = resolvePath(root, second, false, root, true, cache);
+        expect(summary(withCache), `${first} then ${second}`).toEqual(summary(resolvePath(root, second, false, root)));
+      }
+    }
+  });
+
+  it('remembers only walks whose directories may be remembered, and forgets them when names change', () => {
+    const { root, a } = cachedTree();
+    const cache = newWalkCache();
+    resolvePath(root, 'a/b/file', false, root, true, cache);
+    expect(cache.prefix).toBe('a/b/');
+    // The walked directory goes away without this walk seeing it: the epoch says so.
+    a.contents.delete('b');
+    namesChanged();
+    expect(resolvePath(root, 'a/b/file', false, root, true, cache)).toEqual({ ok: false, errno: Errno.NOENT });
+    // Plain shim directories are never remembered.
+    const plain = tree();
+    const other = newWalkCache();
+    resolvePath(plain, 'a/b/file', false, plain, true, other);
+    expect(other.prefix).toBe('');
+    // Nor a walk that followed a symlink.
+    resolvePath(root, 'abs/file', false, root, true, other);
+    expect(other.prefix).toBe('');
   });
 });

@@ -114,7 +114,7 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
   let at = 0;
   let links = 0;
   let fromCache = false;
-  if (cache !== undefined && cache.start === start && cache.epoch === namesEpoch && path.length > cache.prefix.length && path.startsWith(cache.prefix)) {
+  if (cache !== undefined && cache.start === start && cache.epoch === namesEpoch && path.startsWith(cache.prefix) && hasNameFrom(path, cache.prefix.length)) {
     stack = cache.stack.slice();
     at = cache.prefix.length;
     fromCache = true;
@@ -188,6 +188,15 @@ export function resolvePath(start: Fd, path: string, followFinal: boolean, root?
     }
     at = end;
   }
+}
+
+/**
+ * Does a component follow `from`? A prefix is remembered for a walk that went
+ * on to a name in it: `a/b//` walks to `b` itself (an entry of `a`), not into it.
+ */
+function hasNameFrom(path: string, from: number): boolean {
+  for (let i = from; i < path.length; i++) if (path.charCodeAt(i) !== 47) return true;
+  return false;
 }
 
 /** Keeps a walk's directories for its prefix when every one of them may be remembered. */
