@@ -86,6 +86,8 @@ export class WasmBackend implements Backend {
     const r = spec.resources ?? {};
     if (r.cpus !== undefined) throw no('CPU limits (--cpus)');
     if (r.pidsLimit !== undefined) throw no('process limits (--pids-limit)');
+    if (r.memorySwapBytes !== undefined || r.memoryReservationBytes !== undefined) throw no('swap limits or memory reservations (--memory-swap, --memory-reservation)');
+    if (r.cpuShares !== undefined || r.cpuQuotaUs !== undefined || r.cpuPeriodUs !== undefined || r.cpusetCpus !== undefined) throw no('CPU shares, quotas or sets (--cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus)');
     if (spec.process.tty) throw no('a terminal (-t)');
     if (spec.hostname !== undefined) throw no('setting the hostname');
     if (spec.network === 'host') throw no('--network host');

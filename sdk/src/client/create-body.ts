@@ -49,7 +49,13 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   }
   if (o.readOnly) hostConfig.ReadonlyRootfs = true;
   if (o.memory !== undefined) hostConfig.Memory = parseSize(o.memory, 'memory limit');
+  if (o.memorySwap !== undefined) hostConfig.MemorySwap = o.memorySwap === -1 || o.memorySwap === '-1' ? -1 : parseSize(o.memorySwap, 'memory+swap limit');
+  if (o.memoryReservation !== undefined) hostConfig.MemoryReservation = parseSize(o.memoryReservation, 'memory reservation');
   if (o.cpus !== undefined) hostConfig.NanoCpus = Math.round(o.cpus * 1e9);
+  if (o.cpuShares !== undefined) hostConfig.CpuShares = o.cpuShares;
+  if (o.cpuQuota !== undefined) hostConfig.CpuQuota = o.cpuQuota;
+  if (o.cpuPeriod !== undefined) hostConfig.CpuPeriod = o.cpuPeriod;
+  if (o.cpusetCpus !== undefined) hostConfig.CpusetCpus = o.cpusetCpus;
   if (o.pidsLimit !== undefined) hostConfig.PidsLimit = o.pidsLimit;
   if (o.network) hostConfig.NetworkMode = o.network;
   if (o.extraHosts?.length) hostConfig.ExtraHosts = o.extraHosts;

@@ -30,9 +30,13 @@ export interface DockerHostConfig {
   Mounts?: DockerMount[] | null;
   AutoRemove?: boolean;
   Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
   NanoCpus?: number;
   CpuQuota?: number;
   CpuPeriod?: number;
+  CpuShares?: number;
+  CpusetCpus?: string;
   PidsLimit?: number | null;
   ReadonlyRootfs?: boolean;
   Privileged?: boolean;
@@ -128,8 +132,14 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
 
   if (h.ReadonlyRootfs) o.readOnly = true;
   if (h.Memory && h.Memory > 0) o.memory = h.Memory;
+  if (h.MemorySwap) o.memorySwap = h.MemorySwap;
+  if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;
   if (h.NanoCpus && h.NanoCpus > 0) o.cpus = h.NanoCpus / 1e9;
-  else if (h.CpuQuota && h.CpuQuota > 0) o.cpus = h.CpuQuota / (h.CpuPeriod && h.CpuPeriod > 0 ? h.CpuPeriod : 100_000);
+  // Kept as given (not as --cpus), so inspect shows them and docker update may change them.
+  if (h.CpuQuota) o.cpuQuota = h.CpuQuota;
+  if (h.CpuPeriod) o.cpuPeriod = h.CpuPeriod;
+  if (h.CpuShares) o.cpuShares = h.CpuShares;
+  if (h.CpusetCpus) o.cpusetCpus = h.CpusetCpus;
   if (h.PidsLimit && h.PidsLimit > 0) o.pidsLimit = h.PidsLimit;
   if (h.Privileged) o.privileged = true;
   if (h.CapAdd?.length) o.capAdd = h.CapAdd;

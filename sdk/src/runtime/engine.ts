@@ -346,9 +346,7 @@ export class Engine {
   private checkCapabilities(b: Backend, o: CreateOptions, r: ContainerSpec['resources'] & object): void {
     const c = b.capabilities;
     const no = (what: string) => unsupported(`the ${b.name} backend does not support ${what}`);
-    if (r.memoryBytes !== undefined && !c.memoryLimit) throw no('memory limits (--memory)');
-    if (r.cpus !== undefined && !c.cpuLimit) throw no('CPU limits (--cpus)');
-    if (r.pidsLimit !== undefined && !c.pidsLimit) throw no('process limits (--pids-limit)');
+    this.checkResourceCapabilities(b, Object.keys(r) as Array<keyof Resources>);
     if (o.tty && !c.tty) throw no('a terminal (-t)');
     if (o.hostname !== undefined && !c.hostname) throw no('setting the hostname');
     if (o.network && o.network !== 'none' && !c.network) throw no(`--network ${o.network}`);

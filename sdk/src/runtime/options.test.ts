@@ -38,6 +38,11 @@ describe('container options', () => {
     expect(() => resolveResources({ image: 'x', memory: '1k' })).toThrowError(/6MB/);
     expect(() => resolveResources({ image: 'x', cpus: -1 })).toThrowError(/positive/);
     expect(resolveResources({ image: 'x', pidsLimit: -1 })).toEqual({});
+    expect(resolveResources({ image: 'x', memory: '64m', memorySwap: '-1', memoryReservation: '16m', cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 20_000, cpusetCpus: '0' }))
+      .toEqual({ memoryBytes: 64 << 20, memorySwapBytes: -1, memoryReservationBytes: 16 << 20, cpuShares: 512, cpuQuotaUs: 50_000, cpuPeriodUs: 20_000, cpusetCpus: '0' });
+    expect(() => resolveResources({ image: 'x', memorySwap: '64m' })).toThrowError('You should always set the Memory limit when using Memoryswap limit');
+    expect(() => resolveResources({ image: 'x', memory: '64m', memorySwap: '32m' })).toThrowError('Minimum memoryswap limit should be larger than memory limit');
+    expect(() => resolveResources({ image: 'x', cpus: 1, cpuQuota: 50_000 })).toThrowError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   });
 
   it('cleans paths and merges env', () => {

@@ -6,6 +6,7 @@ import { invalidArgument } from '../errors/index.js';
 import type { ContainerDefaults, HealthConfig } from '../image/types.js';
 import type { RestartPolicy } from './restart.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
+import { checkResources, checkResourceUpdate, type ResourceUpdate } from './update.js';
 
 /** How a container's network is set up (what a record keeps; user networks are in its `networks`). */
 export type NetworkMode = 'none' | 'host' | `container:${string}`;
@@ -59,7 +60,18 @@ export interface CreateOptions {
   readOnly?: boolean;
   /** Bytes, or a docker size string like `256m`. */
   memory?: number | string;
+  /** Memory plus swap (`--memory-swap`), bytes or a size; -1 unlimited swap. Default: no swap on top of memory. */
+  memorySwap?: number | string;
+  /** The soft limit (`--memory-reservation`), bytes or a size. */
+  memoryReservation?: number | string;
   cpus?: number;
+  /** Relative CPU weight (`--cpu-shares`). */
+  cpuShares?: number;
+  /** CFS quota and period in microseconds (`--cpu-quota`, `--cpu-period`); not with cpus. */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** CPUs to run on (`--cpuset-cpus`), e.g. `0-2,4`. */
+  cpusetCpus?: string;
   pidsLimit?: number;
   /** `none` (loopback only, the default), `host`, `container:NAME` to share another running container's network, or a user-defined network's name. */
   network?: string;
@@ -181,6 +193,19 @@ export function resolveResources(o: CreateOptions): Resources {
     if (!Number.isInteger(o.pidsLimit) || o.pidsLimit === 0 || o.pidsLimit < -1) throw invalidArgument(`invalid --pids-limit ${o.pidsLimit}: use a positive integer (or -1 for unlimited)`);
     if (o.pidsLimit > 0) r.pidsLimit = o.pidsLimit;
   }
+  // The finer limits, with docker update's rules (runtime/update.ts).
+  const more: ResourceUpdate = {};
+  if (o.memorySwap !== undefined) more.memorySwapBytes = o.memorySwap === -1 || o.memorySwap === '-1' ? -1 : parseSize(o.memorySwap, 'memory+swap limit');
+  if (o.memoryReservation !== undefined) more.memoryReservationBytes = parseSize(o.memoryReservation, 'memory reservation');
+  if (o.cpuShares !== undefined) more.cpuShares = o.cpuShares;
+  if (o.cpuQuota !== undefined) more.cpuQuotaUs = o.cpuQuota;
+  if (o.cpuPeriod !== undefined) more.cpuPeriodUs = o.cpuPeriod;
+  if (o.cpusetCpus !== undefined) more.cpusetCpus = o.cpusetCpus;
+  if (Object.keys(more).length) {
+    checkResourceUpdate({ ...more, ...(r.cpus !== undefined ? { cpus: r.cpus } : {}) });
+    Object.assign(r, more);
+  }
+  checkResources(r);
   return r;
 }
 

@@ -90,15 +90,20 @@ export function mergeResources(id: string, cur: Resources, u: ResourceUpdate): R
     else delete next.pidsLimit;
   }
   // The whole, checked again: a request can be fine alone and wrong with what is kept.
-  const mem = next.memoryBytes;
-  if (next.memorySwapBytes !== undefined && next.memorySwapBytes > 0) {
-    if (mem === undefined) throw invalidArgument('You should always set the Memory limit when using Memoryswap limit, see usage');
-    if (next.memorySwapBytes < mem) throw invalidArgument(`Minimum memoryswap limit should be larger than memory limit, see usage (memory ${mem}, memory+swap ${next.memorySwapBytes})`);
-  }
-  if (mem !== undefined && next.memoryReservationBytes !== undefined && mem < next.memoryReservationBytes) {
-    throw invalidArgument(`Minimum memory limit can not be less than memory reservation limit, see usage (memory ${mem}, reservation ${next.memoryReservationBytes})`);
-  }
+  checkResources(next);
   return next;
+}
+
+/** A container's limits as a whole (at create, and after an update): swap needs a memory limit at or below it; the reservation stays below the limit. */
+export function checkResources(r: Resources): void {
+  const mem = r.memoryBytes;
+  if (r.memorySwapBytes !== undefined && r.memorySwapBytes > 0) {
+    if (mem === undefined) throw invalidArgument('You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (r.memorySwapBytes < mem) throw invalidArgument(`Minimum memoryswap limit should be larger than memory limit, see usage (memory ${mem}, memory+swap ${r.memorySwapBytes})`);
+  }
+  if (mem !== undefined && r.memoryReservationBytes !== undefined && mem < r.memoryReservationBytes) {
+    throw invalidArgument(`Minimum memory limit can not be less than memory reservation limit, see usage (memory ${mem}, reservation ${r.memoryReservationBytes})`);
+  }
 }
 
 /** The restart policy after the update: undefined removes it. `--rm` containers take none but `no`. */

@@ -79,6 +79,37 @@ describe('docker update on the Linux backend', () => {
     expect((await run(['rm', '-f', 'upd'])).code).toBe(0);
   }, 60_000);
 
+  it('CFS quota, period, shares, cpuset, swap and reservation given at run are kept as given, applied, and updated', async () => {
+    const r = await run(['run', '-d', '--name', 'upd-cfs', '--cpu-quota', '50000', '--cpu-period', '100000', '--cpu-shares', '256', '--cpuset-cpus', '0', '-m', '64m', '--memory-swap', '128m', '--memory-reservation', '16m', IMAGE, 'sleep', '300']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    expect(await inspect('{{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuShares}} {{.HostConfig.CpusetCpus}} {{.HostConfig.MemorySwap}} {{.HostConfig.MemoryReservation}}', 'upd-cfs'))
+      .toBe(`0 50000 100000 256 0 ${128 << 20} ${16 << 20}`);
+    if (V2) {
+      expect(cgroupFile(id, 'cpu', 'cpu.max')).toBe('50000 100000');
+      expect(cgroupFile(id, 'memory', 'memory.low')).toBe(String(16 << 20));
+    } else {
+      expect(cgroupFile(id, 'cpu', 'cpu.cfs_quota_us')).toBe('50000');
+      expect(cgroupFile(id, 'cpu', 'cpu.shares')).toBe('256');
+      expect(cgroupFile(id, 'memory', 'memory.soft_limit_in_bytes')).toBe(String(16 << 20));
+    }
+    expect(cgroupFile(id, 'cpuset', 'cpuset.cpus')).toBe('0');
+    // dockerd lets a quota given as a quota change; --cpus cannot follow it.
+    expect((await run(['update', '--cpu-quota', '80000', 'upd-cfs'])).code).toBe(0);
+    expect(cgroupFile(id, 'cpu', V2 ? 'cpu.max' : 'cpu.cfs_quota_us')).toBe(V2 ? '80000 100000' : '80000');
+    const cpus = await run(['update', '--cpus', '1', 'upd-cfs']);
+    expect(cpus.stderr).toContain(`Cannot update container ${id}: Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set`);
+    // Past the memory+swap limit only together with it.
+    const big = await run(['update', '--memory', '256m', 'upd-cfs']);
+    expect(big.stderr).toContain(`Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
+    expect((await run(['update', '--memory', '256m', '--memory-swap', '512m', 'upd-cfs'])).code).toBe(0);
+    expect(cgroupFile(id, 'memory', V2 ? 'memory.max' : 'memory.limit_in_bytes')).toBe(String(256 << 20));
+    // v1 with swap accounting: memory+swap is the total asked for (without it the file is absent).
+    const memsw = V2 ? undefined : (() => { try { return cgroupFile(id, 'memory', 'memory.memsw.limit_in_bytes'); } catch { return undefined; } })();
+    if (memsw !== undefined) expect(memsw).toBe(String(512 << 20));
+    expect((await run(['rm', '-f', 'upd-cfs'])).code).toBe(0);
+  }, 60_000);
+
   it('refuses what dockerd refuses, with its messages; a missing container is 404', async () => {
     expect((await run(['create', '--name', 'upd-bad', '-m', '64m', IMAGE, 'sleep', '1'])).code).toBe(0);
     const small = await run(['update', '--memory', '4m', 'upd-bad']);

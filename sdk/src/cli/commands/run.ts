@@ -20,6 +20,12 @@ export const createFlags: FlagSpec[] = [
   { name: 'memory', short: 'm', type: 'string', help: 'Memory limit (e.g. 256m)', value: 'bytes' },
   { name: 'cpus', type: 'number', help: 'Number of CPUs', value: 'decimal' },
   { name: 'pids-limit', type: 'number', help: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
+  { name: 'memory-swap', type: 'string', help: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", value: 'bytes' },
+  { name: 'memory-reservation', type: 'string', help: 'Memory soft limit', value: 'bytes' },
+  { name: 'cpu-shares', short: 'c', type: 'number', help: 'CPU shares (relative weight)', value: 'int' },
+  { name: 'cpu-quota', type: 'number', help: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
+  { name: 'cpu-period', type: 'number', help: 'Limit CPU CFS (Completely Fair Scheduler) period', value: 'int' },
+  { name: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { name: 'network', type: 'string', help: 'Connect a container to a network: none (default), host, container:NAME or a network made with skiff network create', value: 'network' },
@@ -84,6 +90,13 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (s('memory') !== undefined) o.memory = s('memory')!;
   if (typeof flags.cpus === 'number') o.cpus = flags.cpus;
   if (typeof flags['pids-limit'] === 'number') o.pidsLimit = flags['pids-limit'];
+  // As docker's CLI: 0 means not set.
+  if (s('memory-swap')) o.memorySwap = s('memory-swap')!;
+  if (s('memory-reservation')) o.memoryReservation = s('memory-reservation')!;
+  if (typeof flags['cpu-shares'] === 'number' && flags['cpu-shares'] !== 0) o.cpuShares = flags['cpu-shares'];
+  if (typeof flags['cpu-quota'] === 'number' && flags['cpu-quota'] !== 0) o.cpuQuota = flags['cpu-quota'];
+  if (typeof flags['cpu-period'] === 'number' && flags['cpu-period'] !== 0) o.cpuPeriod = flags['cpu-period'];
+  if (s('cpuset-cpus')) o.cpusetCpus = s('cpuset-cpus')!;
   if (s('hostname') !== undefined) o.hostname = s('hostname')!;
   if (flags['read-only']) o.readOnly = true;
   const net = s('network');
