@@ -19,6 +19,7 @@ describe('the update body', () => {
 
   it('refuses set fields it cannot change, unknown ones and CPUs beyond the host; warns about Block I/O weight', () => {
     expect(() => updateOptionsFrom({ CpusetMems: '0' }, 2)).toThrow('skiff cannot update CpusetMems (--cpuset-mems)');
+    expect(() => updateOptionsFrom({ OomKillDisable: true }, 2)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => updateOptionsFrom({ Ulimits: [{ Name: 'nofile', Soft: 1, Hard: 1 }] }, 2)).toThrow('skiff cannot update Ulimits (--ulimit)');
     expect(() => updateOptionsFrom({ Nonsense: true }, 2)).toThrow('unknown field "Nonsense"');
     expect(() => updateOptionsFrom({ NanoCpus: 3e9 }, 2)).toThrow('Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');

@@ -2,10 +2,10 @@
  * `POST /containers/{id}/update`: docker's UpdateConfig (HostConfig's
  * resource fields plus RestartPolicy) as the Engine's UpdateOptions. As in
  * dockerd, 0 (or null) leaves a field as it is. A field skiff cannot change is
- * refused when it is set, never ignored; Block I/O weight is only warned
+ * refused (400) when it is set, never ignored; Block I/O weight is only warned
  * about and discarded, as dockerd does where the kernel lacks it.
  */
-import { invalidArgument, unsupported } from '../errors/index.js';
+import { invalidArgument } from '../errors/index.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ResourceUpdate, UpdateOptions } from '../runtime/update.js';
 
@@ -71,7 +71,8 @@ export function updateOptionsFrom(body: DockerUpdateBody, hostCpus: number): { o
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('the update request needs a JSON object body (HostConfig resource fields and RestartPolicy)');
   for (const [key, value] of Object.entries(body)) {
     if (HANDLED.has(key) || !isSet(value)) continue;
-    if (UNSUPPORTED[key]) throw unsupported(`skiff cannot update ${key} (${UNSUPPORTED[key]}); it changes memory, memory-swap, memory-reservation, cpus, cpu-shares, cpu-period, cpu-quota, cpuset-cpus, pids-limit and the restart policy`);
+    // 400, as dockerd answers a request it cannot carry out as asked.
+    if (UNSUPPORTED[key]) throw invalidArgument(`skiff cannot update ${key} (${UNSUPPORTED[key]}); it changes memory, memory-swap, memory-reservation, cpus, cpu-shares, cpu-period, cpu-quota, cpuset-cpus, pids-limit and the restart policy`);
     throw invalidArgument(`unknown field "${key}" in the update request`);
   }
   const warnings: string[] = [];
