@@ -266,6 +266,35 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       await unless.remove();
     });
 
+    it('update: a restart policy given later acts on the next exit; a stopped container takes new limits or refuses them as UNSUPPORTED', async () => {
+      const settled = async (id: string, ok: (r: Awaited<ReturnType<typeof t.engine.record>>) => boolean) => {
+        for (let i = 0; i < 200; i++) {
+          const r = await t.engine.record(id);
+          if (ok(r)) return r;
+          await new Promise((res) => setTimeout(res, 25));
+        }
+        return t.engine.record(id);
+      };
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('echo run; exit 3'), backend: t.backend });
+      expect((await t.engine.update(c.id, { restartPolicy: 'on-failure:1' })).restartPolicy).toEqual({ name: 'on-failure', maximumRetryCount: 1 });
+      await c.start();
+      expect(await settled(c.id, (r) => r.restartCount === 1 && r.state.status === 'exited')).toMatchObject({ restartCount: 1, state: { status: 'exited', exitCode: 3 } });
+      expect((await t.engine.update(c.id, { restartPolicy: 'no' })).restartPolicy).toBeUndefined();
+      // Limits: a backend applies them (kept in the record, the next run has them) or refuses them whole.
+      const changed = await t.engine.update(c.id, { resources: { memoryBytes: 64 << 20 } }).catch((err: unknown) => err);
+      if (changed instanceof SkiffError) {
+        expect(changed.code).toBe('UNSUPPORTED');
+        expect((await t.engine.record(c.id)).resources.memoryBytes).toBeUndefined();
+      } else {
+        expect((await t.engine.record(c.id)).resources.memoryBytes).toBe(64 << 20);
+        await c.start();
+        expect((await c.wait()).exitCode).toBe(3);
+      }
+      await expect(t.engine.update(c.id, { resources: { memoryBytes: 1024 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(t.engine.update('no-such-container', { restartPolicy: 'always' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await c.remove();
+    });
+
     it('rejects bad input with the right error code', async () => {
       const code = async (p: Promise<unknown>) => {
         try {
