@@ -112,6 +112,12 @@ describe('cgroups', () => {
     expect(read(`${dir}/memory.limit_in_bytes`)).toBe(String(8 << 20));
     expect(read(`${dir}/memory.memsw.limit_in_bytes`)).toBe(String(8 << 20));
     await expect(createCgroupManager('u2', { setup: 'v1', mounts: { memory: `${root}/memory` } }).apply({ cpuShares: 100 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // No swap accounting (no memsw file): a memory+swap limit is refused, not dropped; -1 and none are fine.
+    const plain = createCgroupManager('u4', { setup: 'v1', mounts });
+    await plain.create();
+    await expect(plain.apply({ memoryBytes: 64 << 20, memorySwapBytes: 128 << 20 })).rejects.toThrow(/does not account swap.*swapaccount=1/);
+    await plain.apply({ memoryBytes: 64 << 20, memorySwapBytes: -1 });
+    expect(read(`${root}/memory/skiff/u4/memory.limit_in_bytes`)).toBe(String(64 << 20));
   });
 
   it('v2 update: swap.max is the swap alone, memory.low the reservation, cpu.weight from shares, cpu.max from quota and period', async () => {

@@ -1,5 +1,5 @@
 /** cgroup v1 memory: limit_in_bytes, memsw (equal to it unless a swap limit is set: no swap on top), soft limit, usage, OOM kills. */
-import { failedPrecondition, type SkiffError } from '@skiff/sdk';
+import { failedPrecondition, unavailable, type SkiffError } from '@skiff/sdk';
 import type { Controller } from '../types.js';
 import { readCgroupFile, readKeyed, readNumber, writeCgroupFile } from '../fs.js';
 
@@ -12,6 +12,7 @@ export const memoryV1: Controller & { oomKills(dir: string): Promise<number> } =
     if (r.memoryBytes !== undefined) {
       // Without swap accounting the memsw file is absent; with it, equal limits mean no swap (predictable OOM).
       const memsw = await readCgroupFile(dir, 'memory.memsw.limit_in_bytes');
+      if (memsw === undefined && r.memorySwapBytes !== undefined && r.memorySwapBytes !== -1) throw noSwapAccounting(dir);
       if (memsw === undefined) await writeLimit(dir, r.memoryBytes);
       else {
         const swap = r.memorySwapBytes ?? r.memoryBytes;
@@ -48,4 +49,9 @@ async function writeLimit(dir: string, bytes: number): Promise<void> {
     const usage = await readNumber(dir, 'memory.usage_in_bytes').catch(() => undefined);
     throw failedPrecondition(`cannot lower the memory limit to ${bytes} bytes: the container uses more${usage !== undefined ? ` (${usage} bytes)` : ''} and the kernel could not reclaim enough (EBUSY from ${dir}/memory.limit_in_bytes); free memory in the container, or stop it and update it then`, err);
   }
+}
+
+/** Without swap accounting the kernel cannot hold a memory+swap limit: say so rather than drop it. */
+export function noSwapAccounting(dir: string): SkiffError {
+  return unavailable(`this kernel does not account swap for cgroups (no memory.memsw.limit_in_bytes in ${dir}; boot with swapaccount=1), so a memory+swap limit (--memory-swap) cannot be set; leave it out or use -1`);
 }
