@@ -81,6 +81,12 @@ volumes:
     expect(() => load('services:\n  a:\n    image: x\n    logging: { drive: local }\n')).toThrow(/services.a.logging: unknown key "drive"/);
   });
 
+  it('maps the finer limits (memswap_limit, mem_reservation, cpu_shares, cpu_quota, cpu_period, cpuset)', () => {
+    const p = load('services:\n  a:\n    image: x\n    mem_limit: 64m\n    memswap_limit: 128m\n    mem_reservation: 16m\n    cpu_shares: 512\n    cpu_quota: 50000\n    cpu_period: 100000\n    cpuset: "0-1"\n');
+    expect(p.services.a!.create).toMatchObject({ memory: '64m', memorySwap: '128m', memoryReservation: '16m', cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, cpusetCpus: '0-1' });
+    expect(() => load('services:\n  a:\n    image: x\n    cpu_shares: lots\n')).toThrow('services.a.cpu_shares: expected a whole number, got "lots"');
+  });
+
   it('the environment wins over .env, and a name: key or -p names the project', () => {
     const p = load('name: Named_Project\nservices:\n  a:\n    image: x:${V}\n', { '/p/My App/.env': 'V=dotenv' }, { V: 'shell' });
     expect(p.name).toBe('named_project');

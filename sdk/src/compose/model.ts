@@ -156,7 +156,7 @@ function resolvePath(dir: string, p: string, home: string | undefined): string {
 const SERVICE_KEYS = new Set([
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'hostname', 'container_name',
   'labels', 'volumes', 'tmpfs', 'ports', 'expose', 'read_only', 'privileged', 'cap_add', 'cap_drop', 'mem_limit', 'cpus',
-  'pids_limit', 'tty', 'stdin_open', 'network_mode', 'networks', 'depends_on', 'platform', 'init', 'stop_signal',
+  'pids_limit', 'memswap_limit', 'mem_reservation', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'tty', 'stdin_open', 'network_mode', 'networks', 'depends_on', 'platform', 'init', 'stop_signal',
   'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime',
 ]);
 /** Service keys that change what runs and that skiff cannot do. */
@@ -309,6 +309,17 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
     create.cpus = n;
   }
   if (raw.pids_limit !== undefined) create.pidsLimit = Number(raw.pids_limit);
+  if (raw.memswap_limit !== undefined) create.memorySwap = str(raw.memswap_limit, `${at}.memswap_limit`);
+  if (raw.mem_reservation !== undefined) create.memoryReservation = str(raw.mem_reservation, `${at}.mem_reservation`);
+  const int = (key: string) => {
+    const n = Number(raw[key]);
+    if (!Number.isInteger(n)) fail(`${at}.${key}`, `expected a whole number, got ${JSON.stringify(raw[key])}`);
+    return n;
+  };
+  if (raw.cpu_shares !== undefined) create.cpuShares = int('cpu_shares');
+  if (raw.cpu_quota !== undefined) create.cpuQuota = int('cpu_quota');
+  if (raw.cpu_period !== undefined) create.cpuPeriod = int('cpu_period');
+  if (raw.cpuset !== undefined) create.cpusetCpus = str(raw.cpuset, `${at}.cpuset`);
   if (raw.tty !== undefined) create.tty = bool(raw.tty, `${at}.tty`);
   if (raw.stdin_open !== undefined) create.openStdin = bool(raw.stdin_open, `${at}.stdin_open`);
   if (raw.platform !== undefined) create.platform = str(raw.platform, `${at}.platform`);
@@ -342,7 +353,7 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   if (raw.restart !== undefined && !['no', 'false'].includes(String(raw.restart))) create.restartPolicy = parseRestartPolicy(str(raw.restart, `${at}.restart`));
   if (raw.healthcheck !== undefined) create.healthcheck = healthcheck(raw.healthcheck, `${at}.healthcheck`);
   if (raw.logging !== undefined) create.logConfig = logging(raw.logging, `${at}.logging`);
-  if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus and pids_limit for limits`);
+  if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus, pids_limit and the like for limits`);
   if (raw.init !== undefined && !bool(raw.init, `${at}.init`)) warnings.push(`${at}.init: false: skiff's Linux containers always run an init that reaps zombies`);
   if (raw.expose !== undefined) strList(Array.isArray(raw.expose) ? raw.expose.map(String) : String(raw.expose), `${at}.expose`);
   if (raw.networks !== undefined && !(Array.isArray(raw.networks) || isObj(raw.networks))) fail(`${at}.networks`, 'expected a list or a map');
