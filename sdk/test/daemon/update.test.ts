@@ -46,7 +46,7 @@ describe('docker update on the Linux backend', () => {
   beforeAll(async () => {
     dockerBinary();
     tmp = mkdtempSync(join(tmpdir(), 'skiff-update-'));
-    const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'touch', 'test', 'rm', 'cat']);
+    const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'touch', 'test', 'rm', 'cat', 'head']);
     d = await startDaemon({ backends: ['linux'] });
     const built = await run(['build', '-q', '-t', IMAGE, ctx]);
     if (built.code !== 0) throw new Error(`docker build failed: ${built.stderr}`);
@@ -108,6 +108,17 @@ describe('docker update on the Linux backend', () => {
     const memsw = V2 ? undefined : (() => { try { return cgroupFile(id, 'memory', 'memory.memsw.limit_in_bytes'); } catch { return undefined; } })();
     if (memsw !== undefined) expect(memsw).toBe(String(512 << 20));
     expect((await run(['rm', '-f', 'upd-cfs'])).code).toBe(0);
+  }, 60_000);
+
+  it.runIf(!V2)('cgroup v1: a memory limit below what the container uses is refused clearly (EBUSY) and the old one stays', async () => {
+    expect((await run(['run', '-d', '--name', 'upd-full', '-m', '64m', '--tmpfs', '/data', IMAGE, 'sh', '-c', 'cat /dev/zero | head -c 40000000 > /data/fill; touch /tmp/full; sleep 300'])).code).toBe(0);
+    await until(async () => (await run(['exec', 'upd-full', 'test', '-f', '/tmp/full'])).code, (c) => c === 0, 'the tmpfs filled');
+    const r = await run(['update', '--memory', '16m', 'upd-full']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Error response from daemon: cannot lower the memory limit to 16777216 bytes: the container uses more \(\d+ bytes\) and the kernel could not reclaim enough \(EBUSY from \S+\/memory.limit_in_bytes\)/);
+    expect(await inspect('{{.HostConfig.Memory}}', 'upd-full')).toBe(String(64 << 20));
+    expect(cgroupFile(await inspect('{{.Id}}', 'upd-full'), 'memory', 'memory.limit_in_bytes')).toBe(String(64 << 20));
+    expect((await run(['rm', '-f', 'upd-full'])).code).toBe(0);
   }, 60_000);
 
   it('refuses what dockerd refuses, with its messages; a missing container is 404', async () => {
