@@ -13,13 +13,14 @@ import { digestOf } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
 import { parsePlatform, formatPlatform } from '../image/platform.js';
 import { formatReference, normalizeName, parseReference } from '../image/reference.js';
-import type { Descriptor, ImageConfig, Platform, HealthConfig } from '../image/types.js';
+import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { utf8 } from '../content/util.js';
 import { parseDockerfile, parseInstruction, type Instruction } from './dockerfile/parser.js';
 import { dockerfileError } from './dockerfile/errors.js';
 import { expand, parseKeyValues, splitWords } from './dockerfile/expand.js';
 import type { BuildContext, ContextEntry } from './context.js';
 import { isIgnored, parseDockerignore } from './ignore.js';
+import { healthcheck } from './dockerfile/healthcheck.js';
 import { layerFromChanges, layerFromFiles, stageFiles, type FileSpec, type StageFiles } from './layer-io.js';
 import type { BuildCache, CacheEntry } from './cache.js';
 import { needsLookup, parseOwner, resolveOwner, type Ids } from './owner.js';
@@ -734,38 +735,6 @@ function globToRegExp(p: string): RegExp {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
-}
-
-const DURATION = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/;
-
-function healthcheck(ins: Instruction, fail: (m: string) => never): HealthConfig {
-  const args = ins.args.trim();
-  if (/^none$/i.test(args)) return { Test: ['NONE'] };
-  const m = /^CMD\s+(.*)$/is.exec(args) ?? fail('expected HEALTHCHECK [OPTIONS] CMD command, or HEALTHCHECK NONE');
-  const rest = m[1]!.trim();
-  let test: string[];
-  try {
-    test = rest.startsWith('[') ? ['CMD', ...(JSON.parse(rest) as string[])] : ['CMD-SHELL', rest];
-  } catch {
-    test = ['CMD-SHELL', rest];
-  }
-  const hc: HealthConfig = { Test: test };
-  const ns = (k: string) => {
-    const v = ins.flags[k];
-    if (v === undefined) return undefined;
-    const d = DURATION.exec(v) ?? fail(`invalid --${k} "${v}": use a duration like 30s`);
-    return Math.round(Number(d[1]) * { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[d[2] as 'ns'])!;
-  };
-  const interval = ns('interval'); if (interval !== undefined) hc.Interval = interval;
-  const timeout = ns('timeout'); if (timeout !== undefined) hc.Timeout = timeout;
-  const sp = ns('start-period'); if (sp !== undefined) hc.StartPeriod = sp;
-  const si = ns('start-interval'); if (si !== undefined) hc.StartInterval = si;
-  if (ins.flags.retries !== undefined) {
-    const r = Number(ins.flags.retries);
-    if (!Number.isInteger(r) || r < 0) fail(`invalid --retries "${ins.flags.retries}"`);
-    hc.Retries = r;
-  }
-  return hc;
 }
 
 /** Key order fixed so equal configs give equal digests. */

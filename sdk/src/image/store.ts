@@ -13,6 +13,27 @@ import { formatPlatform, selectManifest } from './platform.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from './types.js';
 
 /** One platform's image, ready to run. */
+/**
+ * The repository an image with no name of its own is kept under (docker
+ * commit without a name), as dockerd's containerd store keeps dangling
+ * images: `skiff-dangling@<manifest digest>`. It lists as <none>, and goes
+ * when the image is given a name.
+ */
+export const DANGLING_REPO = 'skiff-dangling';
+
+export function danglingName(manifestDigest: string): string {
+  return formatReference(parseReference(`${DANGLING_REPO}@${manifestDigest}`));
+}
+
+export function isDanglingName(name: string): boolean {
+  try {
+    const ref = parseReference(name);
+    return !ref.tag && !!ref.digest && ref.path.split('/').pop() === DANGLING_REPO;
+  } catch {
+    return false;
+  }
+}
+
 export interface ResolvedImage {
   /** The normalized name it was found by, when found by name. */
   name?: string;
@@ -206,6 +227,8 @@ export class ImageStore {
     if (ref.digest) throw invalidArgument(`cannot tag with a digest ("${targetName}"); use a tag like name:1.0`);
     const normalized = formatReference(ref);
     await this.layout.setRef(normalized, stripRefAnnotation(target));
+    // Named now: no longer dangling.
+    for (const r of await this.layout.listRefs()) if (r.target.digest === target.digest && isDanglingName(r.name)) await this.layout.deleteRef(r.name);
     return normalized;
   }
 

@@ -6,9 +6,9 @@
 import { conflict, failedPrecondition, invalidArgument, notFound, permissionDenied, unavailable, unsupported, isSkiffError, SkiffError } from '../errors/index.js';
 import type { ImageLayout } from '../content/types.js';
 import { concat } from '../content/util.js';
-import { ImageStore, type ResolvedImage } from '../image/store.js';
+import { ImageStore, danglingName, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
-import type { Platform } from '../image/types.js';
+import type { ImageConfig, ImageManifest, Platform } from '../image/types.js';
 import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
 import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, Resources, TtySize } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
@@ -24,6 +24,7 @@ import { checkRestartPolicy, nextRestartDelay, parseRestartPolicy, restartsOnEng
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
 import { changedResources, mergeResources, updatedRestartPolicy, type UpdateOptions } from './update.js';
 import { assertCan } from './state.js';
+import { childImageConfig, commitConfig, commitReference, containerConfig, storeChanges, type CommitOptions, type CommitResult } from './commit.js';
 
 /** Somewhere to get an image that is not in the store yet (bundled samples, a registry). */
 export interface ImageSource {
@@ -1117,6 +1118,46 @@ export class Engine {
   }
 
   /**
+   * docker commit: a new image of the container's image plus one layer of
+   * what the container changed (no layer when it changed nothing, as
+   * dockerd), with the container's config, the API's config and the
+   * `changes` merged as dockerd does (runtime/commit.ts). A running
+   * container is paused while its changes are read, unless `pause: false`,
+   * where the backend can pause. Works on created, running and exited
+   * containers.
+   */
+  async commit(idOrName: string, o: CommitOptions = {}): Promise<CommitResult> {
+    await this.init();
+    const r = await this.record(idOrName);
+    if (r.state.status === 'removing') throw conflict(`You cannot commit container ${r.name} which is being removed`);
+    const name = commitReference(o.repo, o.tag);
+    const read = async <T>(digest: string, what: string): Promise<T> => {
+      if (!(await this.layout.info(digest))) throw failedPrecondition(`the ${what} of container ${r.name}'s image (${digest}) is no longer in the store; the container cannot be committed`);
+      return JSON.parse(dec.decode(await this.layout.readBytes(digest))) as T;
+    };
+    const manifest = await read<ImageManifest>(r.manifestDigest, 'manifest');
+    const parent = await read<ImageConfig>(r.imageId, 'config');
+    const own = containerConfig(r, parent.config);
+    // Bad changes fail before the container is touched.
+    const config = commitConfig(own, o);
+    const { container } = await this.backendContainer(r);
+    const pause = o.pause !== false && r.state.status === 'running' && !r.state.paused && container.pause !== undefined && container.unpause !== undefined;
+    if (pause) await container.pause!();
+    let layer: Awaited<ReturnType<typeof storeChanges>>;
+    try {
+      layer = await storeChanges(this.layout, container.exportChanges());
+    } finally {
+      if (pause) await container.unpause!().catch(() => {});
+    }
+    const created = new Date().toISOString();
+    const image = childImageConfig(parent, { ...(layer ? { diffId: layer.diffId } : {}), config, createdBy: (own.Cmd ?? []).join(' '), ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}), created });
+    const put = await this.images.putImage(name, image, [...manifest.layers, ...(layer ? [layer.descriptor] : [])]);
+    // Without a name it is kept as a dangling image (<none>), as dockerd keeps it.
+    if (!put.name) await this.layout.setRef(danglingName(put.manifestDescriptor.digest), put.target);
+    return { id: put.id, ...(put.name ? { name: put.name } : {}) };
+  }
+
+  /**
    * Extracts an uncompressed tar into the directory `dir` of the container, in
    * any state but removed (`docker cp SRC CONTAINER:DIR`); see
    * BackendContainer.importFiles for the rules.
@@ -1172,6 +1213,7 @@ export class Container {
   update(o: UpdateOptions): Promise<ContainerRecord> { return this.engine.update(this.id, o); }
   stats(): Promise<ProcessStats> { return this.engine.stats(this.id); }
   exportChanges(): Promise<ReadableStream<Uint8Array>> { return this.engine.exportChanges(this.id); }
+  commit(o?: CommitOptions): Promise<CommitResult> { return this.engine.commit(this.id, o); }
   importFiles(dir: string, tar: ReadableStream<Uint8Array> | Uint8Array, options?: CopyInOptions): Promise<void> { return this.engine.importFiles(this.id, dir, tar, options); }
 }
 

@@ -188,6 +188,36 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       await c.remove();
     });
 
+    it('commit: the changes and config of a container become an image; no changes add no layer', async () => {
+      const platforms = t.engine.backends.find((b) => b.name === t.backend)!.platforms;
+      const base = await t.engine.images.resolve(t.shellImage, platforms);
+      const c = await t.engine.create({ image: t.shellImage, cmd: sh('echo committed > /tmp/commit.txt'), backend: t.backend });
+      await c.start();
+      expect((await c.wait()).exitCode).toBe(0);
+      const repo = `conformance/${name}-commit`;
+      const made = await c.commit({ repo, tag: '1', comment: 'by the suite', author: 'conformance', changes: ['ENV COMMITTED=yes', `WORKDIR /tmp`] });
+      expect(made).toMatchObject({ id: expect.stringMatching(/^sha256:[a-f0-9]{64}$/), name: expect.stringContaining(`${repo}:1`) });
+      const r = await t.engine.run({ image: `${repo}:1`, cmd: sh('cat commit.txt; echo "$COMMITTED"'), backend: t.backend, rm: true });
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'committed\nyes\n' });
+      const img = await t.engine.images.resolve(`${repo}:1`, platforms);
+      expect(img.id).toBe(made.id);
+      expect(img.manifest.layers.length).toBe(base.manifest.layers.length + 1);
+      expect(img.config.author).toBe('conformance');
+      expect(img.config.history?.at(-1)).toMatchObject({ created_by: sh('echo committed > /tmp/commit.txt').join(' '), comment: 'by the suite', author: 'conformance' });
+      expect(img.config.config?.Cmd).toEqual(sh('echo committed > /tmp/commit.txt'));
+      // A container that never ran changed nothing: no layer, an empty_layer entry, as dockerd.
+      const idle = await t.engine.create({ image: `${repo}:1`, backend: t.backend });
+      const same = await t.engine.commit(idle.id, { changes: ['LABEL idle=1'] });
+      const again = await t.engine.images.resolve(same.id, platforms);
+      expect(again.manifest.layers).toEqual(img.manifest.layers);
+      expect(again.config.history?.at(-1)?.empty_layer).toBe(true);
+      expect(again.config.config?.Labels?.idle).toBe('1');
+      await expect(t.engine.commit(idle.id, { changes: ['RUN true'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(t.engine.commit('no-such-container')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await idle.remove();
+      await c.remove();
+    });
+
     it('follows the state machine and refuses invalid transitions with CONFLICT', async () => {
       const c = await t.engine.create({ image: t.shellImage, cmd: sh('exit 0'), backend: t.backend });
       expect((await c.inspect()).state.status).toBe('created');

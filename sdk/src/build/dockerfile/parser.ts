@@ -73,6 +73,14 @@ export function parseInstruction(text: string, file = 'Dockerfile', escape = '\\
   return list[0]!;
 }
 
+/**
+ * Instructions one per line with no stage around them (docker commit
+ * --change): parsed as a Dockerfile's body is, without the FROM rule.
+ */
+export function parseInstructionLines(text: string, file = 'Dockerfile', escape = '\\'): Instruction[] {
+  return parseInstructions(text.replace(/\r\n/g, '\n').split('\n'), 0, file, escape);
+}
+
 /** Instructions that ONBUILD may not hold. */
 const NOT_TRIGGERS = new Set(['ONBUILD', 'FROM', 'MAINTAINER']);
 

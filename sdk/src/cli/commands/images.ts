@@ -4,6 +4,7 @@ import type { CliContext, Command } from '../context.js';
 import { humanSize, json, shortId, since, table } from '../format.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import { formatPlatform } from '../../image/platform.js';
+import { isDanglingName } from '../../image/store.js';
 
 
 export const images: Command = {
@@ -25,7 +26,8 @@ export const images: Command = {
     for (const img of await engine.images.list()) {
       for (const name of img.names) {
         const ref = parseReference(name);
-        const fam = familiarName({ ...ref, tag: undefined as never, digest: undefined as never } as typeof ref);
+        const dangling = isDanglingName(name);
+        const fam = dangling ? '<none>' : familiarName({ ...ref, tag: undefined as never, digest: undefined as never } as typeof ref);
         if (filter && !matches(filter, fam, ref.tag)) continue;
         const row = { repo: fam, tag: ref.tag ?? '<none>', id: img.id, digest: img.target.digest, size: img.size, platforms: img.platforms.map(formatPlatform).join(','), name };
         rows.push(img.created ? { ...row, created: img.created } : row);

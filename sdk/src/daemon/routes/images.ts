@@ -7,7 +7,7 @@ import { familiarName, formatReference, parseReference, type Reference } from '.
 import { parsePlatform } from '../../image/platform.js';
 import { isIndexMediaType } from '../../image/media-types.js';
 import type { Descriptor, ImageIndex, Platform } from '../../image/types.js';
-import type { ResolvedImage } from '../../image/store.js';
+import { isDanglingName, type ResolvedImage } from '../../image/store.js';
 import { pullImage } from '../../registry/pull.js';
 import { pushImage } from '../../registry/push.js';
 import { parseXRegistryAuth } from '../../registry/x-registry-auth.js';
@@ -35,7 +35,7 @@ function tagOf(name: string): string | undefined {
 }
 
 function digestsOf(names: string[], target: string): string[] {
-  return [...new Set(names.map((n) => `${repoOf(parseReference(n))}@${target}`))];
+  return [...new Set(names.filter((n) => !isDanglingName(n)).map((n) => `${repoOf(parseReference(n))}@${target}`))];
 }
 
 /** Looks an image up; a name that cannot be an image name is simply not found (docker inspect tries names of every kind). */
@@ -135,9 +135,10 @@ async function inUse(ctx: DaemonContext, target: Descriptor): Promise<boolean> {
 export function imageRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/images/json', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'));
-    if (f.dangling?.some((v) => v === 'true' || v === '1')) return x.sendJson(200, []);
+    const danglingOnly = f.dangling?.some((v) => v === 'true' || v === '1') ?? false;
     const out = [];
     for (const s of await ctx.engine.images.list()) {
+      if (danglingOnly && !s.names.every(isDanglingName)) continue;
       const tags = s.names.map(tagOf).filter((t): t is string => !!t);
       if (f.reference?.length && !f.reference.some((pat) => tags.some((t) => globMatch(pat, t) || globMatch(pat, t.slice(0, t.lastIndexOf(':')))))) continue;
       let labels: Record<string, string> | null = null;
@@ -233,15 +234,14 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const f = parseFilters(x.query.get('filters'));
     const all = f.dangling?.some((v) => v === 'false' || v === '0') ?? false;
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
-    // Every stored image has a name, so only `dangling=false` (docker image prune -a) removes anything.
-    if (all) {
-      for (const s of await ctx.engine.images.list()) {
-        if (await inUse(ctx, s.target)) continue;
-        for (const n of s.names) {
-          const res = await ctx.engine.images.remove(n).catch(() => undefined);
-          if (!res) continue;
-          deleted.push(...res.untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d })));
-        }
+    // Without -a only dangling images (docker commit without a name) go.
+    for (const s of await ctx.engine.images.list()) {
+      if (!all && !s.names.every(isDanglingName)) continue;
+      if (await inUse(ctx, s.target)) continue;
+      for (const n of s.names) {
+        const res = await ctx.engine.images.remove(n).catch(() => undefined);
+        if (!res) continue;
+        deleted.push(...res.untagged.filter((u) => !isDanglingName(u)).map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d })));
       }
     }
     x.sendJson(200, { ImagesDeleted: deleted, SpaceReclaimed: 0 });
