@@ -67,7 +67,12 @@ export function parseArgs(argv: string[], specs: FlagSpec[], options: { stopAtFi
         const c = a[j]!;
         const spec = byShort.get(c);
         if (!spec) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`);
-        if (spec.type === 'bool') { set(spec, undefined, `-${c}`); continue; }
+        if (spec.type === 'bool') {
+          // -p=false, as docker's flag parser takes it.
+          if (a[j + 1] === '=') { set(spec, a.slice(j + 2), `-${c}`); break; }
+          set(spec, undefined, `-${c}`);
+          continue;
+        }
         let value = a.slice(j + 1);
         if (value.startsWith('=')) value = value.slice(1);
         if (value === '') value = argv[++i] as string;

@@ -28,6 +28,7 @@ import { imageRoutes } from './routes/images.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
+import { commitRoutes } from './routes/commit.js';
 
 export interface DaemonOptions {
   engine: Engine;
@@ -87,6 +88,7 @@ export function buildRouter(): Router<DaemonContext> {
   volumeRoutes(r);
   networkRoutes(r);
   buildRoutes(r);
+  commitRoutes(r);
   return r;
 }
 

@@ -1140,6 +1140,13 @@ export class Engine {
     const own = containerConfig(r, parent.config);
     // Bad changes fail before the container is touched.
     const config = commitConfig(own, o);
+    if (r.state.startedAt && !this.live.get(r.id)?.container) {
+      // Not made in this process: its writable layer must be restorable, or the commit would silently lose it.
+      const backend = this.backendByName(r.backend);
+      const restored = backend.restore && (await backend.restore(r.id, await this.specOf(r)));
+      if (!restored) throw failedPrecondition(`the changes of container ${r.name} lived in the memory of the process that ran it (the ${backend.name} backend keeps no writable layer on disk); commit it through skiff daemon or the SDK process that runs it`);
+      this.liveOf(r.id, backend).container = restored;
+    }
     const { container } = await this.backendContainer(r);
     const pause = o.pause !== false && r.state.status === 'running' && !r.state.paused && container.pause !== undefined && container.unpause !== undefined;
     if (pause) await container.pause!();

@@ -112,7 +112,7 @@ export async function inspectImage(ctx: CliContext, name: string, platform?: str
   const platforms = platform ? [parsePlatform(platform)] : engine.platforms.length ? engine.platforms : [{ os: 'linux', architecture: 'amd64' }];
   const all = await engine.images.platformsOf(name);
   const img = await engine.images.resolve(name, [...platforms, ...all]);
-  const names = (await engine.images.list()).filter((s) => s.target.digest === img.target.digest).flatMap((s) => s.names);
+  const names = (await engine.images.list()).filter((s) => s.target.digest === img.target.digest).flatMap((s) => s.names).filter((n) => !isDanglingName(n));
   const c = img.config;
   return {
     Id: img.id,

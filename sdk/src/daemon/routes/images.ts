@@ -81,7 +81,8 @@ async function imageInspect(ctx: DaemonContext, name: string) {
     RepoTags: names.map(tagOf).filter((t): t is string => !!t),
     RepoDigests: digestsOf(names, found.target.digest),
     Parent: '',
-    Comment: '',
+    // As dockerd's containerd store: the comment of the last history entry (docker commit -m).
+    Comment: img.config.history?.at(-1)?.comment ?? '',
     Created: img.config.created ?? ZERO_TIME,
     DockerVersion: '',
     Author: img.config.author ?? '',

@@ -1,0 +1,70 @@
+/**
+ * `skiff commit` from the local CLI: on Linux the image id printed and the new
+ * image runs with the container's file and the change; errors as docker
+ * prints them. A WASI container keeps its writable layer in the memory of the
+ * process that ran it, so committing one that ran in an earlier command is
+ * refused with a clear error (a created one commits: it changed nothing).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { skiff } from './support/cli.js';
+
+const CI = process.env.CI === 'true';
+const ready = process.getuid?.() === 0 && existsSync('/bin/busybox') && process.platform === 'linux';
+if (!ready && CI) throw new Error('the commit CLI test needs root and busybox-static (scripts/setup-test-deps.sh installs it)');
+
+let base: string;
+let root: string;
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'skiff-cli-commit-'));
+  root = join(base, 'root');
+  if (!ready) return;
+  const ctx = join(base, 'ctx');
+  mkdirSync(ctx);
+  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
+  const b = await skiff(root, 'build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', ctx);
+  if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (ready) await skiff(root, 'rm', '-f', 'lc');
+  rmSync(base, { recursive: true, force: true });
+});
+
+it.skipIf(!ready)('skiff commit [-a] [-m] [-c]... CONTAINER REPO:TAG prints the image id; the image runs with the file and the change', async () => {
+  const r = await skiff(root, 'run', '--name', 'lc', 'bb:1', 'sh', '-c', 'echo hi > /f');
+  expect(r.code, r.stderr).toBe(0);
+  const c = await skiff(root, 'commit', '-a', 'me', '-m', 'msg', '-c', 'CMD ["cat", "/f"]', '-c', 'ENV X=1', '-p=false', 'lc', 'committed:1');
+  expect(c, c.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:[a-f0-9]{64}\n$/) });
+  const out = await skiff(root, 'run', '--rm', 'committed:1');
+  expect(out, out.stderr).toMatchObject({ code: 0, stdout: 'hi\n' });
+  const [img] = JSON.parse((await skiff(root, 'image', 'inspect', 'committed:1')).stdout) as Array<{ Author: string; Config: { Env?: string[] }; History: Array<{ comment?: string; created_by?: string }> }>;
+  expect(img!.Author).toBe('me');
+  expect(img!.Config.Env).toContain('X=1');
+  expect(img!.History.at(-1)).toMatchObject({ comment: 'msg', created_by: 'sh -c echo hi > /f' });
+
+  const bad = await skiff(root, 'commit', '-c', 'RUN true', 'lc');
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain('run is not a valid change command');
+  const none = await skiff(root, 'commit', 'nope');
+  expect(none.code).not.toBe(0);
+  expect(none.stderr).toContain('No such container: nope');
+  expect((await skiff(root, 'commit')).code).toBe(125);
+  expect((await skiff(root, 'commit', 'lc', 'a:1', 'b:1')).code).toBe(125);
+});
+
+it('WASI: a container that ran in an earlier command cannot be committed (its layer is gone); a created one can', async () => {
+  expect((await skiff(root, 'run', '--name', 'wran', 'skiff/toolbox', 'sh', '-c', 'echo hi > /f')).code).toBe(0);
+  const gone = await skiff(root, 'commit', 'wran', 'wasm-commit:1');
+  expect(gone.code).not.toBe(0);
+  expect(gone.stderr).toContain('the changes of container wran lived in the memory of the process that ran it');
+  expect((await skiff(root, 'create', '--name', 'wmade', 'skiff/toolbox', 'true')).code).toBe(0);
+  const c = await skiff(root, 'commit', '-c', 'CMD ["echo", "from the change"]', 'wmade', 'wasm-commit:2');
+  expect(c, c.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:/) });
+  expect((await skiff(root, 'run', '--rm', 'wasm-commit:2')).stdout).toBe('from the change\n');
+  await skiff(root, 'rm', '-f', 'wran', 'wmade');
+});
