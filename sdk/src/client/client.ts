@@ -13,6 +13,7 @@ import type { CreateOptions } from '../runtime/options.js';
 import type { ExitStatus, ProcessStats, TtySize } from '../runtime/backend.js';
 import type { ExecOptions, LogsOptions, RunResult, StartOptions, WaitCondition } from '../runtime/engine.js';
 import type { LogEntry, StreamName } from '../runtime/logs.js';
+import type { CommitOptions } from '../runtime/commit.js';
 import { checkVolumeName, type VolumeInfo, type VolumeStore } from '../volumes/types.js';
 import type { VolumeHandle } from '../runtime/backend.js';
 import { parseReference } from '../image/reference.js';
@@ -503,6 +504,13 @@ export class DockerClient implements ContainerRuntime {
       body: tar,
       headers: { 'Content-Type': 'application/x-tar' },
     });
+  }
+
+  /** docker commit: a new image from the container's changes (see Engine.commit); resolves with its ID. */
+  async commit(id: string, o: CommitOptions = {}): Promise<{ id: string }> {
+    const query: Record<string, QueryValue> = { container: id, repo: o.repo, tag: o.tag, comment: o.comment, author: o.author, pause: o.pause ?? true, changes: o.changes };
+    const res = await this.json<{ Id: string }>('POST', '/commit', { query, ...(o.config ? { body: o.config } : {}) });
+    return { id: res.Id };
   }
 
   /** Builds an image (the classic builder) from a context tar. */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
+import { connectDocker } from '../../src/client/node-transport.js';
 import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
 
 const IMAGE = 'skiff-commit/bb:1';
@@ -130,6 +131,25 @@ describe('docker commit on the Linux backend', () => {
       expect((await run(['run', '--rm', 'skiff-commit/dockerode:1', 'cat', '/made'])).stdout).toBe('from-dockerode\n');
     } finally {
       await c.remove({ force: true });
+    }
+  }, 60_000);
+
+  it("skiff's DockerClient: commit() with a Config body the container's config fills", async () => {
+    const client = connectDocker(d.url);
+    try {
+      const { id } = await client.create({ image: IMAGE, cmd: ['sh', '-c', 'echo from-client > /client'] });
+      await client.start(id);
+      await client.wait(id);
+      const made = await client.commit(id, { repo: 'skiff-commit/client', tag: '1', config: { Env: ['ONLY=body'], Cmd: ['cat', '/client'] }, changes: ['LABEL via=client'] });
+      expect(made.id).toMatch(/^sha256:[a-f0-9]{64}$/);
+      const out = await run(['run', '--rm', 'skiff-commit/client:1']);
+      expect(out.stdout).toBe('from-client\n');
+      // The body's Env first, the container's variables it lacks after (dockerd's merge).
+      expect(JSON.parse(await inspect('{{json .Config.Env}}', 'skiff-commit/client:1'))).toEqual(['ONLY=body', 'PATH=/bin']);
+      expect(await inspect('{{.Config.Labels.via}}', 'skiff-commit/client:1')).toBe('client');
+      await client.remove(id);
+    } finally {
+      client.close();
     }
   }, 60_000);
 
