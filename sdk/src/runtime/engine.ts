@@ -1149,12 +1149,13 @@ export class Engine {
     }
     const { container } = await this.backendContainer(r);
     const pause = o.pause !== false && r.state.status === 'running' && !r.state.paused && container.pause !== undefined && container.unpause !== undefined;
-    if (pause) await container.pause!();
+    // As dockerd, a pause that fails does not stop the commit (e.g. no freezer here).
+    const paused = pause && (await container.pause!().then(() => true, () => false));
     let layer: Awaited<ReturnType<typeof storeChanges>>;
     try {
       layer = await storeChanges(this.layout, container.exportChanges());
     } finally {
-      if (pause) await container.unpause!().catch(() => {});
+      if (paused) await container.unpause!().catch(() => {});
     }
     const created = new Date().toISOString();
     const image = childImageConfig(parent, { ...(layer ? { diffId: layer.diffId } : {}), config, createdBy: (own.Cmd ?? []).join(' '), ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}), created });
