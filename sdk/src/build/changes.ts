@@ -11,11 +11,10 @@ import { parseInstructionLines, type Instruction } from './dockerfile/parser.js'
 import { expand, parseKeyValues, splitWords } from './dockerfile/expand.js';
 import { healthcheck } from './dockerfile/healthcheck.js';
 
-/** What dockerd accepts in --change (its validCommitCommands). */
-export const COMMIT_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'] as const;
+/** What dockerd accepts in --change (its validCommitCommands; it refuses STOPSIGNAL, SHELL and MAINTAINER too). */
+export const COMMIT_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR'] as const;
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
-const SIGNAL = /^(?:\d+|(?:SIG)?[A-Z][A-Z0-9]*(?:[+-]\d+)?)$/i;
 
 /** The config with the changes applied (a copy); INVALID_ARGUMENT names the change at fault. */
 export function applyChanges(base: ContainerDefaults, changes: string[]): ContainerDefaults {
@@ -27,12 +26,13 @@ export function applyChanges(base: ContainerDefaults, changes: string[]): Contai
   } catch (err) {
     const unknown = /unknown instruction: (\S+)/.exec((err as Error).message);
     if (unknown) throw notAllowed(unknown[1]!);
-    throw invalidArgument(`invalid --change: ${(err as Error).message.replace(/^change:\d+:\d+: /, '')}`, err);
+    throw invalidArgument(`${(err as Error).message.replace(/^change:\d+:\d+: /, '')} (in --change)`, err);
   }
   for (const ins of list) if (!(COMMIT_CHANGES as readonly string[]).includes(ins.name)) throw notAllowed(ins.name);
   let cmdSet = false;
   for (const ins of list) {
-    const fail = (msg: string): never => { throw invalidArgument(`invalid --change "${ins.original}": ${msg}`); };
+    const where = ` (in --change "${ins.original}")`;
+    const fail = (msg: string): never => { throw invalidArgument(msg + where); };
     const x = (w: string) => expand(w, envMap(cfg.Env), '\\', (_c, m) => fail(m));
     try {
       switch (ins.name) {
@@ -59,7 +59,12 @@ export function applyChanges(base: ContainerDefaults, changes: string[]): Contai
         }
         case 'EXPOSE': {
           const ports = splitWords(x(ins.args)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
-          for (const p of ports) if (!/^\d+(-\d+)?\/(tcp|udp|sctp)$/.test(p)) fail(`invalid port "${p}": use PORT[/PROTOCOL], e.g. 8080/tcp`);
+          for (const p of ports) {
+            // dockerd's words first (nat.ParsePortSpecs), then how to write one.
+            const [port, proto] = p.split('/') as [string, string];
+            if (!/^\d+(-\d+)?$/.test(port)) fail(`Invalid containerPort: ${port}; use PORT[/PROTOCOL], e.g. 8080/tcp`);
+            if (!['tcp', 'udp', 'sctp'].includes(proto)) fail(`Invalid proto: ${proto}; use tcp, udp or sctp`);
+          }
           cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) };
           break;
         }
@@ -75,12 +80,6 @@ export function applyChanges(base: ContainerDefaults, changes: string[]): Contai
           cfg.Volumes = { ...(cfg.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) };
           break;
         }
-        case 'STOPSIGNAL': {
-          const sig = x(ins.args.trim());
-          if (!SIGNAL.test(sig)) fail(`invalid signal "${sig}": use a name like SIGTERM or a number`);
-          cfg.StopSignal = sig;
-          break;
-        }
         case 'HEALTHCHECK':
           cfg.Healthcheck = healthcheck(ins, fail);
           break;
@@ -89,8 +88,8 @@ export function applyChanges(base: ContainerDefaults, changes: string[]): Contai
           break;
       }
     } catch (err) {
-      if (isSkiffError(err) && err.message.startsWith('invalid --change')) throw err;
-      throw invalidArgument(`invalid --change "${ins.original}": ${(err as Error).message}`, err);
+      if (isSkiffError(err) && err.message.endsWith(where)) throw err;
+      throw invalidArgument((err as Error).message + where, err);
     }
   }
   return cfg;

@@ -21,7 +21,7 @@ export interface CommitOptions {
   author?: string;
   /** Pause a running container while its changes are read (default true, as docker; only where the backend can pause). */
   pause?: boolean;
-  /** Dockerfile instructions for the config: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR. */
+  /** Dockerfile instructions for the config: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME, WORKDIR (dockerd's list). */
   changes?: string[];
   /** A config to start from instead of the container's (the API's body); the container's fills what it leaves out. */
   config?: ContainerDefaults;
@@ -52,7 +52,9 @@ export function commitReference(repo: string | undefined, tag: string | undefine
 /** The container's config as dockerd keeps it (container.Config): the image's defaults with the create options over them. */
 export function containerConfig(r: ContainerRecord, image: ContainerDefaults | undefined): ContainerDefaults {
   const i = image ?? {};
-  const c: ContainerDefaults = { User: r.user, Env: [...r.env], WorkingDir: r.workingDir, Labels: { ...r.labels } };
+  // The record resolves no working directory to `/`; dockerd keeps it empty (an explicit -w / reads the same here).
+  const workingDir = r.workingDir === '/' && !i.WorkingDir ? '' : r.workingDir;
+  const c: ContainerDefaults = { User: r.user, Env: [...r.env], WorkingDir: workingDir, Labels: { ...r.labels } };
   if (r.entrypoint !== undefined) {
     c.Entrypoint = r.entrypoint.length ? [...r.entrypoint] : null;
     c.Cmd = r.cmd?.length ? [...r.cmd] : null;

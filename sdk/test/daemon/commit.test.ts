@@ -107,7 +107,7 @@ describe('docker commit on the Linux backend', () => {
     expect(bad.stderr).toContain('Error response from daemon: run is not a valid change command');
     const port = await run(['commit', '-c', 'EXPOSE http', 'cm-bad']);
     expect(port.code).toBe(1);
-    expect(port.stderr).toContain('invalid --change "EXPOSE http"');
+    expect(port.stderr).toContain('Invalid containerPort: http; use PORT[/PROTOCOL], e.g. 8080/tcp (in --change "EXPOSE http")');
     expect((await run(['image', 'inspect', 'skiff-commit/bad:1'])).code).toBe(1);
     const none = await run(['commit', 'no-such-container', 'skiff-commit/none:1']);
     expect(none.code).toBe(1);

@@ -225,6 +225,37 @@ describe('the docker CLI gives the same results from dockerd and from skiff', ()
     await both(['rm', 'diff-upd', 'diff-upd-rm']);
   });
 
+  it('docker commit: the same image config, history, layers and refusals', async () => {
+    // Relative paths: on the host test backend they land in the container's own directory.
+    await both(['run', '--name', 'diff-commit', IMAGE, 'sh', '-c', 'echo hello > hello']);
+    await both(['create', '--name', 'diff-commit-idle', IMAGE]);
+    const fmt = '{{json .Config.Cmd}} {{json .Config.Entrypoint}} {{.Config.Env}} {{.Config.ExposedPorts}} {{.Config.Labels}} {{.Config.WorkingDir}} {{.Config.User}} {{.Config.StopSignal}} {{.Config.Volumes}} {{.Author}} {{.Comment}} {{len .RootFS.Layers}}';
+    for (const args of [
+      ['commit', '-c', 'CMD ["cat", "hello"]', '-c', 'ENV X=1 Y=$PATH', '-c', 'EXPOSE 80 53/udp', '-c', 'LABEL a=b', '-c', 'VOLUME /data', '-c', 'USER nobody', '-m', 'the message', '-a', 'Ann <ann@example.test>', 'diff-commit', 'skiff-diff/committed:1'],
+      ['image', 'inspect', '--format', fmt, 'skiff-diff/committed:1'],
+      ['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'skiff-diff/committed:1'],
+      ['commit', '-c', 'ENTRYPOINT ["echo"]', '-c', 'WORKDIR /tmp', 'diff-commit', 'skiff-diff/committed:2'],
+      ['image', 'inspect', '--format', fmt, 'skiff-diff/committed:2'],
+      ['commit', 'diff-commit-idle', 'skiff-diff/committed:3'],
+      ['image', 'inspect', '--format', fmt, 'skiff-diff/committed:3'],
+      ['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'skiff-diff/committed:3'],
+      ['commit', '-c', 'RUN true', 'diff-commit'],
+      ['commit', '-c', 'STOPSIGNAL SIGINT', 'diff-commit'],
+      ['commit', '-c', 'EXPOSE x', 'diff-commit'],
+      ['commit', 'no-such-container'],
+    ]) {
+      const r = await both(args);
+      if (r.dockerd.code !== 0) {
+        // Refusals: dockerd's message, which skiff follows with what --change takes.
+        expect({ args, code: r.skiff.code, stdout: r.skiff.stdout }).toEqual({ args, code: r.dockerd.code, stdout: r.dockerd.stdout });
+        expect(r.skiff.stderr.startsWith(r.dockerd.stderr.trimEnd()), `${r.skiff.stderr} | ${r.dockerd.stderr}`).toBe(true);
+        continue;
+      }
+      expect({ args, ...r.skiff }).toEqual({ args, ...r.dockerd });
+    }
+    await both(['rm', 'diff-commit', 'diff-commit-idle']);
+  });
+
   it('errors a user meets', async () => {
     for (const args of [
       ['logs', 'no-such-container'],
