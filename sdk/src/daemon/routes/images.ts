@@ -235,15 +235,23 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const f = parseFilters(x.query.get('filters'));
     const all = f.dangling?.some((v) => v === 'false' || v === '0') ?? false;
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
-    // Without -a only dangling images (docker commit without a name) go.
+    // Without -a only dangling images (docker commit without a name) go; label filters as dockerd's.
     for (const s of await ctx.engine.images.list()) {
       if (!all && !s.names.every(isDanglingName)) continue;
+      if (f.label?.length || f['label!']?.length) {
+        const labels = (await ctx.imageConfig(s.id))?.config?.Labels ?? {};
+        if (!(f.label ?? []).every((l) => labelMatches(labels, l)) || (f['label!'] ?? []).some((l) => labelMatches(labels, l))) continue;
+      }
       if (await inUse(ctx, s.target)) continue;
+      let gone = false;
       for (const n of s.names) {
         const res = await ctx.engine.images.remove(n).catch(() => undefined);
         if (!res) continue;
-        deleted.push(...res.untagged.filter((u) => !isDanglingName(u)).map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d })));
+        deleted.push(...res.untagged.filter((u) => !isDanglingName(u)).map((u) => ({ Untagged: familiarName(parseReference(u)) })));
+        gone ||= res.deleted.length > 0;
       }
+      // One entry per image, by its ID, as dockerd answers.
+      if (gone) deleted.push({ Deleted: s.id });
     }
     x.sendJson(200, { ImagesDeleted: deleted, SpaceReclaimed: 0 });
   });
@@ -316,9 +324,10 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const found = await lookup(ctx, name);
     const used = await inUse(ctx, found.target);
     const res = await ctx.engine.images.remove(name, { force: x.bool('force'), inUse: () => used });
-    for (const u of res.untagged) ctx.events.emit('image', 'untag', familiarName(parseReference(u)), { name: familiarName(parseReference(u)) });
+    for (const u of res.untagged.filter((n) => !isDanglingName(n))) ctx.events.emit('image', 'untag', familiarName(parseReference(u)), { name: familiarName(parseReference(u)) });
     for (const d of res.deleted) ctx.events.emit('image', 'delete', d, { name: d });
-    x.sendJson(200, [...res.untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d }))]);
+    const untagged = res.untagged.filter((u) => !isDanglingName(u));
+    x.sendJson(200, [...untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...res.deleted.map((d) => ({ Deleted: d }))]);
   });
 }
 
