@@ -31,7 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (ready) await skiff(root, 'rm', '-f', 'lc');
+  if (ready) await skiff(root, 'rm', '-f', 'lc', 'lrun');
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -55,6 +55,19 @@ it.skipIf(!ready)('skiff commit [-a] [-m] [-c]... CONTAINER REPO:TAG prints the 
   expect(none.stderr).toContain('No such container: nope');
   expect((await skiff(root, 'commit')).code).toBe(125);
   expect((await skiff(root, 'commit', 'lc', 'a:1', 'b:1')).code).toBe(125);
+
+  // A container running under another command: found again, paused for the commit and running after.
+  const d = await skiff(root, 'run', '-d', '--name', 'lrun', 'bb:1', 'sh', '-c', 'echo up > /up; exec sleep 300');
+  expect(d.code, d.stderr).toBe(0);
+  for (let i = 0; i < 50 && (await skiff(root, 'exec', 'lrun', 'cat', '/up')).stdout !== 'up\n'; i++) await new Promise((res) => setTimeout(res, 100));
+  const live = await skiff(root, 'commit', 'lrun', 'committed:live');
+  expect(live, live.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:/) });
+  expect((await skiff(root, 'run', '--rm', 'committed:live', 'cat', '/up')).stdout).toBe('up\n');
+  const [rec] = JSON.parse((await skiff(root, 'container', 'inspect', 'lrun')).stdout) as Array<{ state: { status: string; paused?: boolean } }>;
+  expect(rec!.state).toMatchObject({ status: 'running' });
+  expect(rec!.state.paused).toBeUndefined();
+  expect((await skiff(root, 'exec', 'lrun', 'echo', 'still here')).stdout).toBe('still here\n');
+  await skiff(root, 'rm', '-f', 'lrun');
 });
 
 it('WASI: a container that ran in an earlier command cannot be committed (its layer is gone); a created one can', async () => {
