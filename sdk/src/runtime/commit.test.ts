@@ -17,6 +17,10 @@ describe('docker commit config', () => {
   it('the container config: its own command, env, labels; the image entrypoint, volumes, stop signal; published ports exposed', () => {
     const c = containerConfig(record({ ports: [{ containerPort: 53, protocol: 'udp', hostIp: '', hostPort: 0 }] }), image);
     expect(c).toMatchObject({ Entrypoint: ['/entry'], Cmd: ['sh', '-c', 'echo hi > /f'], Env: ['PATH=/bin', 'FROM_RUN=1'], WorkingDir: '/w', Labels: { img: '1' }, Volumes: { '/data': {} }, StopSignal: 'SIGQUIT', ExposedPorts: { '80/tcp': {}, '53/udp': {} } });
+    // dockerd's order: variables given at create first; the Engine's default PATH is not the config's.
+    expect(containerConfig(record({ env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'IMG=1', 'MINE=2'] }), { Env: ['IMG=1'] }).Env).toEqual(['MINE=2', 'IMG=1']);
+    expect(containerConfig(record({ env: ['PATH=/bin', 'MINE=2'] }), { Env: ['PATH=/bin'] }).Env).toEqual(['MINE=2', 'PATH=/bin']);
+    expect(containerConfig(record(), image, ['8080', '9/udp']).ExposedPorts).toEqual({ '80/tcp': {}, '8080/tcp': {}, '9/udp': {} });
     // --entrypoint at create: the image command is not used.
     expect(containerConfig(record({ entrypoint: ['/other'], cmd: undefined }), image)).toMatchObject({ Entrypoint: ['/other'], Cmd: null });
   });

@@ -25,6 +25,8 @@ export interface CommitOptions {
   changes?: string[];
   /** A config to start from instead of the container's (the API's body); the container's fills what it leaves out. */
   config?: ContainerDefaults;
+  /** Ports the container exposes beyond its image's and its published ones (`--expose` at create, which the daemon keeps), as `80/tcp`. */
+  exposedPorts?: string[];
 }
 
 export interface CommitResult {
@@ -50,11 +52,11 @@ export function commitReference(repo: string | undefined, tag: string | undefine
 }
 
 /** The container's config as dockerd keeps it (container.Config): the image's defaults with the create options over them. */
-export function containerConfig(r: ContainerRecord, image: ContainerDefaults | undefined): ContainerDefaults {
+export function containerConfig(r: ContainerRecord, image: ContainerDefaults | undefined, exposedPorts: string[] = []): ContainerDefaults {
   const i = image ?? {};
   // The record resolves no working directory to `/`; dockerd keeps it empty (an explicit -w / reads the same here).
   const workingDir = r.workingDir === '/' && !i.WorkingDir ? '' : r.workingDir;
-  const c: ContainerDefaults = { User: r.user, Env: [...r.env], WorkingDir: workingDir, Labels: { ...r.labels } };
+  const c: ContainerDefaults = { User: r.user, Env: dockerEnvOrder(r.env, i.Env ?? []), WorkingDir: workingDir, Labels: { ...r.labels } };
   if (r.entrypoint !== undefined) {
     c.Entrypoint = r.entrypoint.length ? [...r.entrypoint] : null;
     c.Cmd = r.cmd?.length ? [...r.cmd] : null;
@@ -64,6 +66,7 @@ export function containerConfig(r: ContainerRecord, image: ContainerDefaults | u
   }
   const exposed: Record<string, object> = { ...(i.ExposedPorts ?? {}) };
   for (const p of r.ports ?? []) exposed[`${p.containerPort}/${p.protocol}`] = {};
+  for (const p of exposedPorts) exposed[p.includes('/') ? p : `${p}/tcp`] = {};
   if (Object.keys(exposed).length) c.ExposedPorts = exposed;
   if (i.Volumes && Object.keys(i.Volumes).length) c.Volumes = { ...i.Volumes };
   if (i.StopSignal) c.StopSignal = i.StopSignal;
@@ -182,6 +185,22 @@ export async function storeChanges(store: Ingester, tar: ReadableStream<Uint8Arr
     cancel(reason) { return reader.cancel(reason); },
   });
   return storeLayer(store, rest);
+}
+
+/** The PATH the Engine gives a process whose image sets none; dockerd adds it only to the process, not to the config. */
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The container's variables in dockerd's order: those given at create first,
+ * then the image's (the record keeps the image's first); the default PATH
+ * the Engine added for an image without one is left out, as dockerd keeps it
+ * out of the config.
+ */
+function dockerEnvOrder(env: string[], imageEnv: string[]): string[] {
+  const fromImage = new Set(imageEnv);
+  const imageHasPath = imageEnv.some((e) => envKey(e) === 'PATH');
+  const own = env.filter((e) => !fromImage.has(e) && (imageHasPath || e !== DEFAULT_PATH));
+  return [...own, ...env.filter((e) => fromImage.has(e))];
 }
 
 function envKey(e: string): string {

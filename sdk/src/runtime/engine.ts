@@ -1137,7 +1137,7 @@ export class Engine {
     };
     const manifest = await read<ImageManifest>(r.manifestDigest, 'manifest');
     const parent = await read<ImageConfig>(r.imageId, 'config');
-    const own = containerConfig(r, parent.config);
+    const own = containerConfig(r, parent.config, o.exposedPorts);
     // Bad changes fail before the container is touched.
     const config = commitConfig(own, o);
     if (r.state.startedAt && !this.live.get(r.id)?.container) {

@@ -228,7 +228,7 @@ describe('the docker CLI gives the same results from dockerd and from skiff', ()
   it('docker commit: the same image config, history, layers and refusals', async () => {
     // Relative paths: on the host test backend they land in the container's own directory.
     await both(['run', '--name', 'diff-commit', IMAGE, 'sh', '-c', 'echo hello > hello']);
-    await both(['create', '--name', 'diff-commit-idle', IMAGE]);
+    await both(['create', '--name', 'diff-commit-idle', '--expose', '8080', '-e', 'AT_CREATE=1', '-l', 'at=create', IMAGE]);
     const fmt = '{{json .Config.Cmd}} {{json .Config.Entrypoint}} {{.Config.Env}} {{.Config.ExposedPorts}} {{.Config.Labels}} {{.Config.WorkingDir}} {{.Config.User}} {{.Config.StopSignal}} {{.Config.Volumes}} {{.Author}} {{.Comment}} {{len .RootFS.Layers}}';
     for (const args of [
       ['commit', '-c', 'CMD ["cat", "hello"]', '-c', 'ENV X=1 Y=$PATH', '-c', 'EXPOSE 80 53/udp', '-c', 'LABEL a=b', '-c', 'VOLUME /data', '-c', 'USER nobody', '-m', 'the message', '-a', 'Ann <ann@example.test>', 'diff-commit', 'skiff-diff/committed:1'],

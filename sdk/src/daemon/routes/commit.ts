@@ -50,6 +50,7 @@ export function commitRoutes(r: Router<DaemonContext>): void {
     const rec = await ctx.engine.record(name);
     const config = commitBodyConfig(await x.json<unknown>());
     const comment = x.str('comment');
+    const exposed = Object.keys(ctx.extras.load(rec.id).exposedPorts);
     const made = await ctx.engine.commit(rec.id, {
       ...(x.str('repo') ? { repo: x.str('repo')! } : {}),
       ...(x.str('tag') ? { tag: x.str('tag')! } : {}),
@@ -59,6 +60,7 @@ export function commitRoutes(r: Router<DaemonContext>): void {
       pause: x.bool('pause', true),
       changes: x.query.getAll('changes').filter((c) => c.trim() !== ''),
       ...(config ? { config } : {}),
+      ...(exposed.length ? { exposedPorts: exposed } : {}),
     });
     ctx.events.emit('container', 'commit', rec.id, { ...ctx.containerAttributes(rec), comment: comment ?? '', imageID: made.id, imageRef: made.name ? familiarName(parseReference(made.name)) : '' });
     x.sendJson(201, { Id: made.id });
