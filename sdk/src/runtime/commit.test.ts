@@ -21,6 +21,8 @@ describe('docker commit config', () => {
     expect(containerConfig(record({ env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'IMG=1', 'MINE=2'] }), { Env: ['IMG=1'] }).Env).toEqual(['MINE=2', 'IMG=1']);
     expect(containerConfig(record({ env: ['PATH=/bin', 'MINE=2'] }), { Env: ['PATH=/bin'] }).Env).toEqual(['MINE=2', 'PATH=/bin']);
     expect(containerConfig(record(), image, ['8080', '9/udp']).ExposedPorts).toEqual({ '80/tcp': {}, '8080/tcp': {}, '9/udp': {} });
+    const anon = record({ mounts: [{ type: 'volume', source: 'v1', target: '/anon', readOnly: false }, { type: 'volume', source: 'named', target: '/named', readOnly: false }], anonymousVolumes: ['v1'] });
+    expect(containerConfig(anon, image).Volumes).toEqual({ '/data': {}, '/anon': {} });
     // --entrypoint at create: the image command is not used.
     expect(containerConfig(record({ entrypoint: ['/other'], cmd: undefined }), image)).toMatchObject({ Entrypoint: ['/other'], Cmd: null });
   });

@@ -68,7 +68,10 @@ export function containerConfig(r: ContainerRecord, image: ContainerDefaults | u
   for (const p of r.ports ?? []) exposed[`${p.containerPort}/${p.protocol}`] = {};
   for (const p of exposedPorts) exposed[p.includes('/') ? p : `${p}/tcp`] = {};
   if (Object.keys(exposed).length) c.ExposedPorts = exposed;
-  if (i.Volumes && Object.keys(i.Volumes).length) c.Volumes = { ...i.Volumes };
+  // dockerd's Config.Volumes: the image's and the anonymous ones asked for at create (-v /path).
+  const volumes: Record<string, object> = { ...(i.Volumes ?? {}) };
+  for (const m of r.mounts) if (m.type === 'volume' && r.anonymousVolumes.includes(m.source)) volumes[m.target] = {};
+  if (Object.keys(volumes).length) c.Volumes = volumes;
   if (i.StopSignal) c.StopSignal = i.StopSignal;
   if (r.healthcheck) c.Healthcheck = structuredClone(r.healthcheck);
   return c;
