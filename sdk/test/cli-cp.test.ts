@@ -4,14 +4,12 @@
  * Linux backend keeps a container's writable layer between processes.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skiff } from './support/cli.js';
+import { buildBusybox, linuxReady, skiff } from './support/cli.js';
 
-const CI = process.env.CI === 'true';
-const ready = process.getuid?.() === 0 && existsSync('/bin/busybox') && process.platform === 'linux';
-if (!ready && CI) throw new Error('the skiff cp CLI test needs root and busybox-static (scripts/setup-test-deps.sh installs it)');
+const ready = linuxReady('the skiff cp CLI test');
 
 let base: string;
 let root: string;
@@ -23,12 +21,7 @@ beforeAll(async () => {
   mkdirSync(join(base, 'tree/sub'), { recursive: true });
   writeFileSync(join(base, 'tree/sub/b'), 'b\n');
   if (!ready) return;
-  const ctx = join(base, 'ctx');
-  mkdirSync(ctx);
-  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nRUN ["/bin/sh", "-c", "mkdir -p /tmp /etc && echo box > /etc/motd"]\n');
-  const b = await skiff(root, 'build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', ctx);
-  if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
+  await buildBusybox(root, base, 'RUN ["/bin/sh", "-c", "mkdir -p /tmp /etc && echo box > /etc/motd"]\n');
 }, 120_000);
 afterAll(async () => {
   if (ready) await skiff(root, 'rm', '-f', 'cpc');

@@ -6,14 +6,13 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { busyboxBuildContext, linuxReady } from './support/cli.js';
 
-const CI = process.env.CI === 'true';
-const ready = process.getuid?.() === 0 && existsSync('/bin/busybox') && process.platform === 'linux';
-if (!ready && CI) throw new Error('the CLI stdio test needs root and busybox-static (scripts/setup-test-deps.sh installs it)');
+const ready = linuxReady('the CLI stdio test');
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO, 'sdk/bin/skiff.js');
@@ -46,11 +45,7 @@ beforeAll(async () => {
   // The CLI runs from its bundle, as users run it.
   const built = spawnSync(process.execPath, [join(REPO, 'scripts/build.mjs')], { cwd: REPO, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`npm run build failed: ${built.stderr}`);
-  const ctx = join(base, 'ctx');
-  mkdirSync(ctx);
-  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
-  const b = await skiff('build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', ctx);
+  const b = await skiff('build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', busyboxBuildContext(base));
   if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
 }, 120_000);
 

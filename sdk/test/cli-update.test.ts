@@ -1,13 +1,11 @@
 /** `skiff update`: new limits for a running Linux container (its cgroup shows them) and a stopped WASI one; errors as docker prints them. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skiff } from './support/cli.js';
+import { buildBusybox, linuxReady, skiff } from './support/cli.js';
 
-const CI = process.env.CI === 'true';
-const ready = process.getuid?.() === 0 && existsSync('/bin/busybox') && process.platform === 'linux';
-if (!ready && CI) throw new Error('the update CLI test needs root and busybox-static (scripts/setup-test-deps.sh installs it)');
+const ready = linuxReady('the update CLI test');
 const V2 = (() => { try { return statfsSync('/sys/fs/cgroup').type === 0x63677270; } catch { return false; } })();
 
 let base: string;
@@ -26,12 +24,7 @@ beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'skiff-cli-update-'));
   root = join(base, 'root');
   if (!ready) return;
-  const ctx = join(base, 'ctx');
-  mkdirSync(ctx);
-  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
-  const b = await skiff(root, 'build', '-q', '-t', 'bb:1', '--platform', 'linux/amd64', ctx);
-  if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
+  await buildBusybox(root, base);
 }, 120_000);
 
 afterAll(async () => {
