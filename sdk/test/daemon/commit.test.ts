@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
 import { connectDocker } from '../../src/client/node-transport.js';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, startWorkerDaemon } from './support/harness.js';
 
 const IMAGE = 'skiff-commit/bb:1';
 
@@ -174,21 +173,15 @@ describe('docker commit on the Linux backend', () => {
 });
 
 describe('docker commit on the WASI backend (worker mode)', () => {
-  let wd: DaemonProcess | undefined;
-  let worker: Awaited<ReturnType<typeof buildNodeWorker>> | undefined;
+  let wd: Awaited<ReturnType<typeof startWorkerDaemon>> | undefined;
   const run = (args: string[]) => docker(wd!.url, args);
 
   beforeAll(async () => {
     dockerBinary();
-    worker = await buildNodeWorker();
-    process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
-    wd = await startDaemon({ backends: ['wasm-worker'] });
+    wd = await startWorkerDaemon();
   }, 120_000);
 
-  afterAll(async () => {
-    await shutdownDaemon(wd);
-    worker?.dispose();
-  });
+  afterAll(() => wd?.close());
 
   it('skiff/toolbox: an exited and a running container become images whose containers see their files', async () => {
     expect((await run(['run', '--name', 'wcm', 'skiff/toolbox', 'sh', '-c', 'echo hi > /f'])).code).toBe(0);

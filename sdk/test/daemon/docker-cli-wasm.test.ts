@@ -10,8 +10,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, startDaemon, type DaemonProcess, shutdownDaemon } from './support/harness.js';
-import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
+import { docker, dockerBinary, startDaemon, type DaemonProcess, shutdownDaemon, startWorkerDaemon } from './support/harness.js';
 
 const TOOLBOX = 'skiff/toolbox';
 let d: DaemonProcess;
@@ -124,20 +123,14 @@ describe('docker CLI against skiff daemon on the WASI backend', () => {
 });
 
 describe('docker CLI against skiff daemon on the WASI backend in worker mode', () => {
-  let wd: DaemonProcess | undefined;
-  let worker: Awaited<ReturnType<typeof buildNodeWorker>> | undefined;
+  let wd: Awaited<ReturnType<typeof startWorkerDaemon>> | undefined;
   const wrun = (args: string[], o: Parameters<typeof docker>[2] = {}) => docker(wd!.url, args, o);
 
   beforeAll(async () => {
-    worker = await buildNodeWorker();
-    process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
-    wd = await startDaemon({ backends: ['wasm-worker'] });
+    wd = await startWorkerDaemon();
   });
 
-  afterAll(async () => {
-    await shutdownDaemon(wd);
-    worker?.dispose();
-  });
+  afterAll(() => wd?.close());
 
   it('docker exec into a running container: output, exit codes, stdin, and the main process sees what it wrote', async () => {
     // The main process sleeps (execs run inside its wait), then reads what the exec wrote.

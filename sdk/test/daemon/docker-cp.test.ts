@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess } from './support/harness.js';
-import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
+import { docker, dockerBinary, removeAllContainers, startDaemon, type DaemonProcess, startWorkerDaemon } from './support/harness.js';
 import { connectDocker } from '../../src/client/node-transport.js';
 
 let tmp: string;
@@ -136,9 +135,7 @@ describe('docker cp on the WASI backend', () => {
   }, 60_000);
 
   it('in worker threads: the tar goes to the worker; cp out of an exited container reads its changes', async () => {
-    const worker = await buildNodeWorker();
-    process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
-    const d = await startDaemon({ backends: ['wasm-worker'] });
+    const d = await startWorkerDaemon();
     try {
       const run = (args: string[]) => docker(d.url, args);
       expect((await run(['pull', TOOLBOX])).code).toBe(0);
@@ -149,8 +146,7 @@ describe('docker cp on the WASI backend', () => {
       expect((await run(['cp', 'wwcp:/tmp/made', join(tmp, 'made')])).code).toBe(0);
       expect(readFileSync(join(tmp, 'made'), 'utf8')).toBe('made\n');
     } finally {
-      await stop(d);
-      worker.dispose();
+      await d.close();
     }
   }, 60_000);
 });

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNodeWorker } from '../../../runtime-wasm/test/worker/support/build-worker.js';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, startWorkerDaemon } from './support/harness.js';
 
 const IMAGE = 'skiff-update/bb:1';
 const V2 = (() => { try { return statfsSync('/sys/fs/cgroup').type === 0x63677270; } catch { return false; } })();
@@ -184,21 +183,15 @@ describe('docker update on the Linux backend', () => {
 });
 
 describe('docker update on the WASI backend (worker mode)', () => {
-  let wd: DaemonProcess | undefined;
-  let worker: Awaited<ReturnType<typeof buildNodeWorker>> | undefined;
+  let wd: Awaited<ReturnType<typeof startWorkerDaemon>> | undefined;
   const run = (args: string[]) => docker(wd!.url, args);
 
   beforeAll(async () => {
     dockerBinary();
-    worker = await buildNodeWorker();
-    process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
-    wd = await startDaemon({ backends: ['wasm-worker'] });
+    wd = await startWorkerDaemon();
   }, 120_000);
 
-  afterAll(async () => {
-    await shutdownDaemon(wd);
-    worker?.dispose();
-  });
+  afterAll(() => wd?.close());
 
   it('a running guest keeps its memory limit; its restart policy changes; stopped, the limit changes for the next start', async () => {
     expect((await run(['run', '-d', '--name', 'wupd', '-m', '32m', 'skiff/toolbox', 'sleep', '30'])).code).toBe(0);

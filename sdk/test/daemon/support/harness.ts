@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll } from 'vitest';
+import { buildNodeWorker } from '../../../../runtime-wasm/test/worker/support/build-worker.js';
 
 /** Temp dirs this module made; removed after the test file (vitest ends its workers without an 'exit' event). */
 const made: string[] = [];
@@ -189,6 +190,23 @@ export async function shutdownDaemon(d: DaemonProcess | undefined, ...dirs: Arra
     rmSync(d.root, { recursive: true, force: true });
   }
   for (const dir of dirs) if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * `skiff daemon` running WASI containers in worker threads, as it does by
+ * default, with this checkout's worker bundle. `close` shuts it down
+ * (containers, networks, its root) and drops the bundle.
+ */
+export async function startWorkerDaemon(): Promise<DaemonProcess & { close(): Promise<void> }> {
+  const worker = await buildNodeWorker();
+  process.env.SKIFF_TEST_WASM_WORKER = worker.url.href;
+  try {
+    const d = await startDaemon({ backends: ['wasm-worker'] });
+    return Object.assign(d, { close: async () => { await shutdownDaemon(d); worker.dispose(); } });
+  } catch (err) {
+    worker.dispose();
+    throw err;
+  }
 }
 
 /**
