@@ -9,20 +9,8 @@ import { conflict, invalidArgument } from '../errors/index.js';
 import type { Resources } from './backend.js';
 import { checkRestartPolicy, parseRestartPolicy, type RestartPolicy } from './restart.js';
 
-/** What `docker update` may change; an absent field stays as it is. */
-export interface ResourceUpdate {
-  memoryBytes?: number;
-  /** Memory plus swap; -1 unlimited swap. */
-  memorySwapBytes?: number;
-  memoryReservationBytes?: number;
-  cpus?: number;
-  cpuQuotaUs?: number;
-  cpuPeriodUs?: number;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  /** 0 or -1: no limit. */
-  pidsLimit?: number;
-}
+/** What `docker update` may change: the resources; an absent field stays as it is (pidsLimit 0 or -1: no limit). */
+export type ResourceUpdate = Resources;
 
 export interface UpdateOptions {
   resources?: ResourceUpdate;
