@@ -280,6 +280,8 @@ export class LinuxContainer implements BackendContainer {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw internal(`kill ${sig} container ${this.id} (pid ${this.current.pid}): ${(err as Error).message}`, err);
     }
+    // A paused process (v1 freezer) takes SIGKILL only once thawed; as runc, thaw after it. No-op when not paused.
+    if (sig === 'SIGKILL') await this.ctx.cgroup.freeze(false).catch(() => {});
   }
 
   async exec(proc: ProcessSpec, stdio: Stdio): Promise<BackendProcess> {

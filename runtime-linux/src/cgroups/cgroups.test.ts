@@ -183,4 +183,32 @@ describe('cgroups', () => {
     mkdirSync(`${root}/skiff/other`);
     expect(listCgroupIds({ setup: 'v2', root }).sort()).toEqual(['c5', 'other']);
   });
+  it('v1 pause: a freezer cgroup where there is no v2 side, FROZEN and THAWED written to it; hybrid uses cgroup.freeze instead', async () => {
+    const root = fakeRoot();
+    const mounts = { memory: `${root}/memory`, freezer: `${root}/freezer` };
+    const m = createCgroupManager('f1', { setup: 'v1', mounts });
+    await m.create();
+    expect(m.joinPaths).toEqual([`${root}/memory/skiff/f1`, `${root}/freezer/skiff/f1`]);
+    await m.freeze(true);
+    expect(read(`${root}/freezer/skiff/f1/freezer.state`)).toBe('FROZEN');
+    await m.freeze(false);
+    expect(read(`${root}/freezer/skiff/f1/freezer.state`)).toBe('THAWED');
+    // Hybrid: no freezer cgroup (one directory less per start); cgroup.freeze on the unified side.
+    const h = createCgroupManager('f2', { setup: 'hybrid', root, mounts });
+    await h.create();
+    expect(h.joinPaths).toEqual([`${root}/memory/skiff/f2`, `${root}/unified/skiff/f2`]);
+    writeFileSync(`${root}/unified/skiff/f2/cgroup.events`, 'populated 1\nfrozen 1\n');
+    await h.freeze(true);
+    expect(read(`${root}/unified/skiff/f2/cgroup.freeze`)).toBe('1');
+    expect(existsSync(`${root}/freezer/skiff/f2`)).toBe(false);
+  });
+
+  it('v1 pause without a freezer: UNSUPPORTED, naming what to mount; a container started before it was mounted: UNSUPPORTED too', async () => {
+    const root = fakeRoot();
+    const m = createCgroupManager('f3', { setup: 'v1', mounts: { memory: `${root}/memory` } });
+    await m.create();
+    await expect(m.freeze(true)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/freezer/) });
+    const old = createCgroupManager('f4', { setup: 'v1', mounts: { memory: `${root}/memory`, freezer: `${root}/freezer` } });
+    await expect(old.freeze(true)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/restart it/) });
+  });
 });

@@ -1,12 +1,16 @@
 /**
  * cgroup v1 (and the hybrid layout: v1 controllers plus a v2 hierarchy without
- * controllers, which skiff joins too, for cgroup.kill and process tracking).
- * One directory per controller hierarchy: <mount>/<parent>/<id>.
+ * controllers, which skiff joins too, for cgroup.kill, process tracking and
+ * the v2 freezer). One directory per controller hierarchy: <mount>/<parent>/<id>.
+ * Pausing uses the v2 freezer where there is a v2 side, else the v1 freezer
+ * controller, whose cgroup is made only then (one directory less per start on
+ * a hybrid host).
  */
 import { freezeCgroup2 } from '../freeze.js';
+import { freezeV1, freezerState } from './freezer.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { ProcessStats, Resources } from '@skiff/sdk';
-import { unavailable } from '@skiff/sdk';
+import { unavailable, unsupported } from '@skiff/sdk';
 import type { CgroupManager, CgroupSetup, Controller } from '../types.js';
 import { writeCgroupFile } from '../fs.js';
 import { killUntilEmpty, procsOf } from '../procs.js';
@@ -37,6 +41,8 @@ export class V1CgroupManager implements CgroupManager {
   readonly setup: CgroupSetup;
   private readonly dirs = new Map<string, string>();
   private readonly unifiedDir?: string;
+  /** The v1 freezer cgroup, on a host without a v2 side only. */
+  private readonly freezerDir?: string;
   private readonly basePaths: string[];
   /** The cpuset cgroup, joined only once it exists (a container given --cpuset-cpus). */
   private readonly cpusetDir?: string;
@@ -50,7 +56,9 @@ export class V1CgroupManager implements CgroupManager {
       this.dirs.set(c.name, `${m}/${o.parent}/${id}`);
     }
     if (o.unified) this.unifiedDir = `${o.unified}/${o.parent}/${id}`;
-    this.basePaths = [...new Set([...this.dirs.values(), ...(this.unifiedDir ? [this.unifiedDir] : [])])];
+    else if (o.mounts.freezer) this.freezerDir = `${o.mounts.freezer}/${o.parent}/${id}`;
+    const extra = this.unifiedDir ?? this.freezerDir;
+    this.basePaths = [...new Set([...this.dirs.values(), ...(extra ? [extra] : [])])];
     if (o.mounts.cpuset) {
       this.cpusetDir = `${o.mounts.cpuset}/${o.parent}/${id}`;
       this.cpusetMade = existsSync(this.cpusetDir); // made by an earlier Engine process
@@ -125,13 +133,26 @@ export class V1CgroupManager implements CgroupManager {
     return procsOf(this.joinPaths);
   }
 
-  freeze(frozen: boolean): Promise<void> {
-    return freezeCgroup2(this.unifiedDir, frozen);
+  async freeze(frozen: boolean): Promise<void> {
+    if (this.unifiedDir) return freezeCgroup2(this.unifiedDir, frozen);
+    if (!this.freezerDir) throw unsupported('pausing containers needs a freezer: a cgroup2 hierarchy (v2 or hybrid) or the cgroup v1 freezer controller, and this host has neither mounted (mount -t cgroup -o freezer cgroup /sys/fs/cgroup/freezer)');
+    if (!existsSync(this.freezerDir)) throw unsupported(`container ${this.id} has no freezer cgroup (${this.freezerDir}); it was started before the freezer was mounted or by an older skiff: restart it to pause it`);
+    return freezeV1(this.freezerDir, frozen);
   }
 
   async killAll(): Promise<void> {
     // The v2 side of a hybrid host kills the whole tree at once (Linux 5.14+).
     if (this.unifiedDir) await writeCgroupFile(this.unifiedDir, 'cgroup.kill', '1').catch(() => {});
+    // A task frozen by the v1 freezer dies only once thawed: signal, then thaw (as runc).
+    if (this.freezerDir) {
+      const state = await freezerState(this.freezerDir).catch(() => undefined);
+      if (state && state !== 'THAWED') {
+        for (const pid of await procsOf(this.joinPaths)) {
+          try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+        }
+        await freezeV1(this.freezerDir, false);
+      }
+    }
     await killUntilEmpty(this.joinPaths);
   }
 
