@@ -4,9 +4,11 @@
  * leaves out the unified side. A counter loop stops advancing while paused.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { Engine } from '@skiff/sdk';
+import { LinuxBackend } from '../src/index.js';
 import { v1Mounts } from '../src/cgroups/index.js';
-import { CI, leftoverCgroups, missingPrerequisite } from './fixtures.js';
+import { CI, busyboxLayer, leftoverCgroups, makeImage, missingPrerequisite, tempDir } from './fixtures.js';
 import { Harness, startRunning } from './harness.js';
 
 const why = missingPrerequisite() ?? (v1Mounts().freezer ? undefined : 'the cgroup v1 freezer controller is not mounted');
@@ -82,4 +84,31 @@ describe.skipIf(!!why)('linux backend: pause through the cgroup v1 freezer', () 
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(existsSync(dir)).toBe(false);
   });
+
+  it('Engine: docker pause, then stop and kill of the paused container end it without hanging', async () => {
+    const img = await makeImage([await busyboxLayer()]);
+    const state = tempDir();
+    const engine = new Engine({ layout: img.layout, backends: [new LinuxBackend({ cgroups: { setup: 'v1' } })], stateDirFor: () => state });
+    try {
+      for (const verb of ['stop', 'kill'] as const) {
+        const { id } = await engine.create({ image: 'test/busybox:latest', cmd: ['sh', '-c', COUNTER] });
+        await engine.start(id);
+        await engine.pause(id);
+        const dir = freezerDir(id)!;
+        expect(readFileSync(`${dir}/freezer.state`, 'utf8').trim()).toBe('FROZEN');
+        const t0 = Date.now();
+        if (verb === 'stop') await engine.stop(id, { timeoutSec: 1 });
+        else await engine.kill(id);
+        // stop: the init passes SIGTERM on to sh, which dies of it (143) once thawed.
+        expect((await engine.wait(id)).exitCode).toBe(verb === 'stop' ? 143 : 137);
+        expect(Date.now() - t0).toBeLessThan(5000);
+        await engine.remove(id);
+        expect(existsSync(dir)).toBe(false);
+      }
+    } finally {
+      await engine.close();
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
 });
+
