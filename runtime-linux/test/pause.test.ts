@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Engine } from '@skiff/sdk';
 import { LinuxBackend } from '../src/index.js';
-import { v1Mounts } from '../src/cgroups/index.js';
+import { detectCgroupSetup, v1Mounts } from '../src/cgroups/index.js';
 import { CI, busyboxLayer, leftoverCgroups, makeImage, missingPrerequisite, tempDir } from './fixtures.js';
 import { Harness, startRunning } from './harness.js';
 
@@ -108,6 +108,36 @@ describe.skipIf(!!why)('linux backend: pause through the cgroup v1 freezer', () 
     } finally {
       await engine.close();
       rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!!missingPrerequisite() || detectCgroupSetup() === 'v1')('linux backend: pause through the cgroup v2 freezer (v2, or the unified side of a hybrid host)', () => {
+  it('stops the counter while paused and resumes it; SIGKILL ends a paused container', async () => {
+    const h = await Harness.open();
+    try {
+      const c = await h.create(COUNTER);
+      try {
+        const { done } = await startRunning(c);
+        const pid = c.pid!;
+        for (let i = 0; i < 200 && !existsSync(`/proc/${pid}/root/tmp/n`); i++) await sleep(10);
+        await c.pause!();
+        const dir = leftoverCgroups([c.id]).find((d) => existsSync(`${d}/cgroup.freeze`))!;
+        expect(readFileSync(`${dir}/cgroup.freeze`, 'utf8').trim()).toBe('1');
+        const frozenAt = Number(readFileSync(`/proc/${pid}/root/tmp/n`, 'utf8'));
+        await sleep(300);
+        expect(Number(readFileSync(`/proc/${pid}/root/tmp/n`, 'utf8'))).toBe(frozenAt);
+        await c.unpause!();
+        await sleep(300);
+        expect(Number(readFileSync(`/proc/${pid}/root/tmp/n`, 'utf8'))).toBeGreaterThan(frozenAt);
+        await c.pause!();
+        await c.kill('SIGKILL');
+        expect((await done).exitCode).toBe(137);
+      } finally {
+        await c.remove();
+      }
+    } finally {
+      expect(await h.close()).toEqual({ mounts: [], cgroups: [] });
     }
   });
 });
