@@ -13,19 +13,9 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker } from '../../src/client/node-transport.js';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, startWorkerDaemon } from './support/harness.js';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, startWorkerDaemon, until } from './support/harness.js';
 
 const IMAGE = 'skiff-commit/bb:1';
-
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  let v = await get();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await get();
-  }
-  if (!ok(v)) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-  return v;
-}
 
 describe('docker commit on the Linux backend', () => {
   let d: DaemonProcess;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, startWorkerDaemon } from './support/harness.js';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, startWorkerDaemon, until } from './support/harness.js';
 
 const IMAGE = 'skiff-update/bb:1';
 const V2 = (() => { try { return statfsSync('/sys/fs/cgroup').type === 0x63677270; } catch { return false; } })();
@@ -24,16 +24,6 @@ function cgroupFile(id: string, controller: string, file: string): string {
     } catch { /* another engine's directory */ }
   }
   throw new Error(`no ${controller} cgroup for ${id} under ${base}`);
-}
-
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  let v = await get();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await get();
-  }
-  if (!ok(v)) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-  return v;
 }
 
 describe('docker update on the Linux backend', () => {

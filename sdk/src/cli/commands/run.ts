@@ -9,14 +9,8 @@ import type { Engine } from '../../runtime/engine.js';
 import { parseArgs, helpText, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 
-export const createFlags: FlagSpec[] = [
-  { name: 'name', type: 'string', help: 'Assign a name to the container', value: 'string' },
-  { name: 'env', short: 'e', type: 'list', help: 'Set environment variables', value: 'list' },
-  { name: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (NAME:/path, /host:/path, /path; :ro)', value: 'list' },
-  { name: 'tmpfs', type: 'list', help: 'Mount a tmpfs directory', value: 'list' },
-  { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container', value: 'string' },
-  { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])', value: 'string' },
-  { name: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
+/** The resource limits of run, create and update, with docker's flag names. */
+export const resourceFlags: FlagSpec[] = [
   { name: 'memory', short: 'm', type: 'string', help: 'Memory limit (e.g. 256m)', value: 'bytes' },
   { name: 'cpus', type: 'number', help: 'Number of CPUs', value: 'decimal' },
   { name: 'pids-limit', type: 'number', help: 'Tune container pids limit (-1 for unlimited)', value: 'int' },
@@ -26,6 +20,17 @@ export const createFlags: FlagSpec[] = [
   { name: 'cpu-quota', type: 'number', help: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
   { name: 'cpu-period', type: 'number', help: 'Limit CPU CFS (Completely Fair Scheduler) period', value: 'int' },
   { name: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
+];
+
+export const createFlags: FlagSpec[] = [
+  { name: 'name', type: 'string', help: 'Assign a name to the container', value: 'string' },
+  { name: 'env', short: 'e', type: 'list', help: 'Set environment variables', value: 'list' },
+  { name: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume (NAME:/path, /host:/path, /path; :ro)', value: 'list' },
+  { name: 'tmpfs', type: 'list', help: 'Mount a tmpfs directory', value: 'list' },
+  { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container', value: 'string' },
+  { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])', value: 'string' },
+  { name: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image', value: 'string' },
+  ...resourceFlags,
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { name: 'network', type: 'string', help: 'Connect a container to a network: none (default), host, container:NAME or a network made with skiff network create', value: 'network' },

@@ -1,6 +1,7 @@
 /** skiff update: new resource limits or restart policy for existing containers (docker update). */
 import { parseArgs, helpText, requireArgs, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
 import type { Command } from '../context.js';
+import { resourceFlags } from './run.js';
 import { parseSize } from '../../runtime/options.js';
 import type { ResourceUpdate, UpdateOptions } from '../../runtime/update.js';
 
@@ -8,15 +9,7 @@ const USAGE = 'skiff update [OPTIONS] CONTAINER [CONTAINER...]';
 const DESCRIPTION = 'Update configuration of one or more containers';
 
 const flags: FlagSpec[] = [
-  { name: 'memory', short: 'm', type: 'string', help: 'Memory limit (e.g. 64m)', value: 'bytes' },
-  { name: 'memory-swap', type: 'string', help: "Swap limit equal to memory plus swap: -1 to enable unlimited swap", value: 'bytes' },
-  { name: 'memory-reservation', type: 'string', help: 'Memory soft limit', value: 'bytes' },
-  { name: 'cpus', type: 'number', help: 'Number of CPUs', value: 'decimal' },
-  { name: 'cpu-shares', short: 'c', type: 'number', help: 'CPU shares (relative weight)', value: 'int' },
-  { name: 'cpu-period', type: 'number', help: 'Limit CPU CFS (Completely Fair Scheduler) period', value: 'int' },
-  { name: 'cpu-quota', type: 'number', help: 'Limit CPU CFS (Completely Fair Scheduler) quota', value: 'int' },
-  { name: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
-  { name: 'pids-limit', type: 'number', help: 'Tune container pids limit (set -1 for unlimited)', value: 'int' },
+  ...resourceFlags,
   { name: 'restart', type: 'string', help: 'Restart policy to apply when a container exits', value: 'string' },
 ];
 

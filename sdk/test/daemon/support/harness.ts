@@ -192,6 +192,17 @@ export async function shutdownDaemon(d: DaemonProcess | undefined, ...dirs: Arra
   for (const dir of dirs) if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
+/** Polls `get` (every 100 ms, for up to 10 s) until `ok` holds, and returns that value; fails saying what it still was. */
+export async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  let v = await get();
+  for (let i = 0; i < 100 && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await get();
+  }
+  if (!ok(v)) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+  return v;
+}
+
 /**
  * `skiff daemon` running WASI containers in worker threads, as it does by
  * default, with this checkout's worker bundle. `close` shuts it down
