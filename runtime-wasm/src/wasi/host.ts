@@ -27,7 +27,7 @@ import {
   RIGHTS_PREOPEN_BASE, RIGHTS_PREOPEN_INHERITING, RIGHTS_STDIN, RIGHTS_STDOUT, Rights, SDFLAGS_ALL, SIGNAL_MAX,
   SUBCLOCK_ABSTIME, Whence,
 } from './defs.js';
-import { GuestMemory, encodeUtf8, writeFdstat, writeFilestat, type StatLike } from './memory.js';
+import { GuestMemory, encodeUtf8, outsideMemory, writeFdstat, writeFilestat, type StatLike } from './memory.js';
 import { isDirectory, isSymlink, newWalkCache, resolvePath, type Resolved } from './resolve.js';
 import type { GuestClock } from './clock.js';
 import type { RandomSource } from './random.js';
@@ -685,11 +685,11 @@ export class WasiHost {
     const u8 = this.memory.bytes();
     const dv = this.memory.view();
     const size = u8.length;
-    if (iovs + count * 8 > size) throw outside(iovs, count * 8);
+    if (iovs + count * 8 > size) throw outsideMemory(iovs, count * 8);
     for (let i = 0; i < count; i++) {
       const p = dv.getUint32(iovs + i * 8, true);
       const l = dv.getUint32(iovs + i * 8 + 4, true);
-      if (p + l > size) throw outside(p, l);
+      if (p + l > size) throw outsideMemory(p, l);
     }
     let total = 0;
     for (let i = 0; i < count; i++) {
@@ -1099,11 +1099,6 @@ type HostMethod = (this: WasiHost, ...args: unknown[]) => number | void;
  * (path_open's nine) avoids a rest array per call.
  */
 export const sharedImports: Record<string, (...args: any[]) => number | void> = {};
-
-/** A pointer outside linear memory: a trap, as GuestMemory.check throws. */
-function outside(ptr: number, len: number): RangeError {
-  return new RangeError(`pointer ${ptr}+${len} is outside linear memory`);
-}
 
 function noActiveHost(): never {
   throw new Error('a WASI call came while no guest was running (it must be made during runAs)');

@@ -86,7 +86,7 @@ export class GuestMemory {
 
   /** Checks that [ptr, ptr+len) is inside memory; throws RangeError (a trap) otherwise. */
   check(ptr: number, len: number): void {
-    if (ptr + len > this.byteLength) throw new RangeError(`pointer ${ptr}+${len} is outside linear memory`);
+    if (ptr + len > this.byteLength) throw outsideMemory(ptr, len);
   }
 
   /** A copy of guest bytes. */
@@ -170,6 +170,11 @@ export class GuestMemory {
     }
     return off;
   }
+}
+
+/** The trap for a pointer outside linear memory (the runner turns a RangeError into one). */
+export function outsideMemory(ptr: number, len: number): RangeError {
+  return new RangeError(`pointer ${ptr}+${len} is outside linear memory`);
 }
 
 export function encodeUtf8(s: string): Uint8Array {
