@@ -34,7 +34,7 @@ function skiffWith(input: string | undefined, ...args: string[]): Promise<{ code
     child.stdout!.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
     child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`skiff ${args.join(' ')} did not finish: ${stderr}`)); }, 30_000);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
 
@@ -109,7 +109,7 @@ function inTerminal(line: string, typed: string): Promise<{ code: number | null;
       if (!done && /\/ # /.test(out)) { done = true; child.stdin.write(typed); }
     });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line} did not finish: ${out}`)); }, 20_000);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
   });
 }
 

@@ -43,7 +43,7 @@ export function publishPorts(helper: string, pid: number, ports: PortMapping[], 
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
     child.on('error', (e) => done(() => reject(internal(`publishing ports of container ${containerId}: ${e.message}`, e))));
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       let message = err.trim() || `the port proxy exited with code ${code}`;
       let errno = 0;
       try {

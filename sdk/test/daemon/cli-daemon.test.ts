@@ -27,7 +27,7 @@ async function skiffDaemon(args: string[]) {
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   const listening = async (n: number) => {
     const end = Date.now() + 30_000;
     while ((out.match(/^listening on /gm) ?? []).length < n) {

@@ -87,7 +87,7 @@ describe('docker CLI against skiff daemon', () => {
     const follow = spawn(dockerBinary(), ['logs', '-f', 'ticker'], { env: { ...process.env, DOCKER_HOST: d.url } });
     let followed = '';
     follow.stdout.on('data', (c: Buffer) => { followed += c.toString(); });
-    const followExit = new Promise<number | null>((r) => follow.once('exit', (c) => r(c)));
+    const followExit = new Promise<number | null>((r) => follow.once('close', (c) => r(c)));
     await waitFor(() => followed.includes('tick 5'), 10_000);
     const ps = await run(['ps', '--filter', 'label=role=ticker', '--format', '{{.Names}} {{.Status}}']);
     expect(ps.stdout).toMatch(/^ticker Up /m);

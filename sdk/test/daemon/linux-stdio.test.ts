@@ -38,7 +38,7 @@ function inTerminal(line: string, steps: Array<{ ready: RegExp; type: string }>,
     child.stdout.on('data', (b: Buffer) => { out += b.toString('utf8'); step(); });
     child.stderr.on('data', (b: Buffer) => { out += b.toString('utf8'); });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line} did not finish; output so far:\n${out}`)); }, timeoutMs);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
     step();
   });
 }
@@ -53,7 +53,7 @@ function attachUntil(name: string, input: string, until: RegExp): Promise<string
       out += b.toString('utf8');
       if (until.test(out)) { clearTimeout(timer); child.kill('SIGKILL'); }
     });
-    child.once('exit', () => { clearTimeout(timer); resolve(out); });
+    child.once('close', () => { clearTimeout(timer); resolve(out); });
     child.stdin.on('error', () => {});
     child.stdin.write(input);
   });

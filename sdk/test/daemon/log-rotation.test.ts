@@ -79,7 +79,7 @@ it('Linux: docker logs -f follows across rotations, missing and repeating nothin
     let out = '';
     child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`docker logs -f did not end; got ${out.length} bytes`)); }, 30_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(out); });
+    child.once('close', () => { clearTimeout(timer); resolve(out); });
   });
   expect(followed).toBe(lines(0, 399));
   const id = (await inspect('flog')).Id;

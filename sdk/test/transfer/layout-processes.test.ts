@@ -33,7 +33,7 @@ function run(args: string[], untilLine?: string): { done: Promise<{ code: number
     child.once('exit', () => reject(new Error(`child exited before "${untilLine}": ${stderr}`)));
   });
   reached.catch(() => {});
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((r) => child.once('exit', (code, signal) => r({ code, signal, stderr })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((r) => child.once('close', (code, signal) => r({ code, signal, stderr })));
   return { done, reached, pid: child.pid! };
 }
 

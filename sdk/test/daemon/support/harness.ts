@@ -160,7 +160,7 @@ export function docker(host: string, args: string[], o: { input?: string | Buffe
       child.kill('SIGKILL');
       reject(new Error(`docker ${args.join(' ')} did not finish within ${o.timeoutMs ?? 60_000} ms; stderr so far: ${Buffer.concat(err).toString()}`));
     }, o.timeoutMs ?? 60_000);
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
