@@ -852,11 +852,6 @@ export class Engine {
     live.settled = exited.then(async (status) => {
       // Record the exit before readers see the end of the output, so a client
       // that removes the container right after its attach stream ends can.
-      // Output written in the same turn as the exit can reach the hub one macrotask
-      // later (seen with 20 concurrent WASI runs under the daemon: an attacher
-      // got nothing); let it land before the readers are ended. The root cause
-      // in the stdio hand-over is still to be found (see the closing note).
-      await new Promise((res) => setTimeout(res, 0));
       await live.hub?.flushed();
       const r = await this.updateRecord(id, (r) => {
         if (live.userStopped && r.restartPolicy) r.stoppedByUser = true;
