@@ -228,6 +228,16 @@ export class WasiHost {
     return resolvePath(dir.fd, path, follow, this.root, slashFollows, this.walks);
   }
 
+  /** The path at (`fd`, guest string): the directory's right checked, the string read, the path walked; or the errno of the first step that failed. */
+  private walkAt(fd: number, right: bigint, pathPtr: number, pathLen: number, follow: boolean, slashFollows = true): Resolved | number {
+    const d = this.dirEntry(fd, right);
+    if (typeof d === 'number') return d;
+    const path = this.readString(pathPtr, pathLen);
+    if (typeof path === 'number') return path;
+    const r = this.resolve(d, path, follow, slashFollows);
+    return r.ok ? r.value : r.errno;
+  }
+
   private statOf(r: Resolved): StatLike | number {
     if (r.kind === 'self') {
       const { ret, filestat } = r.dir.fd_filestat_get();
@@ -706,26 +716,17 @@ export class WasiHost {
   // ---- path_* ----------------------------------------------------------------
 
   path_create_directory(fd: number, pathPtr: number, pathLen: number): number {
-    const d = this.dirEntry(fd, R.PATH_CREATE_DIRECTORY);
-    if (typeof d === 'number') return d;
-    const path = this.readString(pathPtr, pathLen);
-    if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, false);
-    if (!r.ok) return r.errno;
-    const v = r.value;
+    const v = this.walkAt(fd, R.PATH_CREATE_DIRECTORY, pathPtr, pathLen, false);
+    if (typeof v === 'number') return v;
     if (v.kind === 'self' || v.inode) return E.EXIST;
     return v.dir.path_create_directory(v.name);
   }
 
   path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, statPtr: number): number {
     if (u32(flags) & ~LOOKUP_SYMLINK_FOLLOW) return E.INVAL;
-    const d = this.dirEntry(fd, R.PATH_FILESTAT_GET);
-    if (typeof d === 'number') return d;
-    const path = this.readString(pathPtr, pathLen);
-    if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, (u32(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
-    if (!r.ok) return r.errno;
-    const st = this.statOf(r.value);
+    const v = this.walkAt(fd, R.PATH_FILESTAT_GET, pathPtr, pathLen, (u32(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    if (typeof v === 'number') return v;
+    const st = this.statOf(v);
     if (typeof st === 'number') return st;
     writeFilestat(this.memory, u32(statPtr), st);
     return E.SUCCESS;
@@ -735,13 +736,8 @@ export class WasiHost {
     if (u32(flags) & ~LOOKUP_SYMLINK_FOLLOW) return E.INVAL;
     const t = this.times(u64(atim), u64(mtim), u32(fstFlags));
     if (typeof t === 'number') return t;
-    const d = this.dirEntry(fd, R.PATH_FILESTAT_SET_TIMES);
-    if (typeof d === 'number') return d;
-    const path = this.readString(pathPtr, pathLen);
-    if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, (u32(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
-    if (!r.ok) return r.errno;
-    const v = r.value;
+    const v = this.walkAt(fd, R.PATH_FILESTAT_SET_TIMES, pathPtr, pathLen, (u32(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    if (typeof v === 'number') return v;
     if (v.kind === 'self') return v.dir.fd_filestat_set_times(t.atim, t.mtim, t.flags);
     if (!v.inode) return E.NOENT;
     if (v.trailingSlash && !isDirectory(v.inode)) return E.NOTDIR;
@@ -844,13 +840,8 @@ export class WasiHost {
   }
 
   path_readlink(fd: number, pathPtr: number, pathLen: number, bufPtr: number, bufLen: number, usedPtr: number): number {
-    const d = this.dirEntry(fd, R.PATH_READLINK);
-    if (typeof d === 'number') return d;
-    const path = this.readString(pathPtr, pathLen);
-    if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, false);
-    if (!r.ok) return r.errno;
-    const v = r.value;
+    const v = this.walkAt(fd, R.PATH_READLINK, pathPtr, pathLen, false);
+    if (typeof v === 'number') return v;
     if (v.kind === 'self') return E.INVAL;
     if (!v.inode) return E.NOENT;
     if (!isSymlink(v.inode)) return v.trailingSlash && !isDirectory(v.inode) ? E.NOTDIR : E.INVAL;
@@ -947,13 +938,8 @@ export class WasiHost {
   }
 
   path_unlink_file(fd: number, pathPtr: number, pathLen: number): number {
-    const d = this.dirEntry(fd, R.PATH_UNLINK_FILE);
-    if (typeof d === 'number') return d;
-    const path = this.readString(pathPtr, pathLen);
-    if (typeof path === 'number') return path;
-    const r = this.resolve(d, path, false, false);
-    if (!r.ok) return r.errno;
-    const v = r.value;
+    const v = this.walkAt(fd, R.PATH_UNLINK_FILE, pathPtr, pathLen, false, false);
+    if (typeof v === 'number') return v;
     if (v.kind === 'self') return E.ISDIR;
     if (!v.inode) return E.NOENT;
     if (isDirectory(v.inode)) return E.ISDIR;
