@@ -207,7 +207,7 @@ export class LinuxContainer implements BackendContainer {
     this.dir.clearRun();
     writeFileSync(this.dir.config, JSON.stringify(this.config()));
     const oomBaseline = await this.ctx.cgroup.oomKills().catch(() => 0);
-    const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...(this.ctx.init ? ['--init'] : []), ...this.cgroupArgs(), ...this.ioArgs()];
+    const args = ['run', '--bundle', this.dir.bundle, '--status-fd', '3', '--exit-file', this.dir.exitFile, '--pid-file', this.dir.pidFile, ...((this.spec.init ?? this.ctx.init) ? ['--init'] : []), ...this.cgroupArgs(), ...this.ioArgs()];
     const shim = await this.shim(args, stdio, `start container ${this.id}`, this.spec.process);
     this.state = 'running';
     let timedOut = false;

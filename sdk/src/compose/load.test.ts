@@ -87,6 +87,13 @@ volumes:
     expect(() => load('services:\n  a:\n    image: x\n    cpu_shares: lots\n')).toThrow('services.a.cpu_shares: expected a whole number, got "lots"');
   });
 
+  it('maps init: to the init as PID 1, either way; unset leaves the backend default', () => {
+    const p = load('services:\n  a:\n    image: x\n    init: false\n  b:\n    image: x\n    init: true\n  c:\n    image: x\n');
+    expect([p.services.a!.create.init, p.services.b!.create.init, p.services.c!.create.init]).toEqual([false, true, undefined]);
+    expect(p.warnings).toEqual([]);
+    expect(() => load('services:\n  a:\n    image: x\n    init: sometimes\n')).toThrow(/services.a.init/);
+  });
+
   it('the environment wins over .env, and a name: key or -p names the project', () => {
     const p = load('name: Named_Project\nservices:\n  a:\n    image: x:${V}\n', { '/p/My App/.env': 'V=dotenv' }, { V: 'shell' });
     expect(p.name).toBe('named_project');

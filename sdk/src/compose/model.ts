@@ -300,6 +300,7 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   }
   if (raw.read_only !== undefined) create.readOnly = bool(raw.read_only, `${at}.read_only`);
   if (raw.privileged !== undefined) create.privileged = bool(raw.privileged, `${at}.privileged`);
+  if (raw.init !== undefined) create.init = bool(raw.init, `${at}.init`);
   if (raw.cap_add !== undefined) create.capAdd = strList(raw.cap_add, `${at}.cap_add`);
   if (raw.cap_drop !== undefined) create.capDrop = strList(raw.cap_drop, `${at}.cap_drop`);
   if (raw.mem_limit !== undefined) create.memory = str(raw.mem_limit, `${at}.mem_limit`);
@@ -354,7 +355,6 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   if (raw.healthcheck !== undefined) create.healthcheck = healthcheck(raw.healthcheck, `${at}.healthcheck`);
   if (raw.logging !== undefined) create.logConfig = logging(raw.logging, `${at}.logging`);
   if (raw.deploy !== undefined) warnings.push(`${at}.deploy: skiff is not a swarm; use mem_limit, cpus, pids_limit and the like for limits`);
-  if (raw.init !== undefined && !bool(raw.init, `${at}.init`)) warnings.push(`${at}.init: false: skiff's Linux containers always run an init that reaps zombies`);
   if (raw.expose !== undefined) strList(Array.isArray(raw.expose) ? raw.expose.map(String) : String(raw.expose), `${at}.expose`);
   if (raw.networks !== undefined && !(Array.isArray(raw.networks) || isObj(raw.networks))) fail(`${at}.networks`, 'expected a list or a map');
   return s;

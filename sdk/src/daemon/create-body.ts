@@ -39,6 +39,7 @@ export interface DockerHostConfig {
   CpusetCpus?: string;
   PidsLimit?: number | null;
   ReadonlyRootfs?: boolean;
+  Init?: boolean | null;
   Privileged?: boolean;
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
@@ -131,6 +132,8 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (tmpfs.length) o.tmpfs = tmpfs;
 
   if (h.ReadonlyRootfs) o.readOnly = true;
+  // null (the CLI without --init): the daemon's default.
+  if (typeof h.Init === 'boolean') o.init = h.Init;
   if (h.Memory && h.Memory > 0) o.memory = h.Memory;
   if (h.MemorySwap) o.memorySwap = h.MemorySwap;
   if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;

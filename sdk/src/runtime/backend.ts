@@ -114,6 +114,8 @@ export interface ContainerSpec {
   mounts: Mount[];
   hostname?: string;
   readOnlyRootfs?: boolean;
+  /** PID 1 is an init (reaps zombies, forwards signals); unset: the backend's default. Backends without processes ignore it. */
+  init?: boolean;
   resources?: Resources;
   /** `none` (loopback only; the default), `host`. */
   network?: 'none' | 'host';

@@ -319,6 +319,7 @@ export class Engine {
     if (o.entrypoint !== undefined) record.entrypoint = typeof o.entrypoint === 'string' ? [o.entrypoint] : o.entrypoint;
     if (o.cmd !== undefined) record.cmd = o.cmd;
     if (o.hostname !== undefined) record.hostname = o.hostname;
+    if (o.init !== undefined) record.init = o.init;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
     record.logConfig = logConfig;
     if (ports.length) record.ports = ports;
@@ -670,6 +671,7 @@ export class Engine {
     if (r.extraHosts?.length) spec.extraHosts = r.extraHosts;
     if (r.networks?.length) spec.networks = await this.networkSpecs(r.networks);
     if (r.hostname !== undefined) spec.hostname = r.hostname;
+    if (r.init !== undefined) spec.init = r.init;
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
     if (r.openStdin) spec.openStdin = true;
     if (r.openStdin && r.stdinOnce) spec.stdinOnce = true;

@@ -58,6 +58,12 @@ export interface CreateOptions {
   tmpfs?: string[];
   hostname?: string;
   readOnly?: boolean;
+  /**
+   * PID 1 is an init that reaps zombies and forwards signals (`docker run
+   * --init`); false runs the command itself as PID 1, as dockerd does by
+   * default. Unset: the backend's default (Linux: an init).
+   */
+  init?: boolean;
   /** Bytes, or a docker size string like `256m`. */
   memory?: number | string;
   /** Memory plus swap (`--memory-swap`), bytes or a size; -1 unlimited swap. Default: no swap on top of memory. */

@@ -60,6 +60,8 @@ export interface ContainerRecord {
   mounts: MountRecord[];
   resources: Resources;
   readOnlyRootfs: boolean;
+  /** Set when the user chose (CreateOptions.init); unset: the backend's default. */
+  init?: boolean;
   /** `none`, `host`, or `container:<id>` (the container whose network this one shares). */
   network: NetworkMode;
   /** User-defined networks the container is on, with its address there. */

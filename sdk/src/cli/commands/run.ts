@@ -33,6 +33,7 @@ export const createFlags: FlagSpec[] = [
   ...resourceFlags,
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name', value: 'string' },
   { name: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
+  { name: 'init', type: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes (the Linux default; --init=false runs the command as PID 1)' },
   { name: 'network', type: 'string', help: 'Connect a container to a network: none (default), host, container:NAME or a network made with skiff network create', value: 'network' },
   { name: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container', value: 'list' },
   { name: 'add-host', type: 'list', help: 'Add a custom host-to-IP mapping (host:ip)', value: 'list' },
@@ -104,6 +105,7 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (s('cpuset-cpus')) o.cpusetCpus = s('cpuset-cpus')!;
   if (s('hostname') !== undefined) o.hostname = s('hostname')!;
   if (flags['read-only']) o.readOnly = true;
+  if (typeof flags.init === 'boolean') o.init = flags.init;
   const net = s('network');
   if (net !== undefined) {
     o.network = parseNetworkMode(net);

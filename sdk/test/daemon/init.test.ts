@@ -1,0 +1,71 @@
+/**
+ * `docker run --init` and `--init=false` against dockerd and `skiff daemon`
+ * on the Linux backend: who is PID 1, what `docker stop` ends with, and what
+ * inspect reports. The one intended difference: without the flag, dockerd
+ * runs the command as PID 1 and skiff runs its init (a daemon default, as
+ * dockerd's own `--init` option would make it).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+import { startDockerd, type Dockerd } from './support/dockerd.js';
+
+const IMAGE = 'skiff-init/busybox:1';
+let real: Dockerd;
+let skiff: DaemonProcess;
+let tmp: string;
+
+const on = (url: string, args: string[]) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
+async function both(args: string[]) {
+  const [dockerd, ours] = await Promise.all([on(real.url, args), on(skiff.url, args)]);
+  return { dockerd, skiff: ours };
+}
+
+beforeAll(async () => {
+  dockerBinary();
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-init-'));
+  const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'echo', 'cat', 'tr']);
+  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-init-root-')) })]);
+  const built = await both(['build', '-q', '-t', IMAGE, ctx]);
+  for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build on ${who} failed: ${r.stderr}`);
+}, 180_000);
+
+afterAll(async () => {
+  await shutdownDaemon(skiff, tmp);
+  await real?.stop();
+});
+
+it('--init=false runs the command as PID 1; --init puts an init there', async () => {
+  const plain = await both(['run', '--rm', '--init=false', IMAGE, 'sh', '-c', 'echo $$; cat /proc/1/cmdline | tr "\\0" " "']);
+  expect(plain.skiff).toEqual(plain.dockerd);
+  expect(plain.skiff.stdout).toBe('1\nsh -c echo $$; cat /proc/1/cmdline | tr "\\0" " " ');
+  const init = await both(['run', '--rm', '--init', IMAGE, 'sh', '-c', 'echo $$']);
+  expect(init.dockerd.code).toBe(0);
+  expect(init.skiff.code).toBe(0);
+  expect(init.dockerd.stdout.trim()).not.toBe('1');
+  expect(init.skiff.stdout.trim()).not.toBe('1');
+  // skiff's default is its init; dockerd's is none.
+  const unset = await both(['run', '--rm', IMAGE, 'sh', '-c', 'echo $$']);
+  expect(unset.dockerd.stdout).toBe('1\n');
+  expect(unset.skiff.stdout.trim()).not.toBe('1');
+}, 60_000);
+
+it('docker stop: a PID 1 without a SIGTERM handler outlives SIGTERM (137); under an init SIGTERM ends it (143)', async () => {
+  for (const [flag, name, code] of [['--init=false', 'init-off', '137'], ['--init', 'init-on', '143']] as const) {
+    const started = await both(['run', '-d', flag, '--name', name, IMAGE, 'sleep', '60']);
+    expect([started.dockerd.code, started.skiff.code]).toEqual([0, 0]);
+    const stopped = await both(['stop', '-t', '1', name]);
+    expect([stopped.dockerd.code, stopped.skiff.code]).toEqual([0, 0]);
+    const state = await both(['inspect', '--format', '{{.State.ExitCode}} {{.HostConfig.Init}}', name]);
+    expect(state.skiff.stdout).toBe(state.dockerd.stdout);
+    expect(state.skiff.stdout).toBe(`${code} ${flag === '--init'}\n`);
+    await both(['rm', name]);
+  }
+  const unset = await both(['create', '--name', 'init-unset', IMAGE]);
+  expect([unset.dockerd.code, unset.skiff.code]).toEqual([0, 0]);
+  const shown = await both(['inspect', '--format', '{{.HostConfig.Init}}', 'init-unset']);
+  expect(shown.skiff.stdout).toBe(shown.dockerd.stdout);
+  await both(['rm', 'init-unset']);
+}, 60_000);
