@@ -29,6 +29,7 @@ import { volumeRoutes } from './routes/volumes.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
 import { commitRoutes } from './routes/commit.js';
+import { authRoutes } from './routes/auth.js';
 
 export interface DaemonOptions {
   engine: Engine;
@@ -89,6 +90,7 @@ export function buildRouter(): Router<DaemonContext> {
   networkRoutes(r);
   buildRoutes(r);
   commitRoutes(r);
+  authRoutes(r);
   return r;
 }
 

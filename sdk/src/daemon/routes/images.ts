@@ -206,6 +206,10 @@ export function imageRoutes(r: Router<DaemonContext>): void {
       ctx.events.emit('image', 'pull', shown, { name: shown });
       await lines.end();
     } catch (err) {
+      // The docker CLI takes a 401 here as "ask for a login and pull again",
+      // which without a terminal waits forever; dockerd answers a refused
+      // pull with 500 and the registry's reason.
+      if (!lines.started && isSkiffError(err, 'UNAUTHENTICATED')) return x.sendJson(500, { message: err.message });
       await lines.fail(err);
     }
   });
