@@ -47,9 +47,9 @@ it.skipIf(!ready)('copies into a created container and out of the exited one, wi
 });
 
 it.skipIf(!ready)('fails like docker cp', async () => {
-  expect(await skiff(root, 'cp', join(base, 'local.txt'), 'cpc:/nope/x')).toMatchObject({ code: 125, stderr: expect.stringContaining('Could not find the file /nope') });
-  expect(await skiff(root, 'cp', join(base, 'tree'), 'cpc:/etc/motd')).toMatchObject({ code: 125, stderr: expect.stringContaining('cannot copy directory') });
-  expect(await skiff(root, 'cp', join(base, 'missing'), 'cpc:/tmp')).toMatchObject({ code: 125, stderr: expect.stringContaining('no such file or directory') });
-  expect(await skiff(root, 'cp', 'a:/x', 'b:/y')).toMatchObject({ code: 125, stderr: expect.stringContaining('copying between containers is not supported') });
-  expect(await skiff(root, 'cp', 'x', 'y')).toMatchObject({ code: 125, stderr: expect.stringContaining('must specify at least one container') });
+  expect(await skiff(root, 'cp', join(base, 'local.txt'), 'cpc:/nope/x')).toMatchObject({ code: 1, stderr: expect.stringContaining('Could not find the file /nope') });
+  expect(await skiff(root, 'cp', join(base, 'tree'), 'cpc:/etc/motd')).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot copy directory') });
+  expect(await skiff(root, 'cp', join(base, 'missing'), 'cpc:/tmp')).toMatchObject({ code: 1, stderr: expect.stringContaining('no such file or directory') });
+  expect(await skiff(root, 'cp', 'a:/x', 'b:/y')).toMatchObject({ code: 1, stderr: expect.stringContaining('copying between containers is not supported') });
+  expect(await skiff(root, 'cp', 'x', 'y')).toMatchObject({ code: 1, stderr: expect.stringContaining('must specify at least one container') });
 });

@@ -95,7 +95,7 @@ it.skipIf(!ready)('run -d --log-opt max-size/max-file: the shim rotates the log;
 it.skipIf(!ready)('bad log options are refused before anything runs, by run and by daemon', async () => {
   expect(await skiff('run', '--rm', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=0', 'bb:1', 'true')).toMatchObject({ code: 125, stderr: expect.stringContaining('max-file cannot be less than 1') });
   expect(await skiff('run', '--rm', '--log-driver', 'journald', 'bb:1', 'true')).toMatchObject({ code: 125, stderr: expect.stringContaining('logging driver "journald" is not supported') });
-  expect(await skiff('daemon', '--log-opt', 'max-size=lots')).toMatchObject({ code: 125, stderr: expect.stringContaining('invalid log opt max-size "lots"') });
+  expect(await skiff('daemon', '--log-opt', 'max-size=lots')).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid log opt max-size "lots"') });
 }, 60_000);
 
 /** A command line under script(1) (a terminal); `typed` is typed at the shell's first prompt. */

@@ -60,7 +60,7 @@ describe('skiff compose on the WASI backend', () => {
 
   it('up runs dependencies first, shares the named volume, prints prefixed output; ps shows the project', async () => {
     const detached = await compose(root, dir, 'up', '-d');
-    expect(detached.code).toBe(125);
+    expect(detached.code).toBe(1);
     expect(detached.stderr).toContain('up -d needs the daemon');
     expect((await skiff(root, 'ps', '-a', '-q')).stdout).toBe('');
     const up = await compose(root, dir, 'up');

@@ -24,8 +24,19 @@ export interface Parsed {
 /** `--help`, which every command takes. */
 export const HELP_FLAG: FlagSpec = { name: 'help', type: 'bool', help: 'Print usage' };
 
+/** The command was used wrongly: the message says how; main adds "See 'skiff X --help'". */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
+}
+
+/** A flag the parser rejects: unknown, without its value, or a value of the wrong type (docker's 125 on every command). */
+export class FlagError extends UsageError {
+  override readonly name = 'FlagError';
+}
+
+/** Too few or too many arguments (docker exits 1 for these, unlike flag errors). */
+export class ArgumentsError extends UsageError {
+  override readonly name = 'ArgumentsError';
 }
 
 export function parseArgs(argv: string[], specs: FlagSpec[], options: { stopAtFirstArg?: boolean } = {}): Parsed {
@@ -37,14 +48,14 @@ export function parseArgs(argv: string[], specs: FlagSpec[], options: { stopAtFi
     if (spec.type === 'bool') {
       if (value === undefined || value === 'true' || value === '1') flags[spec.name] = true;
       else if (value === 'false' || value === '0') flags[spec.name] = false;
-      else throw new UsageError(`invalid boolean "${value}" for ${shown}`);
+      else throw new FlagError(`invalid boolean "${value}" for ${shown}`);
       return;
     }
-    if (value === undefined) throw new UsageError(`flag needs an argument: ${shown}`);
+    if (value === undefined) throw new FlagError(`flag needs an argument: ${shown}`);
     if (spec.type === 'list') ((flags[spec.name] ??= []) as string[]).push(value);
     else if (spec.type === 'number') {
       const n = Number(value);
-      if (!Number.isFinite(n)) throw new UsageError(`invalid number "${value}" for ${shown}`);
+      if (!Number.isFinite(n)) throw new FlagError(`invalid number "${value}" for ${shown}`);
       flags[spec.name] = n;
     } else flags[spec.name] = value;
   };
@@ -55,7 +66,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], options: { stopAtFi
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const spec = byName.get(name);
-      if (!spec) throw new UsageError(`unknown flag: --${name}`);
+      if (!spec) throw new FlagError(`unknown flag: --${name}`);
       let value = eq < 0 ? undefined : a.slice(eq + 1);
       if (value === undefined && spec.type !== 'bool') value = argv[++i];
       set(spec, value, `--${name}`);
@@ -66,7 +77,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], options: { stopAtFi
       for (let j = 1; j < a.length; j++) {
         const c = a[j]!;
         const spec = byShort.get(c);
-        if (!spec) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`);
+        if (!spec) throw new FlagError(`unknown shorthand flag: '${c}' in ${a}`);
         if (spec.type === 'bool') {
           // -p=false, as docker's flag parser takes it.
           if (a[j + 1] === '=') { set(spec, a.slice(j + 2), `-${c}`); break; }
@@ -100,7 +111,9 @@ export function helpText(usage: string, description: string, specs: FlagSpec[]):
 
 export function requireArgs(args: string[], min: number, usage: string, max = Infinity): void {
   if (args.length < min || args.length > max) {
-    throw new UsageError(`"${usage.split(' ')[0]}" requires ${min === max ? `exactly ${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`} argument${min === 1 && max === 1 ? '' : 's'}`);
+    const verb = usage.split(' ').filter((w) => /^[a-z]/.test(w)).join(' ');
+    const count = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    throw new ArgumentsError(`'${verb}' requires ${count} argument${min === 1 && (max === 1 || max === Infinity) ? '' : 's'}`);
   }
 }
 

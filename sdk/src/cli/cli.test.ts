@@ -19,9 +19,9 @@ describe('skiff CLI', () => {
   it('prints help and version, and rejects unknown verbs and flags like docker', async () => {
     expect((await skiff(root, '--help')).stdout).toContain('Commands:');
     expect((await skiff(root, 'run', '--help')).stdout).toContain('Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]');
-    expect(await skiff(root, 'frobnicate')).toMatchObject({ code: 125, stderr: expect.stringContaining("'frobnicate' is not a skiff command") });
+    expect(await skiff(root, 'frobnicate')).toMatchObject({ code: 1, stderr: expect.stringContaining("'frobnicate' is not a skiff command") });
     expect(await skiff(root, 'ps', '--bogus')).toMatchObject({ code: 125, stderr: expect.stringContaining('unknown flag: --bogus') });
-    expect(await skiff(root, 'run')).toMatchObject({ code: 125, stderr: expect.stringContaining('requires at least 1 argument') });
+    expect(await skiff(root, 'run')).toMatchObject({ code: 1, stderr: expect.stringContaining('requires at least 1 argument') });
   });
 
   it('builds, lists, tags, inspects and removes images', async () => {
@@ -45,7 +45,7 @@ describe('skiff CLI', () => {
     const other = join(ctx, '..', 'other-root');
     expect(await skiff(other, 'load', '-i', archive)).toMatchObject({ code: 0, stdout: 'Loaded image: demo:1\n' });
     expect(JSON.parse((await skiff(other, 'image', 'inspect', 'demo:1')).stdout)[0].Id).toBe(ins[0].Id);
-    expect(await skiff(other, 'load', '-i', join(ctx, 'hello.txt'))).toMatchObject({ code: 125, stderr: expect.stringContaining('skiff:') });
+    expect(await skiff(other, 'load', '-i', join(ctx, 'hello.txt'))).toMatchObject({ code: 1, stderr: expect.stringContaining('skiff:') });
     const rmi = await skiff(root, 'rmi', 'localhost:5000/demo:2');
     expect(rmi).toMatchObject({ code: 0, stdout: 'Untagged: localhost:5000/demo:2\n' });
     expect(await skiff(root, 'rmi', 'nope:1')).toMatchObject({ code: 1, stderr: expect.stringContaining('No such image: nope:1') });
@@ -58,12 +58,12 @@ describe('skiff CLI', () => {
     expect(JSON.parse((await skiff(root, 'volume', 'inspect', 'data')).stdout)[0]).toMatchObject({ Name: 'data', Driver: 'local' });
     expect(await skiff(root, 'volume', 'rm', 'data')).toMatchObject({ code: 0, stdout: 'data\n' });
     expect(await skiff(root, 'volume', 'rm', 'data')).toMatchObject({ code: 1, stderr: expect.stringContaining('no such volume') });
-    expect(await skiff(root, 'volume', 'create', 'bad name')).toMatchObject({ code: 125, stderr: expect.stringContaining('invalid volume name') });
+    expect(await skiff(root, 'volume', 'create', 'bad name')).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid volume name') });
   });
 
   it('reports missing images and containers with docker-like errors', async () => {
     expect(await skiff(root, 'run', '--rm', 'localhost:1/no-such-image')).toMatchObject({ code: 125, stderr: expect.stringContaining("Unable to find image 'localhost:1/no-such-image' locally") });
-    expect(await skiff(root, 'logs', 'nope')).toMatchObject({ code: 125, stderr: 'skiff: No such container: nope\n' });
+    expect(await skiff(root, 'logs', 'nope')).toMatchObject({ code: 1, stderr: 'skiff: No such container: nope\n' });
     expect((await skiff(root, 'ps', '-a')).stdout).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND/);
   });
 });

@@ -2,12 +2,13 @@
  * The `skiff` CLI: docker's verbs and flags over a local Engine (or, with
  * --host / DOCKER_HOST, a daemon speaking the Docker Engine API).
  */
-import { SkiffError, exitCodeOf } from '../errors/index.js';
+import { SkiffError } from '../errors/index.js';
 import type { Engine } from '../runtime/engine.js';
 import { createNodeEngine } from '../node/engine.js';
 import { defaultRoot } from '../node/root.js';
 import { installNodeHasher } from '../node/hasher.js';
 import { UsageError } from './args.js';
+import { exitCodeFor, ProcessStartError } from './exit-code.js';
 import type { CliContext, Command, Io } from './context.js';
 import { commands, findCommand } from './commands/index.js';
 
@@ -47,7 +48,7 @@ export async function main(argv: string[], io: Io = process as unknown as Io, en
   const { command, args } = findCommand(rest);
   if (!command) {
     io.stderr.write(`skiff: '${rest[0]}' is not a skiff command.\nSee 'skiff --help'\n`);
-    return 125;
+    return 1; // as docker's unknown command
   }
   let engine: Engine | undefined;
   const ctx: CliContext = {
@@ -60,16 +61,11 @@ export async function main(argv: string[], io: Io = process as unknown as Io, en
   try {
     return await command.run(args, ctx);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`skiff ${command.name.replace('-', ' ')}: ${err.message}\nSee 'skiff ${command.name.replace('-', ' ')} --help'.\n`);
-      return 125;
-    }
-    if (err instanceof SkiffError) {
-      io.stderr.write(`skiff: ${err.message}\n`);
-      return exitCodeOf(err);
-    }
-    io.stderr.write(`skiff: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return 125;
+    const verb = command.name.replace('-', ' ');
+    if (err instanceof UsageError) io.stderr.write(`skiff ${verb}: ${err.message}\nSee 'skiff ${verb} --help'.\n`);
+    else if (err instanceof SkiffError || err instanceof ProcessStartError) io.stderr.write(`skiff: ${err.message}\n`);
+    else io.stderr.write(`skiff: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return exitCodeFor(err, command.name);
   } finally {
     await engine?.close().catch(() => {});
   }

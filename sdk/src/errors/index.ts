@@ -68,12 +68,14 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 /**
- * CLI exit codes follow docker: 125 when skiff itself failed (bad flags, missing
- * image, daemon error), 126 when the command cannot be invoked, 127 when it is
- * not found. A container's own exit code passes through unchanged.
+ * The exit code docker's CLI gives when `run` could not start the container's
+ * command: 127 when it is not found, 126 when it cannot be invoked (not
+ * executable, a directory), 125 for any other failure. The CLI's other exit
+ * codes, by verb, are in cli/exit-code.ts.
  */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof SkiffError) {
+    if (err.code === 'NOT_FOUND') return 127;
     if (err.code === 'PERMISSION_DENIED') return 126;
   }
   return 125;

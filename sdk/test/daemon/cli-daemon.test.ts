@@ -67,11 +67,11 @@ describe('skiff daemon', () => {
 
   it('refuses TCP beyond loopback unless allowed, and bad hosts', async () => {
     const wide = await skiffDaemon(['--host', 'tcp://0.0.0.0:0']);
-    expect(await wide.exited).toBe(125);
+    expect(await wide.exited).toBe(1);
     expect(wide.err()).toContain('refusing to listen on tcp://0.0.0.0:0');
     expect(wide.err()).toContain('--allow-remote-tcp');
     const bad = await skiffDaemon(['--host', 'ftp://x']);
-    expect(await bad.exited).toBe(125);
+    expect(await bad.exited).toBe(1);
     expect(bad.err()).toContain('invalid --host ftp://x');
     const allowed = await skiffDaemon(['--host', 'tcp://0.0.0.0:0', '--allow-remote-tcp']);
     expect((await allowed.listening(1))[0]).toMatch(/^tcp:\/\/0\.0\.0\.0:\d+$/);

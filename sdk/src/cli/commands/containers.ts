@@ -7,6 +7,7 @@ import { json, since, shortId, table } from '../format.js';
 import { runningSuffix, type ContainerRecord } from '../../runtime/records.js';
 import { createFlags, createOptions, attachAndWait } from './run.js';
 import { portsText } from './port.js';
+import { startingProcess } from '../exit-code.js';
 
 
 function simple(name: string, usage: string, description: string, specs: FlagSpec[], body: (flags: Record<string, unknown>, args: string[], ctx: CliContext) => Promise<number>, opts: { min?: number; max?: number; stopAtFirstArg?: boolean; aliases?: string[] } = {}): Command {
@@ -171,7 +172,8 @@ export const exec = simple('exec', 'skiff exec [OPTIONS] CONTAINER COMMAND [ARG.
   const raw = tty && !!flags.interactive && !!local.isTTY && typeof local.setRawMode === 'function';
   if (raw) local.setRawMode!(true);
   try {
-    const p = await engine.execStreams(id, o, { stdout, stderr, ...(flags.interactive ? { stdin: Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array> } : {}) });
+    await engine.record(id); // a missing container is not a process that failed to start
+    const p = await startingProcess(engine.execStreams(id, o, { stdout, stderr, ...(flags.interactive ? { stdin: Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array> } : {}) }));
     const out = ctx.io.stdout as Partial<TtyWriteStream>;
     const resize = () => { if (out.rows && out.columns) void p.resize?.({ rows: out.rows, cols: out.columns }).catch(() => {}); };
     if (tty && out.isTTY) {

@@ -40,7 +40,7 @@ export const network: Command = {
   description,
   async run(argv, ctx) {
     const [sub, ...rest] = argv;
-    if (!sub || sub === '--help' || sub === 'help') return ctx.out(helpText(this.usage, this.description, [])), sub ? 0 : 1;
+    if (!sub || sub === '--help' || sub === 'help') return ctx.out(helpText(this.usage, this.description, [])), 0;
     const specs = subSpecs[sub];
     if (!specs) throw new UsageError(`unknown network command "${sub}"; see skiff network --help`);
     const { flags, args } = parseArgs(rest, [...specs, HELP_FLAG]);

@@ -6,7 +6,8 @@ import { durationSec } from '../../runtime/health.js';
 import { parseLogOpts } from '../../runtime/log-config.js';
 import type { HealthConfig } from '../../image/types.js';
 import type { Engine } from '../../runtime/engine.js';
-import { parseArgs, helpText, list, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
+import { parseArgs, helpText, list, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
+import { startingProcess } from '../exit-code.js';
 import type { CliContext, Command } from '../context.js';
 
 /** The resource limits of run, create and update, with docker's flag names. */
@@ -144,7 +145,7 @@ export const run: Command = {
   async run(argv, ctx) {
     const { flags, args } = parseArgs(argv, [...runFlags, HELP_FLAG], { stopAtFirstArg: true });
     if (flags.help) return ctx.out(helpText(this.usage, this.description, runFlags)), 0;
-    if (args.length < 1) throw new UsageError('"skiff run" requires at least 1 argument');
+    requireArgs(args, 1, this.usage);
     const [image, ...cmd] = args as [string, ...string[]];
     const o = createOptions(flags, image, cmd);
     if (flags.rm) o.autoRemove = true;
@@ -159,7 +160,7 @@ export const run: Command = {
         await c.remove({ force: true });
         throw unsupported('the wasm backend runs containers inside the skiff process, so -d needs the daemon (skiff daemon, then DOCKER_HOST=unix://... docker run -d); run it in the foreground instead');
       }
-      await c.start();
+      await startingProcess(c.start());
       ctx.out(c.id + '\n');
       return 0;
     }
@@ -187,7 +188,7 @@ export async function attachAndWait(engine: Engine, id: string, ctx: CliContext,
   try {
     const stdin = o.stdin ? (Readable.toWeb(ctx.io.stdin as Readable) as ReadableStream<Uint8Array>) : undefined;
     if (raw) local.setRawMode!(true);
-    await engine.start(id, stdin ? { stdin } : {});
+    await startingProcess(engine.start(id, stdin ? { stdin } : {}));
     if (tty && out.isTTY) out.on?.('resize', resize);
     const status = await engine.wait(id, 'next-exit');
     await pump;

@@ -10,7 +10,7 @@ export const volume: Command = {
   description: 'Manage volumes\n\nCommands:\n  create      Create a volume\n  inspect     Display detailed information on one or more volumes\n  ls          List volumes\n  prune       Remove unused anonymous volumes\n  rm          Remove one or more volumes',
   async run(argv, ctx) {
     const [sub, ...rest] = argv;
-    if (!sub || sub === '--help' || sub === 'help') return ctx.out(helpText(this.usage, this.description, [])), sub ? 0 : 1;
+    if (!sub || sub === '--help' || sub === 'help') return ctx.out(helpText(this.usage, this.description, [])), 0;
     const engine = await ctx.engine();
     const specs: FlagSpec[] = sub === 'ls' || sub === 'list' ? [{ name: 'quiet', short: 'q', type: 'bool', help: 'Only display volume names' }, { name: 'format', type: 'string', help: "'table' or 'json'", value: 'string' }]
       : sub === 'create' ? [{ name: 'label', type: 'list', help: 'Set metadata for a volume', value: 'list' }, { name: 'name', type: 'string', help: 'Specify volume name', value: 'string' }]

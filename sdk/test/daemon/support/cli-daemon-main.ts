@@ -4,8 +4,7 @@
  * command in the CLI; this runs the same command object.)
  */
 import { daemon } from '../../../src/cli/commands/daemon.js';
-import { exitCodeOf, SkiffError } from '../../../src/errors/index.js';
-import { UsageError } from '../../../src/cli/args.js';
+import { exitCodeFor } from '../../../src/cli/exit-code.js';
 import { installNodeHasher } from '../../../src/node/hasher.js';
 import type { CliContext, Io } from '../../../src/cli/context.js';
 
@@ -22,5 +21,5 @@ try {
   process.exitCode = await daemon.run(argv, ctx);
 } catch (err) {
   process.stderr.write(`skiff: ${(err as Error).message}\n`);
-  process.exitCode = err instanceof UsageError ? 125 : err instanceof SkiffError ? exitCodeOf(err) : 125;
+  process.exitCode = exitCodeFor(err, daemon.name);
 }
