@@ -115,6 +115,22 @@ describe('docker CLI against skiff daemon on the WASI backend', () => {
     expect(r.stdout).toBe('hello from the context\nbuilt at step 3\n');
   });
 
+  it('system df: an image a container uses is not reclaimable, except the layers it shares', async () => {
+    const images = async () => {
+      const r = await run(['system', 'df', '--format', '{{json .}}']);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Type: string; Active: string; Reclaimable: string }).find((row) => row.Type === 'Images')!;
+    };
+    expect((await run(['create', '--name', 'df-user', TOOLBOX, 'true'])).code).toBe(0);
+    const used = await images();
+    expect(Number(used.Active)).toBeGreaterThanOrEqual(1);
+    expect(used.Reclaimable).not.toMatch(/\(100%\)/);
+    expect((await run(['rm', 'df-user'])).code).toBe(0);
+    const unused = await images();
+    expect(unused.Active).toBe('0');
+    expect(unused.Reclaimable).toMatch(/\(100%\)/);
+  });
+
   it('20 concurrent docker run --rm finish with their own output', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => run(['run', '--rm', '-e', `N=${i}`, TOOLBOX, 'sh', '-c', 'echo "n=$N"'], { timeoutMs: 120_000 })));
     results.forEach((r, i) => expect({ i, code: r.code, out: r.stdout }).toEqual({ i, code: 0, out: `n=${i}\n` }));

@@ -6,6 +6,8 @@ import { API_VERSION, DAEMON_VERSION, MIN_API_VERSION, pingHeaders } from '../ap
 import { eventMatches } from '../events.js';
 import { parseFilters } from '../filters.js';
 import { invalidArgument } from '../../errors/index.js';
+import type { ImageStore, ImageSummary } from '../../image/store.js';
+import type { Descriptor } from '../../image/types.js';
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 const UNAME_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i686', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -143,12 +145,34 @@ export function systemRoutes(r: Router<DaemonContext>): void {
     const images = await ctx.engine.images.list();
     const containers = await ctx.engine.list({ all: true });
     const volumes = await ctx.engine.volumes.list();
+    const usage = await blobUsage(ctx.engine.images, images);
     x.sendJson(200, {
-      LayersSize: images.reduce((n, i) => n + i.size, 0),
-      Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0, Size: i.size, SharedSize: -1, Labels: null, Containers: containers.filter((c) => c.manifestDigest === i.target.digest || c.imageId === i.id).length })),
+      LayersSize: usage.total,
+      Images: images.map((i, n) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0, Size: i.size, VirtualSize: i.size, SharedSize: usage.shared[n]!, Labels: null, Containers: containers.filter((c) => c.manifestDigest === i.target.digest || c.imageId === i.id).length })),
       Containers: containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId, Command: [c.path, ...c.args].join(' '), Created: Math.floor(Date.parse(c.created) / 1000), State: c.state.status, Status: c.state.status, SizeRw: 0, SizeRootFs: 0 })),
       Volumes: volumes.map((v) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: {}, UsageData: { Size: -1, RefCount: containers.filter((c) => c.mounts.some((m) => m.type === 'volume' && m.source === v.name)).length } })),
       BuildCache: [],
     });
   });
+}
+
+/**
+ * The bytes of all distinct blobs, and per image the bytes of its blobs that
+ * other images hold too: the CLI counts an in-use image's Size - SharedSize
+ * as not reclaimable (with SharedSize -1 it counts nothing in use at all).
+ */
+async function blobUsage(store: ImageStore, images: ImageSummary[]): Promise<{ total: number; shared: number[] }> {
+  const blobsOf = await Promise.all(images.map((i) => store.reachable(i.target).catch(() => new Map<string, Descriptor>())));
+  const holders = new Map<string, { size: number; count: number }>();
+  for (const blobs of blobsOf) {
+    for (const d of blobs.values()) {
+      const h = holders.get(d.digest);
+      if (h) h.count++;
+      else holders.set(d.digest, { size: d.size, count: 1 });
+    }
+  }
+  let total = 0;
+  for (const h of holders.values()) total += h.size;
+  const shared = blobsOf.map((blobs) => [...blobs.values()].reduce((n, d) => n + (holders.get(d.digest)!.count > 1 ? d.size : 0), 0));
+  return { total, shared };
 }
