@@ -203,6 +203,6 @@ describe('push and pull through skiff daemon with the stored credentials', () =>
       const afterLogout = await run(skiff.url, user, ['pull', name]);
       expect(afterLogout.code, both(afterLogout)).not.toBe(0);
       expect(both(afterLogout)).toMatch(/authentication required|unauthorized/i);
-    });
+    }, 120_000);
   }
 });
