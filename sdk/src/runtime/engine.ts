@@ -16,6 +16,7 @@ import { checkLogConfig, logLimits, resolveLogConfig, type LogConfig } from './l
 import { isValidContainerName, randomId, randomName } from './names.js';
 import { checkExtraHosts, parseNetworkMode, type NetworkMode } from './options.js';
 import { cleanContainerPath, envList, mergeEnv, parseVolumeSpec, resolveProcess, resolveResources, type CreateOptions, type MountOption } from './options.js';
+import { parseSecurityOpts } from './security-opt.js';
 import { OutputHub } from './output.js';
 import { resolvePorts } from './ports.js';
 import { MemoryNetworkStore, allocateAddress, networkNotFound, newNetwork, type NetworkAttachment, type NetworkInfo, type NetworkStore } from './networks.js';
@@ -25,6 +26,7 @@ import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, typ
 import { changedResources, mergeResources, updatedRestartPolicy, type UpdateOptions } from './update.js';
 import { assertCan } from './state.js';
 import { childImageConfig, commitConfig, commitReference, containerConfig, storeChanges, type CommitOptions, type CommitResult } from './commit.js';
+import { importRootfs, type ImportRootfsOptions, type ImportRootfsResult } from './import-rootfs.js';
 
 /** Somewhere to get an image that is not in the store yet (bundled samples, a registry). */
 export interface ImageSource {
@@ -320,6 +322,10 @@ export class Engine {
     if (o.cmd !== undefined) record.cmd = o.cmd;
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.init !== undefined) record.init = o.init;
+    if (o.securityOpt?.length) {
+      parseSecurityOpts(o.securityOpt); // refuses bad values at create, as dockerd does
+      record.securityOpt = o.securityOpt;
+    }
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
     record.logConfig = logConfig;
     if (ports.length) record.ports = ports;
@@ -672,6 +678,12 @@ export class Engine {
     if (r.networks?.length) spec.networks = await this.networkSpecs(r.networks);
     if (r.hostname !== undefined) spec.hostname = r.hostname;
     if (r.init !== undefined) spec.init = r.init;
+    if (r.securityOpt?.length) {
+      const sec = parseSecurityOpts(r.securityOpt);
+      if (sec.noNewPrivileges !== undefined) spec.noNewPrivileges = sec.noNewPrivileges;
+      if (sec.seccomp !== undefined) spec.seccomp = sec.seccomp;
+      if (sec.unmaskSystemPaths) spec.unmaskSystemPaths = true;
+    }
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
     if (r.openStdin) spec.openStdin = true;
     if (r.openStdin && r.stdinOnce) spec.stdinOnce = true;
@@ -1160,6 +1172,21 @@ export class Engine {
     // Without a name it is kept as a dangling image (<none>), as dockerd keeps it.
     if (!put.name) await this.layout.setRef(danglingName(put.manifestDescriptor.digest), put.target);
     return { id: put.id, ...(put.name ? { name: put.name } : {}) };
+  }
+
+  /**
+   * docker import: a root file system tarball (plain or gzip) as an image of
+   * one layer, its config from `changes` (runtime/import-rootfs.ts). The
+   * platform defaults to the first the engine runs, as dockerd's to its own.
+   */
+  async importImage(tarball: ReadableStream<Uint8Array> | Uint8Array, o: ImportRootfsOptions = {}): Promise<ImportRootfsResult> {
+    await this.init();
+    const platform = o.platform ?? this.platforms[0];
+    if (!platform) {
+      await toStream(tarball).cancel().catch(() => {});
+      throw invalidArgument('this engine has no backend to take the image\'s platform from; give one, e.g. linux/amd64 or wasip1/wasm');
+    }
+    return importRootfs(this.images, toStream(tarball), platform, o);
   }
 
   /**

@@ -1,0 +1,128 @@
+/**
+ * docker import: a root file system tarball (plain or gzip) becomes an image
+ * of one layer, with a config made from `--change` instructions, as dockerd's
+ * ImportImage does. The tar is read once: hashed for the diffID (the digest
+ * of the tar as given, uncompressed), gzipped for the layer blob and checked
+ * entry by entry, so a damaged archive stores nothing.
+ */
+import { invalidArgument, isSkiffError, unsupported } from '../errors/index.js';
+import { applyChanges } from '../build/changes.js';
+import { createSha256 } from '../image/digest.js';
+import { MediaType } from '../image/media-types.js';
+import { formatReference, parseReference } from '../image/reference.js';
+import { danglingName, type ImageStore } from '../image/store.js';
+import type { ImageConfig, Platform } from '../image/types.js';
+import { decompress, gzip, peek, sniffCompression } from '../layers/compression.js';
+import { readTar } from '../layers/tar-reader.js';
+import { collect } from '../content/util.js';
+
+export interface ImportRootfsOptions {
+  /** The new image's name, `repo[:tag]` (tag `latest` when none); without one it is kept as a dangling image. */
+  reference?: string;
+  /** Dockerfile instructions for the config, as `docker commit --change` takes them. */
+  changes?: string[];
+  /** The history comment; dockerd's default is `Imported from -`. */
+  message?: string;
+  /** The image's platform; the caller's default otherwise. */
+  platform?: Platform;
+}
+
+export interface ImportRootfsResult {
+  /** The image ID (its config digest). */
+  id: string;
+  /** The normalized name it was given, if any. */
+  name?: string;
+  diffId: string;
+}
+
+/** The name `repo` and `tag` (the API's query) give, as dockerd's RepoTagReference: none without a repo. */
+export function importReference(repo: string | undefined, tag: string | undefined): string | undefined {
+  if (!repo) {
+    if (tag) throw invalidArgument(`a tag ("${tag}") needs a repository name`);
+    return undefined;
+  }
+  let ref;
+  try {
+    ref = parseReference(repo);
+  } catch (err) {
+    throw invalidArgument(`invalid reference format: "${repo}" (use a name like repo:tag)`, err);
+  }
+  if (ref.digest) throw invalidArgument(`cannot import to a digest reference ("${repo}"); give a name like repo:tag`);
+  if (!tag) return formatReference(ref);
+  if (!/^[\w][\w.-]{0,127}$/.test(tag)) throw invalidArgument(`invalid tag "${tag}": use letters, digits, '_', '.' and '-' (up to 128, not starting with '.' or '-')`);
+  return formatReference({ ...ref, tag });
+}
+
+/**
+ * Stores the tarball as a one-layer image of `platform` and names it
+ * `o.reference` (or keeps it dangling). Bad changes fail before the tar is
+ * read; a tar that is not one fails with INVALID_ARGUMENT and stores nothing.
+ */
+export async function importRootfs(images: ImageStore, tarball: ReadableStream<Uint8Array>, platform: Platform, o: ImportRootfsOptions = {}): Promise<ImportRootfsResult> {
+  let name: string | undefined;
+  let config;
+  try {
+    name = o.reference ? importReference(o.reference, undefined) : undefined;
+    config = applyChanges({}, o.changes ?? []);
+  } catch (err) {
+    await tarball.cancel().catch(() => {});
+    throw err;
+  }
+  const layer = await readLayer(tarball);
+  const info = await images.layout.writeBytes(layer.gzipped);
+  const created = new Date().toISOString();
+  const comment = o.message || 'Imported from -';
+  const image: ImageConfig = {
+    created,
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    config,
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    history: [{ created, comment }],
+  };
+  const put = await images.putImage(name, image, [{ mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size }]);
+  // Without a name it is kept as a dangling image (<none>), as docker commit's are.
+  if (!put.name) await images.layout.setRef(danglingName(put.manifestDescriptor.digest), put.target);
+  return { id: put.id, ...(put.name ? { name: put.name } : {}), diffId: layer.diffId };
+}
+
+/** The tar's diffID and its gzip, after every header in it was read. */
+async function readLayer(tarball: ReadableStream<Uint8Array>): Promise<{ diffId: string; gzipped: Uint8Array }> {
+  const tar = await uncompressed(tarball);
+  const diff = createSha256();
+  const gz = gzip();
+  const writer = gz.writable.getWriter();
+  const gzipped = collect(gz.readable);
+  const tapped = tar.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, ctl) {
+      diff.update(chunk);
+      await writer.write(chunk);
+      ctl.enqueue(chunk);
+    },
+  }));
+  try {
+    // readTar drains the stream after the end blocks, so the digest covers the whole input as dockerd's does.
+    for await (const _entry of readTar(tapped)) { /* bodies are skipped; the headers are the check */ }
+    await writer.close();
+  } catch (err) {
+    await writer.abort(err).catch(() => {});
+    await gzipped.catch(() => {});
+    if (isSkiffError(err, 'UNSUPPORTED')) throw err;
+    const why = (err as Error).message;
+    throw invalidArgument(`the file to import is not a valid tar archive (plain or gzip-compressed): ${why}`, err);
+  }
+  return { diffId: `sha256:${diff.hex()}`, gzipped: await gzipped };
+}
+
+/** The tar inside the upload: gzip is undone here; bzip2 and xz are refused with what to do instead. */
+async function uncompressed(stream: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const { head, stream: all } = await peek(stream, 6);
+  const other = head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68 ? 'bzip2'
+    : [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00].every((b, i) => head[i] === b) ? 'xz' : undefined;
+  if (other) {
+    await all.cancel().catch(() => {});
+    throw unsupported(`${other}-compressed tarballs cannot be imported here (no ${other} decoder in this runtime); decompress it first, e.g. \`${other === 'xz' ? 'xz -dc' : 'bzip2 -dc'} FILE | docker import - NAME\`, or use gzip`);
+  }
+  return decompress(all, sniffCompression(head));
+}
