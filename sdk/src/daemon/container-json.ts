@@ -176,6 +176,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       CapAdd: r.capAdd.length ? r.capAdd : null,
       CapDrop: r.capDrop.length ? r.capDrop : null,
       Privileged: r.privileged,
+      SecurityOpt: r.securityOpt?.length ? r.securityOpt : null,
       ReadonlyRootfs: r.readOnlyRootfs,
       Memory: r.resources.memoryBytes ?? 0,
       // Memory plus swap: without a limit of its own, swap follows memory (none on top).

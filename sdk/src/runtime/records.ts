@@ -79,6 +79,8 @@ export interface ContainerRecord {
   privileged: boolean;
   capAdd: string[];
   capDrop: string[];
+  /** docker's HostConfig.SecurityOpt, as given (checked at create). */
+  securityOpt?: string[];
   autoRemove: boolean;
   timeoutMs?: number;
   /** The logging driver and its options (docker's HostConfig.LogConfig); absent in older records: json-file without rotation. */
