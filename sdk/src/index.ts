@@ -12,6 +12,7 @@ export { collect, concat, bytesStream, utf8, fromUtf8 } from './content/util.js'
 export * from './runtime/backend.js';
 export { Engine, Container, normalizeSignal, toStream, type EngineOptions, type ImageSource, type ProgressEvent, type RunResult, type StartOptions, type ExecOptions, type AttachOptions, type LogsOptions, type WaitCondition } from './runtime/engine.js';
 export * from './runtime/options.js';
+export { parseSecurityOpts, parseSeccompProfile, inlineSeccompFiles, type SecurityOptions, type DockerSeccompProfile, type DockerSeccompRule } from './runtime/security-opt.js';
 export * from './runtime/records.js';
 export * from './runtime/logs.js';
 export * from './runtime/state.js';

@@ -71,6 +71,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.privileged) hostConfig.Privileged = true;
   if (o.capAdd?.length) hostConfig.CapAdd = o.capAdd;
   if (o.capDrop?.length) hostConfig.CapDrop = o.capDrop;
+  if (o.securityOpt?.length) hostConfig.SecurityOpt = o.securityOpt;
   if (o.autoRemove) hostConfig.AutoRemove = true;
   if (o.restartPolicy !== undefined) {
     const p = typeof o.restartPolicy === 'string' ? parseRestartPolicy(o.restartPolicy) : o.restartPolicy;

@@ -43,6 +43,7 @@ export interface DockerHostConfig {
   Privileged?: boolean;
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
+  SecurityOpt?: string[] | null;
   NetworkMode?: string;
   Tmpfs?: Record<string, string> | null;
   PortBindings?: Record<string, Array<Partial<PortBinding>> | null> | null;
@@ -147,6 +148,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (h.Privileged) o.privileged = true;
   if (h.CapAdd?.length) o.capAdd = h.CapAdd;
   if (h.CapDrop?.length) o.capDrop = h.CapDrop;
+  if (h.SecurityOpt?.length) o.securityOpt = h.SecurityOpt;
   if (h.AutoRemove) o.autoRemove = true;
   if (h.Runtime && !DOCKER_RUNTIMES.has(h.Runtime)) o.backend = h.Runtime;
 

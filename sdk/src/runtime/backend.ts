@@ -21,6 +21,7 @@
 import type { Provider } from '../content/types.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import type { LogLimits } from './log-config.js';
+import type { DockerSeccompProfile } from './security-opt.js';
 
 export interface LayerRef {
   /** The layer blob as stored (usually tar+gzip). */
@@ -133,6 +134,12 @@ export interface ContainerSpec {
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
+  /** Set no_new_privs (`--security-opt no-new-privileges`); off by default, as in Docker. */
+  noNewPrivileges?: boolean;
+  /** The system call filter: unset, the backend's default; `unconfined`, none; or a Docker-format profile. */
+  seccomp?: 'unconfined' | DockerSeccompProfile;
+  /** `--security-opt systempaths=unconfined`: no masked or read-only paths under /proc. */
+  unmaskSystemPaths?: boolean;
   /** Wall-clock limit on one run; the process is killed when it passes. */
   timeoutMs?: number;
   /** Keep the process's stdin open while attachers come and go (docker's OpenStdin); see attachStdin. */

@@ -96,6 +96,13 @@ export interface CreateOptions {
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
+  /**
+   * docker `--security-opt` values: `no-new-privileges[=true|false]`,
+   * `seccomp=unconfined`, `seccomp=<profile JSON>` (callers read a profile
+   * file themselves, see inlineSeccompFiles), `systempaths=unconfined`;
+   * `apparmor=` and `label=` have no effect (runtime/security-opt.ts).
+   */
+  securityOpt?: string[];
   autoRemove?: boolean;
   tty?: boolean;
   /** With tty: the terminal's first window size (docker's ConsoleSize). */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { inlineSeccompFiles } from '../../runtime/security-opt.js';
 import { Readable } from 'node:stream';
 import type { ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import { unsupported } from '../../errors/index.js';
@@ -51,6 +53,7 @@ export const createFlags: FlagSpec[] = [
   { name: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
   { name: 'cap-add', type: 'list', help: 'Add Linux capabilities', value: 'list' },
   { name: 'cap-drop', type: 'list', help: 'Drop Linux capabilities', value: 'list' },
+  { name: 'security-opt', type: 'list', help: 'Security options: no-new-privileges[=true|false], seccomp=unconfined|PROFILE.json, systempaths=unconfined', value: 'list' },
   { name: 'label', short: 'l', type: 'list', help: 'Set meta data on a container (KEY=VALUE)', value: 'list' },
   { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open' },
   { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
@@ -121,6 +124,8 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (health) o.healthcheck = health;
   if (list(flags['cap-add']).length) o.capAdd = list(flags['cap-add']);
   if (list(flags['cap-drop']).length) o.capDrop = list(flags['cap-drop']);
+  // A profile file is read here and sent as its JSON, as docker's CLI does.
+  if (list(flags['security-opt']).length) o.securityOpt = inlineSeccompFiles(list(flags['security-opt']), (p) => readFileSync(p, 'utf8'));
   if (Object.keys(labels).length) o.labels = labels;
   // -i: stdin stays open for attachers; the first one's end of input closes it (docker's StdinOnce).
   if (flags.interactive) Object.assign(o, { openStdin: true, stdinOnce: true });
