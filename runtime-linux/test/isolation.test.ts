@@ -24,15 +24,28 @@ describe.skipIf(!!why)('linux backend: isolation', () => {
     expect(leaks).toEqual({ mounts: [], cgroups: [] });
   });
 
-  it('refuses mount, reboot, module loading, kexec, keyrings, bpf, perf, ptrace, new namespaces, raw and packet sockets', async () => {
+  it('refuses mount, reboot, module loading, kexec, keyrings, bpf, perf, ptrace, new namespaces', async () => {
     const r = await h.run('probe');
     expect(r.exitCode).toBe(0);
     const p = parseProbe(r.stdout);
-    for (const name of ['mount', 'umount2', 'reboot', 'swapon', 'unshare_net', 'unshare_user', 'setns', 'ptrace', 'keyctl', 'add_key', 'bpf', 'perf_event_open', 'init_module', 'finit_module', 'delete_module', 'kexec_load', 'open_by_handle_at', 'clock_settime', 'raw_inet', 'raw_inet6', 'packet', 'packet_dgram']) {
+    for (const name of ['mount', 'umount2', 'reboot', 'swapon', 'unshare_net', 'unshare_user', 'setns', 'ptrace', 'keyctl', 'add_key', 'bpf', 'perf_event_open', 'init_module', 'finit_module', 'delete_module', 'kexec_load', 'open_by_handle_at', 'clock_settime']) {
       expect({ name, errno: p[name] }).toEqual({ name, errno: EPERM });
     }
-    // What ordinary programs need still works.
-    expect(p).toMatchObject({ udp: 0, netlink_raw: 0, unshare_files: 0 });
+    // What ordinary programs need still works; raw and packet sockets with Docker's CAP_NET_RAW (ping), as under dockerd.
+    expect(p).toMatchObject({ udp: 0, netlink_raw: 0, unshare_files: 0, raw_inet: 0, raw_inet6: 0, packet: 0, packet_dgram: 0 });
+  });
+
+  it('--cap-drop NET_RAW: raw and packet sockets fail with EPERM (the kernel\'s check), and so does busybox ping', async () => {
+    const ok = await h.run('ping -c1 -W2 127.0.0.1 >/dev/null && echo ping=ok');
+    expect(ok.stdout).toBe('ping=ok\n');
+    const r = await h.run('probe; ping -c1 -W2 127.0.0.1; echo "ping=$?"', { capDrop: ['NET_RAW'] });
+    const p = parseProbe(r.stdout);
+    for (const name of ['raw_inet', 'raw_inet6', 'packet', 'packet_dgram']) expect({ name, errno: p[name] }).toEqual({ name, errno: EPERM });
+    expect(r.stdout).toMatch(/ping=[1-9]/);
+    expect(r.stderr).toContain('permission denied');
+    // Unprivileged ICMP echo sockets are open to every group, as Docker sets it.
+    const range = await h.run('cat /proc/sys/net/ipv4/ping_group_range');
+    expect(range.stdout).toBe('0\t2147483647\n');
   });
 
   it('refuses the same from the shell: mount, reboot -f, unshare', async () => {
@@ -43,9 +56,14 @@ describe.skipIf(!!why)('linux backend: isolation', () => {
     expect(r.stderr).toMatch(/[Oo]peration not permitted|[Pp]ermission denied/);
   });
 
-  it("has Docker's capabilities, no_new_privs and a seccomp filter", async () => {
+  it("has Docker's capabilities and a seccomp filter, and no_new_privs only when asked", async () => {
     const r = await h.run('grep -E "^(CapBnd|CapEff|CapInh|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status');
-    expect(r.stdout).toBe('CapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n');
+    expect(r.stdout).toBe('CapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n');
+    const nnp = await h.run('grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status', { noNewPrivileges: true });
+    expect(nnp.stdout).toBe('CapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\n');
+    const unconfined = await h.run('grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; mkdir -p /mnt && mount -t tmpfs tmpfs /mnt; echo "mount=$?"', { seccomp: 'unconfined' });
+    // No filter, but mount still needs CAP_SYS_ADMIN, which the container lacks.
+    expect(unconfined.stdout).toMatch(/^NoNewPrivs:\t0\nSeccomp:\t0\nmount=[1-9]\d*\n$/);
     const dropped = await h.run('grep CapBnd /proc/self/status', { capDrop: ['ALL'], capAdd: ['NET_BIND_SERVICE'] });
     expect(dropped.stdout).toBe('CapBnd:\t0000000000000400\n');
   });

@@ -21,21 +21,22 @@ const opts = (s: ContainerSpec, extra: Partial<BundleOptions> = {}): BundleOptio
 });
 
 describe('buildOciConfig', () => {
-  it('isolates by default: namespaces, Docker caps, seccomp, masked and read-only paths, no_new_privs', () => {
+  it('isolates by default as Docker: namespaces, Docker caps, seccomp, masked and read-only paths, no_new_privs off', () => {
     const c = buildOciConfig(opts(spec()));
     expect(c.linux.namespaces.map((n) => n.type).sort()).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
     expect(c.process.capabilities.bounding).toEqual(ALL_CAPABILITIES.filter((x) => DEFAULT_CAPABILITIES.includes(x)));
     expect(c.process.capabilities.inheritable).toEqual([]);
     expect(c.process.capabilities.ambient).toEqual([]);
-    expect(c.process.noNewPrivileges).toBe(true);
+    expect(c.process.noNewPrivileges).toBe(false);
     expect(c.linux.maskedPaths).toEqual(MASKED_PATHS);
     expect(c.linux.readonlyPaths).toEqual(READONLY_PATHS);
     expect(c.linux.seccomp?.defaultAction).toBe('SCMP_ACT_ALLOW');
     const denied = c.linux.seccomp!.syscalls.flatMap((r) => (r.args ? [] : r.names));
     for (const s of ['mount', 'umount2', 'reboot', 'kexec_load', 'init_module', 'finit_module', 'delete_module', 'ptrace', 'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'swapon', 'swapoff', 'setns', 'open_by_handle_at']) expect(denied).toContain(s);
     const sock = c.linux.seccomp!.syscalls.filter((r) => r.names.includes('socket'));
-    expect(sock.some((r) => r.args?.[0]?.value === 17)).toBe(true); // AF_PACKET
-    expect(sock.some((r) => r.args?.[0]?.value === 2 && r.args?.[1]?.op === 'SCMP_CMP_MASKED_EQ' && r.args[1].valueTwo === 3)).toBe(true); // AF_INET, SOCK_RAW
+    // Only vsock is refused; raw and packet sockets are the kernel's CAP_NET_RAW check, as in Docker's profile.
+    expect(sock).toEqual([{ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 40, op: 'SCMP_CMP_EQ' }] }]);
+    expect(c.linux.sysctl).toEqual({ 'net.ipv4.ping_group_range': '0 2147483647' });
     expect(c.linux.seccomp!.syscalls.filter((r) => r.names.includes('unshare')).length).toBeGreaterThanOrEqual(7);
     const sys = c.mounts.find((m) => m.destination === '/sys')!;
     expect(sys.options).toContain('ro');
@@ -59,9 +60,30 @@ describe('buildOciConfig', () => {
     expect(buildOciConfig(opts(spec())).hostname).toBe('abcdef012345');
   });
 
-  it('--network host keeps the host network namespace', () => {
+  it('--network host keeps the host network namespace, and its sysctls', () => {
     const c = buildOciConfig(opts(spec({ network: 'host' })));
     expect(c.linux.namespaces.some((n) => n.type === 'network')).toBe(false);
+    expect(c.linux.sysctl).toBeUndefined();
+  });
+
+  it('sets ping_group_range only in a network namespace of its own', () => {
+    expect(buildOciConfig(opts(spec(), { netnsPath: '/run/netns/x' })).linux.sysctl).toEqual({ 'net.ipv4.ping_group_range': '0 2147483647' });
+    expect(buildOciConfig(opts(spec({ joinNetworkOf: { id: 'other', pid: 42 } }))).linux.sysctl).toBeUndefined();
+  });
+
+  it('--security-opt: no-new-privileges, seccomp=unconfined, a Docker profile, systempaths=unconfined', () => {
+    expect(buildOciConfig(opts(spec({ noNewPrivileges: true }))).process.noNewPrivileges).toBe(true);
+    expect(buildOciConfig(opts(spec({ privileged: true, noNewPrivileges: true }))).process.noNewPrivileges).toBe(true);
+    const unconfined = buildOciConfig(opts(spec({ seccomp: 'unconfined' })));
+    expect(unconfined.linux.seccomp).toBeUndefined();
+    expect(unconfined.linux.maskedPaths).toEqual(MASKED_PATHS);
+    const profile = buildOciConfig(opts(spec({ seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] } })));
+    expect(profile.linux.seccomp).toEqual({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] });
+    // --privileged wins over a profile, as in Docker.
+    expect(buildOciConfig(opts(spec({ privileged: true, seccomp: { defaultAction: 'SCMP_ACT_ERRNO' } }))).linux.seccomp).toBeUndefined();
+    const unmasked = buildOciConfig(opts(spec({ unmaskSystemPaths: true })));
+    expect([unmasked.linux.maskedPaths, unmasked.linux.readonlyPaths]).toEqual([undefined, undefined]);
+    expect(unmasked.linux.seccomp?.defaultAction).toBe('SCMP_ACT_ALLOW');
   });
 
   it('--privileged opts out: all capabilities, no seccomp, no masks, writable /sys, every device', () => {

@@ -7,7 +7,7 @@ import type { ContainerSpec } from '@skiff/sdk';
 import { invalidArgument, unsupported } from '@skiff/sdk';
 import type { OciConfig, OciDeviceRule, OciMount } from './oci.js';
 import { DEFAULT_CAPABILITIES, resolveCapabilities } from './capabilities.js';
-import { defaultSeccompProfile } from './seccomp.js';
+import { defaultSeccompProfile, seccompFromDocker, type SeccompProfile } from './seccomp.js';
 import type { ResolvedUser } from './user.js';
 
 /** Docker's masked paths (moby oci/defaults.go). */
@@ -54,6 +54,12 @@ export interface BundleOptions {
   /** A network namespace made beforehand (user-defined networks), joined by path. */
   netnsPath?: string;
 }
+
+/**
+ * Docker (20.10+) lets every group open ICMP echo sockets in a container's own
+ * network namespace, so ping works without CAP_NET_RAW too.
+ */
+export const PING_GROUP_RANGE = '0 2147483647';
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;
 
@@ -161,7 +167,8 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
       env: withDefaults(spec.process.env, hostname, spec.process.tty ?? false),
       cwd: spec.process.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
-      noNewPrivileges: !privileged,
+      // Off unless asked, as in Docker: with it, setuid programs (su, sudo, a setuid ping) gain nothing.
+      noNewPrivileges: spec.noNewPrivileges ?? false,
     },
     root: { path: 'rootfs', readonly: spec.readOnlyRootfs ?? false },
     hostname,
@@ -180,10 +187,19 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
       rootfsPropagation: 'rprivate',
     },
   };
-  if (!privileged) {
+  if (!privileged && !spec.unmaskSystemPaths) {
     config.linux.maskedPaths = MASKED_PATHS;
     config.linux.readonlyPaths = READONLY_PATHS;
-    config.linux.seccomp = defaultSeccompProfile();
   }
+  const seccomp = seccompOf(spec, caps);
+  if (seccomp) config.linux.seccomp = seccomp;
+  // Only in a namespace of the container's own: a shared one (host, container:NAME) keeps its settings.
+  if (!spec.joinNetworkOf && (o.netnsPath || network === 'none')) config.linux.sysctl = { 'net.ipv4.ping_group_range': PING_GROUP_RANGE };
   return config;
+}
+
+/** --privileged and seccomp=unconfined: no filter; a Docker profile resolved for these capabilities; else skiff's default. */
+function seccompOf(spec: ContainerSpec, caps: string[]): SeccompProfile | undefined {
+  if (spec.privileged || spec.seccomp === 'unconfined') return undefined;
+  return spec.seccomp ? seccompFromDocker(spec.seccomp, caps) : defaultSeccompProfile();
 }

@@ -47,6 +47,7 @@ export interface OciConfig {
     maskedPaths?: string[];
     readonlyPaths?: string[];
     seccomp?: SeccompProfile;
+    sysctl?: Record<string, string>;
     rootfsPropagation?: string;
   };
 }

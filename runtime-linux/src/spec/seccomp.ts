@@ -4,10 +4,16 @@
  * list of ~350 calls; this is its deny side, comparable in effect: everything
  * is allowed except what lets a container reach past its namespaces (mounts,
  * kernel modules, kexec, reboot, keyrings, bpf, perf, ptrace, new namespaces,
- * raw and packet sockets, clock and swap changes, open_by_handle_at...).
+ * vsock sockets, clock and swap changes, open_by_handle_at...).
  * CAP_SYS_ADMIN-only calls are denied here even when caps would allow them;
- * --privileged turns the filter off.
+ * --privileged turns the filter off. Raw and packet sockets are left to the
+ * kernel's CAP_NET_RAW check, as in Docker's profile: `ping` works with the
+ * default capabilities and fails with EPERM after `--cap-drop NET_RAW`.
  */
+import { release } from 'node:os';
+import type { DockerSeccompProfile } from '@skiff/sdk';
+import { invalidArgument } from '@skiff/sdk';
+
 export interface SeccompArg {
   index: number;
   value: number;
@@ -15,26 +21,29 @@ export interface SeccompArg {
   op: 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_MASKED_EQ' | 'SCMP_CMP_GT' | 'SCMP_CMP_GE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE';
 }
 
+/** The actions the helper compiles (native/src/seccomp.c). */
+export const SECCOMP_ACTIONS = ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'] as const;
+export type SeccompAction = (typeof SECCOMP_ACTIONS)[number];
+const OPS = ['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_GT', 'SCMP_CMP_GE', 'SCMP_CMP_LT', 'SCMP_CMP_LE'] as const;
+
 export interface SeccompRule {
   names: string[];
-  action: 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL' | 'SCMP_ACT_KILL_PROCESS';
+  action: SeccompAction;
   errnoRet?: number;
   args?: SeccompArg[];
 }
 
 export interface SeccompProfile {
-  defaultAction: 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO';
+  defaultAction: SeccompAction;
+  defaultErrnoRet?: number;
   architectures: string[];
+  flags?: string[];
   syscalls: SeccompRule[];
 }
 
 const EPERM = 1;
 const ENOSYS = 38;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const SOCK_TYPE_MASK = 0xf;
+const AF_VSOCK = 40;
 
 /** The CLONE_NEW* flags; a process may not make new namespaces of these kinds. */
 const NAMESPACE_FLAGS = [
@@ -72,10 +81,71 @@ export function defaultSeccompProfile(): SeccompProfile {
     rules.push({ names: ['unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] });
     rules.push({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] });
   }
-  // Packet sockets (any type) and raw IP sockets; netlink's SOCK_RAW (ip, ss) stays allowed.
-  rules.push({ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: AF_PACKET, op: 'SCMP_CMP_EQ' }] });
-  for (const family of [AF_INET, AF_INET6]) {
-    rules.push({ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: family, op: 'SCMP_CMP_EQ' }, { index: 1, value: SOCK_TYPE_MASK, valueTwo: SOCK_RAW, op: 'SCMP_CMP_MASKED_EQ' }] });
-  }
+  // vsock reaches the hypervisor's host, outside any network namespace (Docker's profile allows every family but this one).
+  rules.push({ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_EQ' }] });
   return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: rules };
+}
+
+/** Docker's name for this machine in a rule's includes/excludes.arches (Go's GOARCH). */
+const NATIVE_ARCH = 'amd64';
+
+function kernelAtLeast(kernel: string, min: string): boolean {
+  const have = kernel.split(/[.-]/).map((x) => parseInt(x, 10));
+  const want = min.split('.').map((x) => parseInt(x, 10));
+  for (let i = 0; i < want.length; i++) {
+    const h = have[i] ?? 0;
+    const w = want[i] ?? 0;
+    if (Number.isNaN(w)) throw invalidArgument(`seccomp profile: minKernel "${min}" is not a version like 5.8`);
+    if (h !== w) return (Number.isNaN(h) ? 0 : h) > w;
+  }
+  return true;
+}
+
+function action(name: string, where: string): SeccompAction {
+  if ((SECCOMP_ACTIONS as readonly string[]).includes(name)) return name as SeccompAction;
+  throw invalidArgument(`${where}: unknown or unsupported seccomp action "${name}" (supported: ${SECCOMP_ACTIONS.join(', ')})`);
+}
+
+/**
+ * A Docker-format profile (`--security-opt seccomp=FILE`) in the OCI form the
+ * helper compiles, resolved for this container as dockerd does (moby's
+ * profiles/seccomp): rules whose includes (all listed capabilities, this
+ * architecture, minKernel) do not hold or whose excludes (any listed
+ * capability or architecture) do are left out; archMap gives this machine's
+ * architectures. Conditions on one argument index repeated in a rule are
+ * alternatives, so such a rule becomes one rule per condition, as runc makes it.
+ */
+export function seccompFromDocker(profile: DockerSeccompProfile, capabilities: readonly string[], kernel: string = release()): SeccompProfile {
+  const caps = new Set(capabilities.map((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`)));
+  const has = (c: string) => caps.has(c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
+  const arches = profile.architectures?.length
+    ? profile.architectures
+    : (profile.archMap ?? []).filter((a) => a.architecture === 'SCMP_ARCH_X86_64').flatMap((a) => [a.architecture, ...(a.subArchitectures ?? [])]);
+  const out: SeccompProfile = { defaultAction: action(profile.defaultAction, 'seccomp profile: defaultAction'), architectures: arches, syscalls: [] };
+  if (profile.defaultErrnoRet !== undefined) out.defaultErrnoRet = profile.defaultErrnoRet;
+  if (profile.flags?.length) out.flags = profile.flags;
+  (profile.syscalls ?? []).forEach((r, i) => {
+    const where = `seccomp profile: syscalls[${i}]`;
+    const inc = r.includes ?? {};
+    const exc = r.excludes ?? {};
+    if (inc.arches?.length && !inc.arches.includes(NATIVE_ARCH)) return;
+    if (exc.arches?.length && exc.arches.includes(NATIVE_ARCH)) return;
+    if (inc.caps?.length && !inc.caps.every(has)) return;
+    if (exc.caps?.length && exc.caps.some(has)) return;
+    if (inc.minKernel && !kernelAtLeast(kernel, inc.minKernel)) return;
+    const names = r.names ?? (r.name ? [r.name] : []);
+    const act = action(r.action, where);
+    // libseccomp's default for an ERRNO rule without errnoRet is EPERM (the helper would use defaultErrnoRet).
+    const base: SeccompRule = { names, action: act, ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : act === 'SCMP_ACT_ERRNO' ? { errnoRet: EPERM } : {}) };
+    const args: SeccompArg[] = (r.args ?? []).map((a) => {
+      if (!(OPS as readonly string[]).includes(a.op)) throw invalidArgument(`${where}: unknown comparison "${a.op}" (supported: ${OPS.join(', ')})`);
+      if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw invalidArgument(`${where}: argument index ${a.index} is not 0..5`);
+      return { index: a.index, value: a.value ?? 0, ...(a.valueTwo ? { valueTwo: a.valueTwo } : {}), op: a.op as SeccompArg['op'] };
+    });
+    const repeated = args.some((a, j) => args.findIndex((b) => b.index === a.index) !== j);
+    if (!args.length) out.syscalls.push(base);
+    else if (repeated) for (const a of args) out.syscalls.push({ ...base, args: [a] });
+    else out.syscalls.push({ ...base, args });
+  });
+  return out;
 }
