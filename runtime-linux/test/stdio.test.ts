@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BackendContainer } from '@skiff/sdk';
 import { FsLogStore } from '@skiff/sdk/node';
 import { LinuxBackend } from '../src/index.js';
@@ -32,9 +32,10 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
 
 function logLines(path: string): Array<{ stream: string; text: string }> {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const j = JSON.parse(l) as { stream: string; time: number; log: string };
-    expect(typeof j.time).toBe('number');
-    return { stream: j.stream, text: Buffer.from(j.log, 'base64').toString('utf8') };
+    // docker's json-file lines: {"log","stream","time":RFC 3339}.
+    const j = JSON.parse(l) as { stream: string; time: string; log: string };
+    expect(j.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    return { stream: j.stream, text: j.log };
   });
 }
 
@@ -142,6 +143,22 @@ describe.skipIf(!!why)('linux backend: attach, terminals, logs', () => {
     expect(logLines(logPath)).toEqual([{ stream: 'stdout', text: 'hi\r\n' }]);
   });
 
+  it("writes docker's json-file lines: one per line of output, JSON escapes, U+FFFD for bytes that are not UTF-8 (exact in \"raw\")", async () => {
+    const logPath = join(tempDir(), 'container.log');
+    const c = await h.create("printf 'a \\042q\\042\\tb\\nno\\351x\\n\\001end'", { logPath });
+    running.push(c);
+    await c.start({ stdout: sink().stream, stderr: sink().stream });
+    await c.wait();
+    const raw = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/"time":"[^"]+"/, '"time":"T"'));
+    expect(raw).toEqual([
+      '{"log":"a \\"q\\"\\tb\\n","stream":"stdout","time":"T"}',
+      `{"log":"no\\ufffdx\\n","stream":"stdout","time":"T","raw":"${Buffer.from('no\xe9x\n', 'latin1').toString('base64')}"}`,
+      '{"log":"\\u0001end","stream":"stdout","time":"T"}',
+    ]);
+    const entries = await new FsLogStore(join(logPath, '..', '..')).read(basename(join(logPath, '..')));
+    expect(Buffer.concat(entries.map((e) => Buffer.from(e.data))).toString('latin1')).toBe('a "q"\tb\nno\xe9x\n\x01end');
+  });
+
   it('rotates the log by size between lines: container.log, .1, .2, the oldest dropped, the retained tail in order', async () => {
     const dir = tempDir();
     const logPath = join(dir, 'c1', 'container.log');
@@ -166,7 +183,7 @@ describe.skipIf(!!why)('linux backend: attach, terminals, logs', () => {
     const entries = await new FsLogStore(dir).read('c1');
     const stdout = entries.filter((e) => e.stream === 'stdout').map((e) => Buffer.from(e.data).toString()).join('');
     // More than one file's worth of output (max-size counts the log's JSON, so compare the data: small chunks cost more JSON per byte).
-    const dataIn = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).reduce((n, l) => n + Buffer.from((JSON.parse(l) as { log: string }).log, 'base64').length, 0);
+    const dataIn = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).reduce((n, l) => n + Buffer.byteLength((JSON.parse(l) as { log: string }).log), 0);
     expect(stdout.length).toBeGreaterThan(dataIn(`${logPath}.1`));
     expect(stdout.length).toBeGreaterThanOrEqual(dataIn(`${logPath}.2`) + dataIn(`${logPath}.1`));
     expect(stdout.length).toBeLessThan(full.length); // the oldest file was dropped

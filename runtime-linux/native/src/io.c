@@ -127,37 +127,114 @@ static void log_rotate(io_loop *l) {
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* One JSON line per chunk, in a single append so concurrent readers never see half a line's start. */
+static size_t b64(char *out, const unsigned char *p, size_t n) {
+  size_t o = 0, i = 0;
+  for (; i + 2 < n; i += 3) {
+    out[o++] = B64[p[i] >> 2];
+    out[o++] = B64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+    out[o++] = B64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+    out[o++] = B64[p[i + 2] & 63];
+  }
+  if (i < n) {
+    out[o++] = B64[p[i] >> 2];
+    if (i + 1 < n) {
+      out[o++] = B64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+      out[o++] = B64[(p[i + 1] & 15) << 2];
+    } else {
+      out[o++] = B64[(p[i] & 3) << 4];
+      out[o++] = '=';
+    }
+    out[o++] = '=';
+  }
+  return o;
+}
+
+/* The length of the valid UTF-8 sequence at p (of n bytes), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+  unsigned char c = p[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) { len = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+  else if (c >= 0xF0 && c <= 0xF4) { len = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+  else return 0;
+  if (n < len || p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++) if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+  return len;
+}
+
+/*
+ * The bytes as a JSON string body, as docker's json-file driver writes "log":
+ * UTF-8 as it is, control characters escaped, each byte that is not UTF-8
+ * as \ufffd. Returns the length written; *lossy says whether a byte was replaced.
+ */
+static size_t json_text(char *out, const unsigned char *p, size_t n, int *lossy) {
+  static const char HEX[] = "0123456789abcdef";
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; i++; continue; }
+    if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; i++; continue; }
+    if (c == '\r') { out[o++] = '\\'; out[o++] = 'r'; i++; continue; }
+    if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; i++; continue; }
+    if (c < 0x20) { memcpy(out + o, "\\u00", 4); o += 4; out[o++] = HEX[c >> 4]; out[o++] = HEX[c & 15]; i++; continue; }
+    size_t len = utf8_len(p + i, n - i);
+    if (len == 0) { memcpy(out + o, "\\ufffd", 6); o += 6; i++; *lossy = 1; continue; }
+    memcpy(out + o, p + i, len);
+    o += len;
+    i += len;
+  }
+  return o;
+}
+
+/*
+ * One line of output (or what there is of it) as a line of docker's json-file
+ * log: {"log":"...","stream":"stdout","time":"RFC 3339, ns"}. When the output
+ * is not UTF-8 the exact bytes follow as "raw" (base64), which skiff reads
+ * back and docker's readers ignore. Written in one append, so concurrent
+ * readers never see half a line's start.
+ */
+static void log_line(io_loop *l, const char *stream, const struct timespec *t, const unsigned char *p, size_t n) {
+  /* Worst case: every byte escaped as \u00XX or \ufffd (6), plus its base64 (4/3). */
+  static char line[256 + 6 * OUT_BUF + 4 * (OUT_BUF / 3 + 1)];
+  struct tm tm;
+  char when[64];
+  int lossy = 0;
+  gmtime_r(&t->tv_sec, &tm);
+  size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(when + w, sizeof when - w, ".%09ldZ", t->tv_nsec);
+  size_t o = 0;
+  memcpy(line, "{\"log\":\"", 8);
+  o = 8;
+  o += json_text(line + o, p, n, &lossy);
+  o += (size_t)snprintf(line + o, 128, "\",\"stream\":\"%s\",\"time\":\"%s\"", stream, when);
+  if (lossy) {
+    memcpy(line + o, ",\"raw\":\"", 8);
+    o += 8;
+    o += b64(line + o, p, n);
+    line[o++] = '"';
+  }
+  memcpy(line + o, "}\n", 2);
+  o += 2;
+  if (l->o.log_max_size > 0 && l->log_size >= l->o.log_max_size) log_rotate(l);
+  write_all(l->log_fd, line, o);
+  l->log_size += (long long)o;
+}
+
+/* A chunk of output as docker logs it: one json-file line per line of output, all with the chunk's time. */
 static void log_chunk(io_loop *l, const char *stream, const char *buf, size_t n) {
-  static char line[128 + 4 * (OUT_BUF / 3 + 1)];
   if (l->log_fd < 0 || n == 0) return;
   struct timespec t;
   clock_gettime(CLOCK_REALTIME, &t);
-  long long ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-  size_t o = (size_t)snprintf(line, 128, "{\"stream\":\"%s\",\"time\":%lld,\"log\":\"", stream, ms);
   const unsigned char *p = (const unsigned char *)buf;
-  size_t i = 0;
-  for (; i + 2 < n; i += 3) {
-    line[o++] = B64[p[i] >> 2];
-    line[o++] = B64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-    line[o++] = B64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-    line[o++] = B64[p[i + 2] & 63];
+  size_t start = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != '\n') continue;
+    log_line(l, stream, &t, p + start, i + 1 - start);
+    start = i + 1;
   }
-  if (i < n) {
-    line[o++] = B64[p[i] >> 2];
-    if (i + 1 < n) {
-      line[o++] = B64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-      line[o++] = B64[(p[i + 1] & 15) << 2];
-    } else {
-      line[o++] = B64[(p[i] & 3) << 4];
-      line[o++] = '=';
-    }
-    line[o++] = '=';
-  }
-  memcpy(line + o, "\"}\n", 3);
-  if (l->o.log_max_size > 0 && l->log_size >= l->o.log_max_size) log_rotate(l);
-  write_all(l->log_fd, line, o + 3);
-  l->log_size += (long long)(o + 3);
+  if (start < n) log_line(l, stream, &t, p + start, n - start);
 }
 
 /* Moves output without blocking: process -> log and Node. */

@@ -122,6 +122,8 @@ export interface InspectInput {
   /** OS of the container's platform (`linux`, `wasip1`). */
   os: string;
   execIds: string[];
+  /** The json-file log on disk, or '' (Engine.logPath). */
+  logPath: string;
 }
 
 export async function containerInspect(i: InspectInput): Promise<Record<string, unknown>> {
@@ -154,7 +156,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
     ResolvConfPath: '',
     HostnamePath: '',
     HostsPath: '',
-    LogPath: '',
+    LogPath: i.logPath,
     Name: `/${r.name}`,
     RestartCount: r.restartCount ?? 0,
     Driver: r.backend,

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsLogStore, rotateLogFiles } from './logs.js';
-import type { LogEntry } from '../runtime/logs.js';
+import { logLineSize, type LogEntry } from '../runtime/logs.js';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -14,9 +14,9 @@ function store() {
   return new FsLogStore(dir);
 }
 
-/** A line as the Linux shim writes it. */
+/** A line of docker's json-file log, as dockerd (and the Linux shim) writes it. */
 function line(stream: string, time: number, text: string): string {
-  return `${JSON.stringify({ stream, time, log: Buffer.from(text).toString('base64') })}\n`;
+  return `${JSON.stringify({ log: text, stream, time: new Date(time).toISOString().replace('Z', '123456Z') })}\n`;
 }
 
 async function collect(s: ReadableStream<LogEntry>): Promise<string[]> {
@@ -31,6 +31,27 @@ describe('FsLogStore', () => {
     await s.append('c1', { stream: 'stdout', time: 1, data: new TextEncoder().encode('a\n') });
     appendFileSync(s.pathOf('c1'), line('stderr', 2, 'b\n'));
     expect((await s.read('c1')).map((e) => e.stream)).toEqual(['stdout', 'stderr']);
+  });
+
+  it("keeps docker's json-file lines, one per line of output; bytes that are not UTF-8 come back exact; reads the base64 lines of earlier versions", async () => {
+    const s = store();
+    await s.append('c1', { stream: 'stdout', time: Date.parse('2026-11-29T09:45:03.786Z'), data: new TextEncoder().encode('hi "there"\n\ttab\n') });
+    const bytes = new Uint8Array([0x6e, 0x6f, 0xe9, 0x78, 0x0a]);
+    await s.append('c1', { stream: 'stderr', time: Date.parse('2026-11-29T09:45:04Z'), data: bytes });
+    appendFileSync(s.pathOf('c1'), `${JSON.stringify({ stream: 'stdout', time: 1_795_945_505_000, log: Buffer.from('old\n').toString('base64') })}\n`);
+    // Exactly dockerd's lines (its file from a container printing the same), apart from the time's precision and the exact bytes.
+    expect(readFileSync(s.pathOf('c1'), 'utf8').split('\n').slice(0, 3)).toEqual([
+      '{"log":"hi \\"there\\"\\n","stream":"stdout","time":"2026-11-29T09:45:03.786Z"}',
+      '{"log":"\\ttab\\n","stream":"stdout","time":"2026-11-29T09:45:03.786Z"}',
+      `{"log":"no\ufffdx\\n","stream":"stderr","time":"2026-11-29T09:45:04.000Z","raw":"${Buffer.from(bytes).toString('base64')}"}`,
+    ]);
+    const got = await s.read('c1');
+    expect(got.map((e) => [e.stream, e.time, Buffer.from(e.data).toString('latin1')])).toEqual([
+      ['stdout', Date.parse('2026-11-29T09:45:03.786Z'), 'hi "there"\n'],
+      ['stdout', Date.parse('2026-11-29T09:45:03.786Z'), '\ttab\n'],
+      ['stderr', Date.parse('2026-11-29T09:45:04Z'), 'no\xe9x\n'],
+      ['stdout', 1_795_945_505_000, 'old\n'],
+    ]);
   });
 
   it('follows the file: stored lines (filtered), lines appended later, a line written in two parts, the last ones when done settles', async () => {
@@ -57,7 +78,7 @@ describe('FsLogStore', () => {
 
   it('rotates by size: container.log, .1, .2 of whole lines, the oldest dropped; read gives the retained tail in order', async () => {
     const s = store();
-    const lineLen = line('stdout', entry(0).time, text(0)).length;
+    const lineLen = logLineSize(entry(0));
     const limits = { maxSize: lineLen * 10, maxFiles: 3 };
     for (let i = 0; i < 100; i++) await s.append('c1', entry(i), limits);
     const path = s.pathOf('c1');
@@ -76,7 +97,7 @@ describe('FsLogStore', () => {
 
   it('with max-file 1 starts the file again', async () => {
     const s = store();
-    const lineLen = line('stdout', entry(0).time, text(0)).length;
+    const lineLen = logLineSize(entry(0));
     for (let i = 0; i < 25; i++) await s.append('c1', entry(i), { maxSize: lineLen * 10, maxFiles: 1 });
     expect(existsSync(`${s.pathOf('c1')}.1`)).toBe(false);
     expect(texts(await s.read('c1'))).toEqual(Array.from({ length: 5 }, (_, i) => text(20 + i)));
@@ -85,7 +106,7 @@ describe('FsLogStore', () => {
   it('follows across rotations, its own and those of a writer outside the store (renames, as the shim does), losing and repeating nothing', async () => {
     const s = store();
     const path = s.pathOf('c1');
-    const lineLen = line('stdout', entry(0).time, text(0)).length;
+    const lineLen = logLineSize(entry(0));
     const limits = { maxSize: lineLen * 4, maxFiles: 3 };
     for (let i = 0; i < 6; i++) await s.append('c1', entry(i), limits); // container.log.1 (0-3) and container.log (4-5)
     let finish!: () => void;

@@ -1,15 +1,17 @@
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { filterLog, splitLines, type LogEntry, type LogLimits, type LogReadOptions, type LogStore } from '../runtime/logs.js';
+import { filterLog, jsonLogLines, parseLogLine, splitLines, type LogEntry, type LogLimits, type LogReadOptions, type LogStore } from '../runtime/logs.js';
 
 /** How often a followed log file is checked for new lines. */
 const FOLLOW_POLL_MS = 50;
 
 /**
- * Logs as JSON lines beside each record (`containers/<id>/container.log`), like
- * docker's json-file driver: {"stream":"stdout","time":ms,"log":"base64"}.
- * The Linux backend's shim appends the same lines itself (pathOf), so output
- * is kept after the Node process that started a container has gone.
+ * Logs beside each record (`containers/<id>/container.log`) in docker's
+ * json-file format, one line per line of output (runtime/logs.ts
+ * jsonLogLines), so tools that read docker's logs (promtail, fluent-bit) read
+ * them at the container's LogPath. The Linux backend's shim appends the same
+ * lines itself (pathOf), so output is kept after the Node process that
+ * started a container has gone.
  * Rotation (append's limits, or the shim's own) renames container.log to
  * container.log.1, .1 to .2 and so on; reads and follows go across them,
  * oldest first.
@@ -35,7 +37,7 @@ export class FsLogStore implements LogStore {
         // The log stays where it is and grows, as the shim's does: losing output would be worse.
       }
     }
-    appendFileSync(path, JSON.stringify({ stream: e.stream, time: e.time, log: Buffer.from(e.data).toString('base64') }) + '\n');
+    appendFileSync(path, jsonLogLines(e));
   }
 
   async read(id: string, options: LogReadOptions = {}): Promise<LogEntry[]> {
@@ -45,7 +47,7 @@ export class FsLogStore implements LogStore {
     let lines = 0;
     try {
       for (const f of files) {
-        const entries = parseLines(readFrom(f.fd, 0).toString('latin1').split('\n'));
+        const entries = parseLines(readFrom(f.fd, 0));
         parts.unshift(entries);
         if (options.tail !== undefined && options.tail >= 0 && (lines += splitLines(filterLog(entries, { ...options, tail: undefined })).length) >= options.tail) break;
       }
@@ -163,16 +165,17 @@ function readFrom(fd: number, offset: number): Buffer {
   return buf.subarray(0, n);
 }
 
-function parseLines(lines: string[]): LogEntry[] {
+/** The whole lines of a log file's bytes as entries (split at newlines first: JSON lines hold none, and a UTF-8 character is never cut). */
+function parseLines(buf: Buffer): LogEntry[] {
   const entries: LogEntry[] = [];
-  for (const line of lines) {
-    if (!line) continue;
-    try {
-      const j = JSON.parse(line) as { stream: 'stdout' | 'stderr'; time: number; log: string };
-      entries.push({ stream: j.stream, time: j.time, data: new Uint8Array(Buffer.from(j.log, 'base64')) });
-    } catch {
-      // A line cut short by a crash, or still being written: skip it.
-    }
+  let start = 0;
+  for (let nl = buf.indexOf(10); nl >= 0; start = nl + 1, nl = buf.indexOf(10, start)) {
+    const e = nl > start ? parseLogLine(buf.toString('utf8', start, nl)) : undefined;
+    if (e) entries.push(e);
+  }
+  if (start < buf.length) {
+    const e = parseLogLine(buf.toString('utf8', start));
+    if (e) entries.push(e);
   }
   return entries;
 }
@@ -189,7 +192,7 @@ class FileTail {
   private fd = -1;
   private ino = -1;
   private offset = 0;
-  private partial = '';
+  private partial: Buffer = Buffer.alloc(0);
 
   constructor(private readonly path: string) {}
 
@@ -224,26 +227,27 @@ class FileTail {
     this.fd = f.fd;
     this.ino = f.ino;
     this.offset = 0;
-    this.partial = '';
+    this.partial = Buffer.alloc(0);
   }
 
   private readWhole(fd: number): LogEntry[] {
     try {
-      return parseLines(readFrom(fd, 0).toString('latin1').split('\n'));
+      return parseLines(readFrom(fd, 0));
     } finally {
       closeSync(fd);
     }
   }
 
   private readMore(): LogEntry[] {
-    if (fstatSync(this.fd).size < this.offset) { this.offset = 0; this.partial = ''; } // truncated in place
+    if (fstatSync(this.fd).size < this.offset) { this.offset = 0; this.partial = Buffer.alloc(0); } // truncated in place
     const buf = readFrom(this.fd, this.offset);
     if (!buf.length) return [];
     this.offset += buf.length;
-    // The lines are ASCII (JSON with base64), so a cut between reads never splits a character.
-    const lines = (this.partial + buf.toString('latin1')).split('\n');
-    this.partial = lines.pop() ?? '';
-    return parseLines(lines);
+    // Whole lines only: the rest (a line being written, maybe cut inside a UTF-8 character) waits for the next read.
+    const all = this.partial.length ? Buffer.concat([this.partial, buf]) : buf;
+    const end = all.lastIndexOf(10) + 1;
+    this.partial = Buffer.from(all.subarray(end));
+    return parseLines(all.subarray(0, end));
   }
 }
 

@@ -699,6 +699,16 @@ export class Engine {
     return spec;
   }
 
+  /**
+   * docker's LogPath: the file holding the container's log as docker's
+   * json-file lines, when the driver is json-file and the log store keeps
+   * files; '' otherwise (the local and none drivers, a store in memory).
+   */
+  logPath(r: ContainerRecord): string {
+    const driver = r.logConfig?.type || 'json-file';
+    return driver === 'json-file' && this.logStore.pathOf ? this.logStore.pathOf(r.id) : '';
+  }
+
   /** The backend appends the output to the log store's file itself; the Engine then only fans it out. */
   private writesLogs(backend: Backend): boolean {
     return !!backend.capabilities.writesLogs && !!this.logStore.pathOf && !!this.logStore.follow;

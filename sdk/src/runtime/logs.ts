@@ -64,9 +64,65 @@ export class MemoryLogStore implements LogStore {
   async delete(id: string): Promise<void> { this.logs.delete(id); }
 }
 
-/** The length of an entry as a JSON line of the file stores, {"stream":"stdout","time":MS,"log":"BASE64"}\n, without making it. */
+/**
+ * The entry as lines of docker's json-file log, one per line of output, as
+ * the file stores keep it (and the Linux shim writes it):
+ * {"log":"hi\n","stream":"stdout","time":"2026-11-29T09:45:03.786Z"}. Bytes
+ * that are not UTF-8 show as U+FFFD in "log", as docker writes them; then the
+ * exact bytes follow as "raw" (base64), which docker's readers ignore.
+ */
+export function jsonLogLines(e: LogEntry): string {
+  const time = new Date(e.time).toISOString();
+  let out = '';
+  for (const line of splitLines([e])) {
+    let log: string;
+    let raw: string | undefined;
+    try {
+      log = strictUtf8.decode(line.data);
+    } catch {
+      log = looseUtf8.decode(line.data);
+      raw = toBase64(line.data);
+    }
+    out += JSON.stringify(raw === undefined ? { log, stream: e.stream, time } : { log, stream: e.stream, time, raw }) + '\n';
+  }
+  return out;
+}
+
+/** One line of a log file as an entry (docker's json-file lines; the base64 lines of earlier skiff versions too); undefined when it is not one. */
+export function parseLogLine(line: string): LogEntry | undefined {
+  try {
+    const j = JSON.parse(line) as { stream?: unknown; time?: unknown; log?: unknown; raw?: unknown };
+    if ((j.stream !== 'stdout' && j.stream !== 'stderr') || typeof j.log !== 'string') return undefined;
+    // Before the json-file format: {"stream","time":ms,"log":"base64"}.
+    if (typeof j.time === 'number') return { stream: j.stream, time: j.time, data: fromBase64(j.log) };
+    const time = typeof j.time === 'string' ? Date.parse(j.time) : NaN;
+    if (!Number.isFinite(time)) return undefined;
+    return { stream: j.stream, time, data: typeof j.raw === 'string' ? fromBase64(j.raw) : utf8.encode(j.log) };
+  } catch {
+    return undefined; // a line cut short by a crash, or still being written
+  }
+}
+
+/** The size of an entry in a log file (its json-file lines), for rotation by max-size. */
 export function logLineSize(e: LogEntry): number {
-  return 31 + e.stream.length + String(e.time).length + 4 * Math.ceil(e.data.length / 3);
+  return utf8.encode(jsonLogLines(e)).length;
+}
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const looseUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 /** Splits entries into lines and applies since/until/tail. */

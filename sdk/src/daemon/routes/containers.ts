@@ -65,6 +65,7 @@ export async function inspectJson(ctx: DaemonContext, r: ContainerRecord) {
     volumes: ctx.engine.volumes,
     os: await osOf(ctx, r),
     execIds: [...ctx.execs.values()].filter((e) => e.containerId === r.id).map((e) => e.id),
+    logPath: ctx.engine.logPath(r),
   });
 }
 
