@@ -191,9 +191,36 @@ export class Exchange {
     }
   }
 
-  /** The body as a stream (archives, build contexts). */
+  /**
+   * The body as a stream (archives, build contexts). Cancelling it drops the
+   * rest of the body rather than destroying the request, so the error answer
+   * still reaches the client; and it is not Readable.toWeb, whose adapter
+   * throws "Controller is already closed" out of a 'data' event (ending the
+   * daemon) when a chunk was already on its way at the cancel.
+   */
   bodyStream(): ReadableStream<Uint8Array> {
-    return Readable.toWeb(this.req) as ReadableStream<Uint8Array>;
+    const req = this.req;
+    let ended = false;
+    return new ReadableStream<Uint8Array>({
+      start(c) {
+        req.on('data', (chunk: Buffer) => {
+          if (ended) return;
+          c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+          if ((c.desiredSize ?? 0) <= 0) req.pause();
+        });
+        req.once('end', () => { if (!ended) { ended = true; c.close(); } });
+        req.once('error', (err) => { if (!ended) { ended = true; c.error(err); } });
+        req.once('close', () => {
+          if (!ended && !req.complete) { ended = true; c.error(invalidArgument('the client closed the connection before the whole request body was sent')); }
+        });
+        req.pause();
+      },
+      pull() { req.resume(); },
+      cancel() {
+        ended = true;
+        req.resume();
+      },
+    }, { highWaterMark: 1 << 16, size: (c) => c.byteLength });
   }
 
   // ---- answers --------------------------------------------------------------
