@@ -87,6 +87,14 @@ volumes:
     expect(() => load('services:\n  a:\n    image: x\n    cpu_shares: lots\n')).toThrow('services.a.cpu_shares: expected a whole number, got "lots"');
   });
 
+  it('maps security_opt: as docker run --security-opt, a seccomp file read from the project directory', () => {
+    const files = { '/p/My App/sec.json': '{ "defaultAction": "SCMP_ACT_ALLOW",\n  "syscalls": [] }' };
+    const p = load('services:\n  a:\n    image: x\n    security_opt:\n      - no-new-privileges:true\n      - seccomp=sec.json\n      - label=disable\n', files);
+    expect(p.services.a!.create.securityOpt).toEqual(['no-new-privileges:true', 'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}', 'label=disable']);
+    expect(() => load('services:\n  a:\n    image: x\n    security_opt: [seccomp=nope.json]\n')).toThrow('/p/compose.yaml: --security-opt seccomp=nope.json: cannot read the profile: services.a.security_opt: no file /p/My App/nope.json');
+    expect(() => load('services:\n  a:\n    image: x\n    security_opt: [no-new-privileges=yes]\n')).toThrow(/no-new-privileges takes true or false/);
+  });
+
   it('maps init: to the init as PID 1, either way; unset leaves the backend default', () => {
     const p = load('services:\n  a:\n    image: x\n    init: false\n  b:\n    image: x\n    init: true\n  c:\n    image: x\n');
     expect([p.services.a!.create.init, p.services.b!.create.init, p.services.c!.create.init]).toEqual([false, true, undefined]);

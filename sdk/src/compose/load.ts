@@ -68,6 +68,7 @@ export function loadCompose(o: LoadOptions): ComposeProject {
         const t = o.readText(p);
         return t === undefined ? undefined : parseDotEnv(t, p);
       },
+      readText: (p) => o.readText(p),
       ...(o.home ? { home: o.home } : {}),
     });
   } catch (err) {

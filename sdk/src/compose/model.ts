@@ -10,6 +10,7 @@ import { invalidArgument, unsupported } from '../errors/index.js';
 import type { CreateOptions } from '../runtime/options.js';
 import { durationSec } from '../runtime/health.js';
 import { parseRestartPolicy } from '../runtime/restart.js';
+import { inlineSeccompFiles, parseSecurityOpts } from '../runtime/security-opt.js';
 import type { HealthConfig } from '../image/types.js';
 
 export { durationSec };
@@ -157,7 +158,7 @@ const SERVICE_KEYS = new Set([
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'hostname', 'container_name',
   'labels', 'volumes', 'tmpfs', 'ports', 'expose', 'read_only', 'privileged', 'cap_add', 'cap_drop', 'mem_limit', 'cpus',
   'pids_limit', 'memswap_limit', 'mem_reservation', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'tty', 'stdin_open', 'network_mode', 'networks', 'depends_on', 'platform', 'init', 'stop_signal',
-  'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime',
+  'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime', 'security_opt',
 ]);
 /** Service keys that change what runs and that skiff cannot do. */
 const REFUSED_SERVICE_KEYS: Record<string, string> = {
@@ -173,7 +174,6 @@ const REFUSED_SERVICE_KEYS: Record<string, string> = {
   ipc: 'ipc modes are not supported',
   pid: 'pid modes are not supported',
   userns_mode: 'userns_mode is not supported',
-  security_opt: 'security_opt is not supported; use privileged, cap_add or cap_drop',
   volumes_from: 'volumes_from is not supported; name the volumes in each service',
 };
 
@@ -182,6 +182,8 @@ export interface NormalizeContext {
   projectName: string;
   lookupEnv: (name: string) => string | undefined;
   readEnvFile: (path: string) => Record<string, string> | undefined;
+  /** A file's text (a seccomp profile named in security_opt); undefined when it does not exist. */
+  readText?: (path: string) => string | undefined;
   home?: string;
 }
 
@@ -303,6 +305,15 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   if (raw.init !== undefined) create.init = bool(raw.init, `${at}.init`);
   if (raw.cap_add !== undefined) create.capAdd = strList(raw.cap_add, `${at}.cap_add`);
   if (raw.cap_drop !== undefined) create.capDrop = strList(raw.cap_drop, `${at}.cap_drop`);
+  // seccomp=FILE (relative to the project directory) is sent as the file's JSON, as docker compose does.
+  if (raw.security_opt !== undefined) {
+    create.securityOpt = inlineSeccompFiles(strList(raw.security_opt, `${at}.security_opt`), (p) => {
+      const text = ctx.readText?.(resolvePath(ctx.dir, p, ctx.home));
+      if (text === undefined) throw new Error(`${at}.security_opt: no file ${resolvePath(ctx.dir, p, ctx.home)}`);
+      return text;
+    });
+    parseSecurityOpts(create.securityOpt);
+  }
   if (raw.mem_limit !== undefined) create.memory = str(raw.mem_limit, `${at}.mem_limit`);
   if (raw.cpus !== undefined) {
     const n = Number(raw.cpus);
