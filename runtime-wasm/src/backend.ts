@@ -93,6 +93,8 @@ export class WasmBackend implements Backend {
     if (spec.network === 'host') throw no('--network host');
     if (spec.privileged) throw no('--privileged');
     if (spec.capAdd?.length) throw no('adding capabilities (--cap-add)');
+    // A guest makes no system calls and runs no setuid programs: a profile or no_new_privs holds already; loosening is refused, as --privileged is.
+    if (spec.seccomp === 'unconfined' || spec.unmaskSystemPaths) throw no('--security-opt seccomp=unconfined or systempaths=unconfined');
     if (!isRoot(spec.process.user)) throw no('running as another user (--user)');
     for (const m of spec.mounts) {
       if (m.type === 'bind' && !this.runtime.hostFs) throw no(`bind mounts here (no host file system; mount ${m.target})`);
