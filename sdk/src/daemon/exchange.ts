@@ -5,7 +5,6 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Readable } from 'node:stream';
 import { SkiffError, httpStatusOf, invalidArgument, toSkiffError } from '../errors/index.js';
 import { API_VERSION } from './api-version.js';
 

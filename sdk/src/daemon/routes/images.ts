@@ -21,6 +21,7 @@ import type { Exchange } from '../exchange.js';
 import { JsonLines } from '../progress-stream.js';
 import { labelMatches, parseFilters } from '../filters.js';
 import { ZERO_TIME } from '../container-json.js';
+import { importReference } from '../../runtime/import-rootfs.js';
 
 const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
@@ -133,6 +134,33 @@ async function inUse(ctx: DaemonContext, target: Descriptor): Promise<boolean> {
   return (await ctx.engine.list({ all: true })).some((c) => reach.has(c.manifestDigest) || c.manifestDigest === target.digest);
 }
 
+/**
+ * docker import (POST /images/create?fromSrc=-): the body is a root file
+ * system tarball; the answer is one status line with the new image's ID, as
+ * dockerd's. Errors before the tar is stored are the HTTP answer.
+ */
+async function importFromSource(x: Exchange, ctx: DaemonContext, fromSrc: string): Promise<void> {
+  if (fromSrc !== '-') {
+    throw unsupported(`importing from a URL (${fromSrc}) is not supported: skiff daemon does not download (its containers have no network beyond this machine); download the tarball yourself and import the file, e.g. \`docker import FILE NAME\``);
+  }
+  const platform = x.str('platform');
+  const made = await ctx.engine.importImage(x.bodyStream(), {
+    ...(importReferenceOf(x.str('repo'), x.str('tag')) ?? {}),
+    changes: x.query.getAll('changes'),
+    ...(x.str('message') ? { message: x.str('message')! } : {}),
+    ...(platform ? { platform: parsePlatform(platform) } : {}),
+  });
+  ctx.events.emit('image', 'import', made.id, made.name ? { name: familiarName(parseReference(made.name)) } : {});
+  const lines = new JsonLines(x);
+  await lines.send({ status: made.id });
+  await lines.end();
+}
+
+function importReferenceOf(repo: string | undefined, tag: string | undefined): { reference: string } | undefined {
+  const name = importReference(repo, tag);
+  return name ? { reference: name } : undefined;
+}
+
 export function imageRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/images/json', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'));
@@ -167,7 +195,8 @@ export function imageRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('POST', '/images/create', async (x, ctx) => {
-    if (x.str('fromSrc')) throw unsupported('importing a root file system tarball (docker import) is not supported; use docker load for image archives');
+    const fromSrc = x.str('fromSrc');
+    if (fromSrc) return importFromSource(x, ctx, fromSrc);
     const fromImage = x.str('fromImage');
     if (!fromImage) throw invalidArgument('fromImage is required');
     const tag = x.str('tag');
