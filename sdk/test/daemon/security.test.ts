@@ -1,0 +1,116 @@
+/**
+ * Docker's default security settings and `--security-opt`, side by side:
+ * the real docker CLI against dockerd and against `skiff daemon` on the Linux
+ * backend. What a process sees (capabilities, no_new_privs, seccomp mode),
+ * what works (ping, a setuid ping as a user) and what is refused must match.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+import { startDockerd, type Dockerd } from './support/dockerd.js';
+
+const IMAGE = 'skiff-security/busybox:1';
+/** The same busybox, setuid root: its ping keeps root's effective uid unless no_new_privs is set. */
+const SUID = 'skiff-security/suid:1';
+const STATUS = 'grep -E "^(CapEff|NoNewPrivs|Seccomp)" /proc/self/status';
+let real: Dockerd;
+let skiff: DaemonProcess;
+let tmp: string;
+
+const on = (url: string, args: string[]) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
+async function both(args: string[]) {
+  const [dockerd, ours] = await Promise.all([on(real.url, args), on(skiff.url, args)]);
+  return { dockerd, skiff: ours };
+}
+/** Runs `sh -c script` in a new container on both, with the flags given. */
+const run = (flags: string[], script: string, image = IMAGE) => both(['run', '--rm', ...flags, image, 'sh', '-c', script]);
+
+beforeAll(async () => {
+  dockerBinary();
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-security-'));
+  const applets = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir'];
+  const ctx = busyboxContext(join(tmp, 'ctx'), applets);
+  const suid = busyboxContext(join(tmp, 'suid'), applets, {}, 'RUN ["/bin/busybox", "chmod", "4755", "/bin/busybox"]\nENV PATH=/bin\nCMD ["sh"]\n');
+  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-security-root-')) })]);
+  for (const [tag, dir] of [[IMAGE, ctx], [SUID, suid]] as const) {
+    const built = await both(['build', '-q', '-t', tag, dir]);
+    for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build ${tag} on ${who} failed: ${r.stderr}`);
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await shutdownDaemon(skiff, tmp);
+  await real?.stop();
+});
+
+it('ping works by default (CAP_NET_RAW, raw sockets allowed), and every group may open ICMP echo sockets', async () => {
+  const r = await run([], 'ping -c1 -W2 127.0.0.1 >/dev/null; echo "ping=$?"; cat /proc/sys/net/ipv4/ping_group_range');
+  expect(r.skiff).toEqual(r.dockerd);
+  expect(r.skiff.stdout).toBe('ping=0\n0\t2147483647\n');
+}, 60_000);
+
+it('the same capabilities, no_new_privs and seccomp mode by default and with each option', async () => {
+  const cases: Array<[string[], string]> = [
+    [[], 'CapEff:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n'],
+    [['--security-opt', 'no-new-privileges'], 'CapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n'],
+    [['--security-opt', 'no-new-privileges=false'], 'CapEff:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n'],
+    [['--cap-drop', 'NET_RAW'], 'CapEff:\t00000000a80405fb\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n'],
+    [['--security-opt', 'seccomp=unconfined'], 'CapEff:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n'],
+    // Neither host has AppArmor or SELinux: dockerd accepts these and does nothing, and so does skiff.
+    [['--security-opt', 'apparmor=unconfined', '--security-opt', 'label=disable'], 'CapEff:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n'],
+  ];
+  for (const [flags, want] of cases) {
+    const r = await run(flags, STATUS);
+    expect({ flags, ...r.skiff }).toEqual({ flags, ...r.dockerd });
+    expect({ flags, out: r.skiff.stdout }).toEqual({ flags, out: want });
+  }
+}, 120_000);
+
+it('--cap-drop NET_RAW: ping fails on both, with the kernel\'s EPERM', async () => {
+  const r = await run(['--cap-drop', 'NET_RAW'], 'ping -c1 -W2 127.0.0.1; echo "ping=$?"');
+  expect(r.skiff).toEqual(r.dockerd);
+  expect(r.skiff.stdout).toMatch(/\nping=1\n$/);
+  expect(r.skiff.stderr).toContain('ping: permission denied (are you root?)');
+}, 60_000);
+
+it('a setuid ping works for a user without no_new_privs and fails with it', async () => {
+  const script = 'ping -c1 -W2 127.0.0.1 >/dev/null; echo "ping=$?"';
+  const plain = await run(['--user', '1000'], script, SUID);
+  expect(plain.skiff).toEqual(plain.dockerd);
+  expect(plain.skiff.stdout).toBe('ping=0\n');
+  const nnp = await run(['--user', '1000', '--security-opt', 'no-new-privileges:true'], script, SUID);
+  expect(nnp.skiff).toEqual(nnp.dockerd);
+  expect(nnp.skiff.stdout).toBe('ping=1\n');
+}, 60_000);
+
+it('seccomp=PROFILE.json: the CLI sends the file, both load it, and inspect shows the same SecurityOpt', async () => {
+  const profile = join(tmp, 'no-mkdir.json');
+  writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }, null, 2));
+  const r = await run(['--security-opt', `seccomp=${profile}`], `mkdir /tmp/x; echo "mkdir=$?"; ${STATUS}`);
+  expect(r.skiff).toEqual(r.dockerd);
+  expect(r.skiff.stdout).toBe('mkdir=1\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n');
+  expect(r.skiff.stderr).toContain('Operation not permitted');
+
+  const made = await both(['create', '--name', 'sec-opts', '--security-opt', 'no-new-privileges', '--security-opt', `seccomp=${profile}`, '--security-opt', 'label=disable', IMAGE]);
+  expect([made.dockerd.code, made.skiff.code]).toEqual([0, 0]);
+  const shown = await both(['inspect', '--format', '{{json .HostConfig.SecurityOpt}}', 'sec-opts']);
+  expect(shown.skiff).toEqual(shown.dockerd);
+  expect(JSON.parse(shown.skiff.stdout)).toEqual(['no-new-privileges', 'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}', 'label=disable']);
+  const none = await both(['create', '--name', 'sec-none', IMAGE]);
+  expect([none.dockerd.code, none.skiff.code]).toEqual([0, 0]);
+  const unset = await both(['inspect', '--format', '{{json .HostConfig.SecurityOpt}}', 'sec-none']);
+  expect(unset.skiff).toEqual(unset.dockerd);
+  await both(['rm', 'sec-opts', 'sec-none']);
+}, 60_000);
+
+it('refuses what it does not know, as dockerd does', async () => {
+  const bad = await both(['create', '--security-opt', 'no-new-privileges=maybe', IMAGE]);
+  expect(bad.dockerd.code).not.toBe(0);
+  expect(bad.skiff.code).toBe(bad.dockerd.code);
+  expect(bad.skiff.stderr).toContain('no-new-privileges takes true or false, not "maybe"');
+  const unknown = await on(skiff.url, ['create', '--security-opt', 'selinux=off', IMAGE]);
+  expect(unknown.code).not.toBe(0);
+  expect(unknown.stderr).toContain('unknown --security-opt "selinux=off"');
+}, 60_000);
