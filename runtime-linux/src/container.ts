@@ -6,12 +6,13 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, FileTree, PortMapping, ProcessSpec, ProcessStats, Resources, Stdio, TtySize } from '@skiff/sdk';
 import { conflict, dataLoss, extractTar, failedPrecondition, FsTree, internal, MountedTree, unsupported, type FsLike } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
 import { buildOciConfig, type BundleOptions } from './spec/build.js';
 import type { OciConfig } from './spec/oci.js';
-import { resolveUser } from './spec/user.js';
+import { addGroups, resolveUser } from './spec/user.js';
 import { exportChanges } from './rootfs/export.js';
 import { HostTree, withMergedRoot } from './rootfs/import.js';
 import { readMergedFile } from './rootfs/image-files.js';
@@ -160,12 +161,13 @@ export class LinuxContainer implements BackendContainer {
 
   private bundleOptions(process: ProcessSpec): BundleOptions {
     const top = [this.dir.upper, ...[...this.ctx.layers].reverse().map((l) => `${this.ctx.layersDir}/${l}`)];
-    const user = resolveUser(process.user, readMergedFile(top, '/etc/passwd'), readMergedFile(top, '/etc/group'));
+    const group = readMergedFile(top, '/etc/group');
+    const user = addGroups(resolveUser(process.user, readMergedFile(top, '/etc/passwd'), group), this.spec.groupAdd ?? [], group);
     return {
-      spec: { ...this.spec, process },
+      spec: { ...this.spec, process, ...(this.spec.hostNamespaces?.includes('uts') ? { hostname: hostname() } : {}) },
       user,
       rootfs: { layersDir: this.ctx.layersDir, lowerDirs: this.ctx.layers, upperDir: this.dir.upper, workDir: this.dir.work },
-      etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(this.spec.network === 'host' ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
+      etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(this.spec.network === 'host' || this.spec.dns ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
       deviceCgroup: this.ctx.deviceCgroup,
       cgroupV2: this.ctx.cgroupV2,
       cgroupParent: this.ctx.cgroupParent,

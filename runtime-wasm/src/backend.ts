@@ -96,6 +96,12 @@ export class WasmBackend implements Backend {
     // A guest makes no system calls and runs no setuid programs: a profile or no_new_privs holds already; loosening is refused, as --privileged is.
     if (spec.seccomp === 'unconfined' || spec.unmaskSystemPaths) throw no('--security-opt seccomp=unconfined or systempaths=unconfined');
     if (!isRoot(spec.process.user)) throw no('running as another user (--user)');
+    if (spec.hostNamespaces?.length) throw no(`sharing the host's namespaces (--${spec.hostNamespaces.join(', --')} host)`);
+    if (spec.ulimits?.length) throw no('process rlimits (--ulimit)');
+    if (spec.shmSizeBytes !== undefined) throw no('a /dev/shm size (--shm-size)');
+    if (spec.groupAdd?.length) throw no('supplementary groups (--group-add)');
+    if (spec.dns) throw no('DNS settings (--dns, --dns-search, --dns-option)');
+    if (spec.oomScoreAdj !== undefined) throw no('an OOM score adjustment (--oom-score-adj)');
     for (const m of spec.mounts) {
       if (m.type === 'bind' && !this.runtime.hostFs) throw no(`bind mounts here (no host file system; mount ${m.target})`);
       if (m.type === 'volume' && !m.volume.fs && !(m.volume.hostPath && this.runtime.hostFs)) {

@@ -14,6 +14,7 @@ export { Engine, Container, normalizeSignal, toStream, type EngineOptions, type 
 export * from './runtime/options.js';
 export { parseSecurityOpts, parseSeccompProfile, inlineSeccompFiles, type SecurityOptions, type DockerSeccompProfile, type DockerSeccompRule } from './runtime/security-opt.js';
 export * from './runtime/records.js';
+export { resolvConf, parseUlimit, DEFAULT_SHM_SIZE, ULIMIT_NAMES, type Ulimit, type HostNamespace, type ProcessSettings } from './runtime/process-settings.js';
 export * from './runtime/logs.js';
 export * from './runtime/state.js';
 export { checkResourceUpdate, mergeResources, type ResourceUpdate, type UpdateOptions } from './runtime/update.js';

@@ -1,18 +1,28 @@
-/** The files bound over the container's /etc/hostname, /etc/hosts and (host network) /etc/resolv.conf. */
+/** The files bound over the container's /etc/hostname, /etc/hosts and (host network, or --dns*) /etc/resolv.conf. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
 import type { ContainerSpec } from '@skiff/sdk';
+import { resolvConf } from '@skiff/sdk';
 import type { ContainerDir } from '../state.js';
 
 /** `networkHosts`: the peers on the container's user-defined networks (`name:ip`), rewritten in place as they change. */
 export function writeEtcFiles(dir: ContainerDir, spec: ContainerSpec, networkHosts: string[] = []): void {
-  const hostname = spec.hostname ?? spec.id.slice(0, 12);
+  // --uts host: the host's name, as docker writes it.
+  const hostname = spec.hostNamespaces?.includes('uts') ? hostHostname() : (spec.hostname ?? spec.id.slice(0, 12));
   writeFileSync(dir.file('hostname'), `${hostname}\n`);
   if (spec.network === 'host') {
     writeFileSync(dir.file('hosts'), (safeRead('/etc/hosts') ?? '127.0.0.1\tlocalhost\n') + hostLines(spec.extraHosts ?? []));
-    writeFileSync(dir.file('resolv.conf'), safeRead('/etc/resolv.conf') ?? '');
+    writeFileSync(dir.file('resolv.conf'), spec.dns ? dnsResolvConf(spec) : (safeRead('/etc/resolv.conf') ?? ''));
   } else {
+    if (spec.dns) writeFileSync(dir.file('resolv.conf'), dnsResolvConf(spec));
     writeFileSync(dir.file('hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${hostname}\n${hostLines([...(spec.extraHosts ?? []), ...networkHosts])}`);
   }
+}
+
+/** resolv.conf with --dns, --dns-search, --dns-option over the host's, as dockerd writes it. */
+function dnsResolvConf(spec: ContainerSpec): string {
+  const d = spec.dns ?? {};
+  return resolvConf(safeRead('/etc/resolv.conf') ?? '', { ...(d.servers ? { dns: d.servers } : {}), ...(d.search ? { dnsSearch: d.search } : {}), ...(d.options ? { dnsOptions: d.options } : {}) }, spec.network === 'host');
 }
 
 /** `--add-host name:ip` lines, as docker writes them (address, tab, name). */

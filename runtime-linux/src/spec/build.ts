@@ -104,6 +104,13 @@ function withDefaults(env: string[], hostname: string, tty: boolean): string[] {
   return out;
 }
 
+/** /dev/shm: a tmpfs of --shm-size (docker's 64 MiB by default), or the host's with --ipc host, as docker mounts it. */
+function shmMount(spec: ContainerSpec): OciMount {
+  if (spec.hostNamespaces?.includes('ipc')) return { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] };
+  const size = spec.shmSizeBytes === undefined ? '65536k' : String(spec.shmSizeBytes);
+  return { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`] };
+}
+
 export function buildOciConfig(o: BundleOptions): OciConfig {
   const { spec, user } = o;
   const privileged = spec.privileged ?? false;
@@ -119,7 +126,7 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    shmMount(spec),
   ];
   if (o.cgroupV2) mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] });
   const etc = o.etcFiles ?? {};
@@ -130,7 +137,9 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
   }
   mounts.push(...user_);
 
-  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  // --pid/--ipc/--uts/--cgroupns host: no namespace of its own, so the process stays in the host's.
+  const shared = new Set(spec.hostNamespaces ?? []);
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }].filter((n) => !shared.has(n.type as 'pid'));
   const network = spec.network ?? 'none';
   if (network !== 'none' && network !== 'host') throw invalidArgument(`unknown network "${network as string}"; the linux backend supports none and host`);
   // Sharing another container's network: its namespace by path, as runc's config.json has it.
@@ -169,9 +178,12 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
       // Off unless asked, as in Docker: with it, setuid programs (su, sudo, a setuid ping) gain nothing.
       noNewPrivileges: spec.noNewPrivileges ?? false,
+      ...(spec.ulimits?.length ? { rlimits: spec.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, hard: u.hard, soft: u.soft })) } : {}),
+      ...(spec.oomScoreAdj !== undefined ? { oomScoreAdj: spec.oomScoreAdj } : {}),
     },
     root: { path: 'rootfs', readonly: spec.readOnlyRootfs ?? false },
-    hostname,
+    // runc refuses a hostname without a UTS namespace of the container's own.
+    ...(shared.has('uts') ? {} : { hostname }),
     mounts,
     annotations: {
       // volatile: no sync of the upper file system at unmount (4-5 ms per run); the backend

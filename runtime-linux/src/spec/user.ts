@@ -82,3 +82,26 @@ export function resolveUser(spec: string | undefined, passwd: string | undefined
   if (entry) { out.name = entry.name; out.home = entry.home; }
   return out;
 }
+
+/**
+ * --group-add: each a number or a name from the image's /etc/group, added to
+ * the user's supplementary groups (docker's getUser), without repeats.
+ */
+export function addGroups(user: ResolvedUser, names: string[], group: string | undefined): ResolvedUser {
+  if (!names.length) return user;
+  const groups = parseGroup(group ?? '');
+  const gids = [...user.additionalGids];
+  for (const n of names) {
+    let gid: number;
+    if (isNumeric(n)) {
+      gid = Number(n);
+      if (gid > MAX_ID) throw invalidArgument(`invalid group "${n}" for --group-add: gid is out of range`);
+    } else {
+      const g = groups.find((x) => x.name === n);
+      if (!g) throw invalidArgument(`unable to find group ${n}: no matching entries in the image's /etc/group (--group-add takes names from it or numbers)`);
+      gid = g.gid;
+    }
+    if (!gids.includes(gid)) gids.push(gid);
+  }
+  return { ...user, additionalGids: gids };
+}

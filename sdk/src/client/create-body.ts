@@ -7,6 +7,7 @@ import { unsupported } from '../errors/index.js';
 import { envList, parseSize, parseVolumeSpec, type CreateOptions } from '../runtime/options.js';
 import { portKey, resolvePorts } from '../runtime/ports.js';
 import { parseRestartPolicy } from '../runtime/restart.js';
+import { parseUlimit } from '../runtime/process-settings.js';
 
 export interface CreateRequest {
   query: { name?: string; platform?: string };
@@ -78,6 +79,19 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
     hostConfig.RestartPolicy = { Name: p.name, MaximumRetryCount: p.maximumRetryCount ?? 0 };
   }
   if (o.logConfig) hostConfig.LogConfig = { Type: o.logConfig.type ?? '', Config: o.logConfig.config ?? {} };
+  if (o.stopSignal !== undefined) body.StopSignal = o.stopSignal;
+  if (o.stopTimeout !== undefined) body.StopTimeout = o.stopTimeout;
+  if (o.ulimits?.length) hostConfig.Ulimits = o.ulimits.map(parseUlimit).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+  if (o.shmSize !== undefined) hostConfig.ShmSize = parseSize(o.shmSize, 'shm size');
+  if (o.pidMode) hostConfig.PidMode = o.pidMode;
+  if (o.ipcMode) hostConfig.IpcMode = o.ipcMode;
+  if (o.utsMode) hostConfig.UTSMode = o.utsMode;
+  if (o.cgroupnsMode) hostConfig.CgroupnsMode = o.cgroupnsMode;
+  if (o.groupAdd?.length) hostConfig.GroupAdd = o.groupAdd;
+  if (o.dns?.length) hostConfig.Dns = o.dns;
+  if (o.dnsSearch?.length) hostConfig.DnsSearch = o.dnsSearch;
+  if (o.dnsOptions?.length) hostConfig.DnsOptions = o.dnsOptions;
+  if (o.oomScoreAdj !== undefined) hostConfig.OomScoreAdj = o.oomScoreAdj;
   // skiff's daemon picks a backend by runtime name (docker run --runtime).
   if (o.backend) hostConfig.Runtime = o.backend;
   body.HostConfig = hostConfig;

@@ -159,6 +159,7 @@ const SERVICE_KEYS = new Set([
   'labels', 'volumes', 'tmpfs', 'ports', 'expose', 'read_only', 'privileged', 'cap_add', 'cap_drop', 'mem_limit', 'cpus',
   'pids_limit', 'memswap_limit', 'mem_reservation', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'tty', 'stdin_open', 'network_mode', 'networks', 'depends_on', 'platform', 'init', 'stop_signal',
   'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime', 'security_opt',
+  'ulimits', 'shm_size', 'pid', 'ipc', 'uts', 'cgroup', 'group_add', 'dns', 'dns_search', 'dns_opt', 'oom_score_adj',
 ]);
 /** Service keys that change what runs and that skiff cannot do. */
 const REFUSED_SERVICE_KEYS: Record<string, string> = {
@@ -168,13 +169,16 @@ const REFUSED_SERVICE_KEYS: Record<string, string> = {
   devices: 'devices are not supported',
   links: 'links are not supported: the services of a project reach each other by name already',
   external_links: 'external_links are not supported',
-  dns: 'dns settings are not supported: containers have no route off the machine',
   sysctls: 'sysctls are not supported',
-  ulimits: 'ulimits are not supported',
-  ipc: 'ipc modes are not supported',
-  pid: 'pid modes are not supported',
   userns_mode: 'userns_mode is not supported',
   volumes_from: 'volumes_from is not supported; name the volumes in each service',
+  oom_kill_disable: 'oom_kill_disable is not supported: the kernel may always end a container over its memory limit',
+  mem_swappiness: 'mem_swappiness is not supported: the host\'s swappiness applies',
+  blkio_config: 'blkio_config is not supported: skiff sets no block I/O limits',
+  cgroup_parent: 'cgroup_parent is not supported: skiff places containers under its own cgroup',
+  device_cgroup_rules: 'device_cgroup_rules are not supported',
+  storage_opt: 'storage_opt is not supported',
+  mac_address: 'mac_address is not supported: addresses follow from each network\'s IP',
 };
 
 export interface NormalizeContext {
@@ -358,6 +362,10 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   }
   if (raw.stop_signal !== undefined) s.stopSignal = str(raw.stop_signal, `${at}.stop_signal`);
   if (raw.stop_grace_period !== undefined) s.stopGracePeriodSec = durationSec(raw.stop_grace_period, `${at}.stop_grace_period`);
+  // At create time too, as docker compose does, so a docker stop from outside uses them.
+  if (s.stopSignal !== undefined) create.stopSignal = s.stopSignal;
+  if (s.stopGracePeriodSec !== undefined) create.stopTimeout = Math.ceil(s.stopGracePeriodSec);
+  processSettings(raw, at, create);
   if (raw.extra_hosts !== undefined) {
     s.extraHosts = Array.isArray(raw.extra_hosts) ? strList(raw.extra_hosts, `${at}.extra_hosts`) : Object.entries(keyValues(raw.extra_hosts, `${at}.extra_hosts`, () => undefined)).map(([h, ip]) => `${h}:${ip}`);
   }
@@ -372,6 +380,42 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
 }
 
 /** compose's logging: driver and options, as `--log-driver`/`--log-opt` (checked by the Engine at create). */
+/** ulimits, shm_size, pid, ipc, uts, cgroup, group_add, dns*, oom_score_adj: docker's --ulimit, --shm-size and the rest. */
+function processSettings(raw: Obj, at: string, create: Omit<CreateOptions, 'image' | 'name'>): void {
+  if (raw.ulimits !== undefined) {
+    if (!isObj(raw.ulimits)) fail(`${at}.ulimits`, 'expected a map of name: limit or name: {soft, hard}');
+    create.ulimits = Object.entries(raw.ulimits).map(([name, v]) => {
+      const where = `${at}.ulimits.${name}`;
+      const n = (x: unknown, w: string) => {
+        const num = Number(x);
+        if (!Number.isInteger(num)) fail(w, `expected a whole number, got ${JSON.stringify(x)}`);
+        return num;
+      };
+      if (isObj(v)) {
+        for (const k of Object.keys(v)) if (k !== 'soft' && k !== 'hard') fail(where, `unknown key "${k}" (expected soft and hard)`);
+        return { name, soft: n(v.soft, `${where}.soft`), hard: n(v.hard, `${where}.hard`) };
+      }
+      const single = n(v, where);
+      return { name, soft: single, hard: single };
+    });
+  }
+  if (raw.shm_size !== undefined) create.shmSize = typeof raw.shm_size === 'number' ? raw.shm_size : str(raw.shm_size, `${at}.shm_size`);
+  if (raw.pid !== undefined) create.pidMode = str(raw.pid, `${at}.pid`);
+  if (raw.ipc !== undefined) create.ipcMode = str(raw.ipc, `${at}.ipc`);
+  if (raw.uts !== undefined) create.utsMode = str(raw.uts, `${at}.uts`);
+  if (raw.cgroup !== undefined) create.cgroupnsMode = str(raw.cgroup, `${at}.cgroup`);
+  if (raw.group_add !== undefined) create.groupAdd = strList(raw.group_add, `${at}.group_add`);
+  const listOrOne = (key: string) => strList(raw[key], `${at}.${key}`);
+  if (raw.dns !== undefined) create.dns = listOrOne('dns');
+  if (raw.dns_search !== undefined) create.dnsSearch = listOrOne('dns_search');
+  if (raw.dns_opt !== undefined) create.dnsOptions = listOrOne('dns_opt');
+  if (raw.oom_score_adj !== undefined) {
+    const n = Number(raw.oom_score_adj);
+    if (!Number.isInteger(n)) fail(`${at}.oom_score_adj`, `expected a whole number, got ${JSON.stringify(raw.oom_score_adj)}`);
+    create.oomScoreAdj = n;
+  }
+}
+
 function logging(v: unknown, where: string): NonNullable<CreateOptions['logConfig']> {
   if (!isObj(v)) fail(where, 'expected a map with driver and options');
   for (const k of Object.keys(v)) if (k !== 'driver' && k !== 'options') fail(where, `unknown key "${k}"`);

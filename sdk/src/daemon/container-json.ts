@@ -10,6 +10,7 @@ import type { ContainerExtras } from './container-extras.js';
 import { portKey } from '../runtime/ports.js';
 import type { NetworkAttachment } from '../runtime/networks.js';
 import { networkId } from './routes/networks.js';
+import { DEFAULT_SHM_SIZE } from '../runtime/process-settings.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -114,6 +115,25 @@ function binds(r: ContainerRecord): string[] | null {
   return out.length ? out : null;
 }
 
+/** HostConfig's rlimits, /dev/shm, namespace modes, groups and DNS, with dockerd's defaults where unset. */
+function processSettingsJson(r: ContainerRecord, os: string) {
+  return {
+    Ulimits: (r.ulimits ?? []).map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })),
+    ShmSize: r.shmSizeBytes ?? (os === 'linux' ? DEFAULT_SHM_SIZE : 0),
+    PidMode: r.pidMode ?? '',
+    IpcMode: r.ipcMode ?? (os === 'linux' ? 'private' : ''),
+    UTSMode: r.utsMode ?? '',
+    CgroupnsMode: r.cgroupnsMode ?? (os === 'linux' ? 'private' : ''),
+    GroupAdd: r.groupAdd ?? null,
+    Dns: r.dns ?? [],
+    DnsSearch: r.dnsSearch ?? [],
+    DnsOptions: r.dnsOptions ?? [],
+    OomScoreAdj: r.oomScoreAdj ?? 0,
+    OomKillDisable: false,
+    MemorySwappiness: null,
+  };
+}
+
 export interface InspectInput {
   record: ContainerRecord;
   extras: ContainerExtras;
@@ -194,6 +214,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
       Runtime: r.backend,
       Init: r.init ?? null,
+      ...processSettingsJson(r, i.os),
     },
     GraphDriver: { Name: r.backend, Data: null },
     Mounts: await Promise.all(r.mounts.map((m) => mountJson(m, i.volumes))),
@@ -217,7 +238,8 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       OnBuild: null,
       Labels: r.labels,
       ...(r.healthcheck ? { Healthcheck: r.healthcheck } : {}),
-      ...(i.image?.config?.StopSignal ? { StopSignal: i.image.config.StopSignal } : {}),
+      ...(r.stopSignal ?? i.image?.config?.StopSignal ? { StopSignal: r.stopSignal ?? i.image?.config?.StopSignal } : {}),
+      ...(r.stopTimeout !== undefined ? { StopTimeout: r.stopTimeout } : {}),
     },
     NetworkSettings: {
       Bridge: '',

@@ -56,6 +56,19 @@ export interface DockerHostConfig {
   ConsoleSize?: [number, number] | null;
   /** `--log-driver`, `--log-opt`; the docker CLI sends Type "" for the daemon's default. */
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
+  Ulimits?: Array<{ Name?: string; Soft?: number; Hard?: number }> | null;
+  ShmSize?: number;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  CgroupnsMode?: string;
+  GroupAdd?: string[] | null;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
+  OomScoreAdj?: number;
+  /** The fields skiff refuses when set (refused()); named here so they are not dropped unseen. */
+  [refused: string]: unknown;
 }
 
 export interface DockerCreateBody {
@@ -78,7 +91,68 @@ export interface DockerCreateBody {
   Volumes?: Record<string, object> | null;
   HostConfig?: DockerHostConfig | null;
   Healthcheck?: HealthConfig | null;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null } | null> | null } | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: Record<string, unknown> | null; MacAddress?: string; Links?: string[] | null; DriverOpts?: Record<string, string> | null } | null> | null } | null;
+  StopSignal?: string;
+  /** Seconds; absent (or null) means the default. */
+  StopTimeout?: number | null;
+  MacAddress?: string;
+  NetworkDisabled?: boolean;
+}
+
+type Check = (v: unknown) => boolean;
+const set: Check = (v) => v !== undefined && v !== null && v !== '' && v !== 0 && v !== false && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+/**
+ * Container-create fields skiff cannot honour, with what the docker CLI sends
+ * when they are not given (the check is "set to something else"): refused
+ * with a 400, as dockerd refuses what it cannot do, never dropped unseen.
+ * The fields skiff honours are mapped in createOptionsFrom; the rest of
+ * HostConfig (ContainerIDFile, Isolation "" on Linux) changes nothing here.
+ */
+const REFUSED: Array<[field: string, flag: string, check: Check, why: string]> = [
+  ['VolumeDriver', '--volume-driver', set, 'volumes are local directories; drop the option'],
+  ['VolumesFrom', '--volumes-from', set, 'name the volumes (-v NAME:/path) in each container'],
+  ['Links', '--link', set, 'legacy links are not kept; put both containers on a network (skiff network create) and use the name'],
+  ['Cgroup', '--cgroup', set, 'a container has a cgroup of its own'],
+  ['CgroupParent', '--cgroup-parent', set, 'skiff places every container under its own cgroup'],
+  ['UsernsMode', '--userns', (v) => set(v) && v !== 'host', 'containers run without a user namespace (as --userns host)'],
+  ['StorageOpt', '--storage-opt', set, 'the writable layer is a plain overlay upper directory'],
+  ['Sysctls', '--sysctl', set, 'namespaced sysctls are not set'],
+  ['Annotations', '--annotation', set, 'OCI annotations are not passed on'],
+  ['Isolation', '--isolation', (v) => set(v) && v !== 'default', 'that is a Windows option'],
+  ['BlkioWeight', '--blkio-weight', set, 'skiff sets no block I/O limits'],
+  ['BlkioWeightDevice', '--blkio-weight-device', set, 'skiff sets no block I/O limits'],
+  ['BlkioDeviceReadBps', '--device-read-bps', set, 'skiff sets no block I/O limits'],
+  ['BlkioDeviceWriteBps', '--device-write-bps', set, 'skiff sets no block I/O limits'],
+  ['BlkioDeviceReadIOps', '--device-read-iops', set, 'skiff sets no block I/O limits'],
+  ['BlkioDeviceWriteIOps', '--device-write-iops', set, 'skiff sets no block I/O limits'],
+  ['CpuRealtimePeriod', '--cpu-rt-period', set, 'real-time CPU scheduling is not set up'],
+  ['CpuRealtimeRuntime', '--cpu-rt-runtime', set, 'real-time CPU scheduling is not set up'],
+  ['CpusetMems', '--cpuset-mems', set, 'only --cpuset-cpus is applied'],
+  ['DeviceCgroupRules', '--device-cgroup-rule', set, 'the device rules are docker\'s defaults (or all devices with --privileged)'],
+  ['DeviceRequests', '--gpus', set, 'GPUs are not passed through'],
+  ['KernelMemory', '--kernel-memory', set, 'kernel memory limits are gone from current kernels; use --memory'],
+  ['KernelMemoryTCP', '--kernel-memory-tcp', set, 'kernel memory limits are gone from current kernels; use --memory'],
+  ['MemorySwappiness', '--memory-swappiness', (v) => v !== undefined && v !== null && v !== -1, 'the host\'s swappiness applies; use --memory-swap to limit swap'],
+  ['OomKillDisable', '--oom-kill-disable', set, 'the kernel may always end a container over its memory limit; raise --memory instead'],
+  ['CpuCount', '--cpu-count', set, 'that is a Windows option; use --cpus'],
+  ['CpuPercent', '--cpu-percent', set, 'that is a Windows option; use --cpus'],
+  ['IOMaximumIOps', '--io-maxiops', set, 'that is a Windows option'],
+  ['IOMaximumBandwidth', '--io-maxbandwidth', set, 'that is a Windows option'],
+];
+
+/** The first field of the body skiff cannot honour, as a 400 saying so. */
+function refuseUnsupported(body: DockerCreateBody, h: DockerHostConfig): void {
+  const no = (flag: string, field: string, why: string) => invalidArgument(`${flag} (${field}) is not supported by skiff: ${why}`);
+  for (const [field, flag, check, why] of REFUSED) if (check(h[field])) throw no(flag, `HostConfig.${field}`, why);
+  if (body.MacAddress) throw no('--mac-address', 'MacAddress', 'addresses follow from each network\'s IP');
+  for (const [net, e] of Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {})) {
+    const ipam = e?.IPAMConfig ?? {};
+    if (Object.values(ipam).some(set)) throw no('--ip, --ip6', `NetworkingConfig.EndpointsConfig.${net}.IPAMConfig`, 'each network hands out its addresses itself');
+    if (e?.MacAddress) throw no('--mac-address', `NetworkingConfig.EndpointsConfig.${net}.MacAddress`, 'addresses follow from each network\'s IP');
+    if (e?.Links?.length) throw no('--link', `NetworkingConfig.EndpointsConfig.${net}.Links`, 'put both containers on the network and use the name');
+    if (e?.DriverOpts && Object.keys(e.DriverOpts).length) throw no('--network driver-opt', `NetworkingConfig.EndpointsConfig.${net}.DriverOpts`, 'the bridge driver takes no options');
+  }
 }
 
 function list(v: StrList): string[] | undefined {
@@ -93,6 +167,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (!body || typeof body !== 'object') throw invalidArgument('the create request needs a JSON body with at least "Image"');
   if (!body.Image) throw invalidArgument('no image given: the create body needs "Image"');
   const h = body.HostConfig ?? {};
+  refuseUnsupported(body, h);
   const o: CreateOptions = { image: body.Image };
   const cmd = list(body.Cmd);
   if (cmd !== undefined) o.cmd = cmd;
@@ -179,6 +254,21 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   const restart = h.RestartPolicy?.Name ?? '';
   if (restart !== '' && restart !== 'no') o.restartPolicy = { name: restart as RestartPolicy['name'], ...(h.RestartPolicy?.MaximumRetryCount ? { maximumRetryCount: h.RestartPolicy.MaximumRetryCount } : {}) };
   if (h.Devices?.length) throw unsupported('devices (--device) are not supported');
+  if (body.StopSignal) o.stopSignal = body.StopSignal;
+  if (typeof body.StopTimeout === 'number') o.stopTimeout = body.StopTimeout;
+  const ulimits = (h.Ulimits ?? []).map((u) => ({ name: u.Name ?? '', soft: u.Soft ?? 0, hard: u.Hard ?? 0 }));
+  if (ulimits.length) o.ulimits = ulimits;
+  if (h.ShmSize) o.shmSize = h.ShmSize;
+  if (h.PidMode) o.pidMode = h.PidMode;
+  if (h.IpcMode) o.ipcMode = h.IpcMode;
+  if (h.UTSMode) o.utsMode = h.UTSMode;
+  if (h.CgroupnsMode) o.cgroupnsMode = h.CgroupnsMode;
+  if (h.GroupAdd?.length) o.groupAdd = h.GroupAdd;
+  if (h.Dns?.length) o.dns = h.Dns;
+  if (h.DnsSearch?.length) o.dnsSearch = h.DnsSearch;
+  if (h.DnsOptions?.length) o.dnsOptions = h.DnsOptions;
+  if (h.OomScoreAdj) o.oomScoreAdj = h.OomScoreAdj;
+  if (body.NetworkDisabled && o.network !== 'none') throw invalidArgument('NetworkDisabled is not supported by skiff with a network mode: use --network none');
   const log = h.LogConfig;
   if (log && (log.Type || Object.keys(log.Config ?? {}).length)) o.logConfig = { type: log.Type ?? '', config: log.Config ?? {} };
 

@@ -21,6 +21,7 @@
 import type { Provider } from '../content/types.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import type { LogLimits } from './log-config.js';
+import type { HostNamespace, Ulimit } from './process-settings.js';
 import type { DockerSeccompProfile } from './security-opt.js';
 
 export interface LayerRef {
@@ -140,6 +141,18 @@ export interface ContainerSpec {
   seccomp?: 'unconfined' | DockerSeccompProfile;
   /** `--security-opt systempaths=unconfined`: no masked or read-only paths under /proc. */
   unmaskSystemPaths?: boolean;
+  /** Namespaces shared with the host instead of new ones (docker's --pid/--ipc/--uts/--cgroupns host); needs capabilities.hostNamespaces. */
+  hostNamespaces?: HostNamespace[];
+  /** The process's rlimits (docker's --ulimit); needs capabilities.rlimits. */
+  ulimits?: Ulimit[];
+  /** Size of the /dev/shm tmpfs (docker's --shm-size; the backend's default is docker's 64 MiB); needs capabilities.shmSize. */
+  shmSizeBytes?: number;
+  /** Supplementary groups of every process, names from the image's /etc/group or numbers (docker's --group-add); needs capabilities.users. */
+  groupAdd?: string[];
+  /** /etc/resolv.conf's name servers, search domains, options (docker's --dns*); needs capabilities.dns. */
+  dns?: { servers?: string[]; search?: string[]; options?: string[] };
+  /** /proc/self/oom_score_adj of the process (docker's --oom-score-adj); needs capabilities.oomScoreAdj. */
+  oomScoreAdj?: number;
   /** Wall-clock limit on one run; the process is killed when it passes. */
   timeoutMs?: number;
   /** Keep the process's stdin open while attachers come and go (docker's OpenStdin); see attachStdin. */
@@ -284,6 +297,16 @@ export interface BackendCapabilities {
   publishPorts: boolean;
   /** User-defined networks (a bridge per network, an address per container). */
   networks?: boolean;
+  /** Sharing the host's PID, IPC, UTS or cgroup namespace (spec.hostNamespaces). */
+  hostNamespaces?: boolean;
+  /** Process rlimits (spec.ulimits). */
+  rlimits?: boolean;
+  /** A /dev/shm of a chosen size (spec.shmSizeBytes). */
+  shmSize?: boolean;
+  /** A resolv.conf of the given name servers, search domains and options (spec.dns). */
+  dns?: boolean;
+  /** spec.oomScoreAdj. */
+  oomScoreAdj?: boolean;
   /** The backend writes spec.logPath itself (output outlives the Engine process that started it). */
   writesLogs?: boolean;
 }

@@ -25,6 +25,7 @@ import { checkRestartPolicy, nextRestartDelay, parseRestartPolicy, restartsOnEng
 import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, type MountRecord } from './records.js';
 import { changedResources, mergeResources, updatedRestartPolicy, type UpdateOptions } from './update.js';
 import { assertCan } from './state.js';
+import { hostNamespaces, resolveProcessSettings, type ProcessSettings } from './process-settings.js';
 import { childImageConfig, commitConfig, commitReference, containerConfig, storeChanges, type CommitOptions, type CommitResult } from './commit.js';
 import { importRootfs, type ImportRootfsOptions, type ImportRootfsResult } from './import-rootfs.js';
 import { importRootfs, type ImportRootfsOptions, type ImportRootfsResult } from './import-rootfs.js';
@@ -275,7 +276,12 @@ export class Engine {
     const { backend, resolved } = await this.chooseBackend(o.image, o);
     const proc = resolveProcess(resolved.config.config, o);
     const resources = resolveResources(o);
+    const settings = resolveProcessSettings(o);
     this.checkCapabilities(backend, o, resources);
+    this.checkSettingCapabilities(backend, settings);
+    // As dockerd: the image's STOPSIGNAL becomes the container's unless one is given.
+    const imageStopSignal = resolved.config.config?.StopSignal;
+    if (settings.stopSignal === undefined && imageStopSignal) settings.stopSignal = imageStopSignal;
     const all = await this.records.list();
     let name = o.name;
     if (name !== undefined) {
@@ -318,6 +324,7 @@ export class Engine {
       autoRemove: o.autoRemove ?? false,
       state: { status: 'created', exitCode: 0, oomKilled: false },
       anonymousVolumes: anonymous,
+      ...settings,
     };
     if (o.entrypoint !== undefined) record.entrypoint = typeof o.entrypoint === 'string' ? [o.entrypoint] : o.entrypoint;
     if (o.cmd !== undefined) record.cmd = o.cmd;
@@ -361,6 +368,20 @@ export class Engine {
     if (o.network && o.network !== 'none' && !c.network) throw no(`--network ${o.network}`);
     if ((o.ports?.length || o.publishAll) && o.network !== 'host' && !c.publishPorts) throw no(`published ports (-p, -P)${c.network ? '; on --network host a container\'s ports are the host\'s own' : ''}`);
     if (o.user && !c.users) throw no('running as another user (--user)');
+  }
+
+  /** Settings a backend cannot carry out are UNSUPPORTED, named by their docker flags. */
+  private checkSettingCapabilities(b: Backend, s: ProcessSettings): void {
+    const c = b.capabilities;
+    const no = (what: string) => unsupported(`the ${b.name} backend does not support ${what}`);
+    if (s.stopSignal !== undefined && !c.signals && normalizeSignal(s.stopSignal) !== 'SIGKILL') throw no(`stop signals (--stop-signal ${s.stopSignal}): it can only end a container at once (SIGKILL)`);
+    if (s.stopTimeout !== undefined && !c.signals) throw no('a stop timeout (--stop-timeout): it has no signal to wait after and ends a container at once');
+    if (s.ulimits && !c.rlimits) throw no('process rlimits (--ulimit)');
+    if (s.shmSizeBytes !== undefined && !c.shmSize) throw no('a /dev/shm size (--shm-size)');
+    if (hostNamespaces(s).length && !c.hostNamespaces) throw no(`sharing the host's namespaces (--${hostNamespaces(s).map((n) => (n === 'cgroup' ? 'cgroupns' : n)).join(', --')} host)`);
+    if (s.groupAdd && !c.users) throw no('supplementary groups (--group-add)');
+    if ((s.dns || s.dnsSearch || s.dnsOptions) && !c.dns) throw no('DNS settings (--dns, --dns-search, --dns-option)');
+    if (s.oomScoreAdj !== undefined && !c.oomScoreAdj) throw no('an OOM score adjustment (--oom-score-adj)');
   }
 
   private async resolveMounts(o: CreateOptions, image: ResolvedImage): Promise<{ mounts: MountRecord[]; anonymous: string[] }> {
@@ -686,6 +707,13 @@ export class Engine {
       if (sec.unmaskSystemPaths) spec.unmaskSystemPaths = true;
     }
     if (r.timeoutMs !== undefined) spec.timeoutMs = r.timeoutMs;
+    const shared = hostNamespaces(r);
+    if (shared.length) spec.hostNamespaces = shared;
+    if (r.ulimits?.length) spec.ulimits = r.ulimits;
+    if (r.shmSizeBytes !== undefined) spec.shmSizeBytes = r.shmSizeBytes;
+    if (r.groupAdd?.length) spec.groupAdd = r.groupAdd;
+    if (r.dns || r.dnsSearch || r.dnsOptions) spec.dns = { ...(r.dns ? { servers: r.dns } : {}), ...(r.dnsSearch ? { search: r.dnsSearch } : {}), ...(r.dnsOptions ? { options: r.dnsOptions } : {}) };
+    if (r.oomScoreAdj !== undefined) spec.oomScoreAdj = r.oomScoreAdj;
     if (r.openStdin) spec.openStdin = true;
     if (r.openStdin && r.stdinOnce) spec.stdinOnce = true;
     const backend = this.backends.find((b) => b.name === r.backend);
@@ -697,6 +725,16 @@ export class Engine {
     if (r.ports?.length && r.network !== 'host') spec.ports = r.ports;
     if (deterministic) spec.deterministic = deterministic;
     return spec;
+  }
+
+  /**
+   * docker's LogPath: the file holding the container's log as docker's
+   * json-file lines, when the driver is json-file and the log store keeps
+   * files; '' otherwise (the local and none drivers, a store in memory).
+   */
+  logPath(r: ContainerRecord): string {
+    const driver = r.logConfig?.type || 'json-file';
+    return driver === 'json-file' && this.logStore.pathOf ? this.logStore.pathOf(r.id) : '';
   }
 
   /**
@@ -970,20 +1008,27 @@ export class Engine {
     await container.kill(normalizeSignal(signal));
   }
 
-  /** SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSec` (default 10). */
+  /**
+   * The container's stop signal (--stop-signal, else the image's STOPSIGNAL,
+   * else SIGTERM), then SIGKILL after `timeoutSec` (default: its
+   * --stop-timeout, else 10; -1 waits for ever), as dockerd does.
+   */
   async stop(idOrName: string, options: { timeoutSec?: number; signal?: string } = {}): Promise<void> {
     const r = await this.record(idOrName);
     await this.markStoppedByUser(r.id);
     await this.unpauseForSignal(r);
     if (r.state.status !== 'running') return;
     const { live, container } = await this.backendContainer(r);
-    const grace = (options.timeoutSec ?? 10) * 1000;
+    const timeoutSec = options.timeoutSec ?? r.stopTimeout ?? 10;
+    const grace = timeoutSec < 0 ? Infinity : timeoutSec * 1000;
     // Settles once the exit is recorded, so the caller sees the container stopped.
     const exited = live.settled ?? new Promise<ExitStatus>((res) => live.nextExit.push(res));
     if (live.backend.capabilities.signals && grace > 0) {
       await live.starting;
-      await container.kill(normalizeSignal(options.signal ?? 'SIGTERM')).catch(() => {});
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), grace))]);
+      await container.kill(normalizeSignal(options.signal ?? r.stopSignal ?? 'SIGTERM')).catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => { if (grace !== Infinity) timer = setTimeout(() => res(false), grace); })]);
+      clearTimeout(timer);
       if (done) return;
     }
     await live.starting;

@@ -7,6 +7,7 @@ import type { ContainerDefaults, HealthConfig } from '../image/types.js';
 import type { RestartPolicy } from './restart.js';
 import type { PortMapping, Resources, TtySize } from './backend.js';
 import { checkResources, checkResourceUpdate, type ResourceUpdate } from './update.js';
+import type { Ulimit } from './process-settings.js';
 
 /** How a container's network is set up (what a record keeps; user networks are in its `networks`). */
 export type NetworkMode = 'none' | 'host' | `container:${string}`;
@@ -122,6 +123,30 @@ export interface CreateOptions {
    * `max-file`. An empty type takes the Engine's default (EngineOptions.defaultLogConfig).
    */
   logConfig?: { type?: string; config?: Record<string, string> };
+  /** docker's --stop-signal: what `stop` sends when the caller names no signal (default: the image's STOPSIGNAL, else SIGTERM). */
+  stopSignal?: string;
+  /** docker's --stop-timeout: seconds `stop` waits before SIGKILL when the caller gives none (default 10; -1 for ever). */
+  stopTimeout?: number;
+  /** docker's --ulimit: `nofile=1024:2048` specs or Ulimits (runtime/process-settings.ts). */
+  ulimits?: Array<string | Ulimit>;
+  /** Size of /dev/shm (docker's --shm-size), bytes or a size like `8m`; default 64m. */
+  shmSize?: number | string;
+  /** `host` shares the host's PID namespace (docker's --pid). */
+  pidMode?: string;
+  /** `private` (the default), `shareable` or `host` (docker's --ipc). */
+  ipcMode?: string;
+  /** `host` shares the host's UTS namespace: its hostname (docker's --uts). */
+  utsMode?: string;
+  /** `private` (skiff's default) or `host` (docker's --cgroupns). */
+  cgroupnsMode?: string;
+  /** Supplementary groups of the process: names from the image's /etc/group or numbers (docker's --group-add). */
+  groupAdd?: string[];
+  /** /etc/resolv.conf's name servers, search domains and options (docker's --dns, --dns-search, --dns-option). */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** The process's OOM score adjustment, -1000 to 1000 (docker's --oom-score-adj). */
+  oomScoreAdj?: number;
   /** Kill the container's process when one run takes longer than this. */
   timeoutMs?: number;
   /** WASI: fixed clock and seeded random. */

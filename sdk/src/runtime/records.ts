@@ -7,6 +7,7 @@ import type { HealthConfig } from '../image/types.js';
 import type { HealthState } from './health.js';
 import type { RestartPolicy } from './restart.js';
 import type { LogConfig } from './log-config.js';
+import type { ProcessSettings } from './process-settings.js';
 
 export interface MountRecord {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -33,7 +34,8 @@ export interface ContainerState {
   health?: HealthState;
 }
 
-export interface ContainerRecord {
+/** With docker's stop signal and timeout, rlimits, shm size, namespace modes, groups, DNS (ProcessSettings; absent: the default). */
+export interface ContainerRecord extends ProcessSettings {
   id: string;
   name: string;
   /** The image as the user named it. */

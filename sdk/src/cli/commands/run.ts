@@ -25,6 +25,41 @@ export const resourceFlags: FlagSpec[] = [
   { name: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)', value: 'string' },
 ];
 
+/** docker's flags for the settings of runtime/process-settings.ts. */
+const processFlags: FlagSpec[] = [
+  { name: 'stop-signal', type: 'string', help: 'Signal to stop the container', value: 'string' },
+  { name: 'stop-timeout', type: 'number', help: 'Timeout (in seconds) to stop a container', value: 'int' },
+  { name: 'ulimit', type: 'list', help: 'Ulimit options (e.g. nofile=1024:2048)', value: 'ulimit' },
+  { name: 'shm-size', type: 'string', help: 'Size of /dev/shm', value: 'bytes' },
+  { name: 'pid', type: 'string', help: 'PID namespace to use (host)', value: 'string' },
+  { name: 'ipc', type: 'string', help: 'IPC mode to use (private, shareable, host)', value: 'string' },
+  { name: 'uts', type: 'string', help: 'UTS namespace to use (host)', value: 'string' },
+  { name: 'cgroupns', type: 'string', help: 'Cgroup namespace to use (host|private)', value: 'string' },
+  { name: 'group-add', type: 'list', help: 'Add additional groups to join', value: 'list' },
+  { name: 'dns', type: 'list', help: 'Set custom DNS servers', value: 'list' },
+  { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains', value: 'list' },
+  { name: 'dns-option', type: 'list', help: 'Set DNS options', value: 'list' },
+  { name: 'oom-score-adj', type: 'number', help: "Tune host's OOM preferences (-1000 to 1000)", value: 'int' },
+];
+
+/** The processFlags as CreateOptions (checked by the Engine, runtime/process-settings.ts). */
+function processOptions(flags: Record<string, unknown>, o: CreateOptions): void {
+  const s = (k: string) => str(flags[k]);
+  if (s('stop-signal') !== undefined) o.stopSignal = s('stop-signal')!;
+  if (typeof flags['stop-timeout'] === 'number') o.stopTimeout = flags['stop-timeout'];
+  if (list(flags.ulimit).length) o.ulimits = list(flags.ulimit);
+  if (s('shm-size') !== undefined) o.shmSize = s('shm-size')!;
+  if (s('pid') !== undefined) o.pidMode = s('pid')!;
+  if (s('ipc') !== undefined) o.ipcMode = s('ipc')!;
+  if (s('uts') !== undefined) o.utsMode = s('uts')!;
+  if (s('cgroupns') !== undefined) o.cgroupnsMode = s('cgroupns')!;
+  if (list(flags['group-add']).length) o.groupAdd = list(flags['group-add']);
+  if (list(flags.dns).length) o.dns = list(flags.dns);
+  if (list(flags['dns-search']).length) o.dnsSearch = list(flags['dns-search']);
+  if (list(flags['dns-option']).length) o.dnsOptions = list(flags['dns-option']);
+  if (typeof flags['oom-score-adj'] === 'number') o.oomScoreAdj = flags['oom-score-adj'];
+}
+
 export const createFlags: FlagSpec[] = [
   { name: 'name', type: 'string', help: 'Assign a name to the container', value: 'string' },
   { name: 'env', short: 'e', type: 'list', help: 'Set environment variables', value: 'list' },
@@ -62,6 +97,7 @@ export const createFlags: FlagSpec[] = [
   { name: 'log-driver', type: 'string', help: 'Logging driver for the container: json-file (default), local or none', value: 'string' },
   { name: 'log-opt', type: 'list', help: 'Log driver options: max-size=10m, max-file=3', value: 'list' },
   { name: 'timeout', type: 'number', help: 'Kill the container after this many seconds', value: 'seconds' },
+  ...processFlags,
 ];
 
 /** The --health-* flags as a HealthConfig (durations in ns, as docker keeps them). */
@@ -134,6 +170,7 @@ export function createOptions(flags: Record<string, unknown>, image: string, cmd
   if (s('platform') !== undefined) o.platform = s('platform')!;
   if (typeof flags.timeout === 'number') o.timeoutMs = flags.timeout * 1000;
   if (s('log-driver') !== undefined || list(flags['log-opt']).length) o.logConfig = { type: s('log-driver') ?? '', config: parseLogOpts(list(flags['log-opt'])) };
+  processOptions(flags, o);
   return o;
 }
 
