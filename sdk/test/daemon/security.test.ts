@@ -68,6 +68,17 @@ it('the same capabilities, no_new_privs and seccomp mode by default and with eac
   }
 }, 120_000);
 
+it('docker exec runs with the container\'s settings', async () => {
+  for (const [name, flags, nnp] of [['sec-exec-default', [], '0'], ['sec-exec-nnp', ['--security-opt', 'no-new-privileges'], '1']] as const) {
+    const started = await both(['run', '-d', '--name', name, ...flags, IMAGE, 'sh', '-c', 'sleep 60']);
+    expect([started.dockerd.code, started.skiff.code]).toEqual([0, 0]);
+    const r = await both(['exec', name, 'sh', '-c', STATUS]);
+    expect(r.skiff).toEqual(r.dockerd);
+    expect(r.skiff.stdout).toBe(`CapEff:\t00000000a80425fb\nNoNewPrivs:\t${nnp}\nSeccomp:\t2\nSeccomp_filters:\t1\n`);
+    await both(['rm', '-f', name]);
+  }
+}, 60_000);
+
 it('--cap-drop NET_RAW: ping fails on both, with the kernel\'s EPERM', async () => {
   const r = await run(['--cap-drop', 'NET_RAW'], 'ping -c1 -W2 127.0.0.1; echo "ping=$?"');
   expect(r.skiff).toEqual(r.dockerd);
