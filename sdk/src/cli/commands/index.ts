@@ -12,11 +12,12 @@ import { network } from './network.js';
 import { cp } from './cp.js';
 import { update } from './update.js';
 import { commit } from './commit.js';
+import { importCommand } from './import.js';
 
-export const commands: Command[] = [run, create, start, attach, ps, exec, logs, stop, kill, wait, rm, rename, pause, unpause, update, commit, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, compose, network, cp, imageInspect, inspectContainer];
+export const commands: Command[] = [run, create, start, attach, ps, exec, logs, stop, kill, wait, rm, rename, pause, unpause, update, commit, importCommand, images, tag, rmi, volume, inspect, version, system, ...extraCommands, port, compose, network, cp, imageInspect, inspectContainer];
 
 const groups: Record<string, Record<string, string>> = {
-  image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build' },
+  image: { ls: 'images', list: 'images', inspect: 'image-inspect', rm: 'rmi', remove: 'rmi', tag: 'tag', load: 'load', save: 'save', pull: 'pull', push: 'push', build: 'build', import: 'import' },
   container: { ls: 'ps', list: 'ps', inspect: 'container-inspect', rm: 'rm', run: 'run', create: 'create', start: 'start', attach: 'attach', stop: 'stop', kill: 'kill', logs: 'logs', exec: 'exec', wait: 'wait', port: 'port', cp: 'cp', rename: 'rename', pause: 'pause', unpause: 'unpause', update: 'update', commit: 'commit' },
 };
 
