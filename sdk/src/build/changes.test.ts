@@ -24,7 +24,7 @@ describe('applyChanges (docker commit --change)', () => {
   });
 
   it('refuses instructions docker commit does not take, and bad arguments, as INVALID_ARGUMENT', () => {
-    expect(() => applyChanges(base, ['RUN rm -rf /'])).toThrow(/run is not a valid change command; docker commit --change takes CMD, ENTRYPOINT/);
+    expect(() => applyChanges(base, ['RUN rm -rf /'])).toThrow(/run is not a valid change command; --change \(docker commit, docker import\) takes CMD, ENTRYPOINT/);
     expect(() => applyChanges(base, ['FROBNICATE x'])).toThrow(/frobnicate is not a valid change command/);
     expect(() => applyChanges(base, ['EXPOSE http'])).toThrow('Invalid containerPort: http; use PORT[/PROTOCOL], e.g. 8080/tcp (in --change "EXPOSE http")');
     expect(() => applyChanges(base, ['STOPSIGNAL SIGINT'])).toThrow(/stopsignal is not a valid change command/);

@@ -1,7 +1,7 @@
 /**
- * `docker commit --change`: Dockerfile instructions applied to a container
- * config, as dockerd's BuildFromConfig does. The changes are joined by
- * newlines and parsed as a Dockerfile body (so one change may hold several
+ * `docker commit --change` and `docker import --change`: Dockerfile
+ * instructions applied to a container config, as dockerd's BuildFromConfig
+ * does. The changes are joined by newlines and parsed as a Dockerfile body (so one change may hold several
  * lines, as testcontainers sends them); only instructions that change the
  * config are allowed, and words are expanded with the config's own Env.
  */
@@ -96,7 +96,7 @@ export function applyChanges(base: ContainerDefaults, changes: string[]): Contai
 }
 
 function notAllowed(name: string) {
-  return invalidArgument(`${name.toLowerCase()} is not a valid change command; docker commit --change takes ${COMMIT_CHANGES.join(', ')}`);
+  return invalidArgument(`${name.toLowerCase()} is not a valid change command; --change (docker commit, docker import) takes ${COMMIT_CHANGES.join(', ')}`);
 }
 
 function envMap(env: string[] | undefined): Record<string, string> {
