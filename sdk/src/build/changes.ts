@@ -1,9 +1,10 @@
 /**
  * `docker commit --change` and `docker import --change`: Dockerfile
  * instructions applied to a container config, as dockerd's BuildFromConfig
- * does. The changes are joined by newlines and parsed as a Dockerfile body (so one change may hold several
- * lines, as testcontainers sends them); only instructions that change the
- * config are allowed, and words are expanded with the config's own Env.
+ * does. The changes are joined by newlines and parsed as a Dockerfile body
+ * (so one change may hold several lines, as testcontainers sends them); only
+ * instructions that change the config are allowed, and words are expanded
+ * with the config's own Env.
  */
 import { invalidArgument, isSkiffError } from '../errors/index.js';
 import type { ContainerDefaults } from '../image/types.js';
