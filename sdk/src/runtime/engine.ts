@@ -28,7 +28,6 @@ import { assertCan } from './state.js';
 import { hostNamespaces, resolveProcessSettings, type ProcessSettings } from './process-settings.js';
 import { childImageConfig, commitConfig, commitReference, containerConfig, storeChanges, type CommitOptions, type CommitResult } from './commit.js';
 import { importRootfs, type ImportRootfsOptions, type ImportRootfsResult } from './import-rootfs.js';
-import { importRootfs, type ImportRootfsOptions, type ImportRootfsResult } from './import-rootfs.js';
 
 /** Somewhere to get an image that is not in the store yet (bundled samples, a registry). */
 export interface ImageSource {
@@ -737,16 +736,6 @@ export class Engine {
     return driver === 'json-file' && this.logStore.pathOf ? this.logStore.pathOf(r.id) : '';
   }
 
-  /**
-   * docker's LogPath: the file holding the container's log as docker's
-   * json-file lines, when the driver is json-file and the log store keeps
-   * files; '' otherwise (the local and none drivers, a store in memory).
-   */
-  logPath(r: ContainerRecord): string {
-    const driver = r.logConfig?.type || 'json-file';
-    return driver === 'json-file' && this.logStore.pathOf ? this.logStore.pathOf(r.id) : '';
-  }
-
   /** The backend appends the output to the log store's file itself; the Engine then only fans it out. */
   private writesLogs(backend: Backend): boolean {
     return !!backend.capabilities.writesLogs && !!this.logStore.pathOf && !!this.logStore.follow;
@@ -1228,21 +1217,6 @@ export class Engine {
     // Without a name it is kept as a dangling image (<none>), as dockerd keeps it.
     if (!put.name) await this.layout.setRef(danglingName(put.manifestDescriptor.digest), put.target);
     return { id: put.id, ...(put.name ? { name: put.name } : {}) };
-  }
-
-  /**
-   * docker import: a root file system tarball (plain or gzip) as an image of
-   * one layer, its config from `changes` (runtime/import-rootfs.ts). The
-   * platform defaults to the first the engine runs, as dockerd's to its own.
-   */
-  async importImage(tarball: ReadableStream<Uint8Array> | Uint8Array, o: ImportRootfsOptions = {}): Promise<ImportRootfsResult> {
-    await this.init();
-    const platform = o.platform ?? this.platforms[0];
-    if (!platform) {
-      await toStream(tarball).cancel().catch(() => {});
-      throw invalidArgument('this engine has no backend to take the image\'s platform from; give one, e.g. linux/amd64 or wasip1/wasm');
-    }
-    return importRootfs(this.images, toStream(tarball), platform, o);
   }
 
   /**
