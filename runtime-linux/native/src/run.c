@@ -250,6 +250,9 @@ static void container_child(run_ctx *c) {
     _exit(127);
   }
   close(c->errp[1]);
+  /* Not dumpable: the container's processes may ptrace each other (as under Docker), not the init
+     that holds the helper's pipes. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   init_title();
   run_init(main_pid, c->exitp[1]);
 }

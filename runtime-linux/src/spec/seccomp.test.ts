@@ -8,6 +8,14 @@ describe('defaultSeccompProfile', () => {
     const sock = defaultSeccompProfile().syscalls.filter((r) => r.names.includes('socket'));
     expect(sock).toEqual([{ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 40, op: 'SCMP_CMP_EQ' }] }]);
   });
+
+  it('allows ptrace from kernel 4.8 (strace, gdb), as Docker, and reading clocks with clock_adjtime', () => {
+    const denied = (kernel: string) => defaultSeccompProfile(kernel).syscalls.flatMap((r) => (r.args ? [] : r.names));
+    expect(denied('6.1.0-13-amd64')).not.toContain('ptrace');
+    expect(denied('4.4.0-210-generic')).toContain('ptrace');
+    expect(denied('6.1.0')).not.toContain('clock_adjtime');
+    expect(denied('6.1.0')).toEqual(expect.arrayContaining(['process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd', 'process_madvise', 'clock_settime']));
+  });
 });
 
 describe('seccompFromDocker', () => {

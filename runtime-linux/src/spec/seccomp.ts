@@ -3,8 +3,10 @@
  * runc and crun load through libseccomp. Docker's default profile is an allow
  * list of ~350 calls; this is its deny side, comparable in effect: everything
  * is allowed except what lets a container reach past its namespaces (mounts,
- * kernel modules, kexec, reboot, keyrings, bpf, perf, ptrace, new namespaces,
- * vsock sockets, clock and swap changes, open_by_handle_at...).
+ * kernel modules, kexec, reboot, keyrings, bpf, perf, other processes' memory,
+ * new namespaces, vsock sockets, clock and swap changes, open_by_handle_at...).
+ * ptrace is allowed from kernel 4.8 on (strace and gdb work), as in Docker:
+ * older kernels ran the filter before a tracer could change the call.
  * CAP_SYS_ADMIN-only calls are denied here even when caps would allow them;
  * --privileged turns the filter off. Raw and packet sockets are left to the
  * kernel's CAP_NET_RAW check, as in Docker's profile: `ping` works with the
@@ -64,17 +66,17 @@ export const DENIED_SYSCALLS = [
   // the kernel itself
   'init_module', 'finit_module', 'delete_module', 'create_module', 'query_module', 'get_kernel_syms',
   'kexec_load', 'kexec_file_load', 'reboot', 'acct', 'syslog', 'iopl', 'ioperm', 'uselib', 'vhangup',
-  // keys, bpf, perf, tracing, other processes' memory
-  'add_key', 'request_key', 'keyctl', 'bpf', 'perf_event_open', 'ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp', 'userfaultfd',
+  // keys, bpf, perf, other processes' memory and files (Docker: CAP_SYS_PTRACE only)
+  'add_key', 'request_key', 'keyctl', 'bpf', 'perf_event_open', 'process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd', 'process_madvise', 'userfaultfd',
   'fanotify_init', 'io_uring_setup', 'io_uring_enter', 'io_uring_register',
-  // clocks and NUMA policy
-  'settimeofday', 'clock_settime', 'clock_adjtime', 'stime', 'set_mempolicy', 'mbind', 'move_pages', 'migrate_pages',
+  // clocks (clock_adjtime stays: reading is common, and the kernel wants CAP_SYS_TIME to change) and NUMA policy
+  'settimeofday', 'clock_settime', 'stime', 'set_mempolicy', 'mbind', 'move_pages', 'migrate_pages',
   // namespaces
   'setns',
 ];
 
-export function defaultSeccompProfile(): SeccompProfile {
-  const rules: SeccompRule[] = [{ names: DENIED_SYSCALLS, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }];
+export function defaultSeccompProfile(kernel: string = release()): SeccompProfile {
+  const rules: SeccompRule[] = [{ names: kernelAtLeast(kernel, '4.8') ? DENIED_SYSCALLS : [...DENIED_SYSCALLS, 'ptrace'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }];
   // clone3 passes its flags in memory, where a filter cannot look: refuse it so libc falls back to clone.
   rules.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
   for (const flag of NAMESPACE_FLAGS) {
