@@ -6,7 +6,6 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, FileTree, PortMapping, ProcessSpec, ProcessStats, Resources, Stdio, TtySize } from '@skiff/sdk';
 import { conflict, dataLoss, extractTar, failedPrecondition, FsTree, internal, MountedTree, unsupported, type FsLike } from '@skiff/sdk';
 import type { CgroupManager } from './cgroups/index.js';
@@ -164,7 +163,7 @@ export class LinuxContainer implements BackendContainer {
     const group = readMergedFile(top, '/etc/group');
     const user = addGroups(resolveUser(process.user, readMergedFile(top, '/etc/passwd'), group), this.spec.groupAdd ?? [], group);
     return {
-      spec: { ...this.spec, process, ...(this.spec.hostNamespaces?.includes('uts') ? { hostname: hostname() } : {}) },
+      spec: { ...this.spec, process },
       user,
       rootfs: { layersDir: this.ctx.layersDir, lowerDirs: this.ctx.layers, upperDir: this.dir.upper, workDir: this.dir.work },
       etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(this.spec.network === 'host' || this.spec.dns ? { resolvConf: this.dir.file('resolv.conf') } : {}) },

@@ -1,14 +1,13 @@
 /** The files bound over the container's /etc/hostname, /etc/hosts and (host network, or --dns*) /etc/resolv.conf. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { hostname as hostHostname } from 'node:os';
 import type { ContainerSpec } from '@skiff/sdk';
 import { resolvConf } from '@skiff/sdk';
 import type { ContainerDir } from '../state.js';
 
 /** `networkHosts`: the peers on the container's user-defined networks (`name:ip`), rewritten in place as they change. */
 export function writeEtcFiles(dir: ContainerDir, spec: ContainerSpec, networkHosts: string[] = []): void {
-  // --uts host: the host's name, as docker writes it.
-  const hostname = spec.hostNamespaces?.includes('uts') ? hostHostname() : (spec.hostname ?? spec.id.slice(0, 12));
+  // Also with --uts host: dockerd writes the container's name here and in HOSTNAME, not the host's.
+  const hostname = spec.hostname ?? spec.id.slice(0, 12);
   writeFileSync(dir.file('hostname'), `${hostname}\n`);
   if (spec.network === 'host') {
     writeFileSync(dir.file('hosts'), (safeRead('/etc/hosts') ?? '127.0.0.1\tlocalhost\n') + hostLines(spec.extraHosts ?? []));

@@ -45,7 +45,8 @@ describe('buildOciConfig: process settings', () => {
 
   it('--group-add adds groups by number or by the image\'s group names', () => {
     const user = { uid: 0, gid: 0, additionalGids: [1] };
-    expect(addGroups(user, ['10', 'audio', '1'], 'root:x:0:\naudio:x:29:\n').additionalGids).toEqual([1, 10, 29]);
+    expect(addGroups(user, ['10', 'audio', '1'], 'root:x:0:\naudio:x:29:\n').additionalGids).toEqual([0, 1, 10, 29]);
+    expect(addGroups(user, [], '').additionalGids).toEqual([1]);
     expect(() => addGroups(user, ['nosuch'], 'root:x:0:\n')).toThrow(/unable to find group nosuch/);
   });
 });

@@ -85,12 +85,14 @@ export function resolveUser(spec: string | undefined, passwd: string | undefined
 
 /**
  * --group-add: each a number or a name from the image's /etc/group, added to
- * the user's supplementary groups (docker's getUser), without repeats.
+ * the user's supplementary groups after the primary one (docker's getUser),
+ * without repeats.
  */
 export function addGroups(user: ResolvedUser, names: string[], group: string | undefined): ResolvedUser {
   if (!names.length) return user;
   const groups = parseGroup(group ?? '');
-  const gids = [...user.additionalGids];
+  // dockerd lists the primary group first among them too (id shows groups=0(root),10(wheel)).
+  const gids = [user.gid, ...user.additionalGids.filter((g) => g !== user.gid)];
   for (const n of names) {
     let gid: number;
     if (isNumeric(n)) {

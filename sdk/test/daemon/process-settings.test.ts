@@ -1,0 +1,199 @@
+/**
+ * docker's process settings against dockerd and `skiff daemon` (Linux
+ * backend), the same docker CLI commands on both: stop signals (the image's
+ * STOPSIGNAL and --stop-signal, seen by a trap in sh) and --stop-timeout,
+ * --ulimit, --shm-size, --pid/--ipc/--uts/--cgroupns host, --group-add,
+ * --dns*, and what inspect shows. The documented difference: options skiff
+ * cannot honour (--oom-kill-disable, --memory-swappiness, --blkio-weight...)
+ * are refused with a 400 where dockerd takes them.
+ */
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+import { startDockerd, type Dockerd } from './support/dockerd.js';
+
+const IMAGE = 'skiff-settings/busybox:1';
+const STOPPY = 'skiff-settings/stopsignal:1';
+let real: Dockerd;
+let skiff: DaemonProcess;
+let tmp: string;
+
+const on = (url: string, args: string[]) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
+async function both(args: string[]) {
+  const [dockerd, ours] = await Promise.all([on(real.url, args), on(skiff.url, args)]);
+  return { dockerd, skiff: ours };
+}
+async function same(args: string[]): Promise<string> {
+  const r = await both(args);
+  expect(r.skiff).toEqual(r.dockerd);
+  expect(r.skiff.code).toBe(0);
+  return r.skiff.stdout;
+}
+
+/** A shell that reports the signal it gets and exits with a code of its own for each. */
+const TRAPS = 'trap "echo got USR1; exit 3" USR1; trap "echo got INT; exit 5" INT; trap "echo got TERM; exit 4" TERM; echo ready; while :; do sleep 1 & wait $!; done';
+
+beforeAll(async () => {
+  dockerBinary();
+  tmp = mkdtempSync(join(tmpdir(), 'skiff-settings-'));
+  const files = { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n', '/etc/group': 'root:x:0:\nwheel:x:10:\naudio:x:29:\n' };
+  const applets = ['sh', 'sleep', 'echo', 'cat', 'id', 'df', 'ls', 'readlink', 'hostname', 'test'];
+  const ctx = busyboxContext(join(tmp, 'ctx'), applets, files);
+  const stoppy = busyboxContext(join(tmp, 'stoppy'), applets, files, 'ENV PATH=/bin\nSTOPSIGNAL SIGUSR1\nCMD ["sh"]\n');
+  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-settings-root-')) })]);
+  for (const [tag, dir] of [[IMAGE, ctx], [STOPPY, stoppy]] as const) {
+    const built = await both(['build', '-q', '-t', tag, dir]);
+    for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build on ${who} failed: ${r.stderr}`);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await shutdownDaemon(skiff, tmp);
+  await real?.stop();
+});
+
+async function waitReady(name: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await both(['logs', name]);
+    if (r.dockerd.stdout.includes('ready') && r.skiff.stdout.includes('ready')) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not start: ${JSON.stringify(r)}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+it('docker stop sends the image\'s STOPSIGNAL, or --stop-signal over it; the trap and the exit code show which', async () => {
+  for (const [name, args, seen, code] of [
+    ['stop-image', [STOPPY], 'got USR1', 3],
+    ['stop-flag', ['--stop-signal', 'SIGINT', STOPPY], 'got INT', 5],
+    ['stop-default', [IMAGE], 'got TERM', 4],
+  ] as const) {
+    const started = await both(['run', '-d', '--name', name, ...args, 'sh', '-c', TRAPS]);
+    expect([started.dockerd.code, started.skiff.code], started.skiff.stderr).toEqual([0, 0]);
+    await waitReady(name);
+    const stopped = await both(['stop', name]);
+    expect([stopped.dockerd.code, stopped.skiff.code]).toEqual([0, 0]);
+    expect(await same(['logs', name])).toBe(`ready\n${seen}\n`);
+    expect(await same(['inspect', '--format', '{{.State.ExitCode}} {{.Config.StopSignal}}', name])).toBe(`${code} ${name === 'stop-default' ? '' : name === 'stop-flag' ? 'SIGINT' : 'SIGUSR1'}\n`);
+    await both(['rm', name]);
+  }
+}, 90_000);
+
+it('--stop-timeout: stop without -t waits that long, then kills (137)', async () => {
+  const started = await both(['run', '-d', '--name', 'stop-timeout', '--stop-timeout', '2', IMAGE, 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1 & wait $!; done']);
+  expect([started.dockerd.code, started.skiff.code]).toEqual([0, 0]);
+  await waitReady('stop-timeout');
+  const timed = await Promise.all([real.url, skiff.url].map(async (url) => {
+    const t0 = Date.now();
+    const r = await on(url, ['stop', 'stop-timeout']);
+    return { code: r.code, ms: Date.now() - t0 };
+  }));
+  for (const t of timed) {
+    expect(t.code).toBe(0);
+    expect(t.ms).toBeGreaterThanOrEqual(1800);
+    expect(t.ms).toBeLessThan(8000); // not the default 10 s
+  }
+  expect(await same(['inspect', '--format', '{{.State.ExitCode}} {{.Config.StopTimeout}}', 'stop-timeout'])).toBe('137 2\n');
+  await both(['rm', 'stop-timeout']);
+}, 60_000);
+
+it('--ulimit sets the soft and hard limits; --shm-size sizes /dev/shm (64m by default)', async () => {
+  expect(await same(['run', '--rm', '--ulimit', 'nofile=100:200', IMAGE, 'sh', '-c', 'ulimit -n; ulimit -Hn'])).toBe('100\n200\n');
+  const sized = await same(['run', '--rm', '--shm-size', '8m', IMAGE, 'df', '-k', '/dev/shm']);
+  expect(sized).toMatch(/\b8192\b/);
+  expect(await same(['run', '--rm', IMAGE, 'df', '-k', '/dev/shm'])).toMatch(/\b65536\b/);
+}, 60_000);
+
+it('--pid, --ipc, --uts and --cgroupns host share the host\'s namespaces; --ipc host its /dev/shm', async () => {
+  const ns = (n: string) => readlinkSync(`/proc/self/ns/${n}`);
+  expect(await same(['run', '--rm', '--pid', 'host', IMAGE, 'sh', '-c', `readlink /proc/self/ns/pid; test -d /proc/${process.pid} && echo sees-host-processes`])).toBe(`${ns('pid')}\nsees-host-processes\n`);
+  const probe = `skiff-settings-${process.pid}`;
+  writeFileSync(`/dev/shm/${probe}`, 'x');
+  try {
+    expect(await same(['run', '--rm', '--ipc', 'host', IMAGE, 'sh', '-c', `readlink /proc/self/ns/ipc; ls /dev/shm/${probe}`])).toBe(`${ns('ipc')}\n/dev/shm/${probe}\n`);
+  } finally {
+    rmSync(`/dev/shm/${probe}`, { force: true });
+  }
+  // The host's name; /etc/hostname and HOSTNAME keep the container's, as dockerd writes them.
+  expect(await same(['run', '--rm', '--uts', 'host', IMAGE, 'sh', '-c', 'readlink /proc/self/ns/uts; hostname; test "$(cat /etc/hostname)" = "$HOSTNAME" && echo same'])).toBe(`${ns('uts')}\n${hostname()}\nsame\n`);
+  expect(await same(['run', '--rm', '--cgroupns', 'host', IMAGE, 'readlink', '/proc/self/ns/cgroup'])).toBe(`${ns('cgroup')}\n`);
+  // Without them, the container's own.
+  const own = await both(['run', '--rm', IMAGE, 'sh', '-c', 'readlink /proc/self/ns/pid /proc/self/ns/ipc /proc/self/ns/uts']);
+  for (const r of [own.dockerd, own.skiff]) for (const n of ['pid', 'ipc', 'uts']) expect(r.stdout).not.toContain(ns(n));
+}, 60_000);
+
+it('--group-add adds groups by number and by the image\'s names', async () => {
+  expect(await same(['run', '--rm', '--group-add', '10', '--group-add', 'audio', IMAGE, 'id'])).toBe('uid=0(root) gid=0(root) groups=0(root),10(wheel),29(audio)\n');
+  const missing = await both(['run', '--rm', '--group-add', 'nosuch', IMAGE, 'id']);
+  expect(missing.dockerd.code).not.toBe(0);
+  expect(missing.skiff.code).not.toBe(0);
+  expect(missing.skiff.stderr).toMatch(/unable to find group nosuch/i);
+}, 60_000);
+
+it('--dns, --dns-search, --dns-option: resolv.conf as dockerd writes it, on the host network and off it', async () => {
+  for (const net of ['none', 'host']) {
+    expect(await same(['run', '--rm', '--network', net, '--dns', '1.1.1.1', '--dns-search', 'x', '--dns-option', 'ndots:2', IMAGE, 'cat', '/etc/resolv.conf'])).toBe('search x\nnameserver 1.1.1.1\noptions ndots:2\n');
+    await same(['run', '--rm', '--network', net, '--dns-search', 'x', IMAGE, 'cat', '/etc/resolv.conf']);
+    await same(['run', '--rm', '--network', net, '--dns', '8.8.8.8', '--dns', '1.1.1.1', IMAGE, 'cat', '/etc/resolv.conf']);
+  }
+  const peer = await both(['run', '-d', '--name', 'dns-peer', IMAGE, 'sleep', '60']);
+  expect([peer.dockerd.code, peer.skiff.code]).toEqual([0, 0]);
+  const shared = await both(['run', '--rm', '--network', 'container:dns-peer', '--dns', '1.1.1.1', IMAGE, 'true']);
+  expect([shared.dockerd.code, shared.skiff.code]).toEqual([125, 125]);
+  expect(shared.skiff.stderr).toContain('conflicting options: dns and the network mode');
+  await both(['rm', '-f', 'dns-peer']);
+}, 60_000);
+
+it('inspect shows the settings as dockerd does, and dockerd\'s defaults without them', async () => {
+  const format = '{{json .Config.StopSignal}} {{json .Config.StopTimeout}} {{json .HostConfig.Ulimits}} {{.HostConfig.ShmSize}} {{json .HostConfig.PidMode}} {{json .HostConfig.IpcMode}} {{json .HostConfig.UTSMode}} {{json .HostConfig.GroupAdd}} {{json .HostConfig.Dns}} {{json .HostConfig.DnsSearch}} {{json .HostConfig.DnsOptions}} {{.HostConfig.OomScoreAdj}} {{.HostConfig.OomKillDisable}} {{json .HostConfig.MemorySwappiness}}';
+  const made = await both(['create', '--name', 'inspect-all', '--stop-signal', 'SIGINT', '--stop-timeout', '2', '--ulimit', 'nofile=100:200', '--shm-size', '8m', '--pid', 'host', '--ipc', 'host', '--uts', 'host', '--cgroupns', 'host',
+    '--group-add', '10', '--dns', '1.1.1.1', '--dns-search', 'x', '--dns-option', 'ndots:2', '--oom-score-adj', '100', IMAGE]);
+  // --shm-size with --ipc host: dockerd drops the size, skiff refuses; without --ipc host both keep it.
+  expect(made.dockerd.code).toBe(0);
+  expect(made.skiff.code).toBe(1); // docker create's exit code for a daemon's refusal
+  expect(made.skiff.stderr).toMatch(/--shm-size/);
+  await both(['rm', '-f', 'inspect-all']);
+  const all = await both(['create', '--name', 'inspect-all', '--stop-signal', 'SIGINT', '--stop-timeout', '2', '--ulimit', 'nofile=100:200', '--shm-size', '8m', '--pid', 'host', '--uts', 'host', '--cgroupns', 'host',
+    '--group-add', '10', '--dns', '1.1.1.1', '--dns-search', 'x', '--dns-option', 'ndots:2', '--oom-score-adj', '100', IMAGE]);
+  expect([all.dockerd.code, all.skiff.code], all.skiff.stderr).toEqual([0, 0]);
+  expect(await same(['inspect', '--format', `${format} {{.HostConfig.CgroupnsMode}}`, 'inspect-all'])).toBe('"SIGINT" 2 [{"Hard":200,"Name":"nofile","Soft":100}] 8388608 "host" "private" "host" ["10"] ["1.1.1.1"] ["x"] ["ndots:2"] 100 false null host\n');
+  const plain = await both(['create', '--name', 'inspect-none', STOPPY]);
+  expect([plain.dockerd.code, plain.skiff.code]).toEqual([0, 0]);
+  expect(await same(['inspect', '--format', format.replace('{{json .Config.StopTimeout}} ', ''), 'inspect-none'])).toBe('"SIGUSR1" [] 67108864 "" "private" "" null [] [] [] 0 false null\n');
+  await both(['rm', 'inspect-all', 'inspect-none']);
+}, 60_000);
+
+/** POST /containers/create on the skiff daemon's socket: the status and message. */
+function create(body: object): Promise<{ status: number; message: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: skiff.socket, method: 'POST', path: '/v1.43/containers/create', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => { text += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(text) as { message?: string }).message ?? '' }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+it('refuses what skiff cannot honour with a 400 that says so, where dockerd takes it', async () => {
+  for (const [flags, field] of [
+    [['--oom-kill-disable'], { OomKillDisable: true }],
+    [['--memory-swappiness', '0'], { MemorySwappiness: 0 }],
+    [['--blkio-weight', '100'], { BlkioWeight: 100 }],
+    [['--sysctl', 'net.ipv4.ip_forward=1'], { Sysctls: { 'net.ipv4.ip_forward': '1' } }],
+  ] as const) {
+    const r = await both(['create', ...flags, IMAGE]);
+    expect(r.dockerd.code, r.dockerd.stderr).toBe(0);
+    expect(r.skiff.code).toBe(1); // docker create's exit code for a daemon's refusal
+    expect(r.skiff.stderr).toContain(`${flags[0]} (HostConfig.${Object.keys(field)[0]}) is not supported by skiff: `);
+    const raw = await create({ Image: IMAGE, HostConfig: field });
+    expect(raw.status).toBe(400);
+    expect(raw.message).toContain('is not supported by skiff');
+  }
+  const leftover = await on(skiff.url, ['ps', '-aq']);
+  expect(leftover.stdout).toBe('');
+}, 60_000);
