@@ -268,14 +268,14 @@ export class ImageStore {
     return deleted;
   }
 
-  /** Writes a single-platform image (config + already stored layers) under a name. */
-  async putImage(name: string | undefined, config: ImageConfig, layers: Descriptor[]): Promise<ResolvedImage> {
+  /** Writes a single-platform image (config + already stored layers) under a name; `annotations` go on its descriptor in index.json (local metadata such as PARENT_ANNOTATION). */
+  async putImage(name: string | undefined, config: ImageConfig, layers: Descriptor[], annotations?: Record<string, string>): Promise<ResolvedImage> {
     if (config.rootfs.diff_ids.length !== layers.length) throw invalidArgument('putImage: one diff_id per layer is required');
     const configDescriptor = await this.writeJson(MediaType.OciConfig, config);
     const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDescriptor, layers };
     const manifestDescriptor = await this.writeJson(MediaType.OciManifest, manifest);
     const platform: Platform = { os: config.os, architecture: config.architecture };
-    const target: Descriptor = { ...manifestDescriptor, platform };
+    const target: Descriptor = { ...manifestDescriptor, platform, ...(annotations && Object.keys(annotations).length ? { annotations } : {}) };
     let normalized: string | undefined;
     if (name) {
       normalized = formatReference(parseReference(name));

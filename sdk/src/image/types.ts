@@ -82,7 +82,19 @@ export interface ImageConfig {
   config?: ContainerDefaults;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: HistoryEntry[];
+  /** docker commit: the container committed (dockerd writes it; API >= 1.45 inspect no longer shows it). */
+  container?: string;
+  /** docker commit: that container's config as the Engine API showed it then. */
+  container_config?: Record<string, unknown>;
 }
 
 /** The annotation that names a manifest in an OCI layout's index.json. */
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+/**
+ * On a name's descriptor in index.json: the ID of the local image this one
+ * was committed from (docker inspect's Parent). Local metadata, as dockerd
+ * keeps it (its containerd store's image label of the same name), never
+ * part of the image's content.
+ */
+export const PARENT_ANNOTATION = 'org.mobyproject.image.parent';

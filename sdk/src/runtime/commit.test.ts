@@ -38,12 +38,14 @@ describe('docker commit config', () => {
     expect(commitConfig(own, { changes: ['CMD ["cat", "/f"]'] })).toMatchObject({ Cmd: ['cat', '/f'], Entrypoint: ['/entry'], Env: own.Env });
   });
 
-  it('the child image: one more layer and a history entry, or an empty_layer one; the parent author kept without a new one', () => {
+  it('the child image: one more layer and a history entry, or an empty_layer one; the parent author kept without a new one; the container and its config', () => {
     const parent = { architecture: 'amd64', os: 'linux', author: 'base', rootfs: { type: 'layers' as const, diff_ids: ['sha256:1'] }, history: [{ created_by: 'base' }] };
-    const a = childImageConfig(parent, { diffId: 'sha256:2', config: {}, createdBy: 'sh -c x', comment: 'msg', author: 'me', created: 'T' });
+    const a = childImageConfig(parent, { diffId: 'sha256:2', config: {}, createdBy: 'sh -c x', comment: 'msg', author: 'me', created: 'T', container: 'c1', containerConfig: { Cmd: ['sh', '-c', 'x'] } });
     expect(a.rootfs.diff_ids).toEqual(['sha256:1', 'sha256:2']);
+    // As dockerd writes them (its graph driver store; API >= 1.45 inspect hides them).
+    expect(a).toMatchObject({ container: 'c1', container_config: { Cmd: ['sh', '-c', 'x'] } });
     expect(a.history?.[1]).toEqual({ created: 'T', created_by: 'sh -c x', author: 'me', comment: 'msg' });
-    const b = childImageConfig(parent, { config: {}, createdBy: '', created: 'T' });
+    const b = childImageConfig(parent, { config: {}, createdBy: '', created: 'T', container: 'c2', containerConfig: {} });
     expect(b.rootfs.diff_ids).toEqual(['sha256:1']);
     expect(b.author).toBe('base');
     expect(b.history?.[1]?.empty_layer).toBe(true);

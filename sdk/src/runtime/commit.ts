@@ -27,6 +27,8 @@ export interface CommitOptions {
   config?: ContainerDefaults;
   /** Ports the container exposes beyond its image's and its published ones (`--expose` at create, which the daemon keeps), as `80/tcp`. */
   exposedPorts?: string[];
+  /** The container's config as the Engine API shows it (the daemon's inspect Config), kept as the image's container_config; the Engine's own view of it otherwise. */
+  containerConfig?: Record<string, unknown>;
 }
 
 export interface CommitResult {
@@ -130,6 +132,9 @@ export interface ChildImage {
   author?: string;
   comment?: string;
   created: string;
+  /** The committed container's ID and config, which dockerd writes as `container` and `container_config`. */
+  container: string;
+  containerConfig: Record<string, unknown>;
 }
 
 /** The new image's config: the parent's, one more diff_id and history entry, and the merged container config. */
@@ -144,6 +149,8 @@ export function childImageConfig(parent: ImageConfig, c: ChildImage): ImageConfi
     ...(parent.variant ? { variant: parent.variant } : {}),
     ...(parent['os.version'] ? { 'os.version': parent['os.version'] } : {}),
     config: c.config,
+    container: c.container,
+    container_config: c.containerConfig,
     rootfs: { type: 'layers', diff_ids: [...parent.rootfs.diff_ids, ...(c.diffId ? [c.diffId] : [])] },
     history: [
       ...(parent.history ?? []),

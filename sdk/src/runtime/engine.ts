@@ -9,6 +9,7 @@ import { concat } from '../content/util.js';
 import { ImageStore, danglingName, type ResolvedImage } from '../image/store.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/platform.js';
 import type { ImageConfig, ImageManifest, Platform } from '../image/types.js';
+import { PARENT_ANNOTATION } from '../image/types.js';
 import { NoVolumeStore, type VolumeStore } from '../volumes/types.js';
 import type { Backend, BackendContainer, BackendProcess, ContainerSpec, CopyInOptions, ExitStatus, Mount, ProcessSpec, ProcessStats, Resources, TtySize } from './backend.js';
 import { MemoryLogStore, filterLog, type LogEntry, type LogReadOptions, type LogStore } from './logs.js';
@@ -1212,8 +1213,9 @@ export class Engine {
       if (paused) await container.unpause!().catch(() => {});
     }
     const created = new Date().toISOString();
-    const image = childImageConfig(parent, { ...(layer ? { diffId: layer.diffId } : {}), config, createdBy: (own.Cmd ?? []).join(' '), ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}), created });
-    const put = await this.images.putImage(name, image, [...manifest.layers, ...(layer ? [layer.descriptor] : [])]);
+    const image = childImageConfig(parent, { ...(layer ? { diffId: layer.diffId } : {}), config, createdBy: (own.Cmd ?? []).join(' '), ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}), created, container: r.id, containerConfig: o.containerConfig ?? { ...own } });
+    // The image committed from is its Parent (docker inspect, history), kept as dockerd keeps it: beside the image, not in it.
+    const put = await this.images.putImage(name, image, [...manifest.layers, ...(layer ? [layer.descriptor] : [])], { [PARENT_ANNOTATION]: r.imageId });
     // Without a name it is kept as a dangling image (<none>), as dockerd keeps it.
     if (!put.name) await this.layout.setRef(danglingName(put.manifestDescriptor.digest), put.target);
     return { id: put.id, ...(put.name ? { name: put.name } : {}) };

@@ -257,6 +257,31 @@ describe('the docker CLI gives the same results from dockerd and from skiff', ()
       }
       expect({ args, ...r.skiff }).toEqual({ args, ...r.dockerd });
     }
+    // Beside the config, as dockerd keeps it: the image committed from is the Parent, and its row in history carries its ID.
+    const seen: Record<string, { keys: string[]; containerConfig: Record<string, unknown> }> = {};
+    for (const [side, url] of [['dockerd', real.url], ['skiff', skiff.url]] as const) {
+      const get = async (format: string, name: string) => (await docker(url, ['inspect', '--format', format, name])).stdout.trim();
+      const base = await get('{{.Id}}', IMAGE);
+      for (const name of ['skiff-diff/committed:1', 'skiff-diff/committed:3']) {
+        expect({ side, name, parent: await get('{{.Parent}}', name) }).toEqual({ side, name, parent: base });
+        const rows = (await docker(url, ['history', '--no-trunc', '--format', '{{.ID}}', name])).stdout.trim().split('\n');
+        expect({ side, name, rows }).toEqual({ side, name, rows: [await get('{{.Id}}', name), base] });
+      }
+      // In the config (docker save): the container committed and its config, as dockerd writes them.
+      const file = join(tmp, `commit-${side}.tar`);
+      expect((await docker(url, ['save', '-o', file, 'skiff-diff/committed:1'])).code).toBe(0);
+      const manifest = (JSON.parse(execFileSync('tar', ['-xOf', file, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Config: string }>)[0]!;
+      const config = JSON.parse(execFileSync('tar', ['-xOf', file, manifest.Config], { encoding: 'utf8' })) as { container: string; container_config: Record<string, unknown> };
+      const container = await get('{{.Id}}', 'diff-commit');
+      expect({ side, container: config.container }).toEqual({ side, container });
+      expect(config.container_config.Hostname).toBe(container.slice(0, 12));
+      // NetworkDisabled: this dockerd runs with --bridge=none, so it disables the default network of every container.
+      const { NetworkDisabled: _bridgeless, ...containerConfig } = config.container_config;
+      seen[side] = { keys: Object.keys(config).sort(), containerConfig: { ...containerConfig, Hostname: '<short-id>' } };
+    }
+    // docker_version: dockerd writes its own version; skiff is not a docker version, and the field is optional.
+    expect(seen.skiff!.keys).toEqual(seen.dockerd!.keys.filter((k) => k !== 'docker_version'));
+    expect(seen.skiff!.containerConfig).toEqual(seen.dockerd!.containerConfig);
     await both(['rm', 'diff-commit', 'diff-commit-idle']);
   });
 

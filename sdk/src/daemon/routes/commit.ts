@@ -8,6 +8,7 @@ import { familiarName, parseReference } from '../../image/reference.js';
 import type { ContainerDefaults } from '../../image/types.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
+import { inspectJson } from './containers.js';
 
 /** The Config fields an image keeps, with the type each must have. */
 const FIELDS: Record<keyof ContainerDefaults, 'string' | 'strings' | 'set' | 'map' | 'object' | 'boolean'> = {
@@ -61,6 +62,8 @@ export function commitRoutes(r: Router<DaemonContext>): void {
       changes: x.query.getAll('changes').filter((c) => c.trim() !== ''),
       ...(config ? { config } : {}),
       ...(exposed.length ? { exposedPorts: exposed } : {}),
+      // dockerd keeps the container's config as the image's container_config, as inspect shows it.
+      containerConfig: (await inspectJson(ctx, rec)).Config as Record<string, unknown>,
     });
     ctx.events.emit('container', 'commit', rec.id, { ...ctx.containerAttributes(rec), comment: comment ?? '', imageID: made.id, imageRef: made.name ? familiarName(parseReference(made.name)) : '' });
     x.sendJson(201, { Id: made.id });

@@ -6,7 +6,7 @@ import { invalidArgument, isSkiffError, notFound, unsupported } from '../../erro
 import { familiarName, formatReference, parseReference, type Reference } from '../../image/reference.js';
 import { parsePlatform } from '../../image/platform.js';
 import { isIndexMediaType } from '../../image/media-types.js';
-import type { Descriptor, ImageIndex, Platform } from '../../image/types.js';
+import { PARENT_ANNOTATION, type Descriptor, type ImageIndex, type Platform } from '../../image/types.js';
 import { isDanglingName, type ResolvedImage } from '../../image/store.js';
 import { pullImage } from '../../registry/pull.js';
 import { pushImage } from '../../registry/push.js';
@@ -71,6 +71,17 @@ async function namesOf(ctx: DaemonContext, target: Descriptor): Promise<string[]
   return (await ctx.engine.layout.listRefs()).filter((r) => r.target.digest === target.digest).map((r) => r.name);
 }
 
+/**
+ * The image a local one was committed from (docker inspect's Parent), while
+ * it is still in the store: the annotation any of the image's names carries
+ * (Engine.commit sets it; docker tag keeps it); '' otherwise.
+ */
+async function parentOf(ctx: DaemonContext, target: Descriptor): Promise<string> {
+  const refs = await ctx.engine.layout.listRefs();
+  const parent = refs.find((r) => r.target.digest === target.digest && r.target.annotations?.[PARENT_ANNOTATION])?.target.annotations?.[PARENT_ANNOTATION];
+  return parent && (await ctx.engine.layout.info(parent)) ? parent : '';
+}
+
 async function imageInspect(ctx: DaemonContext, name: string) {
   const found = await lookup(ctx, name);
   const img = await resolveAny(ctx, found.target, name);
@@ -81,7 +92,7 @@ async function imageInspect(ctx: DaemonContext, name: string) {
     Id: img.id,
     RepoTags: names.map(tagOf).filter((t): t is string => !!t),
     RepoDigests: digestsOf(names, found.target.digest),
-    Parent: '',
+    Parent: await parentOf(ctx, found.target),
     // As dockerd's containerd store: the comment of the last history entry (docker commit -m).
     Comment: img.config.history?.at(-1)?.comment ?? '',
     Created: img.config.created ?? ZERO_TIME,
@@ -178,7 +189,7 @@ export function imageRoutes(r: Router<DaemonContext>): void {
       if (f.label?.length && !f.label.every((l) => labelMatches(labels ?? {}, l))) continue;
       out.push({
         Id: s.id,
-        ParentId: '',
+        ParentId: await parentOf(ctx, s.target),
         RepoTags: tags,
         RepoDigests: digestsOf(s.names, s.target.digest),
         Created: unix(s.created),
@@ -304,6 +315,15 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     if (rows[0]) {
       rows[0].Id = img.id;
       rows[0].Tags = names;
+    }
+    // As dockerd: the rows an image's parents made carry their IDs and names, up the chain of local parents.
+    for (let id = await parentOf(ctx, found.target); id; ) {
+      const p = await lookup(ctx, id);
+      const row = rows[rows.length - ((await resolveAny(ctx, p.target, id)).config.history?.length ?? 0)];
+      if (!row || row.Id !== '<missing>') break;
+      row.Id = id;
+      row.Tags = (await namesOf(ctx, p.target)).map(tagOf).filter((t): t is string => !!t);
+      id = await parentOf(ctx, p.target);
     }
     x.sendJson(200, rows);
   });
