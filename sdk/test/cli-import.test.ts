@@ -50,6 +50,11 @@ function rootfsTar(name: string, files: Record<string, string | { copy: string }
 }
 
 /** `REPOSITORY:TAG ID` of every image, from skiff images' table. */
+/** Every file under the store's root but the container records and logs: blobs, temp files, refs. */
+function storeFiles(): string[] {
+  return execFileSync('find', [root, '-type', 'f', '-not', '-path', '*/containers/*'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+}
+
 async function imageNames(): Promise<string[]> {
   return (await skiff(root, 'images')).stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/).slice(0, 3).join(' '));
 }
@@ -86,6 +91,7 @@ it('WASI: a root file system with a .wasm program, --platform wasip1/wasm and an
 it('errors: a refused change, a damaged tar, a missing file, a URL, a bad platform; nothing is stored', async () => {
   const tar = rootfsTar('errs', { f: 'x' });
   const before = await imageNames();
+  const files = storeFiles();
   const bad = await skiff(root, 'import', '-c', 'RUN true', tar, 'bad:1');
   expect(bad.code).not.toBe(0);
   expect(bad.stderr).toContain('run is not a valid change command');
@@ -103,6 +109,7 @@ it('errors: a refused change, a damaged tar, a missing file, a URL, a bad platfo
   expect(platform.stderr).toContain('invalid platform "linux"');
   expect((await skiff(root, 'import')).code).not.toBe(0);
   expect(await imageNames()).toEqual(before);
+  expect(storeFiles()).toEqual(files);
   expect((await imageNames()).filter((n) => n.startsWith('bad '))).toEqual([]);
 });
 

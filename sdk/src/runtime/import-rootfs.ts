@@ -2,8 +2,8 @@
  * docker import: a root file system tarball (plain or gzip) becomes an image
  * of one layer, with a config made from `--change` instructions, as dockerd's
  * ImportImage does. The tar is read once: hashed for the diffID (the digest
- * of the tar as given, uncompressed), gzipped for the layer blob and checked
- * entry by entry, so a damaged archive stores nothing.
+ * of the tar as given, uncompressed), gzipped into the store and checked
+ * header by header, so a damaged archive stores nothing.
  */
 import { invalidArgument, isSkiffError, unsupported } from '../errors/index.js';
 import { applyChanges } from '../build/changes.js';
@@ -11,10 +11,9 @@ import { createSha256 } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { danglingName, type ImageStore } from '../image/store.js';
-import type { ImageConfig, Platform } from '../image/types.js';
+import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { decompress, gzip, peek, sniffCompression } from '../layers/compression.js';
 import { readTar } from '../layers/tar-reader.js';
-import { collect } from '../content/util.js';
 
 export interface ImportRootfsOptions {
   /** The new image's name, `repo[:tag]` (tag `latest` when none); without one it is kept as a dangling image. */
@@ -68,8 +67,7 @@ export async function importRootfs(images: ImageStore, tarball: ReadableStream<U
     await tarball.cancel().catch(() => {});
     throw err;
   }
-  const layer = await readLayer(tarball);
-  const info = await images.layout.writeBytes(layer.gzipped);
+  const layer = await storeLayer(images.layout, tarball);
   const created = new Date().toISOString();
   const comment = o.message || 'Imported from -';
   const image: ImageConfig = {
@@ -81,19 +79,23 @@ export async function importRootfs(images: ImageStore, tarball: ReadableStream<U
     rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     history: [{ created, comment }],
   };
-  const put = await images.putImage(name, image, [{ mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size }]);
+  const put = await images.putImage(name, image, [layer.descriptor]);
   // Without a name it is kept as a dangling image (<none>), as docker commit's are.
   if (!put.name) await images.layout.setRef(danglingName(put.manifestDescriptor.digest), put.target);
   return { id: put.id, ...(put.name ? { name: put.name } : {}), diffId: layer.diffId };
 }
 
-/** The tar's diffID and its gzip, after every header in it was read. */
-async function readLayer(tarball: ReadableStream<Uint8Array>): Promise<{ diffId: string; gzipped: Uint8Array }> {
+/**
+ * Streams the tar's gzip into the store while hashing it and reading every
+ * header; the blob is kept only when the whole tar was read without fault
+ * (the store drops a write whose stream fails).
+ */
+async function storeLayer(layout: ImageStore['layout'], tarball: ReadableStream<Uint8Array>): Promise<{ diffId: string; descriptor: Descriptor }> {
   const tar = await uncompressed(tarball);
   const diff = createSha256();
   const gz = gzip();
   const writer = gz.writable.getWriter();
-  const gzipped = collect(gz.readable);
+  const stored = layout.writeStream(gz.readable);
   const tapped = tar.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, ctl) {
       diff.update(chunk);
@@ -107,12 +109,12 @@ async function readLayer(tarball: ReadableStream<Uint8Array>): Promise<{ diffId:
     await writer.close();
   } catch (err) {
     await writer.abort(err).catch(() => {});
-    await gzipped.catch(() => {});
+    await stored.catch(() => {});
     if (isSkiffError(err, 'UNSUPPORTED')) throw err;
-    const why = (err as Error).message;
-    throw invalidArgument(`the file to import is not a valid tar archive (plain or gzip-compressed): ${why}`, err);
+    throw invalidArgument(`the file to import is not a valid tar archive (plain or gzip-compressed): ${(err as Error).message}`, err);
   }
-  return { diffId: `sha256:${diff.hex()}`, gzipped: await gzipped };
+  const info = await stored;
+  return { diffId: `sha256:${diff.hex()}`, descriptor: { mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size } };
 }
 
 /** The tar inside the upload: gzip is undone here; bzip2 and xz are refused with what to do instead. */
