@@ -44,6 +44,14 @@ describe('CreateOptions <-> the Docker create body', () => {
     expect(createOptionsFrom({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-file': '2' } } } }, {}).options.logConfig).toEqual({ type: '', config: { 'max-file': '2' } });
   });
 
+  it('--security-opt travels as HostConfig.SecurityOpt, as given', () => {
+    const securityOpt = ['no-new-privileges', 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}', 'label=disable'];
+    const { body } = toCreateBody({ image: 'x', securityOpt });
+    expect((body as DockerCreateBody).HostConfig?.SecurityOpt).toEqual(securityOpt);
+    expect(createOptionsFrom(body as DockerCreateBody, {}).options.securityOpt).toEqual(securityOpt);
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { SecurityOpt: null } }, {}).options.securityOpt).toBeUndefined();
+  });
+
   it('`--entrypoint ""` clears the entrypoint', () => {
     expect(createOptionsFrom({ Image: 'x', Entrypoint: [''] }, {}).options.entrypoint).toEqual([]);
     expect(toCreateBody({ image: 'x', entrypoint: '' }).body.Entrypoint).toEqual([]);
