@@ -68,6 +68,14 @@ describe('docker import, dockerd and skiff daemon side by side', () => {
       expect(gz).toBe(plain);
     }
     expect(layers[1].stdout).toBe(layers[0].stdout);
+    // An import event per image, named by its ID.
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const events = await both(['events', '--since', '0', '--until', until, '--filter', 'event=import', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']);
+    for (const r of events) {
+      const lines = r.stdout.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(2);
+      for (const l of lines) expect(l).toMatch(/^image import (sha256:[a-f0-9]{64}) \1$/);
+    }
   }, 120_000);
 
   it('docker export | docker import - with --change and -m: runs, and inspect and history match dockerd', async () => {

@@ -161,7 +161,8 @@ async function importFromSource(x: Exchange, ctx: DaemonContext, fromSrc: string
     ...(x.str('message') ? { message: x.str('message')! } : {}),
     ...(platform ? { platform: parsePlatform(platform) } : {}),
   });
-  ctx.events.emit('image', 'import', made.id, made.name ? { name: familiarName(parseReference(made.name)) } : {});
+  // As dockerd's LogImageEvent for an import: the ID as both the actor and its name.
+  ctx.events.emit('image', 'import', made.id, { name: made.id });
   const lines = new JsonLines(x);
   await lines.send({ status: made.id });
   await lines.end();
