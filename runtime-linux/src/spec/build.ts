@@ -213,5 +213,5 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
 /** --privileged and seccomp=unconfined: no filter; a Docker profile resolved for these capabilities; else skiff's default. */
 function seccompOf(spec: ContainerSpec, caps: string[]): SeccompProfile | undefined {
   if (spec.privileged || spec.seccomp === 'unconfined') return undefined;
-  return spec.seccomp ? seccompFromDocker(spec.seccomp, caps) : defaultSeccompProfile();
+  return spec.seccomp ? seccompFromDocker(spec.seccomp, caps) : defaultSeccompProfile(caps);
 }

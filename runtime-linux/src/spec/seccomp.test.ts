@@ -5,16 +5,30 @@ import { DEFAULT_CAPABILITIES } from './capabilities.js';
 
 describe('defaultSeccompProfile', () => {
   it("leaves raw and packet sockets to CAP_NET_RAW and refuses only vsock, as Docker's profile", () => {
-    const sock = defaultSeccompProfile().syscalls.filter((r) => r.names.includes('socket'));
+    const sock = defaultSeccompProfile(DEFAULT_CAPABILITIES).syscalls.filter((r) => r.names.includes('socket'));
     expect(sock).toEqual([{ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 40, op: 'SCMP_CMP_EQ' }] }]);
   });
 
   it('allows ptrace from kernel 4.8 (strace, gdb), as Docker, and reading clocks with clock_adjtime', () => {
-    const denied = (kernel: string) => defaultSeccompProfile(kernel).syscalls.flatMap((r) => (r.args ? [] : r.names));
+    const denied = (kernel: string) => defaultSeccompProfile(DEFAULT_CAPABILITIES, kernel).syscalls.flatMap((r) => (r.args ? [] : r.names));
     expect(denied('6.1.0-13-amd64')).not.toContain('ptrace');
     expect(denied('4.4.0-210-generic')).toContain('ptrace');
     expect(denied('6.1.0')).not.toContain('clock_adjtime');
     expect(denied('6.1.0')).toEqual(expect.arrayContaining(['process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd', 'process_madvise', 'clock_settime']));
+  });
+
+  it('opens what an added capability allows, as Docker\'s profile does', () => {
+    const denied = (caps: string[]) => defaultSeccompProfile([...DEFAULT_CAPABILITIES, ...caps], '6.1.0').syscalls.filter((r) => r.action === 'SCMP_ACT_ERRNO').flatMap((r) => r.names);
+    const base = denied([]);
+    expect(base).toEqual(expect.arrayContaining(['mount', 'umount2', 'setns', 'unshare', 'clone', 'clone3', 'process_vm_readv', 'kcmp', 'clock_settime', 'reboot']));
+    const admin = denied(['CAP_SYS_ADMIN']);
+    for (const s of ['mount', 'umount2', 'setns', 'unshare', 'clone', 'clone3', 'fsopen']) expect(admin).not.toContain(s);
+    for (const s of ['kexec_load', 'swapon', 'keyctl', 'process_vm_readv', 'pivot_root']) expect(admin).toContain(s);
+    const ptrace = denied(['CAP_SYS_PTRACE']);
+    for (const s of ['process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd']) expect(ptrace).not.toContain(s);
+    expect(ptrace).toContain('mount');
+    expect(denied(['CAP_SYS_TIME'])).not.toContain('clock_settime');
+    expect(denied(['CAP_SYS_BOOT'])).not.toContain('reboot');
   });
 });
 

@@ -7,8 +7,10 @@
  * new namespaces, vsock sockets, clock and swap changes, open_by_handle_at...).
  * ptrace is allowed from kernel 4.8 on (strace and gdb work), as in Docker:
  * older kernels ran the filter before a tracer could change the call.
- * CAP_SYS_ADMIN-only calls are denied here even when caps would allow them;
- * --privileged turns the filter off. Raw and packet sockets are left to the
+ * As in Docker's profile, a capability the container holds (--cap-add) opens
+ * the calls that need it (CAP_SYS_ADMIN: mount, unshare, setns...;
+ * CAP_SYS_PTRACE: process_vm_readv...; see CAP_SYSCALLS); --privileged turns
+ * the filter off. Raw and packet sockets are left to the
  * kernel's CAP_NET_RAW check, as in Docker's profile: `ping` works with the
  * default capabilities and fails with EPERM after `--cap-drop NET_RAW`.
  */
@@ -75,14 +77,44 @@ export const DENIED_SYSCALLS = [
   'setns',
 ];
 
-export function defaultSeccompProfile(kernel: string = release()): SeccompProfile {
-  const rules: SeccompRule[] = [{ names: kernelAtLeast(kernel, '4.8') ? DENIED_SYSCALLS : [...DENIED_SYSCALLS, 'ptrace'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }];
+/** The denied calls a capability opens, as Docker's profile has them (its `includes: {caps}` rules). */
+export const CAP_SYSCALLS: Record<string, string[]> = {
+  CAP_SYS_ADMIN: ['bpf', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'lookup_dcookie', 'mount', 'mount_setattr', 'move_mount', 'name_to_handle_at', 'open_tree', 'perf_event_open', 'quotactl', 'quotactl_fd', 'setns', 'syslog', 'umount', 'umount2'],
+  CAP_SYS_BOOT: ['reboot'],
+  CAP_SYS_MODULE: ['delete_module', 'init_module', 'finit_module'],
+  CAP_SYS_PACCT: ['acct'],
+  CAP_SYS_PTRACE: ['kcmp', 'pidfd_getfd', 'process_madvise', 'process_vm_readv', 'process_vm_writev', 'ptrace'],
+  CAP_SYS_RAWIO: ['iopl', 'ioperm'],
+  CAP_SYS_TIME: ['settimeofday', 'stime', 'clock_settime'],
+  CAP_SYS_TTY_CONFIG: ['vhangup'],
+  CAP_SYS_NICE: ['mbind', 'set_mempolicy'],
+  CAP_SYSLOG: ['syslog'],
+  CAP_BPF: ['bpf'],
+  CAP_PERFMON: ['perf_event_open'],
+  CAP_DAC_READ_SEARCH: ['open_by_handle_at'],
+};
+
+/**
+ * The filter for a container holding `capabilities` (CAP_ names, as the
+ * bounding set): DENIED_SYSCALLS less what those capabilities open; with
+ * CAP_SYS_ADMIN also new namespaces and clone3.
+ */
+export function defaultSeccompProfile(capabilities: readonly string[] = [], kernel: string = release()): SeccompProfile {
+  const held = new Set(capabilities);
+  const opened = new Set(Object.entries(CAP_SYSCALLS).flatMap(([cap, calls]) => (held.has(cap) ? calls : [])));
+  const denied = [...DENIED_SYSCALLS, ...(kernelAtLeast(kernel, '4.8') ? [] : ['ptrace'])].filter((s) => !opened.has(s));
+  const rules: SeccompRule[] = [{ names: denied, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }];
+  if (held.has('CAP_SYS_ADMIN')) return finish(rules);
   // clone3 passes its flags in memory, where a filter cannot look: refuse it so libc falls back to clone.
   rules.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
   for (const flag of NAMESPACE_FLAGS) {
     rules.push({ names: ['unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] });
     rules.push({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] });
   }
+  return finish(rules);
+}
+
+function finish(rules: SeccompRule[]): SeccompProfile {
   // vsock reaches the hypervisor's host, outside any network namespace (Docker's profile allows every family but this one).
   rules.push({ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_EQ' }] });
   return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: rules };

@@ -30,7 +30,7 @@ const run = (flags: string[], script: string, image = IMAGE) => both(['run', '--
 beforeAll(async () => {
   dockerBinary();
   tmp = mkdtempSync(join(tmpdir(), 'skiff-security-'));
-  const applets = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir'];
+  const applets = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir', 'mount', 'unshare', 'true'];
   const ctx = busyboxContext(join(tmp, 'ctx'), applets);
   const suid = busyboxContext(join(tmp, 'suid'), applets, {}, 'RUN ["/bin/busybox", "chmod", "4755", "/bin/busybox"]\nENV PATH=/bin\nCMD ["sh"]\n');
   [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-security-root-')) })]);
@@ -67,6 +67,16 @@ it('the same capabilities, no_new_privs and seccomp mode by default and with eac
     expect({ flags, out: r.skiff.stdout }).toEqual({ flags, out: want });
   }
 }, 120_000);
+
+it('an added capability opens the calls that need it, as in Docker\'s profile: --cap-add SYS_ADMIN mounts and unshares', async () => {
+  const script = 'mkdir -p /mnt; mount -t tmpfs tmpfs /mnt && echo mounted; unshare -n true && echo unshared';
+  const without = await run([], script);
+  expect(without.skiff.stdout).toBe(without.dockerd.stdout);
+  expect(without.skiff.stdout).toBe('');
+  const added = await run(['--cap-add', 'SYS_ADMIN'], script);
+  expect(added.skiff).toEqual(added.dockerd);
+  expect(added.skiff.stdout).toBe('mounted\nunshared\n');
+}, 60_000);
 
 it('docker exec runs with the container\'s settings', async () => {
   for (const [name, flags, nnp] of [['sec-exec-default', [], '0'], ['sec-exec-nnp', ['--security-opt', 'no-new-privileges'], '1']] as const) {
