@@ -38,7 +38,11 @@ beforeAll(async () => {
   rootfsTar = join(tmp, 'rootfs.tar');
   execFileSync('tar', ['-C', join(ctx, 'rootfs'), '-cf', rootfsTar, '.']);
   execFileSync('sh', ['-c', `gzip -c ${rootfsTar} > ${rootfsTar}.gz`]);
-  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'] })]);
+  // Both started before either failure is thrown, so afterAll stops the one that did start.
+  const [r, s] = await Promise.allSettled([startDockerd(), startDaemon({ backends: ['linux'] })]);
+  if (r.status === 'fulfilled') real = r.value;
+  if (s.status === 'fulfilled') skiff = s.value;
+  for (const x of [r, s]) if (x.status === 'rejected') throw x.reason;
 }, 120_000);
 
 afterAll(async () => {
