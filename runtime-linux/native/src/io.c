@@ -188,22 +188,32 @@ static size_t json_text(char *out, const unsigned char *p, size_t n, int *lossy)
   return o;
 }
 
+/* Lines waiting to be appended to the log: written whole, in as few appends as fit. */
+#define LOG_PENDING (256 * 1024)
+/* One line's worst case: every byte escaped as \u00XX or \ufffd (6), plus its base64 (4/3). */
+#define LOG_LINE_MAX (256 + 6 * OUT_BUF + 4 * (OUT_BUF / 3 + 1))
+static char log_buf[LOG_PENDING + LOG_LINE_MAX];
+static size_t log_len;
+
+static void log_flush(io_loop *l) {
+  if (log_len) write_all(l->log_fd, log_buf, log_len);
+  log_len = 0;
+}
+
 /*
  * One line of output (or what there is of it) as a line of docker's json-file
  * log: {"log":"...","stream":"stdout","time":"RFC 3339, ns"}. When the output
  * is not UTF-8 the exact bytes follow as "raw" (base64), which skiff reads
- * back and docker's readers ignore. Written in one append, so concurrent
- * readers never see half a line's start.
+ * back and docker's readers ignore. Lines are appended whole, so concurrent
+ * readers never see half a line's start; the log rotates between lines.
  */
-static void log_line(io_loop *l, const char *stream, const struct timespec *t, const unsigned char *p, size_t n) {
-  /* Worst case: every byte escaped as \u00XX or \ufffd (6), plus its base64 (4/3). */
-  static char line[256 + 6 * OUT_BUF + 4 * (OUT_BUF / 3 + 1)];
-  struct tm tm;
-  char when[64];
+static void log_line(io_loop *l, const char *stream, const char *when, const unsigned char *p, size_t n) {
+  if (l->o.log_max_size > 0 && l->log_size >= l->o.log_max_size) {
+    log_flush(l);
+    log_rotate(l);
+  }
+  char *line = log_buf + log_len;
   int lossy = 0;
-  gmtime_r(&t->tv_sec, &tm);
-  size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(when + w, sizeof when - w, ".%09ldZ", t->tv_nsec);
   size_t o = 0;
   memcpy(line, "{\"log\":\"", 8);
   o = 8;
@@ -217,24 +227,30 @@ static void log_line(io_loop *l, const char *stream, const struct timespec *t, c
   }
   memcpy(line + o, "}\n", 2);
   o += 2;
-  if (l->o.log_max_size > 0 && l->log_size >= l->o.log_max_size) log_rotate(l);
-  write_all(l->log_fd, line, o);
+  log_len += o;
   l->log_size += (long long)o;
+  if (log_len >= LOG_PENDING) log_flush(l);
 }
 
 /* A chunk of output as docker logs it: one json-file line per line of output, all with the chunk's time. */
 static void log_chunk(io_loop *l, const char *stream, const char *buf, size_t n) {
   if (l->log_fd < 0 || n == 0) return;
   struct timespec t;
+  struct tm tm;
+  char when[64];
   clock_gettime(CLOCK_REALTIME, &t);
+  gmtime_r(&t.tv_sec, &tm);
+  size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(when + w, sizeof when - w, ".%09ldZ", t.tv_nsec);
   const unsigned char *p = (const unsigned char *)buf;
   size_t start = 0;
   for (size_t i = 0; i < n; i++) {
     if (p[i] != '\n') continue;
-    log_line(l, stream, &t, p + start, i + 1 - start);
+    log_line(l, stream, when, p + start, i + 1 - start);
     start = i + 1;
   }
-  if (start < n) log_line(l, stream, &t, p + start, n - start);
+  if (start < n) log_line(l, stream, when, p + start, n - start);
+  log_flush(l);
 }
 
 /* Moves output without blocking: process -> log and Node. */
