@@ -98,6 +98,10 @@ it('errors: a refused change, a damaged tar, a missing file, a URL, a bad platfo
   const damaged = await skiffWithInput(readFileSync(tar).subarray(0, 700), 'import', '-', 'bad:2');
   expect(damaged.code).not.toBe(0);
   expect(damaged.stderr).toContain('not a valid tar archive');
+  // gzip stored as given: a good gzip of a damaged tar must not leave its blob behind either.
+  const damagedGz = await skiffWithInput(execFileSync('gzip', ['-c'], { input: readFileSync(tar).subarray(0, 700) }), 'import', '-', 'bad:2');
+  expect(damagedGz.code).not.toBe(0);
+  expect(damagedGz.stderr).toContain('not a valid tar archive');
   const missing = await skiff(root, 'import', join(base, 'nope.tar'), 'bad:3');
   expect(missing.code).not.toBe(0);
   expect(missing.stderr).toContain(`open ${join(base, 'nope.tar')}: no such file or directory`);

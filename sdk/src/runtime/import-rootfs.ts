@@ -2,17 +2,17 @@
  * docker import: a root file system tarball (plain or gzip) becomes an image
  * of one layer, with a config made from `--change` instructions, as dockerd's
  * ImportImage does. The tar is read once: hashed for the diffID (the digest
- * of the tar as given, uncompressed), gzipped into the store and checked
+ * of the tar as given, uncompressed), stored as a gzip blob and checked
  * header by header, so a damaged archive stores nothing.
  */
-import { invalidArgument, isSkiffError, unsupported } from '../errors/index.js';
+import { invalidArgument, unsupported } from '../errors/index.js';
 import { applyChanges } from '../build/changes.js';
 import { createSha256 } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { danglingName, type ImageStore } from '../image/store.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
-import { decompress, gzip, peek, sniffCompression } from '../layers/compression.js';
+import { gunzip, gzip, peek, sniffCompression } from '../layers/compression.js';
 import { readTar } from '../layers/tar-reader.js';
 
 export interface ImportRootfsOptions {
@@ -86,45 +86,82 @@ export async function importRootfs(images: ImageStore, tarball: ReadableStream<U
 }
 
 /**
- * Streams the tar's gzip into the store while hashing it and reading every
- * header; the blob is kept only when the whole tar was read without fault
- * (the store drops a write whose stream fails).
+ * Stores the layer while the tar is hashed and read header by header. The
+ * blob is kept only when the whole tar was read without fault: its stream
+ * fails otherwise, and the store drops a write whose stream fails.
  */
 async function storeLayer(layout: ImageStore['layout'], tarball: ReadableStream<Uint8Array>): Promise<{ diffId: string; descriptor: Descriptor }> {
-  const tar = await uncompressed(tarball);
+  const layer = await layerStreams(tarball);
+  const stored = layout.writeStream(layer.blob);
   const diff = createSha256();
-  const gz = gzip();
-  const writer = gz.writable.getWriter();
-  const stored = layout.writeStream(gz.readable);
-  const tapped = tar.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, ctl) {
+  const hashed = layer.tar.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, ctl) {
       diff.update(chunk);
-      await writer.write(chunk);
       ctl.enqueue(chunk);
     },
   }));
   try {
     // readTar drains the stream after the end blocks, so the digest covers the whole input as dockerd's does.
-    for await (const _entry of readTar(tapped)) { /* bodies are skipped; the headers are the check */ }
-    await writer.close();
+    for await (const _entry of readTar(hashed)) { /* bodies are skipped; the headers are the check */ }
+    await layer.settle();
   } catch (err) {
-    await writer.abort(err).catch(() => {});
+    await layer.settle(err);
     await stored.catch(() => {});
-    if (isSkiffError(err, 'UNSUPPORTED')) throw err;
     throw invalidArgument(`the file to import is not a valid tar archive (plain or gzip-compressed): ${(err as Error).message}`, err);
   }
   const info = await stored;
   return { diffId: `sha256:${diff.hex()}`, descriptor: { mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size } };
 }
 
-/** The tar inside the upload: gzip is undone here; bzip2 and xz are refused with what to do instead. */
-async function uncompressed(stream: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
-  const { head, stream: all } = await peek(stream, 6);
+interface LayerStreams {
+  /** The uncompressed tar, to hash and check. */
+  tar: ReadableStream<Uint8Array>;
+  /** The gzip blob for the store; it ends only after `settle()`. */
+  blob: ReadableStream<Uint8Array>;
+  /** Ends the blob after a good check, or fails it with `err`. */
+  settle(err?: unknown): Promise<void>;
+}
+
+/**
+ * A gzip upload is stored as given (as containerd's import keeps it: no
+ * second compression, the slow part); a plain tar is gzipped here. bzip2,
+ * xz and zstd are refused with what to run instead.
+ */
+async function layerStreams(tarball: ReadableStream<Uint8Array>): Promise<LayerStreams> {
+  const { head, stream: all } = await peek(tarball, 6);
   const other = head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68 ? 'bzip2'
-    : [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00].every((b, i) => head[i] === b) ? 'xz' : undefined;
+    : [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00].every((b, i) => head[i] === b) ? 'xz'
+    : sniffCompression(head) === 'zstd' ? 'zstd' : undefined;
   if (other) {
     await all.cancel().catch(() => {});
-    throw unsupported(`${other}-compressed tarballs cannot be imported here (no ${other} decoder in this runtime); decompress it first, e.g. \`${other === 'xz' ? 'xz -dc' : 'bzip2 -dc'} FILE | docker import - NAME\`, or use gzip`);
+    throw unsupported(`${other}-compressed tarballs cannot be imported here (no ${other} decoder in this runtime); decompress it first, e.g. \`${other} -dc FILE | docker import - NAME\`, or use gzip`);
   }
-  return decompress(all, sniffCompression(head));
+  if (sniffCompression(head) === 'gzip') {
+    const [raw, copy] = all.tee();
+    let gate!: TransformStreamDefaultController<Uint8Array>;
+    let pass!: () => void;
+    const passed = new Promise<void>((resolve) => { pass = resolve; });
+    const blob = raw.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ start(c) { gate = c; }, flush: () => passed }));
+    return {
+      tar: copy.pipeThrough(gunzip()),
+      blob,
+      async settle(err) {
+        if (err === undefined) return pass();
+        try { gate.error(err); } catch { /* already ended */ }
+      },
+    };
+  }
+  const gz = gzip();
+  const writer = gz.writable.getWriter();
+  const tar = all.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, ctl) {
+      await writer.write(chunk);
+      ctl.enqueue(chunk);
+    },
+  }));
+  return {
+    tar,
+    blob: gz.readable,
+    settle: (err) => (err === undefined ? writer.close() : writer.abort(err).catch(() => {})),
+  };
 }
