@@ -3,7 +3,8 @@
  * `index.json`, `blobs/sha256/<hex>`), so skopeo, umoci and oras read it as it is.
  *
  * Writes are atomic: a blob is streamed into `ingest/` (outside `blobs/`, so no
- * tool ever sees a partial file), hashed and counted as it arrives, fsynced,
+ * tool ever sees a partial file), hashed (a large blob on a worker thread:
+ * blob-sink-worker.ts) and counted as it arrives, fsynced,
  * renamed into `blobs/sha256/` and the directory fsynced. Content that does not
  * match what was expected never gets a name. index.json is rewritten the same
  * way under a lock that also works across processes (the CLI and a daemon may
@@ -22,6 +23,8 @@ import { REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManife
 import type { BlobInfo, Expected, ImageLayout } from '../content/types.js';
 import { checkExpected } from '../content/util.js';
 import { writeFileAtomicSync } from './atomic.js';
+import { InlineSink, type BlobSink } from './blob-sink.js';
+import { WorkerSink } from './blob-sink-worker.js';
 import { processAlive, withLock } from './lock.js';
 
 /** Files and folders a layout (or a layout we were creating when we crashed) may hold. */
@@ -29,6 +32,8 @@ const LAYOUT_ENTRIES = new Set(['oci-layout', 'index.json', 'blobs', 'ingest', '
 /** Leftovers of writeFileAtomicSync: `.<name>.<pid>.<random>.tmp`. */
 const ROOT_TEMP = /^\.(?:index\.json|oci-layout)\.(\d+)\.[a-z0-9]+\.tmp$/;
 const STALE_INGEST_MS = 24 * 3600_000;
+/** Blobs of known size below this are hashed on the calling thread: not worth a trip to the worker (or starting it). */
+const OFF_THREAD_MIN = 1 << 20;
 
 function errno(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -221,62 +226,37 @@ export class FsImageLayout implements ImageLayout {
       throw stopped();
     }
     const tmp = this.tempPath();
-    const fh = await openAsync(tmp, 'w', 0o644);
-    const hash = createHash('sha256');
+    let sink: BlobSink;
+    try {
+      sink = expected.size !== undefined && expected.size < OFF_THREAD_MIN ? await InlineSink.create(tmp) : await WorkerSink.create(tmp);
+    } catch (err) {
+      await stream.cancel(err).catch(() => {});
+      throw err;
+    }
     let size = 0;
     const reader = stream.getReader();
     const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
     signal?.addEventListener('abort', onAbort, { once: true });
-    // Chunks are written by one writer in the background, as many at a time
-    // as have arrived (one writev), while the next ones are read and hashed.
-    let queued: Uint8Array[] = [];
-    let queuedBytes = 0;
-    let active = false;
-    let writing: Promise<void> | undefined;
-    let failure: unknown;
-    const drain = async (): Promise<void> => {
-      active = true;
-      try {
-        while (queued.length > 0) {
-          const parts = queued;
-          const total = queuedBytes;
-          queued = [];
-          queuedBytes = 0;
-          await writeAll(fh, parts, total);
-        }
-      } finally {
-        active = false;
-      }
-    };
     try {
+      if (signal?.aborted) throw stopped(); // while the file was being created
       for (;;) {
         const { done, value } = await reader.read();
         if (signal?.aborted) throw stopped();
-        if (failure !== undefined) throw failure;
         if (done) break;
         size += value.length;
         if (expected.size !== undefined && size > expected.size) {
           throw dataLoss(`blob ${expected.digest ?? ''}: more than the expected ${expected.size} bytes arrived; refusing corrupt content`);
         }
-        hash.update(value);
-        queued.push(value);
-        queuedBytes += value.length;
-        if (!active) writing = drain().catch((err: unknown) => { failure ??= err; });
+        const wait = sink.write(value);
         // Back-pressure: a slow disk stops the download instead of filling memory.
-        if (queuedBytes >= WRITE_BACKLOG) await writing;
+        if (wait) await wait;
       }
-      await writing;
-      if (queued.length > 0) await drain();
-      if (failure !== undefined) throw failure;
-      await fh.sync();
-      await fh.close();
-      const digest = `sha256:${hash.digest('hex')}`;
+      const digest = `sha256:${await sink.finish()}`;
       checkExpected({ digest, size }, expected);
       if (this.commit(tmp, digest)) await fsyncDirAsync(this.blobDir);
       return { digest, size };
     } catch (err) {
-      await writing;
-      await fh.close().catch(() => {});
+      await sink.abort();
       rmSync(tmp, { force: true });
       await reader.cancel(err).catch(() => {});
       throw err;
@@ -432,22 +412,6 @@ export class FsImageLayout implements ImageLayout {
       }
       for (const b of [doc.config, ...doc.layers]) await this.checkTree(b, label, true, problems, seen);
     }
-  }
-}
-
-/** Bytes written to a blob's temp file before the download waits for the disk. */
-const WRITE_BACKLOG = 8 << 20;
-
-/** Writes every part, in order, with as few calls as the kernel allows. */
-async function writeAll(fh: FileHandle, parts: Uint8Array[], total: number): Promise<void> {
-  const { bytesWritten } = await fh.writev(parts);
-  if (bytesWritten === total) return;
-  // A short write (rare on regular files): the rest one part at a time.
-  let skip = bytesWritten;
-  for (const p of parts) {
-    if (skip >= p.length) { skip -= p.length; continue; }
-    for (let o = skip; o < p.length; ) o += (await fh.write(p, o, p.length - o)).bytesWritten;
-    skip = 0;
   }
 }
 

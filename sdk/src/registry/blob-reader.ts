@@ -195,7 +195,8 @@ export function openBlobStream(t: RegistryTransport, repository: string, blob: {
       hasher?.update(chunk);
       o.onBytes?.(received);
       // Passed on as they come: no copy into bigger buffers; a writer that
-      // wants large writes gathers chunks itself (FsImageLayout uses writev).
+      // wants large writes gathers chunks itself (FsImageLayout batches them
+      // for its writer thread).
       ctl.enqueue(chunk);
       return;
     }
