@@ -14,6 +14,8 @@ import type { ExitStatus, ProcessStats, TtySize } from '../runtime/backend.js';
 import type { ExecOptions, LogsOptions, RunResult, StartOptions, WaitCondition } from '../runtime/engine.js';
 import type { LogEntry, StreamName } from '../runtime/logs.js';
 import type { CommitOptions } from '../runtime/commit.js';
+import type { ImportRootfsOptions } from '../runtime/import-rootfs.js';
+import { formatPlatform } from '../image/platform.js';
 import { checkVolumeName, type VolumeInfo, type VolumeStore } from '../volumes/types.js';
 import type { VolumeHandle } from '../runtime/backend.js';
 import { parseReference } from '../image/reference.js';
@@ -595,6 +597,19 @@ export class ImageApi {
   /** A `docker save` archive of the images. */
   async save(names: string[]): Promise<ReadableStream<Uint8Array>> {
     return (await this.c.call('GET', '/images/get', { query: { names } })).body;
+  }
+
+  /** docker import: a root file system tarball (plain or gzip) as a one-layer image (see Engine.importImage); resolves with its ID. */
+  async import(tarball: ReadableStream<Uint8Array> | Uint8Array, o: ImportRootfsOptions = {}): Promise<{ id: string }> {
+    const res = await this.c.call('POST', '/images/create', {
+      query: { fromSrc: '-', repo: o.reference, message: o.message, changes: o.changes, platform: o.platform ? formatPlatform(o.platform) : undefined },
+      body: tarball,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+    const lines = await this.progress(res);
+    const id = lines.map((l) => l.status ?? '').find((s) => /^sha256:[a-f0-9]{64}$/.test(s));
+    if (!id) throw new SkiffError('INTERNAL', 'the import ended without an image ID');
+    return { id };
   }
 
   /** Loads a `docker save` archive; resolves with the loaded names. */

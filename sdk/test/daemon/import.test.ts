@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, type DockerResult } from './support/harness.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
+import { connectDocker } from '../../src/client/node-transport.js';
 
 let real: Dockerd;
 let skiff: DaemonProcess;
@@ -154,6 +155,21 @@ describe('docker import, what only skiff answers', () => {
     const made = await docker(skiff.url, ['import', '--platform', 'linux/arm64', rootfsTar, 'imp-arm:1']);
     expect(made.code, made.stderr).toBe(0);
     expect((await docker(skiff.url, ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'imp-arm:1'])).stdout).toBe('linux/arm64\n');
+  });
+
+  it('the SDK client: images.import with a name, changes, message and platform; a refused change is the API error', async () => {
+    const client = connectDocker(skiff.url);
+    try {
+      const made = await client.images.import(readFileSync(`${rootfsTar}.gz`), { reference: 'imp-client:1', changes: ['CMD ["cat", "/etc/motd"]'], message: 'from the client', platform: { os: 'linux', architecture: 'amd64' } });
+      expect(made.id).toMatch(/^sha256:[a-f0-9]{64}$/);
+      const img = await client.images.inspect('imp-client:1');
+      expect(img).toMatchObject({ Id: made.id, Comment: 'from the client', Os: 'linux', Architecture: 'amd64', Config: { Cmd: ['cat', '/etc/motd'] } });
+      const out = await docker(skiff.url, ['run', '--rm', 'imp-client:1']);
+      expect(out, out.stderr).toMatchObject({ code: 0, stdout: 'from the tarball\n' });
+      await expect(client.images.import(readFileSync(rootfsTar), { changes: ['RUN x'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('run is not a valid change command') });
+    } finally {
+      client.close();
+    }
   });
 
   it('a URL source is refused, saying why and what to do', async () => {
