@@ -19,6 +19,7 @@ export * from './runtime/logs.js';
 export * from './runtime/state.js';
 export { checkResourceUpdate, mergeResources, type ResourceUpdate, type UpdateOptions } from './runtime/update.js';
 export type { CommitOptions, CommitResult } from './runtime/commit.js';
+export type { ImportRootfsOptions, ImportRootfsResult } from './runtime/import-rootfs.js';
 export { parsePortSpec, portKey } from './runtime/ports.js';
 export * from './volumes/types.js';
 export { copyImage, copyBlobs, LayoutImageSource } from './image/copy.js';

@@ -4,8 +4,9 @@
  * `docker export` piped into `docker import -` with --change and -m give an
  * image of one layer that runs, with the same Cmd, Env, Os, Comment and
  * history on both daemons; a refused change and a damaged tar fail on both
- * and store nothing. skiff alone: --platform sets the image's platform, a
- * URL source is refused, an unnamed import is dangling.
+ * and store nothing; an unnamed import is dangling. skiff alone: --platform
+ * sets the image's platform, the SDK client's images.import, a URL source is
+ * refused.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
