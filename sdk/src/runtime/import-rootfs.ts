@@ -2,8 +2,8 @@
  * docker import: a root file system tarball (plain or gzip) becomes an image
  * of one layer, with a config made from `--change` instructions, as dockerd's
  * ImportImage does. The tar is read once: hashed for the diffID (the digest
- * of the tar as given, uncompressed), stored as a gzip blob and checked
- * header by header, so a damaged archive stores nothing.
+ * of the tar as given, uncompressed), stored as given and checked header by
+ * header, so a damaged archive stores nothing.
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
 import { applyChanges } from '../build/changes.js';
@@ -12,7 +12,7 @@ import { MediaType } from '../image/media-types.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { danglingName, type ImageStore } from '../image/store.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
-import { gunzip, gzip, peek, sniffCompression } from '../layers/compression.js';
+import { gunzip, peek, sniffCompression } from '../layers/compression.js';
 import { readTar } from '../layers/tar-reader.js';
 
 export interface ImportRootfsOptions {
@@ -86,15 +86,32 @@ export async function importRootfs(images: ImageStore, tarball: ReadableStream<U
 }
 
 /**
- * Stores the layer while the tar is hashed and read header by header. The
- * blob is kept only when the whole tar was read without fault: its stream
- * fails otherwise, and the store drops a write whose stream fails.
+ * Stores the upload as given while the tar in it is hashed and read header
+ * by header: a plain tar as an uncompressed layer (as `docker load` keeps
+ * docker save's), a gzip one as a gzip layer (as containerd's import keeps
+ * it). Nothing is compressed here, the slow part. The blob's stream ends only
+ * after the whole tar checked out and fails otherwise, and the store drops a
+ * write whose stream fails.
  */
 async function storeLayer(layout: ImageStore['layout'], tarball: ReadableStream<Uint8Array>): Promise<{ diffId: string; descriptor: Descriptor }> {
-  const layer = await layerStreams(tarball);
-  const stored = layout.writeStream(layer.blob);
+  const { head, stream: all } = await peek(tarball, 6);
+  const compression = compressionOf(head);
+  if (compression !== 'none' && compression !== 'gzip') {
+    await all.cancel().catch(() => {});
+    throw unsupported(`${compression}-compressed tarballs cannot be imported here (no ${compression} decoder in this runtime); decompress it first, e.g. \`${compression} -dc FILE | docker import - NAME\`, or use gzip`);
+  }
+  const blob = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = blob.writable.getWriter();
+  const stored = layout.writeStream(blob.readable);
+  // Each chunk goes to the store before it is read on, so a slow disk holds back the upload.
+  const given = all.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, ctl) {
+      await writer.write(chunk);
+      ctl.enqueue(chunk);
+    },
+  }));
   const diff = createSha256();
-  const hashed = layer.tar.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+  const tar = (compression === 'gzip' ? given.pipeThrough(gunzip()) : given).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, ctl) {
       diff.update(chunk);
       ctl.enqueue(chunk);
@@ -102,66 +119,21 @@ async function storeLayer(layout: ImageStore['layout'], tarball: ReadableStream<
   }));
   try {
     // readTar drains the stream after the end blocks, so the digest covers the whole input as dockerd's does.
-    for await (const _entry of readTar(hashed)) { /* bodies are skipped; the headers are the check */ }
-    await layer.settle();
+    for await (const _entry of readTar(tar)) { /* bodies are skipped; the headers are the check */ }
+    await writer.close();
   } catch (err) {
-    await layer.settle(err);
+    await writer.abort(err).catch(() => {});
     await stored.catch(() => {});
     throw invalidArgument(`the file to import is not a valid tar archive (plain or gzip-compressed): ${(err as Error).message}`, err);
   }
   const info = await stored;
-  return { diffId: `sha256:${diff.hex()}`, descriptor: { mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size } };
+  const mediaType = compression === 'gzip' ? MediaType.OciLayerGzip : MediaType.OciLayer;
+  return { diffId: `sha256:${diff.hex()}`, descriptor: { mediaType, digest: info.digest, size: info.size } };
 }
 
-interface LayerStreams {
-  /** The uncompressed tar, to hash and check. */
-  tar: ReadableStream<Uint8Array>;
-  /** The gzip blob for the store; it ends only after `settle()`. */
-  blob: ReadableStream<Uint8Array>;
-  /** Ends the blob after a good check, or fails it with `err`. */
-  settle(err?: unknown): Promise<void>;
-}
-
-/**
- * A gzip upload is stored as given (as containerd's import keeps it: no
- * second compression, the slow part); a plain tar is gzipped here. bzip2,
- * xz and zstd are refused with what to run instead.
- */
-async function layerStreams(tarball: ReadableStream<Uint8Array>): Promise<LayerStreams> {
-  const { head, stream: all } = await peek(tarball, 6);
-  const other = head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68 ? 'bzip2'
-    : [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00].every((b, i) => head[i] === b) ? 'xz'
-    : sniffCompression(head) === 'zstd' ? 'zstd' : undefined;
-  if (other) {
-    await all.cancel().catch(() => {});
-    throw unsupported(`${other}-compressed tarballs cannot be imported here (no ${other} decoder in this runtime); decompress it first, e.g. \`${other} -dc FILE | docker import - NAME\`, or use gzip`);
-  }
-  if (sniffCompression(head) === 'gzip') {
-    const [raw, copy] = all.tee();
-    let gate!: TransformStreamDefaultController<Uint8Array>;
-    let pass!: () => void;
-    const passed = new Promise<void>((resolve) => { pass = resolve; });
-    const blob = raw.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ start(c) { gate = c; }, flush: () => passed }));
-    return {
-      tar: copy.pipeThrough(gunzip()),
-      blob,
-      async settle(err) {
-        if (err === undefined) return pass();
-        try { gate.error(err); } catch { /* already ended */ }
-      },
-    };
-  }
-  const gz = gzip();
-  const writer = gz.writable.getWriter();
-  const tar = all.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, ctl) {
-      await writer.write(chunk);
-      ctl.enqueue(chunk);
-    },
-  }));
-  return {
-    tar,
-    blob: gz.readable,
-    settle: (err) => (err === undefined ? writer.close() : writer.abort(err).catch(() => {})),
-  };
+/** gzip, zstd, bzip2, xz or none, from the first bytes. */
+function compressionOf(head: Uint8Array): string {
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  if ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00].every((b, i) => head[i] === b)) return 'xz';
+  return sniffCompression(head);
 }
