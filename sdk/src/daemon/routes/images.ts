@@ -207,9 +207,10 @@ export function imageRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('POST', '/images/create', async (x, ctx) => {
-    const fromSrc = x.str('fromSrc');
-    if (fromSrc) return importFromSource(x, ctx, fromSrc);
     const fromImage = x.str('fromImage');
+    // As dockerd: fromImage makes it a pull, whatever else is given; fromSrc an import.
+    const fromSrc = x.str('fromSrc');
+    if (!fromImage && fromSrc) return importFromSource(x, ctx, fromSrc);
     if (!fromImage) throw invalidArgument('fromImage is required');
     const tag = x.str('tag');
     const reference = tag ? (tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
