@@ -6,8 +6,10 @@
  * One worker per process, started on first use and shared by every sink; it
  * holds the process open only while a sink is in use. Chunks are copied into
  * 1 MiB batches whose memory is transferred, not cloned, to the worker and
- * back for reuse (a copy on this side costs far less than one message per
- * 64 KiB chunk, and the caller's chunks stay the caller's). The worker acknowledges each batch once
+ * back for reuse: a copy here costs far less than one message per 64 KiB
+ * chunk, and the caller's chunks stay the caller's. (Batches in a
+ * SharedArrayBuffer, which need no transfer, took a third more CPU per pull:
+ * V8 copies into shared memory the slow, race-safe way.) The worker acknowledges each batch once
  * written, which is how write() knows when to make the download wait.
  */
 import { Worker } from 'node:worker_threads';
@@ -79,7 +81,7 @@ function workerMain(load: (id: string) => unknown): void {
         fail(id, 'write', job.path, err);
         return;
       }
-      // The batch's memory goes back for the next batch: fresh 1 MiB buffers would make V8 collect garbage far more often.
+      // The batch's memory goes back to be filled again.
       port.postMessage(['ack', id, bytes.length, m[2]], [m[2]]);
       return;
     }
@@ -131,7 +133,7 @@ class IngestWorker {
   remove(id: number): void {
     if (this.sinks.delete(id) && this.sinks.size === 0) {
       this.worker.unref();
-      spare.length = 0; // idle: give the memory back
+      releaseSpareLater();
     }
   }
 
@@ -142,12 +144,27 @@ class IngestWorker {
 
 let shared: IngestWorker | undefined;
 
-/** Batch buffers back from the worker, for reuse; enough for a few sinks' backlogs. */
+/**
+ * Batch buffers the worker is done with, for reuse: enough for three sinks'
+ * backlogs. Fresh memory costs a page fault per 4 KiB on first touch, which
+ * made filling new batches several times slower than refilling old ones.
+ * Given back after a few idle seconds.
+ */
 const spare: ArrayBuffer[] = [];
-const MAX_SPARE = 3 * (WRITE_BACKLOG / BATCH);
+const MAX_SPARE = 3 * (WRITE_BACKLOG / BATCH + 2);
+const SPARE_IDLE_MS = 5000;
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
 
-function batchBuffer(): Uint8Array {
+function batchBuffer(): Uint8Array<ArrayBuffer> {
+  if (spareTimer !== undefined) clearTimeout(spareTimer);
+  spareTimer = undefined;
   return new Uint8Array(spare.pop() ?? new ArrayBuffer(BATCH));
+}
+
+function releaseSpareLater(): void {
+  if (spareTimer !== undefined) clearTimeout(spareTimer);
+  spareTimer = setTimeout(() => { spare.length = 0; spareTimer = undefined; }, SPARE_IDLE_MS);
+  spareTimer.unref();
 }
 
 function ingestWorker(): IngestWorker {
@@ -215,7 +232,7 @@ export class WorkerSink implements BlobSink {
   }
 
   private send(): void {
-    const buf = this.batch.buffer as ArrayBuffer;
+    const buf = this.batch.buffer;
     this.w.post(['data', this.id, buf, this.filled], [buf]);
     this.inFlight += this.filled;
     this.batch = batchBuffer();
