@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
@@ -257,6 +258,39 @@ static void container_child(run_ctx *c) {
   run_init(main_pid, c->exitp[1]);
 }
 
+/*
+ * Without a PID namespace of its own (--pid host) nothing ends the container's
+ * other processes when its main one exits, and one that keeps the output
+ * pipes open would hold the shim for ever. As runc does then, a watcher (a
+ * fork of the shim, outside the container's cgroups) waits on a pidfd for
+ * that exit and SIGKILLs whatever is left in the container's cgroup.
+ */
+static void kill_cgroup_after(pid_t pid, char **cgroups, int ncgroups) {
+  int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pfd < 0 || ncgroups == 0) { if (pfd >= 0) close(pfd); return; }
+  pid_t w = fork();
+  if (w != 0) { close(pfd); return; }
+  /* Hold nothing of the shim's open: its pipes and sockets must close when it ends. */
+  for (int fd = 0; fd < 1024; fd++) if (fd != pfd) close(fd);
+  struct pollfd p = { .fd = pfd, .events = POLLIN };
+  while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+  for (int round = 0; round < 100; round++) {
+    int left = 0;
+    for (int i = 0; i < ncgroups; i++) {
+      char path[PATH_MAX];
+      snprintf(path, sizeof path, "%s/cgroup.procs", cgroups[i]);
+      FILE *f = fopen(path, "re");
+      if (!f) continue;
+      int victim;
+      while (fscanf(f, "%d", &victim) == 1) if (victim > 0 && kill(victim, SIGKILL) == 0) left++;
+      fclose(f);
+    }
+    if (!left) break;
+    usleep(10000);
+  }
+  _exit(0);
+}
+
 int cmd_run(int argc, char **argv) {
   const char *bundle = ".", *exit_file = NULL, *pid_file = NULL;
   char *cgroups[16];
@@ -373,6 +407,7 @@ int cmd_run(int argc, char **argv) {
   snprintf(line, sizeof line, "{\"pid\":%d}\n", (int)pid);
   report_line(status_fd, line);
   trace("started");
+  if (!spec_has_namespace(&c.spec, CLONE_NEWPID)) kill_cgroup_after(pid, all_cgroups, nall);
 
   if (relay.master >= 0) io_run(&c.io, NULL, &relay, pid, &status);
   else if (c.stdio.any || c.io.listen_fd >= 0) io_run(&c.io, &c.stdio, NULL, pid, &status);

@@ -9,6 +9,7 @@
  */
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -110,6 +111,11 @@ it('--ulimit sets the soft and hard limits; --shm-size sizes /dev/shm (64m by de
 it('--pid, --ipc, --uts and --cgroupns host share the host\'s namespaces; --ipc host its /dev/shm', async () => {
   const ns = (n: string) => readlinkSync(`/proc/self/ns/${n}`);
   expect(await same(['run', '--rm', '--pid', 'host', IMAGE, 'sh', '-c', `readlink /proc/self/ns/pid; test -d /proc/${process.pid} && echo sees-host-processes`])).toBe(`${ns('pid')}\nsees-host-processes\n`);
+  // Without a PID namespace nothing ends a leftover process: both end what is left in the cgroup when the main one exits.
+  const leftover = `sleep ${1000 + (process.pid % 1000)}`;
+  expect(await same(['run', '--rm', '--pid', 'host', IMAGE, 'sh', '-c', `${leftover} & echo started`])).toBe('started\n');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(spawnSync('pgrep', ['-f', `^${leftover}$`], { encoding: 'utf8' }).stdout).toBe('');
   const probe = `skiff-settings-${process.pid}`;
   writeFileSync(`/dev/shm/${probe}`, 'x');
   try {
