@@ -191,8 +191,13 @@ export class WorkerSink implements BlobSink {
   }
 
   /** Creates the file (on the worker, started if need be); fails as InlineSink.create does. */
-  static create(path: string): Promise<WorkerSink> {
-    const sink = new WorkerSink(path);
+  static async create(path: string): Promise<WorkerSink> {
+    let sink: WorkerSink;
+    try {
+      sink = new WorkerSink(path);
+    } catch (err) {
+      throw internal(`cannot start the blob writer thread for ${path}: ${(err as Error).message}`, err);
+    }
     return new Promise((resolve, reject) => {
       sink.opened = () => (sink.failure ? reject(sink.failure) : resolve(sink));
       sink.w.post(['open', sink.id, path]);
