@@ -28,6 +28,7 @@ it('refuses every setting it cannot carry out, naming the docker flag', async ()
     [{ groupAdd: ['10'] }, /supplementary groups \(--group-add\)/],
     [{ dns: ['1.1.1.1'] }, /DNS settings/],
     [{ oomScoreAdj: 10 }, /--oom-score-adj/],
+    [{ domainname: 'example.com' }, /--domainname/],
     [{ stopSignal: 'SIGINT' }, /stop signals \(--stop-signal SIGINT\)/],
     [{ stopTimeout: 2 }, /--stop-timeout/],
   ];

@@ -200,6 +200,8 @@ static int container_setup(run_ctx *c, serr_t *e) {
   trace("child: rootfs");
   if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return fail(e, "hostname", errno, "sethostname %s", s->hostname);
+  if (s->domainname && spec_has_namespace(s, CLONE_NEWUTS) && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+    return fail(e, "domainname", errno, "setdomainname %s", s->domainname);
   if (write_sysctls(s, e) < 0) return -1;
   if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_finish(s, e) < 0) return -1;
   if (setsid() < 0) return fail(e, "setsid", errno, "setsid");

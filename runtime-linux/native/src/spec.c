@@ -165,6 +165,7 @@ int spec_load(oci_spec *s, const char *path, serr_t *e) {
   if (!s->root_path) return fail(e, "config", 0, "config.json has no root.path");
   s->root_readonly = jbool(root, "readonly", 0);
   s->hostname = jstr(j, "hostname");
+  s->domainname = jstr(j, "domainname");
 
   json *mounts = jarr(j, "mounts");
   if (mounts) {

@@ -64,6 +64,7 @@ typedef struct {
   const char *root_path;
   int root_readonly;
   const char *hostname;
+  const char *domainname;
   mount_spec *mounts;
   size_t nmounts;
   ns_spec *namespaces;

@@ -26,6 +26,7 @@ describe('buildOciConfig: process settings', () => {
     expect(c.linux.namespaces.map((n) => n.type).sort()).toEqual(['mount', 'network']);
     expect(c.hostname).toBeUndefined();
     expect(buildOciConfig(opts(spec())).hostname).toBe('abcdef012345');
+    expect(buildOciConfig(opts(spec({ domainname: 'example.com' }))).domainname).toBe('example.com');
   });
 
   it('--ulimit becomes process.rlimits; --oom-score-adj process.oomScoreAdj', () => {

@@ -183,7 +183,7 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
     },
     root: { path: 'rootfs', readonly: spec.readOnlyRootfs ?? false },
     // runc refuses a hostname without a UTS namespace of the container's own.
-    ...(shared.has('uts') ? {} : { hostname }),
+    ...(shared.has('uts') ? {} : { hostname, ...(spec.domainname ? { domainname: spec.domainname } : {}) }),
     mounts,
     annotations: {
       // volatile: no sync of the upper file system at unmount (4-5 ms per run); the backend

@@ -33,6 +33,7 @@ export interface OciConfig {
   process: OciProcess;
   root: { path: string; readonly: boolean };
   hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   annotations?: Record<string, string>;
   linux: {

@@ -26,6 +26,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.workingDir) body.WorkingDir = o.workingDir;
   if (o.user) body.User = o.user;
   if (o.hostname) body.Hostname = o.hostname;
+  if (o.domainname) body.Domainname = o.domainname;
   if (o.labels) body.Labels = o.labels;
   if (o.tty) body.Tty = true;
   if (o.healthcheck) body.Healthcheck = o.healthcheck;

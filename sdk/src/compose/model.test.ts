@@ -20,13 +20,14 @@ services:
     dns_search: [x]
     dns_opt: [ndots:2]
     oom_score_adj: -100
+    domainname: example.com
     stop_signal: SIGINT
     stop_grace_period: 1500ms
 `);
     const app = p.services.app!;
     expect(app.create).toMatchObject({
       ulimits: [{ name: 'nofile', soft: 100, hard: 200 }, { name: 'nproc', soft: 50, hard: 50 }], shmSize: '8m', pidMode: 'host', ipcMode: 'host', utsMode: 'host',
-      cgroupnsMode: 'host', groupAdd: ['10', 'wheel'], dns: ['1.1.1.1'], dnsSearch: ['x'], dnsOptions: ['ndots:2'], oomScoreAdj: -100, stopSignal: 'SIGINT', stopTimeout: 2,
+      cgroupnsMode: 'host', groupAdd: ['10', 'wheel'], dns: ['1.1.1.1'], dnsSearch: ['x'], dnsOptions: ['ndots:2'], oomScoreAdj: -100, domainname: 'example.com', stopSignal: 'SIGINT', stopTimeout: 2,
     });
     expect(app.stopSignal).toBe('SIGINT');
   });

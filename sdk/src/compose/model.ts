@@ -409,6 +409,7 @@ function processSettings(raw: Obj, at: string, create: Omit<CreateOptions, 'imag
   if (raw.dns !== undefined) create.dns = listOrOne('dns');
   if (raw.dns_search !== undefined) create.dnsSearch = listOrOne('dns_search');
   if (raw.dns_opt !== undefined) create.dnsOptions = listOrOne('dns_opt');
+  if (raw.domainname !== undefined) create.domainname = str(raw.domainname, `${at}.domainname`);
   if (raw.oom_score_adj !== undefined) {
     const n = Number(raw.oom_score_adj);
     if (!Number.isInteger(n)) fail(`${at}.oom_score_adj`, `expected a whole number, got ${JSON.stringify(raw.oom_score_adj)}`);

@@ -220,7 +220,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
     Mounts: await Promise.all(r.mounts.map((m) => mountJson(m, i.volumes))),
     Config: {
       Hostname: r.hostname ?? r.id.slice(0, 12),
-      Domainname: x.domainname,
+      Domainname: r.domainname ?? x.domainname,
       User: r.user,
       AttachStdin: x.attachStdin,
       AttachStdout: x.attachStdout,

@@ -186,6 +186,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (body.OpenStdin) o.openStdin = true;
   if (body.OpenStdin && body.StdinOnce) o.stdinOnce = true;
   if (body.Hostname) o.hostname = body.Hostname;
+  if (body.Domainname) o.domainname = body.Domainname;
   if (body.Healthcheck) o.healthcheck = body.Healthcheck;
 
   // Mounts: -v specs, --mount, and `-v /path` (which the CLI sends as Config.Volumes).

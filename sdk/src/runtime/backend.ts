@@ -115,6 +115,8 @@ export interface ContainerSpec {
   process: ProcessSpec;
   mounts: Mount[];
   hostname?: string;
+  /** The NIS domain name (docker's --domainname); needs capabilities.hostname. */
+  domainname?: string;
   readOnlyRootfs?: boolean;
   /** PID 1 is an init (reaps zombies, forwards signals); unset: the backend's default. Backends without processes ignore it. */
   init?: boolean;

@@ -58,6 +58,8 @@ export interface CreateOptions {
   /** docker `--tmpfs /path`. */
   tmpfs?: string[];
   hostname?: string;
+  /** The NIS domain name in the container's UTS namespace (docker's --domainname). */
+  domainname?: string;
   readOnly?: boolean;
   /**
    * PID 1 is an init that reaps zombies and forwards signals (`docker run

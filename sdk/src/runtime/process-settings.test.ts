@@ -31,6 +31,8 @@ describe('process settings', () => {
     expect(() => resolveProcessSettings({ image: 'x', utsMode: 'bogus' })).toThrow(/invalid --uts "bogus"/);
     expect(() => resolveProcessSettings({ image: 'x', utsMode: 'host', hostname: 'h' })).toThrow(/conflicting options: hostname and the UTS mode/);
     expect(() => resolveProcessSettings({ image: 'x', ipcMode: 'host', shmSize: '8m' })).toThrow(/--shm-size/);
+    expect(() => resolveProcessSettings({ image: 'x', utsMode: 'host', domainname: 'example.com' })).toThrow(/conflicting options: domainname and the UTS mode/);
+    expect(resolveProcessSettings({ image: 'x', domainname: 'example.com' })).toEqual({ domainname: 'example.com' });
   });
 
   it('checks shm size, groups, DNS and the OOM score as docker does', () => {

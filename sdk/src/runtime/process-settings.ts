@@ -46,6 +46,7 @@ export interface ProcessSettings {
   dnsSearch?: string[];
   dnsOptions?: string[];
   oomScoreAdj?: number;
+  domainname?: string;
 }
 
 /** `nofile=100:200`, `nofile=100` (soft = hard), or a Ulimit, checked as go-units' ParseUlimit does. */
@@ -118,6 +119,11 @@ export function resolveProcessSettings(o: CreateOptions): ProcessSettings {
   if (cgroupns) s.cgroupnsMode = cgroupns;
   if (s.ipcMode === 'host' && s.shmSizeBytes !== undefined) throw invalidArgument('conflicting options: --shm-size sizes a container\'s own /dev/shm; with --ipc host it is the host\'s');
   if (s.utsMode === 'host' && o.hostname !== undefined && o.hostname !== '') throw invalidArgument('conflicting options: hostname and the UTS mode');
+  if (o.domainname) {
+    if (s.utsMode === 'host') throw invalidArgument('conflicting options: domainname and the UTS mode');
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,253})$/.test(o.domainname)) throw invalidArgument(`invalid domainname "${o.domainname}": use letters, digits, dots and dashes`);
+    s.domainname = o.domainname;
+  }
   if (o.groupAdd?.length) {
     for (const g of o.groupAdd) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(g)) throw invalidArgument(`invalid group "${g}" for --group-add: use a group name from the image's /etc/group or a number`);
     s.groupAdd = [...o.groupAdd];

@@ -126,6 +126,16 @@ it('--pid, --ipc, --uts and --cgroupns host share the host\'s namespaces; --ipc 
   // The host's name; /etc/hostname and HOSTNAME keep the container's, as dockerd writes them.
   expect(await same(['run', '--rm', '--uts', 'host', IMAGE, 'sh', '-c', 'readlink /proc/self/ns/uts; hostname; test "$(cat /etc/hostname)" = "$HOSTNAME" && echo same'])).toBe(`${ns('uts')}\n${hostname()}\nsame\n`);
   expect(await same(['run', '--rm', '--cgroupns', 'host', IMAGE, 'readlink', '/proc/self/ns/cgroup'])).toBe(`${ns('cgroup')}\n`);
+  // --domainname in the container's own UTS namespace.
+  expect(await same(['run', '--rm', '--domainname', 'example.com', IMAGE, 'cat', '/proc/sys/kernel/domainname'])).toBe('example.com\n');
+  expect((await both(['create', '--name', 'dn', '--domainname', 'example.com', IMAGE])).skiff.code).toBe(0);
+  expect(await same(['inspect', '--format', '{{.Config.Domainname}}', 'dn'])).toBe('example.com\n');
+  await both(['rm', 'dn']);
+  // It cannot be set in the host's UTS namespace: skiff refuses where dockerd drops it.
+  const onHost = await both(['create', '--uts', 'host', '--domainname', 'example.com', IMAGE]);
+  expect([onHost.dockerd.code, onHost.skiff.code]).toEqual([0, 1]);
+  expect(onHost.skiff.stderr).toContain('conflicting options: domainname and the UTS mode');
+  if (onHost.dockerd.code === 0) await on(real.url, ['rm', onHost.dockerd.stdout.trim()]);
   // Without them, the container's own.
   const own = await both(['run', '--rm', IMAGE, 'sh', '-c', 'readlink /proc/self/ns/pid /proc/self/ns/ipc /proc/self/ns/uts']);
   for (const r of [own.dockerd, own.skiff]) for (const n of ['pid', 'ipc', 'uts']) expect(r.stdout).not.toContain(ns(n));

@@ -40,6 +40,7 @@ const processFlags: FlagSpec[] = [
   { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains', value: 'list' },
   { name: 'dns-option', type: 'list', help: 'Set DNS options', value: 'list' },
   { name: 'oom-score-adj', type: 'number', help: "Tune host's OOM preferences (-1000 to 1000)", value: 'int' },
+  { name: 'domainname', type: 'string', help: 'Container NIS domain name', value: 'string' },
 ];
 
 /** The processFlags as CreateOptions (checked by the Engine, runtime/process-settings.ts). */
@@ -58,6 +59,7 @@ function processOptions(flags: Record<string, unknown>, o: CreateOptions): void 
   if (list(flags['dns-search']).length) o.dnsSearch = list(flags['dns-search']);
   if (list(flags['dns-option']).length) o.dnsOptions = list(flags['dns-option']);
   if (typeof flags['oom-score-adj'] === 'number') o.oomScoreAdj = flags['oom-score-adj'];
+  if (s('domainname')) o.domainname = s('domainname')!;
 }
 
 export const createFlags: FlagSpec[] = [
