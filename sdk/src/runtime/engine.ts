@@ -330,10 +330,10 @@ export class Engine {
     if (o.cmd !== undefined) record.cmd = o.cmd;
     if (o.hostname !== undefined) record.hostname = o.hostname;
     if (o.init !== undefined) record.init = o.init;
-    if (o.securityOpt?.length) {
-      parseSecurityOpts(o.securityOpt); // refuses bad values at create, as dockerd does
-      record.securityOpt = o.securityOpt;
-    }
+    if (o.securityOpt?.length) parseSecurityOpts(o.securityOpt); // refuses bad values at create, as dockerd does
+    // dockerd adds label=disable for a privileged container, and inspect shows it.
+    const securityOpt = [...(o.securityOpt ?? []), ...(o.privileged ? ['label=disable'] : [])];
+    if (securityOpt.length) record.securityOpt = securityOpt;
     if (o.timeoutMs !== undefined) record.timeoutMs = o.timeoutMs;
     record.logConfig = logConfig;
     if (ports.length) record.ports = ports;

@@ -123,7 +123,13 @@ it('seccomp=PROFILE.json: the CLI sends the file, both load it, and inspect show
   expect([none.dockerd.code, none.skiff.code]).toEqual([0, 0]);
   const unset = await both(['inspect', '--format', '{{json .HostConfig.SecurityOpt}}', 'sec-none']);
   expect(unset.skiff).toEqual(unset.dockerd);
-  await both(['rm', 'sec-opts', 'sec-none']);
+  // dockerd records label=disable for a privileged container.
+  const priv = await both(['create', '--name', 'sec-priv', '--privileged', '--security-opt', 'no-new-privileges', IMAGE]);
+  expect([priv.dockerd.code, priv.skiff.code]).toEqual([0, 0]);
+  const privShown = await both(['inspect', '--format', '{{json .HostConfig.SecurityOpt}}', 'sec-priv']);
+  expect(privShown.skiff).toEqual(privShown.dockerd);
+  expect(privShown.skiff.stdout).toBe('["no-new-privileges","label=disable"]\n');
+  await both(['rm', 'sec-opts', 'sec-none', 'sec-priv']);
 }, 60_000);
 
 it('refuses what it does not know, as dockerd does', async () => {
