@@ -89,6 +89,14 @@ it('docker exec runs with the container\'s settings', async () => {
   }
 }, 60_000);
 
+it('all five capability sets match, for root and for another user', async () => {
+  for (const flags of [[], ['--user', '1000'], ['--cap-add', 'SYS_ADMIN', '--cap-drop', 'CHOWN']]) {
+    const r = await run(flags, 'grep -E "^Cap" /proc/self/status');
+    expect({ flags, ...r.skiff }).toEqual({ flags, ...r.dockerd });
+    expect(r.skiff.stdout).toMatch(/^CapInh:\t0{16}\nCapPrm:/);
+  }
+}, 60_000);
+
 it('--cap-drop NET_RAW: ping fails on both, with the kernel\'s EPERM', async () => {
   const r = await run(['--cap-drop', 'NET_RAW'], 'ping -c1 -W2 127.0.0.1; echo "ping=$?"');
   expect(r.skiff).toEqual(r.dockerd);
