@@ -29,6 +29,7 @@ it('refuses every setting it cannot carry out, naming the docker flag', async ()
     [{ dns: ['1.1.1.1'] }, /DNS settings/],
     [{ oomScoreAdj: 10 }, /--oom-score-adj/],
     [{ domainname: 'example.com' }, /--domainname/],
+    [{ tmpfs: ['/run:size=1m'] }, /tmpfs options/],
     [{ stopSignal: 'SIGINT' }, /stop signals \(--stop-signal SIGINT\)/],
     [{ stopTimeout: 2 }, /--stop-timeout/],
   ];

@@ -88,6 +88,8 @@ function userMounts(spec: ContainerSpec): OciMount[] {
     } else {
       const options = ['nosuid', 'nodev', 'mode=1777'];
       if (m.sizeBytes !== undefined) options.push(`size=${m.sizeBytes}`);
+      // docker's --tmpfs options, after the defaults: the kernel takes the last mode=, and exec/suid/dev undo the defaults.
+      if (m.options?.length) options.push(...m.options);
       out.push({ destination, type: 'tmpfs', source: 'tmpfs', options });
     }
   }

@@ -17,7 +17,7 @@ describe('CreateOptions <-> the Docker create body', () => {
     expect(back).toEqual({
       image: 'busybox', cmd: ['sh', '-c', 'echo'], entrypoint: ['/init'], env: ['A=1'], workingDir: '/w', user: '0', name: 'n1', platform: 'wasip1/wasm',
       labels: { k: 'v' }, tty: true, openStdin: true, stdinOnce: true, hostname: 'box', volumes: ['data:/data', '/host:/h:ro'],
-      mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'volume', target: '/anon' }], tmpfs: ['/run'], readOnly: true, memory: 64 * 1024 * 1024,
+      mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'volume', target: '/anon' }], tmpfs: ['/run:size=1m'], readOnly: true, memory: 64 * 1024 * 1024,
       cpus: 0.5, pidsLimit: 10, privileged: true, capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], autoRemove: true, backend: 'wasm', network: 'host',
     });
   });

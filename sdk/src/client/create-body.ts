@@ -40,10 +40,14 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   }
   if (binds.length) hostConfig.Binds = binds;
   if (Object.keys(anonymous).length) body.Volumes = anonymous;
-  if (o.mounts?.length) hostConfig.Mounts = o.mounts.map((m) => ({ Type: m.type, Target: m.target, ...(m.source ? { Source: m.source } : {}), ...(m.readOnly ? { ReadOnly: true } : {}) }));
-  if (o.tmpfs?.length) {
+  // A tmpfs with options travels as --tmpfs PATH:OPTIONS does: the Mounts field has no place for them.
+  const withOptions = (o.mounts ?? []).filter((m) => m.type === 'tmpfs' && m.options?.length);
+  const mounts = (o.mounts ?? []).filter((m) => !withOptions.includes(m));
+  const tmpfsSpecs = [...(o.tmpfs ?? []), ...withOptions.map((m) => `${m.target}:${m.options!.join(',')}`)];
+  if (mounts.length) hostConfig.Mounts = mounts.map((m) => ({ Type: m.type, Target: m.target, ...(m.source ? { Source: m.source } : {}), ...(m.readOnly ? { ReadOnly: true } : {}) }));
+  if (tmpfsSpecs.length) {
     const t: Record<string, string> = {};
-    for (const spec of o.tmpfs) {
+    for (const spec of tmpfsSpecs) {
       const i = spec.indexOf(':');
       t[i < 0 ? spec : spec.slice(0, i)] = i < 0 ? '' : spec.slice(i + 1);
     }

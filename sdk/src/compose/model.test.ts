@@ -39,3 +39,11 @@ services:
     expect(() => load('services:\n  a:\n    image: x\n    ulimits: { nofile: { soft: 1, max: 2 } }\n')).toThrow(/unknown key "max"/);
   });
 });
+
+describe('compose: tmpfs options', () => {
+  it('takes the long syntax\'s tmpfs size and mode as --tmpfs options', () => {
+    const p = load('services:\n  a:\n    image: x\n    volumes: [{ type: tmpfs, target: /run, tmpfs: { size: 1m, mode: 1777 } }, { type: tmpfs, target: /t }]\n    tmpfs: /x:size=2m\n');
+    expect(p.services.a!.create.tmpfs).toEqual(['/run:size=1m,mode=1777', '/t', '/x:size=2m']);
+    expect(() => load('services:\n  a:\n    image: x\n    volumes: [{ type: tmpfs, target: /run, tmpfs: { sise: 1 } }]\n')).toThrow(/unknown key "sise"/);
+  });
+});

@@ -472,7 +472,14 @@ function volumeSpec(v: unknown, where: string, ctx: NormalizeContext, volumes: R
   const type = str(v.type ?? 'volume', `${where}.type`);
   const target = str(v.target, `${where}.target`);
   const ro = v.read_only !== undefined && bool(v.read_only, `${where}.read_only`) ? ':ro' : '';
-  if (type === 'tmpfs') return { tmpfs: target };
+  if (type === 'tmpfs') {
+    // tmpfs: {size, mode} as --tmpfs TARGET:size=...,mode=... (mode as written: 1777).
+    const t = v.tmpfs ?? {};
+    if (!isObj(t)) fail(`${where}.tmpfs`, 'expected a map with size and mode');
+    for (const k of Object.keys(t)) if (k !== 'size' && k !== 'mode') fail(`${where}.tmpfs`, `unknown key "${k}" (expected size and mode)`);
+    const options = [...(t.size !== undefined ? [`size=${str(t.size, `${where}.tmpfs.size`)}`] : []), ...(t.mode !== undefined ? [`mode=${str(t.mode, `${where}.tmpfs.mode`)}`] : [])];
+    return { tmpfs: options.length ? `${target}:${options.join(',')}` : target };
+  }
   if (type === 'bind') return { volume: `${resolvePath(ctx.dir, str(v.source, `${where}.source`), ctx.home)}:${target}${ro}` };
   if (type === 'volume') return { volume: v.source === undefined ? target : `${named(str(v.source, `${where}.source`))}:${target}${ro}` };
   throw unsupported(`${where}: volume type "${type}" is not supported (use volume, bind or tmpfs)`);

@@ -152,7 +152,7 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
   const net = networkName(r);
   const { Entrypoint, Cmd } = entrypointAndCmd(r, i.image);
   const tmpfs: Record<string, string> = {};
-  for (const m of r.mounts) if (m.type === 'tmpfs') tmpfs[m.target] = '';
+  for (const m of r.mounts) if (m.type === 'tmpfs') tmpfs[m.target] = (m.options ?? []).join(',');
   return {
     Id: r.id,
     Created: r.created,

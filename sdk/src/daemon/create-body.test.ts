@@ -58,6 +58,18 @@ describe('the create body: honoured, refused, never ignored', () => {
     expect(createOptionsFrom(withHost({ UsernsMode: 'host' }), {}).options.image).toBe('probe');
   });
 
+  it('keeps --tmpfs options and --mount tmpfs-size/tmpfs-mode; refuses the --mount options it cannot honour', () => {
+    const tmpfs = createOptionsFrom(withHost({ Tmpfs: { '/run': 'size=1m,noexec', '/t': '' }, Mounts: [{ Type: 'tmpfs', Target: '/m', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o700 } }] }), {}).options;
+    expect(tmpfs.tmpfs).toEqual(['/run:size=1m,noexec', '/t']);
+    expect(tmpfs.mounts).toEqual([{ type: 'tmpfs', target: '/m', options: ['size=1048576', 'mode=700'] }]);
+    const mount = (m: Record<string, unknown>) => () => createOptionsFrom(withHost({ Mounts: [{ Type: 'bind', Source: '/tmp', Target: '/b', ...m }] }), {});
+    expect(mount({ BindOptions: { Propagation: 'shared' } })).toThrow(/bind-propagation=shared .* is not supported by skiff/);
+    expect(mount({ BindOptions: { NonRecursive: true } })).toThrow(/bind-recursive/);
+    expect(mount({ Type: 'volume', Source: 'v', VolumeOptions: { NoCopy: true } })).toThrow(/volume-nocopy/);
+    expect(mount({ Type: 'volume', Source: 'v', VolumeOptions: { Subpath: 'a' } })).toThrow(/volume-subpath/);
+    expect(mount({ BindOptions: { Propagation: 'rprivate' }, Consistency: 'cached' })().options.mounts).toEqual([{ type: 'bind', source: '/tmp', target: '/b', readOnly: false }]);
+  });
+
   it('the client writes the settings the daemon reads back', () => {
     const { body, query } = toCreateBody({
       image: 'x', stopSignal: 'SIGINT', stopTimeout: 2, ulimits: ['nofile=100:200'], shmSize: '8m', pidMode: 'host', ipcMode: 'host', utsMode: 'host',

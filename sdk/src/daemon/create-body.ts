@@ -23,6 +23,24 @@ export interface DockerMount {
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean } | null;
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null; Subpath?: string } | null;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] | null } | null;
+}
+
+/** --mount options skiff cannot honour (a bind's propagation, a volume's driver...), refused by name; Consistency is a no-op on Linux, as in dockerd. */
+function refuseMountOptions(m: DockerMount): void {
+  const no = (what: string, why: string) => invalidArgument(`${what} (Mounts[].${what.startsWith('bind') ? 'BindOptions' : 'VolumeOptions'}) is not supported by skiff: ${why}`);
+  const b = m.BindOptions ?? {};
+  if (b.Propagation && b.Propagation !== 'rprivate') throw no(`bind-propagation=${b.Propagation}`, 'bind mounts are rprivate');
+  if (b.NonRecursive || b.ReadOnlyNonRecursive || b.ReadOnlyForceRecursive) throw no('bind-recursive', 'bind mounts are recursive');
+  if (b.CreateMountpoint) throw no('bind-create-src', 'create the host directory first');
+  const v = m.VolumeOptions ?? {};
+  if (v.NoCopy) throw no('volume-nocopy', 'drop the option');
+  if (v.Subpath) throw no('volume-subpath', 'mount the whole volume');
+  if (v.Labels && Object.keys(v.Labels).length) throw no('volume-label', 'label the volume with skiff volume create --label');
+  if (v.DriverConfig && ((v.DriverConfig.Name && v.DriverConfig.Name !== 'local') || Object.keys(v.DriverConfig.Options ?? {}).length)) throw no('volume-driver', 'volumes are local directories');
 }
 
 export interface DockerHostConfig {
@@ -195,9 +213,15 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   const mounts: MountOption[] = [];
   for (const m of h.Mounts ?? []) {
     if (!m.Target) throw invalidArgument('a mount needs a Target');
+    refuseMountOptions(m);
     const type = (m.Type ?? 'volume').toLowerCase();
     if (type === 'bind' || type === 'volume') mounts.push({ type, target: m.Target, readOnly: m.ReadOnly ?? false, ...(m.Source ? { source: m.Source } : {}) });
-    else if (type === 'tmpfs') mounts.push({ type: 'tmpfs', target: m.Target });
+    else if (type === 'tmpfs') {
+      const t = m.TmpfsOptions ?? {};
+      if (t.Options?.length) throw invalidArgument(`tmpfs-options (Mounts[].TmpfsOptions.Options) is not supported by skiff: give them as --tmpfs ${m.Target}:OPTIONS`);
+      const options = [...(t.SizeBytes ? [`size=${t.SizeBytes}`] : []), ...(t.Mode ? [`mode=${t.Mode.toString(8)}`] : [])];
+      mounts.push({ type: 'tmpfs', target: m.Target, ...(options.length ? { options } : {}) });
+    }
     else throw unsupported(`mounts of type "${m.Type}" are not supported; use bind, volume or tmpfs`);
   }
   const taken = new Set([...binds.map((b) => b.split(':')[1] ?? b), ...mounts.map((m) => m.target)]);
@@ -205,7 +229,8 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
     if (!taken.has(target)) mounts.push({ type: 'volume', target });
   }
   if (mounts.length) o.mounts = mounts;
-  const tmpfs = Object.keys(h.Tmpfs ?? {});
+  // `--tmpfs /run:size=64m` arrives as {"/run": "size=64m"}.
+  const tmpfs = Object.entries(h.Tmpfs ?? {}).map(([path, opts]) => (opts ? `${path}:${opts}` : path));
   if (tmpfs.length) o.tmpfs = tmpfs;
 
   if (h.ReadonlyRootfs) o.readOnly = true;

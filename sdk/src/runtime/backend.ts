@@ -56,7 +56,7 @@ export interface VolumeHandle {
 export type Mount =
   | { type: 'bind'; source: string; target: string; readOnly: boolean }
   | { type: 'volume'; volume: VolumeHandle; target: string; readOnly: boolean }
-  | { type: 'tmpfs'; target: string; readOnly: false; sizeBytes?: number };
+  | { type: 'tmpfs'; target: string; readOnly: false; sizeBytes?: number; /** docker's tmpfs options (size=64m, mode=700, noexec...); needs capabilities.tmpfsOptions. */ options?: string[] };
 
 export interface ProcessSpec {
   /** argv; args[0] is the program (a path in the container, or a name found on PATH). */
@@ -309,6 +309,8 @@ export interface BackendCapabilities {
   dns?: boolean;
   /** spec.oomScoreAdj. */
   oomScoreAdj?: boolean;
+  /** Mount options of a tmpfs (size, mode, noexec...). */
+  tmpfsOptions?: boolean;
   /** The backend writes spec.logPath itself (output outlives the Engine process that started it). */
   writesLogs?: boolean;
 }

@@ -27,6 +27,7 @@ import { MemoryRecordStore, type ContainerRecord, type ContainerRecordStore, typ
 import { changedResources, mergeResources, updatedRestartPolicy, type UpdateOptions } from './update.js';
 import { assertCan } from './state.js';
 import { hostNamespaces, resolveProcessSettings, type ProcessSettings } from './process-settings.js';
+import { checkTmpfsOptions, parseTmpfsSpec } from './tmpfs.js';
 import { childImageConfig, commitConfig, commitReference, containerConfig, storeChanges, type CommitOptions, type CommitResult } from './commit.js';
 import { importRootfs, type ImportRootfsOptions, type ImportRootfsResult } from './import-rootfs.js';
 
@@ -294,6 +295,8 @@ export class Engine {
       name = randomName((n) => taken.has(n));
     }
     const id = randomId();
+    const tmpfsOptions = [...(o.tmpfs ?? []).map(parseTmpfsSpec), ...(o.mounts ?? [])].some((m) => m.type === 'tmpfs' && m.options?.length);
+    if (tmpfsOptions && !backend.capabilities.tmpfsOptions) throw unsupported(`the ${backend.name} backend does not support tmpfs options (--tmpfs PATH:OPTIONS, tmpfs-size, tmpfs-mode)`);
     const { mounts, anonymous } = await this.resolveMounts(o, resolved);
     const ports = resolvePorts(o, resolved.config.config?.ExposedPorts);
     const record: ContainerRecord = {
@@ -386,7 +389,7 @@ export class Engine {
   }
 
   private async resolveMounts(o: CreateOptions, image: ResolvedImage): Promise<{ mounts: MountRecord[]; anonymous: string[] }> {
-    const opts: MountOption[] = [...(o.volumes ?? []).map(parseVolumeSpec), ...(o.mounts ?? []), ...(o.tmpfs ?? []).map((t) => ({ type: 'tmpfs' as const, target: t.split(':')[0]! }))];
+    const opts: MountOption[] = [...(o.volumes ?? []).map(parseVolumeSpec), ...(o.mounts ?? []), ...(o.tmpfs ?? []).map(parseTmpfsSpec)];
     // Volumes the image declares get anonymous volumes unless something else is mounted there.
     for (const target of Object.keys(image.config.config?.Volumes ?? {})) {
       if (!opts.some((m) => cleanContainerPath(m.target) === cleanContainerPath(target))) opts.push({ type: 'volume', target });
@@ -413,7 +416,7 @@ export class Engine {
         }
         mounts.push({ type: 'volume', source: name, target, readOnly: m.readOnly ?? false });
       } else {
-        mounts.push({ type: 'tmpfs', source: 'tmpfs', target, readOnly: false });
+        mounts.push({ type: 'tmpfs', source: 'tmpfs', target, readOnly: false, ...(m.options?.length ? { options: checkTmpfsOptions(m.options, `the tmpfs at ${target}`) } : {}) });
       }
     }
     return { mounts, anonymous };
@@ -673,7 +676,7 @@ export class Engine {
     for (const m of r.mounts) {
       if (m.type === 'bind') mounts.push({ type: 'bind', source: m.source, target: m.target, readOnly: m.readOnly });
       else if (m.type === 'volume') mounts.push({ type: 'volume', volume: await this.volumes.handle(m.source), target: m.target, readOnly: m.readOnly });
-      else mounts.push({ type: 'tmpfs', target: m.target, readOnly: false });
+      else mounts.push({ type: 'tmpfs', target: m.target, readOnly: false, ...(m.options?.length ? { options: m.options } : {}) });
     }
     const spec: ContainerSpec = {
       id: r.id,

@@ -39,6 +39,8 @@ export interface MountOption {
   source?: string;
   target: string;
   readOnly?: boolean;
+  /** tmpfs only: mount options, docker's `--tmpfs /run:size=64m,noexec` (runtime/tmpfs.ts). */
+  options?: string[];
 }
 
 export interface CreateOptions {

@@ -15,6 +15,8 @@ export interface MountRecord {
   source: string;
   target: string;
   readOnly: boolean;
+  /** tmpfs: the mount options given (size=64m, noexec...). */
+  options?: string[];
 }
 
 export interface ContainerState {

@@ -41,7 +41,7 @@ beforeAll(async () => {
   dockerBinary();
   tmp = mkdtempSync(join(tmpdir(), 'skiff-settings-'));
   const files = { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n', '/etc/group': 'root:x:0:\nwheel:x:10:\naudio:x:29:\n' };
-  const applets = ['sh', 'sleep', 'echo', 'cat', 'id', 'df', 'ls', 'readlink', 'hostname', 'test'];
+  const applets = ['sh', 'sleep', 'echo', 'cat', 'id', 'df', 'ls', 'readlink', 'hostname', 'test', 'grep', 'cut'];
   const ctx = busyboxContext(join(tmp, 'ctx'), applets, files);
   const stoppy = busyboxContext(join(tmp, 'stoppy'), applets, files, 'ENV PATH=/bin\nSTOPSIGNAL SIGUSR1\nCMD ["sh"]\n');
   [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-settings-root-')) })]);
@@ -106,6 +106,21 @@ it('--ulimit sets the soft and hard limits; --shm-size sizes /dev/shm (64m by de
   const sized = await same(['run', '--rm', '--shm-size', '8m', IMAGE, 'df', '-k', '/dev/shm']);
   expect(sized).toMatch(/\b8192\b/);
   expect(await same(['run', '--rm', IMAGE, 'df', '-k', '/dev/shm'])).toMatch(/\b65536\b/);
+}, 60_000);
+
+it('--tmpfs PATH:OPTIONS and --mount tmpfs-size/tmpfs-mode: the mount has them; inspect shows them', async () => {
+  const line = 'grep " /x " /proc/mounts; ls -ld /x | cut -c1-10';
+  expect(await same(['run', '--rm', '--tmpfs', '/x:size=1m,mode=700,noexec', IMAGE, 'sh', '-c', line])).toBe('tmpfs /x tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700 0 0\ndrwx------\n');
+  const mounted = await same(['run', '--rm', '--mount', 'type=tmpfs,dst=/x,tmpfs-size=2097152,tmpfs-mode=0750', IMAGE, 'sh', '-c', 'df -k /x; ls -ld /x | cut -c1-10']);
+  expect(mounted).toMatch(/\b2048\b[\s\S]*drwxr-x---/);
+  const made = await both(['create', '--name', 'tmpfs-opts', '--tmpfs', '/x:size=1m,noexec', '--tmpfs', '/y', IMAGE]);
+  expect([made.dockerd.code, made.skiff.code]).toEqual([0, 0]);
+  expect(await same(['inspect', '--format', '{{json .HostConfig.Tmpfs}}', 'tmpfs-opts'])).toBe('{"/x":"size=1m,noexec","/y":""}\n');
+  await both(['rm', 'tmpfs-opts']);
+  const bad = await both(['run', '--rm', '--tmpfs', '/x:size=lots', IMAGE, 'true']);
+  expect(bad.dockerd.code).not.toBe(0);
+  expect(bad.skiff.code).toBe(125);
+  expect(bad.skiff.stderr).toContain('invalid tmpfs option "size=lots"');
 }, 60_000);
 
 it('--pid, --ipc, --uts and --cgroupns host share the host\'s namespaces; --ipc host its /dev/shm', async () => {
