@@ -4,11 +4,11 @@
  * backend. What a process sees (capabilities, no_new_privs, seccomp mode),
  * what works (ping, a setuid ping as a user) and what is refused must match.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
+import { REPO, busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 
 const IMAGE = 'skiff-security/busybox:1';
@@ -139,6 +139,37 @@ it('seccomp=PROFILE.json: the CLI sends the file, both load it, and inspect show
   expect(privShown.skiff.stdout).toBe('["no-new-privileges","label=disable"]\n');
   await both(['rm', 'sec-opts', 'sec-none', 'sec-priv']);
 }, 60_000);
+
+it('a default-deny profile in Docker\'s format (an allow list, archMap, includes by capability and kernel) acts the same, in run and exec', async () => {
+  // Every call this machine's headers know (the list the helper is built with) but mkdir and the privileged ones.
+  const known = [...readFileSync(join(REPO, 'runtime-linux/native/build/syscalls.inc'), 'utf8').matchAll(/\{"([a-z0-9_]+)"/g)].map((m) => m[1]!);
+  const withheld = new Set(['mkdir', 'mkdirat', 'mount', 'umount2', 'unshare', 'setns', 'clone3', 'ptrace', 'reboot', 'kexec_load', 'init_module', 'finit_module', 'bpf', 'keyctl', 'add_key', 'pivot_root']);
+  expect(known.length).toBeGreaterThan(300);
+  const profile = join(tmp, 'default-deny.json');
+  writeFileSync(profile, JSON.stringify({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 1,
+    archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }],
+    syscalls: [
+      { names: known.filter((n) => !withheld.has(n)), action: 'SCMP_ACT_ALLOW' },
+      { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '4.8' } },
+      { names: ['mount', 'umount2', 'unshare', 'setns'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } },
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38, excludes: { caps: ['CAP_SYS_ADMIN'] } },
+    ],
+  }));
+  const script = `mkdir /tmp/x 2>/dev/null; echo "mkdir=$?"; ${STATUS}; ping -c1 -W2 127.0.0.1 >/dev/null; echo "ping=$?"; unshare -n true 2>/dev/null; echo "unshare=$?"`;
+  for (const flags of [[], ['--user', '1000'], ['--security-opt', 'no-new-privileges'], ['--cap-add', 'SYS_ADMIN']]) {
+    const r = await run(['--security-opt', `seccomp=${profile}`, ...flags], script);
+    expect({ flags, ...r.skiff }).toEqual({ flags, ...r.dockerd });
+    expect(r.skiff.stdout).toMatch(/^mkdir=1\n/);
+  }
+  const started = await both(['run', '-d', '--name', 'sec-deny', '--security-opt', `seccomp=${profile}`, IMAGE, 'sh', '-c', 'sleep 60']);
+  expect([started.dockerd.code, started.skiff.code]).toEqual([0, 0]);
+  const exec = await both(['exec', 'sec-deny', 'sh', '-c', 'mkdir /tmp/y 2>/dev/null; echo "mkdir=$?"; echo ok']);
+  expect(exec.skiff).toEqual(exec.dockerd);
+  expect(exec.skiff.stdout).toBe('mkdir=1\nok\n');
+  await both(['rm', '-f', 'sec-deny']);
+}, 120_000);
 
 it('refuses what it does not know, as dockerd does', async () => {
   const bad = await both(['create', '--security-opt', 'no-new-privileges=maybe', IMAGE]);
