@@ -8,7 +8,9 @@
  * into blobs/sha256. skiff also fsyncs the blob directory and writes
  * index.json atomically (fsync, rename); skopeo writes index.json in place.
  * skopeo's time includes starting its process (tens of ms); skiff's is a warm
- * in-process call, as an Engine or the daemon makes it.
+ * in-process call, as an Engine or the daemon makes it. Both use both cores:
+ * skopeo's Go runtime hashes and writes on its own threads, skiff hashes and
+ * writes large blobs on a worker thread (sdk/src/node/blob-sink-worker.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
