@@ -50,6 +50,11 @@ describe('CreateOptions <-> the Docker create body', () => {
     expect((body as DockerCreateBody).HostConfig?.SecurityOpt).toEqual(securityOpt);
     expect(createOptionsFrom(body as DockerCreateBody, {}).options.securityOpt).toEqual(securityOpt);
     expect(createOptionsFrom({ Image: 'x', HostConfig: { SecurityOpt: null } }, {}).options.securityOpt).toBeUndefined();
+    // systempaths=unconfined as docker's CLI sends it: empty MaskedPaths and ReadonlyPaths.
+    const unmasked = toCreateBody({ image: 'x', securityOpt: ['systempaths=unconfined', 'no-new-privileges'] }).body as DockerCreateBody;
+    expect(unmasked.HostConfig).toMatchObject({ SecurityOpt: ['no-new-privileges'], MaskedPaths: [], ReadonlyPaths: [] });
+    expect(createOptionsFrom(unmasked, {}).options.securityOpt).toEqual(['no-new-privileges', 'systempaths=unconfined']);
+    expect(createOptionsFrom({ Image: 'x', HostConfig: { MaskedPaths: null, ReadonlyPaths: null } }, {}).options.securityOpt).toBeUndefined();
   });
 
   it('`--entrypoint ""` clears the entrypoint', () => {

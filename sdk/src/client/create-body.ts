@@ -77,7 +77,12 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.privileged) hostConfig.Privileged = true;
   if (o.capAdd?.length) hostConfig.CapAdd = o.capAdd;
   if (o.capDrop?.length) hostConfig.CapDrop = o.capDrop;
-  if (o.securityOpt?.length) hostConfig.SecurityOpt = o.securityOpt;
+  if (o.securityOpt?.length) {
+    // As docker's CLI: systempaths=unconfined travels as empty MaskedPaths and ReadonlyPaths.
+    const rest = o.securityOpt.filter((v) => v !== 'systempaths=unconfined');
+    hostConfig.SecurityOpt = rest;
+    if (rest.length < o.securityOpt.length) Object.assign(hostConfig, { MaskedPaths: [], ReadonlyPaths: [] });
+  }
   if (o.autoRemove) hostConfig.AutoRemove = true;
   if (o.restartPolicy !== undefined) {
     const p = typeof o.restartPolicy === 'string' ? parseRestartPolicy(o.restartPolicy) : o.restartPolicy;

@@ -198,7 +198,9 @@ export async function containerInspect(i: InspectInput): Promise<Record<string, 
       CapAdd: r.capAdd.length ? r.capAdd : null,
       CapDrop: r.capDrop.length ? r.capDrop : null,
       Privileged: r.privileged,
-      SecurityOpt: r.securityOpt?.length ? r.securityOpt : null,
+      // systempaths=unconfined shows as docker's CLI sent it: empty MaskedPaths and ReadonlyPaths.
+      SecurityOpt: r.securityOpt?.length ? r.securityOpt.filter((v) => v !== 'systempaths=unconfined') : null,
+      ...(r.securityOpt?.includes('systempaths=unconfined') ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
       ReadonlyRootfs: r.readOnlyRootfs,
       Memory: r.resources.memoryBytes ?? 0,
       // Memory plus swap: without a limit of its own, swap follows memory (none on top).

@@ -62,6 +62,9 @@ export interface DockerHostConfig {
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
   SecurityOpt?: string[] | null;
+  /** Empty (with ReadonlyPaths): docker's CLI saying --security-opt systempaths=unconfined. */
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   NetworkMode?: string;
   Tmpfs?: Record<string, string> | null;
   PortBindings?: Record<string, Array<Partial<PortBinding>> | null> | null;
@@ -250,6 +253,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (h.CapAdd?.length) o.capAdd = h.CapAdd;
   if (h.CapDrop?.length) o.capDrop = h.CapDrop;
   if (h.SecurityOpt?.length) o.securityOpt = h.SecurityOpt;
+  if (h.MaskedPaths?.length === 0 && h.ReadonlyPaths?.length === 0) o.securityOpt = [...(o.securityOpt ?? []), 'systempaths=unconfined'];
   if (h.AutoRemove) o.autoRemove = true;
   if (h.Runtime && !DOCKER_RUNTIMES.has(h.Runtime)) o.backend = h.Runtime;
 

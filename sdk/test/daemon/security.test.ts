@@ -78,6 +78,23 @@ it('an added capability opens the calls that need it, as in Docker\'s profile: -
   expect(added.skiff.stdout).toBe('mounted\nunshared\n');
 }, 60_000);
 
+it('systempaths=unconfined: no masked or read-only /proc paths, as dockerd', async () => {
+  const script = 'grep -E " /(proc/[a-z_]+|sys/firmware) " /proc/mounts | cut -d" " -f2 | sort | tr "\\n" " "';
+  const masked = await run([], script);
+  expect(masked.skiff).toEqual(masked.dockerd);
+  expect(masked.skiff.stdout).toContain('/proc/keys');
+  expect(masked.skiff.stdout).toContain('/proc/sys');
+  const open = await run(['--security-opt', 'systempaths=unconfined'], script);
+  expect(open.skiff).toEqual(open.dockerd);
+  expect(open.skiff.stdout).toBe('');
+  const made = await both(['create', '--name', 'sec-paths', '--security-opt', 'systempaths=unconfined', IMAGE]);
+  expect([made.dockerd.code, made.skiff.code]).toEqual([0, 0]);
+  const shown = await both(['inspect', '--format', '{{json .HostConfig.SecurityOpt}} {{json .HostConfig.MaskedPaths}} {{json .HostConfig.ReadonlyPaths}}', 'sec-paths']);
+  expect(shown.skiff).toEqual(shown.dockerd);
+  expect(shown.skiff.stdout).toBe('[] [] []\n');
+  await both(['rm', 'sec-paths']);
+}, 60_000);
+
 it('docker exec runs with the container\'s settings', async () => {
   for (const [name, flags, nnp] of [['sec-exec-default', [], '0'], ['sec-exec-nnp', ['--security-opt', 'no-new-privileges'], '1']] as const) {
     const started = await both(['run', '-d', '--name', name, ...flags, IMAGE, 'sh', '-c', 'sleep 60']);
