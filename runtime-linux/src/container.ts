@@ -166,7 +166,7 @@ export class LinuxContainer implements BackendContainer {
       spec: { ...this.spec, process },
       user,
       rootfs: { layersDir: this.ctx.layersDir, lowerDirs: this.ctx.layers, upperDir: this.dir.upper, workDir: this.dir.work },
-      etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(this.spec.network === 'host' || this.spec.dns ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
+      etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(existsSync(this.dir.file('resolv.conf')) ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
       deviceCgroup: this.ctx.deviceCgroup,
       cgroupV2: this.ctx.cgroupV2,
       cgroupParent: this.ctx.cgroupParent,

@@ -1,4 +1,4 @@
-/** The files bound over the container's /etc/hostname, /etc/hosts and (host network, or --dns*) /etc/resolv.conf. */
+/** The files bound over the container's /etc/hostname, /etc/hosts and /etc/resolv.conf. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ContainerSpec } from '@skiff/sdk';
 import { resolvConf } from '@skiff/sdk';
@@ -13,7 +13,8 @@ export function writeEtcFiles(dir: ContainerDir, spec: ContainerSpec, networkHos
     writeFileSync(dir.file('hosts'), (safeRead('/etc/hosts') ?? '127.0.0.1\tlocalhost\n') + hostLines(spec.extraHosts ?? []));
     writeFileSync(dir.file('resolv.conf'), spec.dns ? dnsResolvConf(spec) : (safeRead('/etc/resolv.conf') ?? ''));
   } else {
-    if (spec.dns) writeFileSync(dir.file('resolv.conf'), dnsResolvConf(spec));
+    // As dockerd in every mode: the host's resolv.conf (its loopback servers dropped), with --dns* over it.
+    writeFileSync(dir.file('resolv.conf'), dnsResolvConf(spec));
     writeFileSync(dir.file('hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${hostname}\n${hostLines([...(spec.extraHosts ?? []), ...networkHosts])}`);
   }
 }

@@ -166,10 +166,13 @@ it('--group-add adds groups by number and by the image\'s names', async () => {
 
 it('--dns, --dns-search, --dns-option: resolv.conf as dockerd writes it, on the host network and off it', async () => {
   for (const net of ['none', 'host']) {
+    // Without the flags too: the host's file (its loopback name servers dropped off the host network).
+    await same(['run', '--rm', '--network', net, IMAGE, 'cat', '/etc/resolv.conf']);
     expect(await same(['run', '--rm', '--network', net, '--dns', '1.1.1.1', '--dns-search', 'x', '--dns-option', 'ndots:2', IMAGE, 'cat', '/etc/resolv.conf'])).toBe('search x\nnameserver 1.1.1.1\noptions ndots:2\n');
     await same(['run', '--rm', '--network', net, '--dns-search', 'x', IMAGE, 'cat', '/etc/resolv.conf']);
     await same(['run', '--rm', '--network', net, '--dns', '8.8.8.8', '--dns', '1.1.1.1', IMAGE, 'cat', '/etc/resolv.conf']);
   }
+  await same(['run', '--rm', IMAGE, 'cat', '/etc/resolv.conf']);
   const peer = await both(['run', '-d', '--name', 'dns-peer', IMAGE, 'sleep', '60']);
   expect([peer.dockerd.code, peer.skiff.code]).toEqual([0, 0]);
   const shared = await both(['run', '--rm', '--network', 'container:dns-peer', '--dns', '1.1.1.1', IMAGE, 'true']);
