@@ -103,6 +103,14 @@ it('--stop-timeout: stop without -t waits that long, then kills (137)', async ()
 
 it('--ulimit sets the soft and hard limits; --shm-size sizes /dev/shm (64m by default)', async () => {
   expect(await same(['run', '--rm', '--ulimit', 'nofile=100:200', IMAGE, 'sh', '-c', 'ulimit -n; ulimit -Hn'])).toBe('100\n200\n');
+  // exec'd processes get them too, and the added groups.
+  const started = await both(['run', '-d', '--name', 'exec-settings', '--ulimit', 'nofile=100:200', '--group-add', '10', IMAGE, 'sleep', '60']);
+  expect([started.dockerd.code, started.skiff.code]).toEqual([0, 0]);
+  expect(await same(['exec', 'exec-settings', 'sh', '-c', 'ulimit -Hn; id'])).toBe('200\nuid=0(root) gid=0(root) groups=0(root),10(wheel)\n');
+  // The soft limit differs: runc is a Go program, whose runtime raises its own soft nofile to the hard one, and
+  // dockerd's exec'd process inherits that (200); skiff's helper gives the container's 100.
+  expect((await on(skiff.url, ['exec', 'exec-settings', 'sh', '-c', 'ulimit -n'])).stdout).toBe('100\n');
+  await both(['rm', '-f', 'exec-settings']);
   const sized = await same(['run', '--rm', '--shm-size', '8m', IMAGE, 'df', '-k', '/dev/shm']);
   expect(sized).toMatch(/\b8192\b/);
   expect(await same(['run', '--rm', IMAGE, 'df', '-k', '/dev/shm'])).toMatch(/\b65536\b/);
