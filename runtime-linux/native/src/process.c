@@ -30,6 +30,12 @@ static int mkdir_p(const char *path, serr_t *e) {
   return 0;
 }
 
+int ensure_cwd(const process_spec *p, serr_t *e) {
+  struct stat st;
+  if (stat(p->cwd, &st) == 0 || errno != ENOENT) return 0; /* other errors: prepare_process reports them */
+  return mkdir_p(p->cwd, e);
+}
+
 int prepare_process(const process_spec *p, int make_cwd, serr_t *e) {
   if (chdir(p->cwd) < 0) {
     /* Like docker: a WORKDIR that does not exist yet is made (as root, before the user switch). */

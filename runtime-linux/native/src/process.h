@@ -8,6 +8,8 @@
 
 /* cwd (made when missing), umask, rlimits, oom_score_adj, user, capabilities, no_new_privs. */
 int prepare_process(const process_spec *p, int make_cwd, serr_t *e);
+/* Makes a missing working directory (as root), before a seccomp filter that may refuse mkdir. */
+int ensure_cwd(const process_spec *p, serr_t *e);
 /* execve with a PATH search in the process's own environment; returns only on failure. */
 int exec_process(const process_spec *p, serr_t *e);
 

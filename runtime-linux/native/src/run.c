@@ -210,8 +210,9 @@ static int container_setup(run_ctx *c, serr_t *e) {
   if (!early && await_cgroups(c, e) < 0) return -1;
   trace("child: in cgroups");
   if (!early && cgroupns && unshare(CLONE_NEWCGROUP) < 0) return fail(e, "namespace", errno, "unshare the cgroup namespace");
-  /* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes on before the capabilities drop (as in runc). */
-  if (!s->process.no_new_privileges && apply_seccomp(s->seccomp, e) < 0) return -1;
+  /* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes on before the capabilities drop (as in runc);
+     a missing WORKDIR is made first (dockerd makes it outside the container), as a profile may refuse mkdir. */
+  if (!s->process.no_new_privileges && (ensure_cwd(&s->process, e) < 0 || apply_seccomp(s->seccomp, e) < 0)) return -1;
   if (prepare_process(&s->process, 1, e) < 0) return -1;
   if (s->process.no_new_privileges && apply_seccomp(s->seccomp, e) < 0) return -1;
   trace("child: ready to exec");

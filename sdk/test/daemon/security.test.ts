@@ -175,7 +175,8 @@ it('a default-deny profile in Docker\'s format (an allow list, archMap, includes
     ],
   }));
   const script = `mkdir /tmp/x 2>/dev/null; echo "mkdir=$?"; ${STATUS}; ping -c1 -W2 127.0.0.1 >/dev/null; echo "ping=$?"; unshare -n true 2>/dev/null; echo "unshare=$?"`;
-  for (const flags of [[], ['--user', '1000'], ['--security-opt', 'no-new-privileges'], ['--cap-add', 'SYS_ADMIN']]) {
+  // -w: a missing working directory is made before the filter refuses mkdir (dockerd makes it outside the container).
+  for (const flags of [[], ['--user', '1000'], ['--security-opt', 'no-new-privileges'], ['--cap-add', 'SYS_ADMIN'], ['-w', '/made/here']]) {
     const r = await run(['--security-opt', `seccomp=${profile}`, ...flags], script);
     expect({ flags, ...r.skiff }).toEqual({ flags, ...r.dockerd });
     expect(r.skiff.stdout).toMatch(/^mkdir=1\n/);
