@@ -223,6 +223,8 @@ describe('WasmBackend', () => {
       [{ network: 'host' }, /network host/],
       [{ privileged: true }, /privileged/],
       [{ capAdd: ['NET_ADMIN'] }, /cap-add/],
+      [{ seccomp: 'unconfined' }, /seccomp=unconfined/],
+      [{ unmaskSystemPaths: true }, /systempaths=unconfined/],
       [{ process: { args: ['probe'], env: [], cwd: '/', tty: true } }, /terminal/],
       [{ process: { args: ['probe'], env: [], cwd: '/', user: '1000' } }, /another user/],
       [{ mounts: [{ type: 'bind', source: '/tmp', target: '/mnt', readOnly: false }] }, /bind mounts/],
