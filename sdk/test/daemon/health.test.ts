@@ -91,6 +91,8 @@ it('pause stops every process where it is, unpause lets it go on; exec is refuse
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('paused');
   expect((await run(['pause', 'ticker'])).stderr).toContain('already paused');
+  // docker info counts it as paused, not running (and names the seccomp profile Linux containers get).
+  expect((await run(['info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}} {{.SecurityOptions}}'])).stdout.trim()).toBe('1 0 [name=seccomp,profile=builtin]');
   // While paused the counter stands still (read through docker cp, which needs no process in the container).
   const frozen = async () => {
     const tar = (await run(['cp', 'ticker:/tmp/count', '-'])).stdout;

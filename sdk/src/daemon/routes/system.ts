@@ -48,7 +48,8 @@ export function systemRoutes(r: Router<DaemonContext>): void {
     const engine = ctx.engine;
     const all = await engine.list({ all: true });
     const images = await engine.images.list();
-    const running = all.filter((c) => c.state.status === 'running').length;
+    const paused = all.filter((c) => c.state.status === 'running' && c.state.paused).length;
+    const running = all.filter((c) => c.state.status === 'running').length - paused;
     const runtimes: Record<string, { path: string }> = {};
     for (const b of engine.backends) runtimes[b.name] = { path: `skiff-${b.name}` };
     const warnings: string[] = [];
@@ -57,12 +58,12 @@ export function systemRoutes(r: Router<DaemonContext>): void {
       ID: ctx.info.id,
       Containers: all.length,
       ContainersRunning: running,
-      ContainersPaused: 0,
-      ContainersStopped: all.length - running,
+      ContainersPaused: paused,
+      ContainersStopped: all.length - running - paused,
       Images: images.length,
       Driver: 'skiff',
       DriverStatus: [['Backends', engine.backends.map((b) => `${b.name} (${b.platforms.map((p) => `${p.os}/${p.architecture}`).join(', ')})`).join('; ') || 'none']],
-      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       MemoryLimit: engine.backends.some((b) => b.capabilities.memoryLimit),
       SwapLimit: engine.backends.some((b) => b.capabilities.cgroupResources),
       CpuCfsPeriod: engine.backends.some((b) => b.capabilities.cpuLimit),
@@ -109,7 +110,8 @@ export function systemRoutes(r: Router<DaemonContext>): void {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: [],
+      // Linux containers run under skiff's built-in seccomp profile (dockerd's "name=seccomp,profile=builtin") unless told otherwise.
+      SecurityOptions: engine.backends.some((b) => b.name === 'linux') ? ['name=seccomp,profile=builtin'] : [],
       Warnings: warnings,
     });
   });
