@@ -5,7 +5,7 @@
  * --stop-timeout; refused values fail the run with docker's 125.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusybox, linuxReady, skiff } from './support/cli.js';
@@ -30,6 +30,11 @@ const run = (...argv: string[]) => skiff(root, 'run', '--rm', ...argv);
 
 it.skipIf(!ready)('the process sees --ulimit, --shm-size, --group-add, --dns*, --oom-score-adj and --pid/--ipc host', async () => {
   expect(await run('--ulimit', 'nofile=100:200', 'bb:1', 'sh', '-c', 'ulimit -n; ulimit -Hn')).toMatchObject({ code: 0, stdout: '100\n200\n' });
+  // -1 is unlimited. Raising a hard limit over the host's needs CAP_SYS_RESOURCE, which a sandbox may withhold: then the start fails and says so.
+  const unlimitedCore = /^Max core file size\s+\S+\s+unlimited/m.test(readFileSync('/proc/self/limits', 'utf8'));
+  const core = await run('--ulimit', 'core=-1', '--ulimit', 'memlock=1024:4096', 'bb:1', 'sh', '-c', 'ulimit -c; ulimit -Hc; ulimit -l; ulimit -Hl');
+  if (unlimitedCore) expect(core).toMatchObject({ code: 0, stdout: 'unlimited\nunlimited\n1\n4\n' });
+  else expect(core).toMatchObject({ code: 125, stderr: expect.stringMatching(/setrlimit .*EPERM/) });
   expect((await run('--shm-size', '8m', 'bb:1', 'df', '-k', '/dev/shm')).stdout).toMatch(/\b8192\b/);
   expect((await run('--group-add', '10', '--group-add', '29', 'bb:1', 'cat', '/proc/self/status')).stdout).toMatch(/^Groups:\s+0 10 29\s*$/m);
   expect((await run('--dns', '1.1.1.1', '--dns-search', 'x', '--dns-option', 'ndots:2', 'bb:1', 'cat', '/etc/resolv.conf')).stdout).toBe('search x\nnameserver 1.1.1.1\noptions ndots:2\n');

@@ -180,6 +180,7 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
       // Off unless asked, as in Docker: with it, setuid programs (su, sudo, a setuid ping) gain nothing.
       noNewPrivileges: spec.noNewPrivileges ?? false,
+      // -1 (unlimited) stays -1: the helper reads it as RLIM_INFINITY, the uint64 a JS number cannot write exactly.
       ...(spec.ulimits?.length ? { rlimits: spec.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, hard: u.hard, soft: u.soft })) } : {}),
       ...(spec.oomScoreAdj !== undefined ? { oomScoreAdj: spec.oomScoreAdj } : {}),
     },

@@ -6,6 +6,11 @@ describe('process settings', () => {
     expect(parseUlimit('nofile=100:200')).toEqual({ name: 'nofile', soft: 100, hard: 200 });
     expect(parseUlimit('nproc=50')).toEqual({ name: 'nproc', soft: 50, hard: 50 });
     expect(() => parseUlimit('nofile=200:100')).toThrow(/soft limit must be less than or equal to hard limit/);
+    // -1 is unlimited, as docker's (memlock=-1:-1).
+    expect(parseUlimit('memlock=-1:-1')).toEqual({ name: 'memlock', soft: -1, hard: -1 });
+    expect(parseUlimit('core=0:-1')).toEqual({ name: 'core', soft: 0, hard: -1 });
+    expect(() => parseUlimit('core=-1:0')).toThrow(/soft limit must be less than or equal to hard limit/);
+    expect(() => parseUlimit('core=-2')).toThrow(/-1 for unlimited/);
     expect(() => parseUlimit('files=1')).toThrow(/invalid ulimit type: files/);
     expect(() => parseUlimit('nofile')).toThrow(/NAME=SOFT\[:HARD\]/);
     // A later --ulimit of the same name wins.

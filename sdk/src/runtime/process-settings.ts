@@ -10,7 +10,7 @@ import { invalidArgument } from '../errors/index.js';
 import type { CreateOptions } from './options.js';
 import { parseSize } from './options.js';
 
-/** A process resource limit (docker's Ulimit): `name` is the rlimit without RLIMIT_, lower case. */
+/** A process resource limit (docker's Ulimit): `name` is the rlimit without RLIMIT_, lower case; -1 is unlimited. */
 export interface Ulimit {
   name: string;
   soft: number;
@@ -64,8 +64,9 @@ export function parseUlimit(u: string | Ulimit): Ulimit {
     ({ name, soft, hard } = u);
   }
   if (!(ULIMIT_NAMES as readonly string[]).includes(name)) throw invalidArgument(`invalid ulimit type: ${name} (known: ${ULIMIT_NAMES.join(', ')})`);
-  if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard) || soft < 0 || hard < 0) throw invalidArgument(`invalid ulimit ${name}=${soft}:${hard}: the limits must be non-negative integers`);
-  if (soft > hard) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard) || soft < -1 || hard < -1) throw invalidArgument(`invalid ulimit ${name}=${soft}:${hard}: the limits must be whole numbers, -1 for unlimited`);
+  const limit = (n: number) => (n === -1 ? Infinity : n);
+  if (limit(soft) > limit(hard)) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
   return { name, soft, hard };
 }
 
