@@ -14,6 +14,8 @@ export interface FlagSpec {
   help: string;
   /** Shown in help as the value's name. */
   value?: string;
+  /** A docker flag skiff does not offer: parsing it fails with "--NAME is not supported by skiff: WHY"; help leaves it out. */
+  refused?: string;
 }
 
 export interface Parsed {
@@ -45,6 +47,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], options: { stopAtFi
   const flags: Parsed['flags'] = {};
   const args: string[] = [];
   const set = (spec: FlagSpec, value: string | undefined, shown: string) => {
+    if (spec.refused) throw new FlagError(`${shown} is not supported by skiff: ${spec.refused}`);
     if (spec.type === 'bool') {
       if (value === undefined || value === 'true' || value === '1') flags[spec.name] = true;
       else if (value === 'false' || value === '0') flags[spec.name] = false;
@@ -102,7 +105,7 @@ export function helpText(usage: string, description: string, specs: FlagSpec[]):
   const lines = [`Usage:  ${usage}`, '', description, ''];
   if (specs.length) {
     lines.push('Options:');
-    const rows = specs.map((s) => [`${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.type === 'bool' ? '' : ` ${s.value ?? s.type}`}`, s.help]);
+    const rows = specs.filter((s) => !s.refused).map((s) => [`${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.type === 'bool' ? '' : ` ${s.value ?? s.type}`}`, s.help]);
     const w = Math.max(...rows.map((r) => r[0]!.length));
     for (const [l, r] of rows) lines.push(`  ${l!.padEnd(w)}   ${r}`);
   }

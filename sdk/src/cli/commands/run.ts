@@ -6,6 +6,7 @@ import { unsupported } from '../../errors/index.js';
 import { parseNetworkMode, type CreateOptions } from '../../runtime/options.js';
 import { durationSec } from '../../runtime/health.js';
 import { parseLogOpts } from '../../runtime/log-config.js';
+import { REFUSED_FLAGS } from '../../runtime/refused-options.js';
 import type { HealthConfig } from '../../image/types.js';
 import type { Engine } from '../../runtime/engine.js';
 import { parseArgs, helpText, list, requireArgs, str, UsageError, type FlagSpec, HELP_FLAG } from '../args.js';
@@ -62,6 +63,9 @@ function processOptions(flags: Record<string, unknown>, o: CreateOptions): void 
   if (s('domainname')) o.domainname = s('domainname')!;
 }
 
+/** docker's run/create flags skiff refuses (runtime/refused-options.ts), so using one says why rather than "unknown flag". */
+const refusedFlags: FlagSpec[] = REFUSED_FLAGS.map(([name, type, why]) => ({ name, type, help: '', refused: why }));
+
 export const createFlags: FlagSpec[] = [
   { name: 'name', type: 'string', help: 'Assign a name to the container', value: 'string' },
   { name: 'env', short: 'e', type: 'list', help: 'Set environment variables', value: 'list' },
@@ -100,6 +104,7 @@ export const createFlags: FlagSpec[] = [
   { name: 'log-opt', type: 'list', help: 'Log driver options: max-size=10m, max-file=3', value: 'list' },
   { name: 'timeout', type: 'number', help: 'Kill the container after this many seconds', value: 'seconds' },
   ...processFlags,
+  ...refusedFlags,
 ];
 
 /** The --health-* flags as a HealthConfig (durations in ns, as docker keeps them). */
