@@ -9,8 +9,9 @@
  * back for reuse: a copy here costs far less than one message per 64 KiB
  * chunk, and the caller's chunks stay the caller's. (Batches in a
  * SharedArrayBuffer, which need no transfer, took a third more CPU per pull:
- * V8 copies into shared memory the slow, race-safe way.) The worker acknowledges each batch once
- * written, which is how write() knows when to make the download wait.
+ * V8 copies into shared memory the slow, race-safe way.) The worker
+ * acknowledges each batch once written, which is how write() knows when to
+ * make the download wait.
  */
 import { Worker } from 'node:worker_threads';
 import { internal, unavailable } from '../errors/index.js';
@@ -85,13 +86,15 @@ function workerMain(load: (id: string) => unknown): void {
       port.postMessage(['ack', id, bytes.length, m[2]], [m[2]]);
       return;
     }
-    // 'end': the digest goes back only once the bytes are on disk.
+    // 'end': the digest goes back only once the bytes are on disk. The job
+    // leaves the table now, so only this callback ever closes its fd.
+    jobs.delete(id);
     fs.fsync(job.fd, (err) => {
       if (err) {
-        fail(id, 'fsync', job.path, err);
+        try { fs.closeSync(job.fd); } catch { /* already closed */ }
+        port.postMessage(['error', id, 'fsync', `fsync ${job.path}: ${err.code ?? err.message}`]);
         return;
       }
-      jobs.delete(id);
       fs.close(job.fd, () => port.postMessage(['done', id, job.hash.digest('hex')]));
     });
   });
