@@ -80,7 +80,7 @@ export class LinuxBackend implements Backend {
   readonly capabilities: BackendCapabilities = {
     signals: true, exec: true, tty: true, bindMounts: true, memoryLimit: true, cpuLimit: true,
     pidsLimit: true, cgroupResources: true, users: true, hostname: true, network: true, writesLogs: true, publishPorts: true, networks: true,
-    hostNamespaces: true, rlimits: true, shmSize: true, dns: true, oomScoreAdj: true, tmpfsOptions: true,
+    hostNamespaces: true, rlimits: true, shmSize: true, dns: true, oomScoreAdj: true, sysctls: true, tmpfsOptions: true,
   };
   private content?: Provider;
   private stateDir?: string;

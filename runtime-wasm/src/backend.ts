@@ -103,6 +103,7 @@ export class WasmBackend implements Backend {
     if (spec.dns) throw no('DNS settings (--dns, --dns-search, --dns-option)');
     if (spec.oomScoreAdj !== undefined) throw no('an OOM score adjustment (--oom-score-adj)');
     if (spec.domainname !== undefined) throw no('setting the domain name (--domainname)');
+    if (spec.sysctls) throw no('kernel parameters (--sysctl)');
     for (const m of spec.mounts) {
       if (m.type === 'bind' && !this.runtime.hostFs) throw no(`bind mounts here (no host file system; mount ${m.target})`);
       if (m.type === 'volume' && !m.volume.fs && !(m.volume.hostPath && this.runtime.hostFs)) {

@@ -72,6 +72,11 @@ describe('buildOciConfig', () => {
     expect(buildOciConfig(opts(spec({ joinNetworkOf: { id: 'other', pid: 42 } }))).linux.sysctl).toBeUndefined();
   });
 
+  it('--sysctl: the given ones beside ping_group_range, and over it', () => {
+    expect(buildOciConfig(opts(spec({ sysctls: { 'net.core.somaxconn': '1024', 'net.ipv4.ping_group_range': '1 1' } }))).linux.sysctl).toEqual({ 'net.ipv4.ping_group_range': '1 1', 'net.core.somaxconn': '1024' });
+    expect(buildOciConfig(opts(spec({ network: 'host', sysctls: { 'kernel.shmmax': '1000' } }))).linux.sysctl).toEqual({ 'kernel.shmmax': '1000' });
+  });
+
   it('--security-opt: no-new-privileges, seccomp=unconfined, a Docker profile, systempaths=unconfined', () => {
     expect(buildOciConfig(opts(spec({ noNewPrivileges: true }))).process.noNewPrivileges).toBe(true);
     expect(buildOciConfig(opts(spec({ privileged: true, noNewPrivileges: true }))).process.noNewPrivileges).toBe(true);

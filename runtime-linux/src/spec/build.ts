@@ -210,6 +210,8 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
   if (seccomp) config.linux.seccomp = seccomp;
   // Only in a namespace of the container's own: a shared one (host, container:NAME) keeps its settings.
   if (!spec.joinNetworkOf && (o.netnsPath || network === 'none')) config.linux.sysctl = { 'net.ipv4.ping_group_range': PING_GROUP_RANGE };
+  // The user's win over that default, as in dockerd.
+  if (spec.sysctls) config.linux.sysctl = { ...config.linux.sysctl, ...spec.sysctls };
   return config;
 }
 

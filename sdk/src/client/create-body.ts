@@ -7,7 +7,7 @@ import { unsupported } from '../errors/index.js';
 import { envList, parseSize, parseVolumeSpec, type CreateOptions } from '../runtime/options.js';
 import { portKey, resolvePorts } from '../runtime/ports.js';
 import { parseRestartPolicy } from '../runtime/restart.js';
-import { parseUlimit } from '../runtime/process-settings.js';
+import { parseSysctls, parseUlimit } from '../runtime/process-settings.js';
 
 export interface CreateRequest {
   query: { name?: string; platform?: string };
@@ -101,6 +101,7 @@ export function toCreateBody(o: CreateOptions): CreateRequest {
   if (o.dns?.length) hostConfig.Dns = o.dns;
   if (o.dnsSearch?.length) hostConfig.DnsSearch = o.dnsSearch;
   if (o.dnsOptions?.length) hostConfig.DnsOptions = o.dnsOptions;
+  if (o.sysctls && Object.keys(o.sysctls).length) hostConfig.Sysctls = parseSysctls(o.sysctls, { ...(o.network !== undefined ? { network: o.network } : {}), ...(o.ipcMode !== undefined ? { ipcMode: o.ipcMode } : {}) });
   if (o.oomScoreAdj !== undefined) hostConfig.OomScoreAdj = o.oomScoreAdj;
   // skiff's daemon picks a backend by runtime name (docker run --runtime).
   if (o.backend) hostConfig.Runtime = o.backend;

@@ -10,6 +10,7 @@ import { invalidArgument, unsupported } from '../errors/index.js';
 import type { CreateOptions } from '../runtime/options.js';
 import { durationSec } from '../runtime/health.js';
 import { parseRestartPolicy } from '../runtime/restart.js';
+import { parseSysctls } from '../runtime/process-settings.js';
 import { inlineSeccompFiles, parseSecurityOpts } from '../runtime/security-opt.js';
 import type { HealthConfig } from '../image/types.js';
 
@@ -158,7 +159,7 @@ const SERVICE_KEYS = new Set([
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'hostname', 'container_name',
   'labels', 'volumes', 'tmpfs', 'ports', 'expose', 'read_only', 'privileged', 'cap_add', 'cap_drop', 'mem_limit', 'cpus',
   'pids_limit', 'memswap_limit', 'mem_reservation', 'cpu_shares', 'cpu_quota', 'cpu_period', 'cpuset', 'tty', 'stdin_open', 'network_mode', 'networks', 'depends_on', 'platform', 'init', 'stop_signal',
-  'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime', 'security_opt',
+  'stop_grace_period', 'restart', 'healthcheck', 'logging', 'profiles', 'deploy', 'extra_hosts', 'domainname', 'runtime', 'security_opt', 'sysctls',
   'ulimits', 'shm_size', 'pid', 'ipc', 'uts', 'cgroup', 'group_add', 'dns', 'dns_search', 'dns_opt', 'oom_score_adj',
 ]);
 /** Service keys that change what runs and that skiff cannot do. */
@@ -169,7 +170,6 @@ const REFUSED_SERVICE_KEYS: Record<string, string> = {
   devices: 'devices are not supported',
   links: 'links are not supported: the services of a project reach each other by name already',
   external_links: 'external_links are not supported',
-  sysctls: 'sysctls are not supported',
   userns_mode: 'userns_mode is not supported',
   volumes_from: 'volumes_from is not supported; name the volumes in each service',
   oom_kill_disable: 'oom_kill_disable is not supported: the kernel may always end a container over its memory limit',
@@ -410,6 +410,19 @@ function processSettings(raw: Obj, at: string, create: Omit<CreateOptions, 'imag
   if (raw.dns_search !== undefined) create.dnsSearch = listOrOne('dns_search');
   if (raw.dns_opt !== undefined) create.dnsOptions = listOrOne('dns_opt');
   if (raw.domainname !== undefined) create.domainname = str(raw.domainname, `${at}.domainname`);
+  if (raw.sysctls !== undefined) {
+    const v = raw.sysctls;
+    let given: Record<string, string> | string[];
+    if (Array.isArray(v)) given = strList(v, `${at}.sysctls`);
+    else if (v && typeof v === 'object') given = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, typeof x === 'number' ? String(x) : str(x, `${at}.sysctls.${k}`)]));
+    else fail(`${at}.sysctls`, 'expected a map or a list of KEY=VALUE');
+    // The keys are checked here; the network and IPC modes when the container is made.
+    try {
+      create.sysctls = parseSysctls(given, {});
+    } catch (err) {
+      fail(`${at}.sysctls`, (err as Error).message);
+    }
+  }
   if (raw.oom_score_adj !== undefined) {
     const n = Number(raw.oom_score_adj);
     if (!Number.isInteger(n)) fail(`${at}.oom_score_adj`, `expected a whole number, got ${JSON.stringify(raw.oom_score_adj)}`);

@@ -128,6 +128,7 @@ function processSettingsJson(r: ContainerRecord, os: string) {
     Dns: r.dns ?? [],
     DnsSearch: r.dnsSearch ?? [],
     DnsOptions: r.dnsOptions ?? [],
+    ...(r.sysctls ? { Sysctls: r.sysctls } : {}),
     OomScoreAdj: r.oomScoreAdj ?? 0,
     OomKillDisable: false,
     MemorySwappiness: null,

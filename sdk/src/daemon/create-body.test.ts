@@ -30,7 +30,6 @@ describe('the create body: honoured, refused, never ignored', () => {
     ['--memory-swappiness 0', { MemorySwappiness: 0 }, /--memory-swappiness .* is not supported by skiff/],
     ['--blkio-weight 100', { BlkioWeight: 100 }, /--blkio-weight .* is not supported by skiff/],
     ['--device-read-bps', { BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1 }] }, /--device-read-bps/],
-    ['--sysctl', { Sysctls: { 'net.ipv4.ip_forward': '1' } }, /--sysctl/],
     ['--cgroup-parent', { CgroupParent: 'x' }, /--cgroup-parent/],
     ['--userns', { UsernsMode: 'keep-id' }, /--userns/],
     ['--link', { Links: ['a:b'] }, /--link/],

@@ -88,6 +88,7 @@ export interface DockerHostConfig {
   Dns?: string[] | null;
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
+  Sysctls?: Record<string, string> | null;
   OomScoreAdj?: number;
   /** The fields skiff refuses when set (refused()); named here so they are not dropped unseen. */
   [refused: string]: unknown;
@@ -257,6 +258,7 @@ export function createOptionsFrom(body: DockerCreateBody, query: { name?: string
   if (h.Dns?.length) o.dns = h.Dns;
   if (h.DnsSearch?.length) o.dnsSearch = h.DnsSearch;
   if (h.DnsOptions?.length) o.dnsOptions = h.DnsOptions;
+  if (h.Sysctls && Object.keys(h.Sysctls).length) o.sysctls = h.Sysctls;
   if (h.OomScoreAdj) o.oomScoreAdj = h.OomScoreAdj;
   if (body.NetworkDisabled && o.network !== 'none') throw invalidArgument('NetworkDisabled is not supported by skiff with a network mode: use --network none');
   const log = h.LogConfig;

@@ -155,6 +155,8 @@ export interface ContainerSpec {
   dns?: { servers?: string[]; search?: string[]; options?: string[] };
   /** /proc/self/oom_score_adj of the process (docker's --oom-score-adj); needs capabilities.oomScoreAdj. */
   oomScoreAdj?: number;
+  /** Namespaced kernel parameters, set in the container's own namespaces (docker's --sysctl); needs capabilities.sysctls. */
+  sysctls?: Record<string, string>;
   /** Wall-clock limit on one run; the process is killed when it passes. */
   timeoutMs?: number;
   /** Keep the process's stdin open while attachers come and go (docker's OpenStdin); see attachStdin. */
@@ -309,6 +311,8 @@ export interface BackendCapabilities {
   dns?: boolean;
   /** spec.oomScoreAdj. */
   oomScoreAdj?: boolean;
+  /** spec.sysctls. */
+  sysctls?: boolean;
   /** Mount options of a tmpfs (size, mode, noexec...). */
   tmpfsOptions?: boolean;
   /** The backend writes spec.logPath itself (output outlives the Engine process that started it). */

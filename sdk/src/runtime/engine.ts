@@ -386,6 +386,7 @@ export class Engine {
     if ((s.dns || s.dnsSearch || s.dnsOptions) && !c.dns) throw no('DNS settings (--dns, --dns-search, --dns-option)');
     if (s.oomScoreAdj !== undefined && !c.oomScoreAdj) throw no('an OOM score adjustment (--oom-score-adj)');
     if (s.domainname !== undefined && !c.hostname) throw no('setting the domain name (--domainname)');
+    if (s.sysctls && !c.sysctls) throw no('kernel parameters (--sysctl)');
   }
 
   private async resolveMounts(o: CreateOptions, image: ResolvedImage): Promise<{ mounts: MountRecord[]; anonymous: string[] }> {
@@ -719,6 +720,7 @@ export class Engine {
     if (r.dns || r.dnsSearch || r.dnsOptions) spec.dns = { ...(r.dns ? { servers: r.dns } : {}), ...(r.dnsSearch ? { search: r.dnsSearch } : {}), ...(r.dnsOptions ? { options: r.dnsOptions } : {}) };
     if (r.oomScoreAdj !== undefined) spec.oomScoreAdj = r.oomScoreAdj;
     if (r.domainname !== undefined) spec.domainname = r.domainname;
+    if (r.sysctls) spec.sysctls = r.sysctls;
     if (r.openStdin) spec.openStdin = true;
     if (r.openStdin && r.stdinOnce) spec.stdinOnce = true;
     const backend = this.backends.find((b) => b.name === r.backend);

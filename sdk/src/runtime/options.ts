@@ -134,6 +134,8 @@ export interface CreateOptions {
   /** docker's --ulimit: `nofile=1024:2048` specs or Ulimits (runtime/process-settings.ts). */
   ulimits?: Array<string | Ulimit>;
   /** Size of /dev/shm (docker's --shm-size), bytes or a size like `8m`; default 64m. */
+  /** Namespaced kernel parameters (docker's --sysctl): `KEY=VALUE` strings or a record; net.*, fs.mqueue.* and the IPC ones. */
+  sysctls?: Record<string, string> | string[];
   shmSize?: number | string;
   /** `host` shares the host's PID namespace (docker's --pid). */
   pidMode?: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkStopSignal, hostNamespaces, parseUlimit, resolvConf, resolveProcessSettings } from './process-settings.js';
+import { checkStopSignal, hostNamespaces, parseSysctls, parseUlimit, resolvConf, resolveProcessSettings } from './process-settings.js';
 
 describe('process settings', () => {
   it('parses --ulimit as go-units does: NAME=SOFT[:HARD], soft <= hard, known names only', () => {
@@ -15,6 +15,20 @@ describe('process settings', () => {
     expect(() => parseUlimit('nofile')).toThrow(/NAME=SOFT\[:HARD\]/);
     // A later --ulimit of the same name wins.
     expect(resolveProcessSettings({ image: 'x', ulimits: ['nofile=1:2', { name: 'core', soft: 0, hard: 0 }, 'nofile=3:4'] }).ulimits).toEqual([{ name: 'nofile', soft: 3, hard: 4 }, { name: 'core', soft: 0, hard: 0 }]);
+  });
+
+  it('takes namespaced sysctls only, and none of a namespace shared with the host', () => {
+    expect(parseSysctls(['net.core.somaxconn=1024', 'kernel.shmmax=1000', 'fs.mqueue.msg_max=20', 'net.ipv4.ip_local_port_range=1024 65000'], {})).toEqual({
+      'net.core.somaxconn': '1024', 'kernel.shmmax': '1000', 'fs.mqueue.msg_max': '20', 'net.ipv4.ip_local_port_range': '1024 65000',
+    });
+    expect(() => parseSysctls(['vm.swappiness=1'], {})).toThrow(/sysctl 'vm.swappiness' is not allowed: only namespaced ones/);
+    expect(() => parseSysctls(['kernel.hostname=x'], {})).toThrow(/not allowed/);
+    expect(() => parseSysctls(['net.core.somaxconn'], {})).toThrow(/use KEY=VALUE/);
+    expect(() => parseSysctls({ 'net.core.somaxconn': '1' }, { network: 'host' })).toThrow(/not allowed with --network host/);
+    expect(() => parseSysctls({ 'kernel.shmmax': '1' }, { ipcMode: 'host' })).toThrow(/not allowed with --ipc host/);
+    expect(parseSysctls({ 'kernel.shmmax': '1' }, { network: 'host' })).toEqual({ 'kernel.shmmax': '1' });
+    expect(resolveProcessSettings({ image: 'x', ipcMode: 'host', sysctls: ['net.core.somaxconn=1'] }).sysctls).toEqual({ 'net.core.somaxconn': '1' });
+    expect(() => resolveProcessSettings({ image: 'x', ipcMode: 'host', sysctls: ['kernel.sem=1 2 3 4'] })).toThrow(/--ipc host/);
   });
 
   it('takes stop signals by name, short name or number, and refuses others', () => {

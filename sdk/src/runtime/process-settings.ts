@@ -2,7 +2,8 @@
  * The settings docker keeps beside a container's process and resources:
  * stop signal and timeout, rlimits (--ulimit), /dev/shm's size, namespaces
  * shared with the host (--pid/--ipc/--uts/--cgroupns host), supplementary
- * groups (--group-add), resolv.conf (--dns*), --oom-score-adj. Checked once
+ * groups (--group-add), resolv.conf (--dns*), --oom-score-adj, namespaced
+ * sysctls (--sysctl). Checked once
  * here (docker's rules and messages), kept in the record, handed to the
  * backend in its spec.
  */
@@ -47,6 +48,8 @@ export interface ProcessSettings {
   dnsOptions?: string[];
   oomScoreAdj?: number;
   domainname?: string;
+  /** Namespaced kernel parameters set in the container's own namespaces (docker's --sysctl). */
+  sysctls?: Record<string, string>;
 }
 
 /** `nofile=100:200`, `nofile=100` (soft = hard), or a Ulimit, checked as go-units' ParseUlimit does. */
@@ -81,6 +84,35 @@ export function checkStopSignal(s: string): string {
   const name = up.startsWith('SIG') ? up.slice(3) : up;
   if (!SIGNALS.includes(name) && !/^RTM(IN|AX)([+-]\d+)?$/.test(name)) throw invalidArgument(`invalid stop signal "${s}": use a signal name like SIGTERM or SIGINT, or its number`);
   return s;
+}
+
+/** The IPC namespace's sysctls docker takes (opts.ValidateSysctl); `fs.mqueue.*` and `net.*` go by prefix. */
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+
+/**
+ * `KEY=VALUE` strings or a record, checked as docker does: only sysctls of a
+ * namespace the container has of its own (IPC ones and fs.mqueue.* need its
+ * IPC namespace, net.* its network namespace), never the host's.
+ */
+export function parseSysctls(given: Record<string, string> | string[], o: { network?: string; ipcMode?: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries = Array.isArray(given)
+    ? given.map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw invalidArgument(`invalid sysctl "${kv}": use KEY=VALUE, e.g. net.core.somaxconn=1024`);
+        return [kv.slice(0, eq).trim(), kv.slice(eq + 1)] as const;
+      })
+    : Object.entries(given);
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') throw invalidArgument(`invalid sysctl ${key}: its value must be a string`);
+    const ipc = IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.');
+    const net = key.startsWith('net.');
+    if (!ipc && !net) throw invalidArgument(`sysctl '${key}' is not allowed: only namespaced ones are (${IPC_SYSCTLS.join(', ')}, fs.mqueue.*, net.*)`);
+    if (ipc && o.ipcMode === 'host') throw invalidArgument(`sysctl '${key}' is not allowed with --ipc host: it would change the host's IPC namespace`);
+    if (net && o.network === 'host') throw invalidArgument(`sysctl '${key}' is not allowed with --network host: it would change the host's network namespace`);
+    out[key] = value;
+  }
+  return out;
 }
 
 function mode(value: string | undefined, flag: string, allowed: string[], why: string): string | undefined {
@@ -142,6 +174,7 @@ export function resolveProcessSettings(o: CreateOptions): ProcessSettings {
     s.dnsOptions = [...o.dnsOptions];
   }
   if ((s.dns || s.dnsSearch || s.dnsOptions) && o.network?.startsWith('container:')) throw invalidArgument('conflicting options: dns and the network mode');
+  if (o.sysctls && Object.keys(o.sysctls).length) s.sysctls = parseSysctls(o.sysctls, { ...(o.network !== undefined ? { network: o.network } : {}), ...(s.ipcMode !== undefined ? { ipcMode: s.ipcMode } : {}) });
   if (o.oomScoreAdj !== undefined && o.oomScoreAdj !== 0) {
     if (!Number.isInteger(o.oomScoreAdj) || o.oomScoreAdj < -1000 || o.oomScoreAdj > 1000) throw invalidArgument(`invalid value ${o.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     s.oomScoreAdj = o.oomScoreAdj;

@@ -24,7 +24,6 @@ export const REFUSED: Array<[field: string, flag: string, check: Check, why: str
   ['CgroupParent', '--cgroup-parent', set, 'skiff places every container under its own cgroup'],
   ['UsernsMode', '--userns', (v) => set(v) && v !== 'host', 'containers run without a user namespace (as --userns host)'],
   ['StorageOpt', '--storage-opt', set, 'the writable layer is a plain overlay upper directory'],
-  ['Sysctls', '--sysctl', set, 'namespaced sysctls are not set'],
   ['Annotations', '--annotation', set, 'OCI annotations are not passed on'],
   ['Isolation', '--isolation', (v) => set(v) && v !== 'default', 'that is a Windows option'],
   ['BlkioWeight', '--blkio-weight', set, 'skiff sets no block I/O limits'],
@@ -60,7 +59,7 @@ const OTHER_FLAGS: Array<[name: string, type: 'bool' | 'string' | 'list' | 'numb
 /** Booleans among the refused flags; the rest take a value. */
 const BOOL_FLAGS = new Set(['--oom-kill-disable']);
 /** Flags docker lets repeat. */
-const LIST_FLAGS = new Set(['--volumes-from', '--link', '--blkio-weight-device', '--device-read-bps', '--device-write-bps', '--device-read-iops', '--device-write-iops', '--device-cgroup-rule', '--storage-opt', '--sysctl', '--annotation']);
+const LIST_FLAGS = new Set(['--volumes-from', '--link', '--blkio-weight-device', '--device-read-bps', '--device-write-bps', '--device-read-iops', '--device-write-iops', '--device-cgroup-rule', '--storage-opt', '--annotation']);
 
 /** docker run's refused flags for skiff's CLI: name (no dashes), how it parses, why. */
 export const REFUSED_FLAGS: Array<[name: string, type: 'bool' | 'string' | 'list' | 'number', why: string]> = [

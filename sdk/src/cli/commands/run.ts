@@ -40,6 +40,7 @@ const processFlags: FlagSpec[] = [
   { name: 'dns', type: 'list', help: 'Set custom DNS servers', value: 'list' },
   { name: 'dns-search', type: 'list', help: 'Set custom DNS search domains', value: 'list' },
   { name: 'dns-option', type: 'list', help: 'Set DNS options', value: 'list' },
+  { name: 'sysctl', type: 'list', help: 'Sysctl options (net.*, fs.mqueue.*, kernel.shm*/msg*/sem)', value: 'map' },
   { name: 'oom-score-adj', type: 'number', help: "Tune host's OOM preferences (-1000 to 1000)", value: 'int' },
   { name: 'domainname', type: 'string', help: 'Container NIS domain name', value: 'string' },
 ];
@@ -59,6 +60,7 @@ function processOptions(flags: Record<string, unknown>, o: CreateOptions): void 
   if (list(flags.dns).length) o.dns = list(flags.dns);
   if (list(flags['dns-search']).length) o.dnsSearch = list(flags['dns-search']);
   if (list(flags['dns-option']).length) o.dnsOptions = list(flags['dns-option']);
+  if (list(flags.sysctl).length) o.sysctls = list(flags.sysctl);
   if (typeof flags['oom-score-adj'] === 'number') o.oomScoreAdj = flags['oom-score-adj'];
   if (s('domainname')) o.domainname = s('domainname')!;
 }
