@@ -5,37 +5,14 @@
  * runs the command as PID 1 and skiff runs its init (a daemon default, as
  * dockerd's own `--init` option would make it).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
-import { startDockerd, type Dockerd } from './support/dockerd.js';
+import { expect, it } from 'vitest';
+import { busyboxContext } from './support/harness.js';
+import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-init/busybox:1';
-let real: Dockerd;
-let skiff: DaemonProcess;
-let tmp: string;
-
-const on = (url: string, args: string[]) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
-async function both(args: string[]) {
-  const [dockerd, ours] = await Promise.all([on(real.url, args), on(skiff.url, args)]);
-  return { dockerd, skiff: ours };
-}
-
-beforeAll(async () => {
-  dockerBinary();
-  tmp = mkdtempSync(join(tmpdir(), 'skiff-init-'));
-  const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'echo', 'cat', 'tr']);
-  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-init-root-')) })]);
-  const built = await both(['build', '-q', '-t', IMAGE, ctx]);
-  for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build on ${who} failed: ${r.stderr}`);
-}, 180_000);
-
-afterAll(async () => {
-  await shutdownDaemon(skiff, tmp);
-  await real?.stop();
-});
+const daemons = sideBySide('init', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'echo', 'cat', 'tr']) }));
+const both = (args: string[]) => daemons.both(args);
 
 it('--init=false runs the command as PID 1; --init puts an init there', async () => {
   const plain = await both(['run', '--rm', '--init=false', IMAGE, 'sh', '-c', 'echo $$; cat /proc/1/cmdline | tr "\\0" " "']);

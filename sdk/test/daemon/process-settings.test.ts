@@ -7,26 +7,25 @@
  * cannot honour (--oom-kill-disable, --memory-swappiness, --blkio-weight...)
  * are refused with a 400 where dockerd takes them.
  */
-import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
-import { startDockerd, type Dockerd } from './support/dockerd.js';
+import { expect, it } from 'vitest';
+import { busyboxContext } from './support/harness.js';
+import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-settings/busybox:1';
 const STOPPY = 'skiff-settings/stopsignal:1';
-let real: Dockerd;
-let skiff: DaemonProcess;
-let tmp: string;
-
-const on = (url: string, args: string[]) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
-async function both(args: string[]) {
-  const [dockerd, ours] = await Promise.all([on(real.url, args), on(skiff.url, args)]);
-  return { dockerd, skiff: ours };
-}
+const FILES = { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n', '/etc/group': 'root:x:0:\nwheel:x:10:\naudio:x:29:\n' };
+const APPLETS = ['sh', 'sleep', 'echo', 'cat', 'id', 'df', 'ls', 'readlink', 'hostname', 'test', 'grep', 'cut'];
+const daemons = sideBySide('settings', (tmp) => ({
+  [IMAGE]: busyboxContext(join(tmp, 'ctx'), APPLETS, FILES),
+  [STOPPY]: busyboxContext(join(tmp, 'stoppy'), APPLETS, FILES, 'ENV PATH=/bin\nSTOPSIGNAL SIGUSR1\nCMD ["sh"]\n'),
+}));
+const { on } = daemons;
+const both = (args: string[]) => daemons.both(args);
 async function same(args: string[]): Promise<string> {
   const r = await both(args);
   expect(r.skiff).toEqual(r.dockerd);
@@ -36,25 +35,6 @@ async function same(args: string[]): Promise<string> {
 
 /** A shell that reports the signal it gets and exits with a code of its own for each. */
 const TRAPS = 'trap "echo got USR1; exit 3" USR1; trap "echo got INT; exit 5" INT; trap "echo got TERM; exit 4" TERM; echo ready; while :; do sleep 1 & wait $!; done';
-
-beforeAll(async () => {
-  dockerBinary();
-  tmp = mkdtempSync(join(tmpdir(), 'skiff-settings-'));
-  const files = { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n', '/etc/group': 'root:x:0:\nwheel:x:10:\naudio:x:29:\n' };
-  const applets = ['sh', 'sleep', 'echo', 'cat', 'id', 'df', 'ls', 'readlink', 'hostname', 'test', 'grep', 'cut'];
-  const ctx = busyboxContext(join(tmp, 'ctx'), applets, files);
-  const stoppy = busyboxContext(join(tmp, 'stoppy'), applets, files, 'ENV PATH=/bin\nSTOPSIGNAL SIGUSR1\nCMD ["sh"]\n');
-  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-settings-root-')) })]);
-  for (const [tag, dir] of [[IMAGE, ctx], [STOPPY, stoppy]] as const) {
-    const built = await both(['build', '-q', '-t', tag, dir]);
-    for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build on ${who} failed: ${r.stderr}`);
-  }
-}, 180_000);
-
-afterAll(async () => {
-  await shutdownDaemon(skiff, tmp);
-  await real?.stop();
-});
 
 async function waitReady(name: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -87,7 +67,7 @@ it('--stop-timeout: stop without -t waits that long, then kills (137)', async ()
   const started = await both(['run', '-d', '--name', 'stop-timeout', '--stop-timeout', '2', IMAGE, 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1 & wait $!; done']);
   expect([started.dockerd.code, started.skiff.code]).toEqual([0, 0]);
   await waitReady('stop-timeout');
-  const timed = await Promise.all([real.url, skiff.url].map(async (url) => {
+  const timed = await Promise.all([daemons.real.url, daemons.skiff.url].map(async (url) => {
     const t0 = Date.now();
     const r = await on(url, ['stop', 'stop-timeout']);
     return { code: r.code, ms: Date.now() - t0 };
@@ -109,7 +89,7 @@ it('--ulimit sets the soft and hard limits; --shm-size sizes /dev/shm (64m by de
   expect(await same(['exec', 'exec-settings', 'sh', '-c', 'ulimit -Hn; id'])).toBe('200\nuid=0(root) gid=0(root) groups=0(root),10(wheel)\n');
   // The soft limit differs: runc is a Go program, whose runtime raises its own soft nofile to the hard one, and
   // dockerd's exec'd process inherits that (200); skiff's helper gives the container's 100.
-  expect((await on(skiff.url, ['exec', 'exec-settings', 'sh', '-c', 'ulimit -n'])).stdout).toBe('100\n');
+  expect((await on(daemons.skiff.url, ['exec', 'exec-settings', 'sh', '-c', 'ulimit -n'])).stdout).toBe('100\n');
   await both(['rm', '-f', 'exec-settings']);
   const sized = await same(['run', '--rm', '--shm-size', '8m', IMAGE, 'df', '-k', '/dev/shm']);
   expect(sized).toMatch(/\b8192\b/);
@@ -158,7 +138,7 @@ it('--pid, --ipc, --uts and --cgroupns host share the host\'s namespaces; --ipc 
   const onHost = await both(['create', '--uts', 'host', '--domainname', 'example.com', IMAGE]);
   expect([onHost.dockerd.code, onHost.skiff.code]).toEqual([0, 1]);
   expect(onHost.skiff.stderr).toContain('conflicting options: domainname and the UTS mode');
-  if (onHost.dockerd.code === 0) await on(real.url, ['rm', onHost.dockerd.stdout.trim()]);
+  if (onHost.dockerd.code === 0) await on(daemons.real.url, ['rm', onHost.dockerd.stdout.trim()]);
   // Without them, the container's own.
   const own = await both(['run', '--rm', IMAGE, 'sh', '-c', 'readlink /proc/self/ns/pid /proc/self/ns/ipc /proc/self/ns/uts']);
   for (const r of [own.dockerd, own.skiff]) for (const n of ['pid', 'ipc', 'uts']) expect(r.stdout).not.toContain(ns(n));
@@ -232,7 +212,7 @@ it('inspect shows the settings as dockerd does, and dockerd\'s defaults without 
 /** POST /containers/create on the skiff daemon's socket: the status and message. */
 function create(body: object): Promise<{ status: number; message: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: skiff.socket, method: 'POST', path: '/v1.43/containers/create', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ socketPath: daemons.skiff.socket, method: 'POST', path: '/v1.43/containers/create', headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => { text += d.toString(); });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, message: (JSON.parse(text) as { message?: string }).message ?? '' }));
@@ -256,6 +236,6 @@ it('refuses what skiff cannot honour with a 400 that says so, where dockerd take
     expect(raw.status).toBe(400);
     expect(raw.message).toContain('is not supported by skiff');
   }
-  const leftover = await on(skiff.url, ['ps', '-aq']);
+  const leftover = await on(daemons.skiff.url, ['ps', '-aq']);
   expect(leftover.stdout).toBe('');
 }, 60_000);

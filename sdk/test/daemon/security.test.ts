@@ -4,46 +4,25 @@
  * backend. What a process sees (capabilities, no_new_privs, seccomp mode),
  * what works (ping, a setuid ping as a user) and what is refused must match.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO, busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess } from './support/harness.js';
-import { startDockerd, type Dockerd } from './support/dockerd.js';
+import { expect, it } from 'vitest';
+import { REPO, busyboxContext } from './support/harness.js';
+import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-security/busybox:1';
 /** The same busybox, setuid root: its ping keeps root's effective uid unless no_new_privs is set. */
 const SUID = 'skiff-security/suid:1';
 const STATUS = 'grep -E "^(CapEff|NoNewPrivs|Seccomp)" /proc/self/status';
-let real: Dockerd;
-let skiff: DaemonProcess;
-let tmp: string;
-
-const on = (url: string, args: string[]) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
-async function both(args: string[]) {
-  const [dockerd, ours] = await Promise.all([on(real.url, args), on(skiff.url, args)]);
-  return { dockerd, skiff: ours };
-}
+const APPLETS = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir', 'mount', 'unshare', 'true'];
+const daemons = sideBySide('security', (tmp) => ({
+  [IMAGE]: busyboxContext(join(daemons.tmp, 'ctx'), APPLETS),
+  [SUID]: busyboxContext(join(daemons.tmp, 'suid'), APPLETS, {}, 'RUN ["/bin/busybox", "chmod", "4755", "/bin/busybox"]\nENV PATH=/bin\nCMD ["sh"]\n'),
+}));
+const { on } = daemons;
+const both = (args: string[]) => daemons.both(args);
 /** Runs `sh -c script` in a new container on both, with the flags given. */
 const run = (flags: string[], script: string, image = IMAGE) => both(['run', '--rm', ...flags, image, 'sh', '-c', script]);
-
-beforeAll(async () => {
-  dockerBinary();
-  tmp = mkdtempSync(join(tmpdir(), 'skiff-security-'));
-  const applets = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir', 'mount', 'unshare', 'true'];
-  const ctx = busyboxContext(join(tmp, 'ctx'), applets);
-  const suid = busyboxContext(join(tmp, 'suid'), applets, {}, 'RUN ["/bin/busybox", "chmod", "4755", "/bin/busybox"]\nENV PATH=/bin\nCMD ["sh"]\n');
-  [real, skiff] = await Promise.all([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), 'skiff-security-root-')) })]);
-  for (const [tag, dir] of [[IMAGE, ctx], [SUID, suid]] as const) {
-    const built = await both(['build', '-q', '-t', tag, dir]);
-    for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build ${tag} on ${who} failed: ${r.stderr}`);
-  }
-}, 240_000);
-
-afterAll(async () => {
-  await shutdownDaemon(skiff, tmp);
-  await real?.stop();
-});
 
 it('ping works by default (CAP_NET_RAW, raw sockets allowed), and every group may open ICMP echo sockets', async () => {
   const r = await run([], 'ping -c1 -W2 127.0.0.1 >/dev/null; echo "ping=$?"; cat /proc/sys/net/ipv4/ping_group_range');
@@ -132,7 +111,7 @@ it('a setuid ping works for a user without no_new_privs and fails with it', asyn
 }, 60_000);
 
 it('seccomp=PROFILE.json: the CLI sends the file, both load it, and inspect shows the same SecurityOpt', async () => {
-  const profile = join(tmp, 'no-mkdir.json');
+  const profile = join(daemons.tmp, 'no-mkdir.json');
   writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }, null, 2));
   const r = await run(['--security-opt', `seccomp=${profile}`], `mkdir /tmp/x; echo "mkdir=$?"; ${STATUS}`);
   expect(r.skiff).toEqual(r.dockerd);
@@ -162,7 +141,7 @@ it('a default-deny profile in Docker\'s format (an allow list, archMap, includes
   const known = [...readFileSync(join(REPO, 'runtime-linux/native/build/syscalls.inc'), 'utf8').matchAll(/\{"([a-z0-9_]+)"/g)].map((m) => m[1]!);
   const withheld = new Set(['mkdir', 'mkdirat', 'mount', 'umount2', 'unshare', 'setns', 'clone3', 'ptrace', 'reboot', 'kexec_load', 'init_module', 'finit_module', 'bpf', 'keyctl', 'add_key', 'pivot_root']);
   expect(known.length).toBeGreaterThan(300);
-  const profile = join(tmp, 'default-deny.json');
+  const profile = join(daemons.tmp, 'default-deny.json');
   writeFileSync(profile, JSON.stringify({
     defaultAction: 'SCMP_ACT_ERRNO',
     defaultErrnoRet: 1,
@@ -194,7 +173,7 @@ it('refuses what it does not know, as dockerd does', async () => {
   expect(bad.dockerd.code).not.toBe(0);
   expect(bad.skiff.code).toBe(bad.dockerd.code);
   expect(bad.skiff.stderr).toContain('no-new-privileges takes true or false, not "maybe"');
-  const unknown = await on(skiff.url, ['create', '--security-opt', 'selinux=off', IMAGE]);
+  const unknown = await on(daemons.skiff.url, ['create', '--security-opt', 'selinux=off', IMAGE]);
   expect(unknown.code).not.toBe(0);
   expect(unknown.stderr).toContain('unknown --security-opt "selinux=off"');
 }, 60_000);

@@ -1,0 +1,56 @@
+/**
+ * A real dockerd and a `skiff daemon` on the Linux backend, side by side for
+ * one test file: started together (and both stopped afterwards, also when one
+ * of them failed to start), the file's images built on each with the classic
+ * builder, and `both()` running the same docker CLI command against the two.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, type DockerResult } from './harness.js';
+import { startDockerd, type Dockerd } from './dockerd.js';
+
+export interface SideBySide {
+  /** Set by the file's beforeAll. */
+  real: Dockerd;
+  skiff: DaemonProcess;
+  /** A temp directory for the file, removed afterwards. */
+  tmp: string;
+  /** One docker CLI command against one daemon (its url). */
+  on(url: string, args: string[]): Promise<DockerResult>;
+  /** The same docker CLI command against dockerd and skiff at once. */
+  both(args: string[]): Promise<{ dockerd: DockerResult; skiff: DockerResult }>;
+}
+
+/**
+ * Registers the file's beforeAll/afterAll. `images(tmp)` names the build
+ * context of each image tag (e.g. from busyboxContext); all are built on both
+ * daemons before the tests run.
+ */
+export function sideBySide(name: string, images: (tmp: string) => Record<string, string>, setupTimeoutMs = 240_000): SideBySide {
+  const s = {} as SideBySide;
+  s.on = (url, args) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
+  s.both = async (args) => {
+    const [dockerd, skiff] = await Promise.all([s.on(s.real.url, args), s.on(s.skiff.url, args)]);
+    return { dockerd, skiff };
+  };
+  beforeAll(async () => {
+    dockerBinary();
+    s.tmp = mkdtempSync(join(tmpdir(), `skiff-${name}-`));
+    const contexts = images(s.tmp);
+    const [real, skiff] = await Promise.allSettled([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), `skiff-${name}-root-`)) })]);
+    if (real.status === 'fulfilled') s.real = real.value;
+    if (skiff.status === 'fulfilled') s.skiff = skiff.value;
+    if (real.status === 'rejected') throw real.reason;
+    if (skiff.status === 'rejected') throw skiff.reason;
+    for (const [tag, dir] of Object.entries(contexts)) {
+      const built = await s.both(['build', '-q', '-t', tag, dir]);
+      for (const [who, r] of Object.entries(built)) if (r.code !== 0) throw new Error(`docker build ${tag} on ${who} failed: ${r.stderr}`);
+    }
+  }, setupTimeoutMs);
+  afterAll(async () => {
+    await Promise.allSettled([shutdownDaemon(s.skiff, s.tmp), s.real?.stop()]);
+  });
+  return s;
+}
