@@ -11,29 +11,14 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.js';
-import { linuxReady, skiff } from './support/cli.js';
+import { linuxReady, skiff, skiffWithInput } from './support/cli.js';
 
 const ready = linuxReady('the import CLI test');
 const HELLO_WASM = fileURLToPath(new URL('../../runtime-wasm/samples/bin/hello.wasm', import.meta.url));
 
 let base: string;
 let root: string;
-
-/** The CLI in-process with `input` on its stdin. */
-async function skiffWithInput(input: Buffer, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-  out.on('data', (c: Buffer) => chunks.out.push(c));
-  err.on('data', (c: Buffer) => chunks.err.push(c));
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const code = await main(['--root', root, ...argv], { stdout: out, stderr: err, stdin }, {});
-  return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
-}
 
 /** A tar of a directory made from `files` (path -> text, or a file to copy), with busybox links when asked. */
 function rootfsTar(name: string, files: Record<string, string | { copy: string }>, links: string[] = []): string {
@@ -81,7 +66,7 @@ it('WASI: a root file system with a .wasm program, --platform wasip1/wasm and an
 
   // From stdin, gzipped: the same layer.
   const gz = execFileSync('gzip', ['-c', tar]);
-  const piped = await skiffWithInput(gz, 'image', 'import', '--platform', 'wasip1/wasm', '-c', 'ENTRYPOINT ["/hello.wasm"]', '-', 'hello-imported:gz');
+  const piped = await skiffWithInput(root, gz, 'image', 'import', '--platform', 'wasip1/wasm', '-c', 'ENTRYPOINT ["/hello.wasm"]', '-', 'hello-imported:gz');
   expect(piped, piped.stderr).toMatchObject({ code: 0 });
   expect((await skiff(root, 'run', '--rm', 'hello-imported:gz')).stdout).toContain('Hello from skiff!');
   const [gzImg] = JSON.parse((await skiff(root, 'image', 'inspect', 'hello-imported:gz')).stdout) as Array<{ RootFS: { Layers: string[] } }>;
@@ -95,11 +80,11 @@ it('errors: a refused change, a damaged tar, a missing file, a URL, a bad platfo
   const bad = await skiff(root, 'import', '-c', 'RUN true', tar, 'bad:1');
   expect(bad.code).not.toBe(0);
   expect(bad.stderr).toContain('run is not a valid change command');
-  const damaged = await skiffWithInput(readFileSync(tar).subarray(0, 700), 'import', '-', 'bad:2');
+  const damaged = await skiffWithInput(root, readFileSync(tar).subarray(0, 700), 'import', '-', 'bad:2');
   expect(damaged.code).not.toBe(0);
   expect(damaged.stderr).toContain('not a valid tar archive');
   // gzip stored as given: a good gzip of a damaged tar must not leave its blob behind either.
-  const damagedGz = await skiffWithInput(execFileSync('gzip', ['-c'], { input: readFileSync(tar).subarray(0, 700) }), 'import', '-', 'bad:2');
+  const damagedGz = await skiffWithInput(root, execFileSync('gzip', ['-c'], { input: readFileSync(tar).subarray(0, 700) }), 'import', '-', 'bad:2');
   expect(damagedGz.code).not.toBe(0);
   expect(damagedGz.stderr).toContain('not a valid tar archive');
   const missing = await skiff(root, 'import', join(base, 'nope.tar'), 'bad:3');

@@ -4,14 +4,19 @@ import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 
 /** Runs the CLI in-process with its own store and captured output. */
-export async function skiff(root: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function skiff(root: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return skiffWithInput(root, Buffer.alloc(0), ...argv);
+}
+
+/** The same with `input` on the CLI's stdin. */
+export async function skiffWithInput(root: string, input: Buffer, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
   out.on('data', (c: Buffer) => chunks.out.push(c));
   err.on('data', (c: Buffer) => chunks.err.push(c));
   const stdin = new PassThrough();
-  stdin.end();
+  stdin.end(input);
   const code = await main(['--root', root, ...argv], { stdout: out, stderr: err, stdin }, {});
   return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
 }
