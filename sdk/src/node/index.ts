@@ -18,7 +18,7 @@ export { credentialStore, registryOptions } from './registry-config.js';
 export { importDirectory, importPath, exportDirectory, exportArchiveFile } from './transfer.js';
 export { withLock } from './lock.js';
 export { unpackLayer, unpackLayers, type UnpackOptions, type UnpackResult, type DeviceEntry, type LayerInput } from './unpack.js';
-export { decompressLayerNode } from './unpack-decompress.js';
+export { decompressLayerNode, ownChunksToWeb } from './unpack-decompress.js';
 export { connectDocker, NodeTransport, parseDockerHost } from '../client/node-transport.js';
 export { Daemon, type DaemonOptions } from '../daemon/server.js';
 export { runDaemon } from '../daemon/run.js';
