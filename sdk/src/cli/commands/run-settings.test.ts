@@ -11,9 +11,10 @@ describe('run/create: docker\'s process settings and refused flags', () => {
   it('maps the flags onto CreateOptions', () => {
     expect(options(['--stop-signal', 'SIGINT', '--stop-timeout', '2', '--ulimit', 'nofile=100:200', '--ulimit', 'core=-1', '--shm-size', '8m', '--pid', 'host', '--ipc', 'host',
       '--uts', 'host', '--cgroupns', 'host', '--group-add', '10', '--group-add', 'audio', '--dns', '1.1.1.1', '--dns-search', 'x', '--dns-option', 'ndots:2',
-      '--oom-score-adj', '-5', '--domainname', 'example.com', '--tmpfs', '/run:size=1m', 'img', 'sh'])).toEqual({
+      '--oom-score-adj', '-5', '--domainname', 'example.com', '--tmpfs', '/run:size=1m', '--sysctl', 'net.core.somaxconn=1024', 'img', 'sh'])).toEqual({
       image: 'img', cmd: ['sh'], tmpfs: ['/run:size=1m'], stopSignal: 'SIGINT', stopTimeout: 2, ulimits: ['nofile=100:200', 'core=-1'], shmSize: '8m', pidMode: 'host', ipcMode: 'host',
       utsMode: 'host', cgroupnsMode: 'host', groupAdd: ['10', 'audio'], dns: ['1.1.1.1'], dnsSearch: ['x'], dnsOptions: ['ndots:2'], oomScoreAdj: -5, domainname: 'example.com',
+      sysctls: ['net.core.somaxconn=1024'],
     });
   });
 
@@ -22,7 +23,7 @@ describe('run/create: docker\'s process settings and refused flags', () => {
       [['--oom-kill-disable', 'img'], /^--oom-kill-disable is not supported by skiff: the kernel may always end/],
       [['--memory-swappiness', '0', 'img'], /^--memory-swappiness is not supported by skiff: /],
       [['--blkio-weight=100', 'img'], /^--blkio-weight is not supported by skiff: skiff sets no block I\/O limits/],
-      [['--sysctl', 'net.ipv4.ip_forward=1', 'img'], /^--sysctl is not supported by skiff/],
+      [['--storage-opt', 'size=1G', 'img'], /^--storage-opt is not supported by skiff/],
       [['--device', '/dev/fuse', 'img'], /^--device is not supported by skiff/],
       [['--ip', '10.0.0.2', 'img'], /^--ip is not supported by skiff/],
     ] as const) {
