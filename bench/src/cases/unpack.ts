@@ -12,10 +12,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { MediaType, type Provider } from '@skiff/sdk';
+import { ownChunksToWeb } from '@skiff/sdk/node';
 import { findHelper, LayerStore, whyUnavailable } from '@skiff/runtime-linux';
 import type { BenchCase, Contender } from '../harness.js';
 import { makeFileTree } from '../peers/file-tree.js';
@@ -82,7 +82,7 @@ export const unpackCase: BenchCase = {
         const content: Provider = {
           info: async () => ({ digest, size: gz }),
           readBytes: async () => { throw new Error('the unpack bench streams the layer'); },
-          readStream: () => Readable.toWeb(createReadStream(layer, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>,
+          readStream: () => ownChunksToWeb(createReadStream(layer, { highWaterMark: 1 << 20 }), 1),
         };
         const ref = { descriptor: { mediaType: MediaType.OciLayerGzip, digest, size: gz }, diffId };
         contenders.push({ name: 'skiff', run: () => timed(async (dir) => { await new LayerStore(dir, () => helper).ensure(ref, content); }) });

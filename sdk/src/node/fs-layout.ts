@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { cancelled, dataLoss, failedPrecondition, invalidArgument, notFound, unavailable } from '../errors/index.js';
 import { assertDigest, digestHex } from '../image/digest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
@@ -25,6 +24,7 @@ import { checkExpected } from '../content/util.js';
 import { writeFileAtomicSync } from './atomic.js';
 import { InlineSink, type BlobSink } from './blob-sink.js';
 import { WorkerSink } from './blob-sink-worker.js';
+import { ownChunksToWeb } from './own-chunks.js';
 import { processAlive, withLock } from './lock.js';
 
 /** Files and folders a layout (or a layout we were creating when we crashed) may hold. */
@@ -164,7 +164,7 @@ export class FsImageLayout implements ImageLayout {
     if (!exists(p)) {
       return new ReadableStream({ start: (c) => c.error(notFound(`blob ${digest} is not in the store ${this.dir}`)) });
     }
-    return Readable.toWeb(createReadStream(p, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
+    return ownChunksToWeb(createReadStream(p, { highWaterMark: 1 << 20 }), 1);
   }
 
   private tempPath(): string {

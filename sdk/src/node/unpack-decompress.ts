@@ -7,6 +7,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { unsupported } from '../errors/index.js';
 import { layerCompression } from '../image/media-types.js';
+import { ownChunksToWeb } from './own-chunks.js';
 
 const CHUNK = 256 << 10;
 
@@ -23,48 +24,4 @@ export function decompressLayerNode(blob: ReadableStream<Uint8Array>, mediaType:
   // pipeline: an error or an early cancel on either side tears down both (and the blob's reader).
   pipeline(source, gunzip, () => {});
   return ownChunksToWeb(gunzip, 8);
-}
-
-/**
- * A byte stream whose chunks are never reused by their producer (zlib's
- * output: slices of a buffer it lets go once full) as a web stream, chunks
- * handed on as they are. Readable.toWeb copies every chunk (Node 20, in case
- * it shares a pooled buffer): for a layer that is its whole size again in
- * fresh ArrayBuffers, and the external-memory growth that set off most of
- * the unpack's major GCs.
- */
-export function ownChunksToWeb(src: Readable, highWaterMark: number): ReadableStream<Uint8Array> {
-  let settled = false;
-  return new ReadableStream<Uint8Array>({
-    start(ctl) {
-      src.pause();
-      src.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        ctl.enqueue(chunk);
-        if ((ctl.desiredSize ?? 0) <= 0) src.pause();
-      });
-      src.once('end', () => {
-        if (settled) return;
-        settled = true;
-        ctl.close();
-      });
-      src.once('error', (err) => {
-        if (settled) return;
-        settled = true;
-        ctl.error(err);
-      });
-      src.once('close', () => {
-        if (settled) return;
-        settled = true;
-        ctl.error(Object.assign(new Error('the stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-      });
-    },
-    pull() {
-      src.resume();
-    },
-    cancel(reason) {
-      settled = true;
-      src.destroy(reason instanceof Error ? reason : undefined);
-    },
-  }, { highWaterMark });
 }
