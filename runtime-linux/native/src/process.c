@@ -1,13 +1,16 @@
 #include "process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,8 +64,30 @@ static const char *env_path(char **env) {
   return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
+/*
+ * Every descriptor above stdio closes at the exec, whoever opened it: the
+ * helper, or the process that started the daemon and left one open without
+ * close-on-exec. A descriptor of a host file or directory in the container's
+ * process would be a way out of its root (runc's CloseExecFrom does the same).
+ * Marking instead of closing keeps the error pipe and status fd working if the
+ * exec fails.
+ */
+static void cloexec_from(int low) {
+  if (syscall(SYS_close_range, (unsigned)low, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  /* Kernels before 5.11: each open descriptor, from /proc. */
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return;
+  int self = dirfd(d);
+  for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
+    int fd = atoi(ent->d_name);
+    if (fd >= low && fd != self) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  closedir(d);
+}
+
 int exec_process(const process_spec *p, serr_t *e) {
   const char *file = p->args[0];
+  cloexec_from(3);
   if (strchr(file, '/')) {
     execve(file, p->args, p->env);
     int err = errno;

@@ -14,7 +14,7 @@ const IMAGE = 'skiff-security/busybox:1';
 /** The same busybox, setuid root: its ping keeps root's effective uid unless no_new_privs is set. */
 const SUID = 'skiff-security/suid:1';
 const STATUS = 'grep -E "^(CapEff|NoNewPrivs|Seccomp)" /proc/self/status';
-const APPLETS = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir', 'mount', 'unshare', 'true'];
+const APPLETS = ['sh', 'ping', 'grep', 'cat', 'echo', 'mkdir', 'mount', 'unshare', 'true', 'ls', 'sleep'];
 const daemons = sideBySide('security', (tmp) => ({
   [IMAGE]: busyboxContext(join(daemons.tmp, 'ctx'), APPLETS),
   [SUID]: busyboxContext(join(daemons.tmp, 'suid'), APPLETS, {}, 'RUN ["/bin/busybox", "chmod", "4755", "/bin/busybox"]\nENV PATH=/bin\nCMD ["sh"]\n'),
@@ -23,6 +23,16 @@ const { on } = daemons;
 const both = (args: string[]) => daemons.both(args);
 /** Runs `sh -c script` in a new container on both, with the flags given. */
 const run = (flags: string[], script: string, image = IMAGE) => both(['run', '--rm', ...flags, image, 'sh', '-c', script]);
+
+it('a container\'s process holds only its stdio: no descriptor of the daemon (here an inherited stray one) or of the helper, in run and exec', async () => {
+  const listed = await both(['run', '--rm', IMAGE, 'ls', '/proc/self/fd']);
+  expect(listed.skiff).toEqual(listed.dockerd);
+  expect(listed.skiff.stdout).toBe('0\n1\n2\n3\n'); // 3: ls's own handle on the directory
+  await both(['run', '-d', '--name', 'sec-fds', IMAGE, 'sleep', '60']);
+  const exec = await both(['exec', 'sec-fds', 'ls', '/proc/self/fd']);
+  expect(exec.skiff).toEqual(exec.dockerd);
+  await both(['rm', '-f', 'sec-fds']);
+}, 60_000);
 
 it('ping works by default (CAP_NET_RAW, raw sockets allowed), and every group may open ICMP echo sockets', async () => {
   const r = await run([], 'ping -c1 -W2 127.0.0.1 >/dev/null; echo "ping=$?"; cat /proc/sys/net/ipv4/ping_group_range');

@@ -76,6 +76,12 @@ export interface StartOptions {
   debug?: boolean;
   /** The daemon's default log driver and options (skiff daemon --log-driver/--log-opt). */
   logConfig?: { type: string; config: Record<string, string> };
+  /**
+   * Start the daemon holding an open descriptor (fd 3, a pipe, not
+   * close-on-exec), as a careless parent may leave one: none may reach a
+   * container.
+   */
+  strayFd?: boolean;
 }
 
 export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> {
@@ -84,7 +90,7 @@ export async function startDaemon(o: StartOptions = {}): Promise<DaemonProcess> 
   mkdirSync(root, { recursive: true });
   const socket = join(root, 'skiff.sock');
   const hosts = o.hosts ?? [`unix://${socket}`];
-  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false, repo: REPO, ...(o.logConfig ? { logConfig: o.logConfig } : {}) })], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+  const child = spawn(process.execPath, [script, JSON.stringify({ root, hosts, backends: o.backends ?? ['host'], debug: o.debug ?? false, repo: REPO, ...(o.logConfig ? { logConfig: o.logConfig } : {}) })], { stdio: ['ignore', 'pipe', 'pipe', ...(o.strayFd ? ['pipe' as const] : [])], cwd: REPO });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const ready = await new Promise<{ ready: string[]; pid: number }>((resolve, reject) => {

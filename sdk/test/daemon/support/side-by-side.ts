@@ -3,6 +3,7 @@
  * one test file: started together (and both stopped afterwards, also when one
  * of them failed to start), the file's images built on each with the classic
  * builder, and `both()` running the same docker CLI command against the two.
+ * skiff's daemon holds a stray inherited descriptor, which must not show.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ export function sideBySide(name: string, images: (tmp: string) => Record<string,
     dockerBinary();
     s.tmp = mkdtempSync(join(tmpdir(), `skiff-${name}-`));
     const contexts = images(s.tmp);
-    const [real, skiff] = await Promise.allSettled([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), `skiff-${name}-root-`)) })]);
+    const [real, skiff] = await Promise.allSettled([startDockerd(), startDaemon({ backends: ['linux'], root: mkdtempSync(join(tmpdir(), `skiff-${name}-root-`)), strayFd: true })]);
     if (real.status === 'fulfilled') s.real = real.value;
     if (skiff.status === 'fulfilled') s.skiff = skiff.value;
     if (real.status === 'rejected') throw real.reason;
