@@ -56,7 +56,10 @@ describe('buildOciConfig', () => {
     const c = buildOciConfig(opts(spec({ hostname: 'box' }), { user: { uid: 1000, gid: 50, additionalGids: [29] } }));
     expect(c.hostname).toBe('box');
     expect(c.process.user).toEqual({ uid: 1000, gid: 50, additionalGids: [29] });
-    expect(c.process.env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=box', 'FOO=1']);
+    // HOME: the user's from passwd, else / (as runc sets it); one the image or the user gives stays.
+    expect(c.process.env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=box', 'FOO=1', 'HOME=/']);
+    expect(buildOciConfig(opts(spec(), { user: { uid: 1000, gid: 50, additionalGids: [50], home: '/home/alice' } })).process.env).toContain('HOME=/home/alice');
+    expect(buildOciConfig(opts(spec({ process: { args: ['sh'], env: ['HOME=/x'], cwd: '/' } }), { user: { uid: 0, gid: 0, additionalGids: [0], home: '/root' } })).process.env.filter((e) => e.startsWith('HOME='))).toEqual(['HOME=/x']);
     expect(c.process.cwd).toBe('/work');
     expect(buildOciConfig(opts(spec())).hostname).toBe('abcdef012345');
   });

@@ -97,12 +97,14 @@ function userMounts(spec: ContainerSpec): OciMount[] {
   return out.sort((a, b) => depth(a.destination) - depth(b.destination));
 }
 
-function withDefaults(env: string[], hostname: string, tty: boolean): string[] {
+/** PATH, HOSTNAME, TERM (with a terminal) and HOME (the user's from passwd, else /), where the image and the user set none: what a process gets under dockerd and runc. */
+function withDefaults(env: string[], hostname: string, tty: boolean, home: string | undefined): string[] {
   const out = [...env];
   const has = (k: string) => out.some((e) => e.startsWith(`${k}=`));
   if (!has('PATH')) out.unshift(`PATH=${DEFAULT_PATH}`);
   if (!has('HOSTNAME')) out.splice(1, 0, `HOSTNAME=${hostname}`);
   if (tty && !has('TERM')) out.push('TERM=xterm');
+  if (!has('HOME')) out.push(`HOME=${home || '/'}`);
   return out;
 }
 
@@ -175,7 +177,7 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
       terminal: spec.process.tty ?? false,
       user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
       args: spec.process.args,
-      env: withDefaults(spec.process.env, hostname, spec.process.tty ?? false),
+      env: withDefaults(spec.process.env, hostname, spec.process.tty ?? false, user.home),
       cwd: spec.process.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
       // Off unless asked, as in Docker: with it, setuid programs (su, sudo, a setuid ping) gain nothing.

@@ -76,9 +76,11 @@ export function resolveUser(spec: string | undefined, passwd: string | undefined
       gid = g.gid;
     }
   }
-  // Supplementary groups only when no group was named, as docker does.
-  const additional = groupPart === undefined && entry ? groups.filter((g) => g.members.includes(entry!.name) && g.gid !== gid).map((g) => g.gid) : [];
-  const out: ResolvedUser = { uid, gid, additionalGids: [...new Set(additional)] };
+  // Supplementary groups: the primary one first (dockerd since the fix for
+  // CVE-2023-25173, so a process cannot drop it with setgroups), then the
+  // user's memberships in /etc/group only when no group was named, as docker does.
+  const memberOf = groupPart === undefined && entry ? groups.filter((g) => g.members.includes(entry!.name)).map((g) => g.gid) : [];
+  const out: ResolvedUser = { uid, gid, additionalGids: [...new Set([gid, ...memberOf])] };
   if (entry) { out.name = entry.name; out.home = entry.home; }
   return out;
 }

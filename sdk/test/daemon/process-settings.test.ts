@@ -18,7 +18,7 @@ import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-settings/busybox:1';
 const STOPPY = 'skiff-settings/stopsignal:1';
-const FILES = { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n', '/etc/group': 'root:x:0:\nwheel:x:10:\naudio:x:29:\n' };
+const FILES = { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n', '/etc/group': 'root:x:0:\nwheel:x:10:\naudio:x:29:\nnogroup:x:65534:\n' };
 const APPLETS = ['sh', 'sleep', 'echo', 'cat', 'id', 'df', 'ls', 'readlink', 'hostname', 'test', 'grep', 'cut'];
 const daemons = sideBySide('settings', (tmp) => ({
   [IMAGE]: busyboxContext(join(tmp, 'ctx'), APPLETS, FILES),
@@ -142,6 +142,18 @@ it('--pid, --ipc, --uts and --cgroupns host share the host\'s namespaces; --ipc 
   // Without them, the container's own.
   const own = await both(['run', '--rm', IMAGE, 'sh', '-c', 'readlink /proc/self/ns/pid /proc/self/ns/ipc /proc/self/ns/uts']);
   for (const r of [own.dockerd, own.skiff]) for (const n of ['pid', 'ipc', 'uts']) expect(r.stdout).not.toContain(ns(n));
+}, 60_000);
+
+it('the user\'s groups (the primary one among them) and HOME, in run and exec, by name, by number and unknown to passwd', async () => {
+  for (const user of [[], ['-u', 'nobody'], ['-u', '1234'], ['-u', '0:65534'], ['-u', 'nobody:root']]) {
+    await same(['run', '--rm', ...user, IMAGE, 'sh', '-c', 'id; echo "HOME=$HOME"']);
+  }
+  expect(await same(['run', '--rm', '-u', 'nobody', IMAGE, 'sh', '-c', 'id; echo "HOME=$HOME"'])).toBe('uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\nHOME=/nonexistent\n');
+  expect(await same(['run', '--rm', '-e', 'HOME=/given', IMAGE, 'sh', '-c', 'echo "HOME=$HOME"'])).toBe('HOME=/given\n');
+  await both(['run', '-d', '--name', 'user-exec', '-u', 'nobody', IMAGE, 'sleep', '60']);
+  await same(['exec', 'user-exec', 'sh', '-c', 'id; echo "HOME=$HOME"']);
+  await same(['exec', '-u', '0', 'user-exec', 'sh', '-c', 'id; echo "HOME=$HOME"']);
+  await both(['rm', '-f', 'user-exec']);
 }, 60_000);
 
 it('--group-add adds groups by number and by the image\'s names', async () => {
