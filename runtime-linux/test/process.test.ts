@@ -94,9 +94,9 @@ describe.skipIf(!!why)('linux backend: processes', () => {
     expect(r.stdout).toBe('bar skiffbox\n/new/dir\nskiffbox\nskiffbox\n');
   });
 
-  it('runs as --user by name, uid, uid:gid, with supplementary groups from /etc/group', async () => {
+  it('runs as --user by name, uid, uid:gid, with supplementary groups from /etc/group and the primary one (as dockerd)', async () => {
     const byName = await h.run('id', { process: { user: 'alice' } });
-    expect(byName.stdout.trim()).toBe('uid=1000(alice) gid=1000(alice) groups=29(audio),50(staff)');
+    expect(byName.stdout.trim()).toBe('uid=1000(alice) gid=1000(alice) groups=29(audio),50(staff),1000(alice)');
     const numeric = await h.run('id -u; id -g', { process: { user: '4242:77' } });
     expect(numeric.stdout).toBe('4242\n77\n');
     const noCaps = await h.run('cat /proc/self/status | grep CapEff', { process: { user: '1000' } });
