@@ -72,7 +72,11 @@ export function helperError(e: HelperError, context: string): SkiffError {
   else if (e.errno === 19 || e.errno === 38 || e.errno === 95) code = 'UNAVAILABLE';
   else if (e.op === 'cgroup' && e.errno === 3) code = 'FAILED_PRECONDITION';
   const errno = e.errno ? ` (${ERRNO_NAMES[e.errno] ?? `errno ${e.errno}`})` : '';
-  return new SkiffError(code, `${context}: ${e.error}${errno}`);
+  // The errno's text in lower case, as Go's (runc's) errors read: the docker CLI
+  // finds "permission denied" or "no such file or directory" in the daemon's
+  // message to exit 126 or 127 instead of 125.
+  const text = e.op === 'exec' ? e.error.replace(/: ([A-Z][a-z]+(?: [a-z]+)*)$/, (_m, s: string) => `: ${s.toLowerCase()}`) : e.error;
+  return new SkiffError(code, `${context}: ${text}${errno}`);
 }
 
 export function parseHelperError(text: string): HelperError | undefined {

@@ -1,7 +1,8 @@
 /**
  * `docker run --init` and `--init=false` against dockerd and `skiff daemon`
  * on the Linux backend: who is PID 1, what `docker stop` ends with, and what
- * inspect reports. The one intended difference: without the flag, dockerd
+ * inspect reports; and the exit code of a command that cannot start. The one
+ * intended difference: without the flag, dockerd
  * runs the command as PID 1 and skiff runs its init (a daemon default, as
  * dockerd's own `--init` option would make it).
  */
@@ -45,4 +46,17 @@ it('docker stop: a PID 1 without a SIGTERM handler outlives SIGTERM (137); under
   const shown = await both(['inspect', '--format', '{{.HostConfig.Init}}', 'init-unset']);
   expect(shown.skiff.stdout).toBe(shown.dockerd.stdout);
   await both(['rm', 'init-unset']);
+}, 60_000);
+
+it('a command that is missing or cannot be run: docker run exits 127 or 126 on both, the reason in its message', async () => {
+  for (const [args, code, reason] of [
+    [['no-such-program'], 127, 'executable file not found'],
+    [['/no/such/file'], 127, 'no such file or directory'],
+    [['/etc'], 126, 'permission denied'],
+    [['/bin/../etc'], 126, 'permission denied'],
+  ] as const) {
+    const r = await both(['run', '--rm', IMAGE, ...args]);
+    expect({ args, dockerd: r.dockerd.code, skiff: r.skiff.code }).toEqual({ args, dockerd: code, skiff: code });
+    expect(r.skiff.stderr).toContain(reason);
+  }
 }, 60_000);
