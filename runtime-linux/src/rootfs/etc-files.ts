@@ -15,9 +15,14 @@ export function writeEtcFiles(dir: ContainerDir, spec: ContainerSpec, networkHos
   } else {
     // As dockerd in every mode: the host's resolv.conf (its loopback servers dropped), with --dns* over it.
     writeFileSync(dir.file('resolv.conf'), dnsResolvConf(spec));
-    writeFileSync(dir.file('hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${hostname}\n${hostLines([...(spec.extraHosts ?? []), ...networkHosts])}`);
+    // docker's default lines, then the container's own name (docker gives it only an address on a
+    // network; skiff names it on loopback too, so `hostname -i` and sudo resolve), then --add-host and peers.
+    writeFileSync(dir.file('hosts'), `${DOCKER_HOSTS}127.0.0.1\t${hostname}\n${hostLines([...(spec.extraHosts ?? []), ...networkHosts])}`);
   }
 }
+
+/** The lines docker's /etc/hosts starts with (libnetwork's etchosts defaults). */
+const DOCKER_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
 /** resolv.conf with --dns, --dns-search, --dns-option over the host's, as dockerd writes it. */
 function dnsResolvConf(spec: ContainerSpec): string {

@@ -164,6 +164,11 @@ it('--group-add adds groups by number and by the image\'s names', async () => {
   expect(missing.skiff.stderr).toMatch(/unable to find group nosuch/i);
 }, 60_000);
 
+it('/etc/hosts has docker\'s lines and --add-host\'s (skiff also names the container on loopback)', async () => {
+  await same(['run', '--rm', '--add-host', 'foo:1.2.3.4', '--add-host', 'bar:10.0.0.9', IMAGE, 'sh', '-c', 'grep -v "^127.0.0.1" /etc/hosts']);
+  expect(await same(['run', '--rm', IMAGE, 'sh', '-c', 'grep -c ip6- /etc/hosts'])).toBe('5\n');
+}, 60_000);
+
 it('--dns, --dns-search, --dns-option: resolv.conf as dockerd writes it, on the host network and off it', async () => {
   for (const net of ['none', 'host']) {
     // Without the flags too: the host's file (its loopback name servers dropped off the host network).
