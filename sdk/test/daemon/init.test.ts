@@ -60,3 +60,15 @@ it('a command that is missing or cannot be run: docker run exits 127 or 126 on b
     expect(r.skiff.stderr).toContain(reason);
   }
 }, 60_000);
+
+it('docker top with ps options runs ps as dockerd: the columns asked for, the container\'s rows only', async () => {
+  await both(['run', '-d', '--init=false', '--name', 'top-ps', IMAGE, 'sleep', '60']);
+  const top = await both(['top', 'top-ps', '-o', 'pid,comm']);
+  const commands = (out: string) => out.trim().split('\n').map((l) => l.trim().split(/\s+/).slice(1).join(' '));
+  expect(commands(top.skiff.stdout)).toEqual(commands(top.dockerd.stdout));
+  expect(commands(top.skiff.stdout)).toEqual(['COMMAND', 'sleep']);
+  const noPid = await both(['top', 'top-ps', '-o', 'comm']);
+  expect([noPid.dockerd.code, noPid.skiff.code]).toEqual([1, 1]);
+  expect(noPid.skiff.stderr).toContain("Couldn't find PID field in ps output");
+  await both(['rm', '-f', 'top-ps']);
+}, 60_000);

@@ -19,6 +19,7 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
 import { labelMatches, parseFilters, type Filters } from '../filters.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
+import { psTop } from '../ps-top.js';
 
 const enc = new TextEncoder();
 
@@ -286,7 +287,11 @@ export function containerRoutes(r: Router<DaemonContext>): void {
       // In-process backends (WASI) have no host process to list: one row for the main process.
       return x.sendJson(200, { Titles: titles, Processes: [['root', '-', '-', '0', rec.state.startedAt?.slice(11, 16) ?? '', '?', '00:00:00', [rec.path, ...rec.args].join(' ')]] });
     }
-    const procs = processTree(pid).map((p) => [String(p.uid === 0 ? 'root' : p.uid), String(p.pid), String(p.ppid), '0', rec.state.startedAt?.slice(11, 16) ?? '', '?', formatCpuTime(p.ticks), p.cmd]);
+    const tree = processTree(pid);
+    const psArgs = x.query.get('ps_args') ?? '';
+    // With options (docker top NAME -o pid,comm), the host's ps as dockerd runs it; without, the same columns from /proc.
+    if (psArgs.trim() !== '' && psArgs.trim() !== '-ef') return x.sendJson(200, await psTop(psArgs, new Set(tree.map((p) => p.pid))));
+    const procs = tree.map((p) => [String(p.uid === 0 ? 'root' : p.uid), String(p.pid), String(p.ppid), '0', rec.state.startedAt?.slice(11, 16) ?? '', '?', formatCpuTime(p.ticks), p.cmd]);
     x.sendJson(200, { Titles: titles, Processes: procs });
   });
 
