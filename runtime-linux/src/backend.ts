@@ -171,7 +171,6 @@ export class LinuxBackend implements Backend {
       cgroup: this.cgroupFor(spec.id, spec.privileged ?? false),
       init: this.options.init ?? true,
       deviceCgroup: true, // v1: the devices files; v2 (and hybrid's unified side): the helper's eBPF filter
-      cgroupV2: this.cgroupSetup === 'v2',
       cgroupParent: this.cgroupParent,
       netns: netnsName(this.backendKey, spec.id),
       discard: (d) => {

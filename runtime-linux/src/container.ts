@@ -38,7 +38,6 @@ export interface ContainerContext {
   /** Run an init as PID 1 that reaps zombies and forwards signals (docker run --init). */
   init: boolean;
   deviceCgroup: boolean;
-  cgroupV2: boolean;
   /** Where the container's cgroups sit in each hierarchy (config.json's cgroupsPath is <parent>/<id>). */
   cgroupParent: string;
   /** Its network namespace's name under /run/netns, for user-defined networks. */
@@ -168,7 +167,6 @@ export class LinuxContainer implements BackendContainer {
       rootfs: { layersDir: this.ctx.layersDir, lowerDirs: this.ctx.layers, upperDir: this.dir.upper, workDir: this.dir.work },
       etcFiles: { hostname: this.dir.file('hostname'), hosts: this.dir.file('hosts'), ...(existsSync(this.dir.file('resolv.conf')) ? { resolvConf: this.dir.file('resolv.conf') } : {}) },
       deviceCgroup: this.ctx.deviceCgroup,
-      cgroupV2: this.ctx.cgroupV2,
       cgroupParent: this.ctx.cgroupParent,
       ...(this.spec.networks?.length ? { netnsPath: netnsPath(this.ctx.netns) } : {}),
     };

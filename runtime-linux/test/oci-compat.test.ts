@@ -62,7 +62,6 @@ describe.skipIf(!!why)('OCI bundle compatibility: skiff-runtime, runc, crun', ()
       user: { uid: 0, gid: 0, additionalGids: [] },
       rootfs: { layersDir: '/', lowerDirs: [], upperDir: '/', workDir: '/' },
       deviceCgroup: true,
-      cgroupV2: false,
       cgroupParent: 'skiff-oci',
     });
     delete config.annotations; // a plain rootfs directory, as runc and crun expect

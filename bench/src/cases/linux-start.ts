@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, ImageStore, MemoryImageLayout, digestOf, gzip, MediaType, collect, bytesStream, type ContainerSpec, type ImageConfig } from '@skiff/sdk';
-import { buildOciConfig, createLinuxBackend, detectCgroupSetup, whyUnavailable } from '@skiff/runtime-linux';
+import { buildOciConfig, createLinuxBackend, whyUnavailable } from '@skiff/runtime-linux';
 import type { BenchCase, Contender } from '../harness.js';
 import { busyboxTar, staticBusybox } from '../peers/busybox.js';
 import { Launcher } from '../peers/launcher.js';
@@ -65,14 +65,12 @@ export const linuxStartCase: BenchCase = {
         mounts: [],
         hostname: 'bench',
       };
-      const cgroups = detectCgroupSetup();
       const oci = buildOciConfig({
         spec,
         user: { uid: 0, gid: 0, additionalGids: [] },
         rootfs: { layersDir: '/nonexistent', lowerDirs: [], upperDir: '/nonexistent', workDir: '/nonexistent' },
         etcFiles: { hostname: join(bundle, 'hostname'), hosts: join(bundle, 'hosts') },
         deviceCgroup: true,
-        cgroupV2: cgroups === 'v2',
       });
       delete oci.annotations; // skiff's overlay instructions for its own helper
       oci.root = { path: 'rootfs', readonly: false };

@@ -1,4 +1,5 @@
 #include "rootfs.h"
+#include "cgroupfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +105,8 @@ static unsigned long locked_flags(const char *path) {
   return f;
 }
 
-static int mount_one(int rootfd, const mount_spec *m, serr_t *e) {
+static int mount_one(int rootfd, const mount_spec *m, const cgroup_view *cg, serr_t *e) {
+  if (!strcmp(m->type, "cgroup")) return mount_cgroupfs(rootfd, m, cg, e);
   int is_file = 0;
   if (m->bind) {
     struct stat st;
@@ -141,14 +143,6 @@ static int mount_one(int rootfd, const mount_spec *m, serr_t *e) {
       close(mfd);
       if (rc < 0) { close(fd); return fail(e, "mount", err, "remount %s with its options (%s)", m->destination, (m->flags & MS_RDONLY) ? "read-only" : "flags"); }
     }
-  } else if (!strcmp(m->type, "cgroup")) {
-    struct statfs sf;
-    if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
-      close(fd);
-      return fail(e, "mount", EOPNOTSUPP, "mount cgroup on %s: only a cgroup v2 host is supported", m->destination);
-    }
-    rc = mount("cgroup2", target, "cgroup2", m->flags, NULL);
-    if (rc < 0) { int err = errno; close(fd); return fail(e, "mount", err, "mount cgroup2 on %s", m->destination); }
   } else {
     rc = mount(m->source ? m->source : m->type, target, m->type, m->flags, m->data[0] ? m->data : NULL);
     if (rc < 0) { int err = errno; close(fd); return fail(e, "mount", err, "mount %s on %s (options \"%s\")", m->type, m->destination, m->data); }
@@ -263,7 +257,7 @@ static int readonly_paths(char **paths, serr_t *e) {
   return 0;
 }
 
-int rootfs_setup(const oci_spec *s, const char *bundle_dir, serr_t *e) {
+int rootfs_setup(const oci_spec *s, const char *bundle_dir, const cgroup_view *cg, serr_t *e) {
   char rootfs[PATH_MAX];
   if (s->root_path[0] == '/') snprintf(rootfs, sizeof rootfs, "%s", s->root_path);
   else snprintf(rootfs, sizeof rootfs, "%s/%s", bundle_dir, s->root_path);
@@ -283,7 +277,7 @@ int rootfs_setup(const oci_spec *s, const char *bundle_dir, serr_t *e) {
 
   int has_dev = 0;
   for (size_t i = 0; i < s->nmounts; i++) {
-    if (mount_one(rootfd, &s->mounts[i], e) < 0) { close(rootfd); return -1; }
+    if (mount_one(rootfd, &s->mounts[i], cg, e) < 0) { close(rootfd); return -1; }
     if (!strcmp(s->mounts[i].destination, "/dev") && !s->mounts[i].bind) has_dev = 1;
   }
   if (has_dev && make_dev(rootfd, NULL, s, e) < 0) { close(rootfd); return -1; }

@@ -2,11 +2,12 @@
 #ifndef SKIFF_ROOTFS_H
 #define SKIFF_ROOTFS_H
 
+#include "cgroupfs.h"
 #include "error.h"
 #include "spec.h"
 
-/* Run in the new mount namespace, before dropping privileges. bundle_dir is absolute. */
-int rootfs_setup(const oci_spec *s, const char *bundle_dir, serr_t *e);
+/* Run in the new mount namespace, before dropping privileges. bundle_dir is absolute; cg says what a "cgroup" mount shows. */
+int rootfs_setup(const oci_spec *s, const char *bundle_dir, const cgroup_view *cg, serr_t *e);
 /* After pivot_root (and sysctls): masked paths, read-only paths, a read-only root. */
 int rootfs_finish(const oci_spec *s, serr_t *e);
 

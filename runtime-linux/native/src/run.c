@@ -43,6 +43,7 @@ typedef struct {
   int console_slave;
   int console[2]; /* the terminal's master goes from the container to the shim on this pair */
   int status_fd;
+  cgroup_view cg; /* the container's cgroup directories, for a "cgroup" mount */
   stdio_relay stdio;
   io_loop io;
 } run_ctx;
@@ -195,7 +196,8 @@ static int container_setup(run_ctx *c, serr_t *e) {
     if (s->namespaces[i].type == CLONE_NEWNET && !s->namespaces[i].path && loopback_up(e) < 0) return -1;
   umask(0);
   trace("child: namespaces");
-  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, e) < 0) return -1;
+  c->cg.cgroupns = early && cgroupns;
+  if (spec_has_namespace(s, CLONE_NEWNS) && rootfs_setup(s, c->bundle, &c->cg, e) < 0) return -1;
   if (s->process.terminal && tty_open_in_container(c->console[1], spec_has_namespace(s, CLONE_NEWNS), &c->console_slave, e) < 0) return -1;
   trace("child: rootfs");
   if (s->hostname && spec_has_namespace(s, CLONE_NEWUTS) && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -354,6 +356,8 @@ int cmd_run(int argc, char **argv) {
   char *all_cgroups[16];
   int nall = ncgroups;
   memcpy(all_cgroups, cgroups, sizeof(char *) * (size_t)ncgroups);
+  c.cg.dirs = all_cgroups;
+  c.cg.ndirs = nall;
   pid_t pid = clone_into_cgroup(flags, cgroups, &ncgroups);
   if (pid < 0) pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) { fail(&e, "clone", errno, "clone into new namespaces (flags 0x%x)", flags); report_error(status_fd, &e); return 1; }

@@ -1,8 +1,21 @@
-/** rmdir of a cgroup, retried while the kernel still counts exiting tasks (EBUSY). */
-import { rmdirSync } from 'node:fs';
+/**
+ * rmdir of a cgroup, retried while the kernel still counts exiting tasks
+ * (EBUSY). Child cgroups go first, deepest first, as runc's RemovePath does:
+ * a privileged container may make its own under its writable /sys/fs/cgroup.
+ */
+import { readdirSync, rmdirSync } from 'node:fs';
 import { internal } from '@skiff/sdk';
 
+function childCgroups(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`);
+  } catch {
+    return [];
+  }
+}
+
 export async function removeCgroupDir(dir: string): Promise<void> {
+  for (const child of childCgroups(dir)) await removeCgroupDir(child);
   for (let i = 0; ; i++) {
     try {
       rmdirSync(dir);

@@ -16,7 +16,6 @@ const opts = (s: ContainerSpec): BundleOptions => ({
   user: { uid: 0, gid: 0, additionalGids: [] },
   rootfs: { layersDir: '/l', lowerDirs: ['a'], upperDir: '/u', workDir: '/w' },
   deviceCgroup: true,
-  cgroupV2: false,
 });
 const shm = (s: ContainerSpec) => buildOciConfig(opts(s)).mounts.find((m) => m.destination === '/dev/shm');
 

@@ -16,7 +16,6 @@ const opts = (s: ContainerSpec, extra: Partial<BundleOptions> = {}): BundleOptio
   user: { uid: 0, gid: 0, additionalGids: [] },
   rootfs: { layersDir: '/state/layers', lowerDirs: ['aaa', 'bbb', 'ccc'], upperDir: '/state/c/upper', workDir: '/state/c/work' },
   deviceCgroup: true,
-  cgroupV2: false,
   ...extra,
 });
 
@@ -151,8 +150,15 @@ describe('buildOciConfig', () => {
     expect(() => buildOciConfig(opts(spec({ resources: { cpus: 0 } })))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
-  it('mounts a cgroup2 file system only on cgroup v2 hosts', () => {
-    expect(buildOciConfig(opts(spec())).mounts.some((m) => m.type === 'cgroup')).toBe(false);
-    expect(buildOciConfig(opts(spec(), { cgroupV2: true })).mounts.find((m) => m.type === 'cgroup')?.options).toContain('ro');
+  it('mounts the container\'s cgroups at /sys/fs/cgroup after /sys, read-only unless privileged, as docker\'s default spec does', () => {
+    const mounts = buildOciConfig(opts(spec())).mounts;
+    const cg = mounts.findIndex((m) => m.type === 'cgroup');
+    expect(mounts[cg]).toEqual({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] });
+    expect(cg).toBeGreaterThan(mounts.findIndex((m) => m.destination === '/sys'));
+    expect(buildOciConfig(opts(spec({ privileged: true }))).mounts.find((m) => m.type === 'cgroup')?.options).toEqual(['rw', 'nosuid', 'noexec', 'nodev']);
+    // With the host's cgroup namespace too: the helper then binds the container's own cgroup directories.
+    const host = buildOciConfig(opts(spec({ hostNamespaces: ['cgroup'] })));
+    expect(host.mounts.some((m) => m.type === 'cgroup')).toBe(true);
+    expect(host.linux.namespaces.some((n) => n.type === 'cgroup')).toBe(false);
   });
 });

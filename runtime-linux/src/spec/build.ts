@@ -47,8 +47,6 @@ export interface BundleOptions {
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
   /** Whether a device cgroup guards CAP_MKNOD (v1 devices files, or the helper's eBPF filter on cgroup2). Without one, MKNOD leaves the default set. */
   deviceCgroup: boolean;
-  /** cgroup v2 hosts get a read-only /sys/fs/cgroup of their own cgroup namespace. */
-  cgroupV2: boolean;
   /** cgroupsPath is /<cgroupParent>/<id> (default parent "skiff"). */
   cgroupParent?: string;
   /** A network namespace made beforehand (user-defined networks), joined by path. */
@@ -132,7 +130,8 @@ export function buildOciConfig(o: BundleOptions): OciConfig {
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     shmMount(spec),
   ];
-  if (o.cgroupV2) mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] });
+  // The container's own cgroups, read-only unless privileged, as in docker's default spec (the helper mounts v1 or v2).
+  mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [privileged ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] });
   const etc = o.etcFiles ?? {};
   const user_ = userMounts(spec);
   const taken = new Set(user_.map((m) => m.destination));
