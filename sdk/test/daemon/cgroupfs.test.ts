@@ -15,7 +15,7 @@ import { busyboxContext } from './support/harness.js';
 import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-cgroupfs/busybox:1';
-const APPLETS = ['sh', 'cat', 'ls', 'grep', 'echo', 'mkdir', 'rmdir', 'touch', 'cut', 'sort'];
+const APPLETS = ['sh', 'cat', 'ls', 'grep', 'echo', 'mkdir', 'rmdir', 'touch', 'cut', 'sort', 'sleep'];
 const daemons = sideBySide('cgroupfs', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), APPLETS) }));
 const run = (flags: string[], script: string) => daemons.both(['run', '--rm', ...flags, IMAGE, 'sh', '-c', script]);
 
@@ -31,6 +31,23 @@ it('the limits of --memory, --cpus and --pids-limit read from /sys/fs/cgroup, in
     const r = await run(['--cgroupns', ns, '--memory', '64m', '--cpus', '0.5', '--pids-limit', '10'], LIMITS);
     expect({ ns, ...r.skiff }).toEqual({ ns, ...r.dockerd });
     expect(r.skiff.stdout.split(/\s+/).filter(Boolean)).toEqual(expect.arrayContaining(['67108864', '50000', '100000', '10']));
+  }
+}, 60_000);
+
+it('docker exec sees the same: its cgroup namespace, its limits, and the cpuset of --cpuset-cpus', async () => {
+  const cpuset = `${LAYOUT}if [ "$v2" ]; then cat /sys/fs/cgroup/cpuset.cpus; else cat /sys/fs/cgroup/cpuset/cpuset.cpus; fi`;
+  try {
+    const started = await daemons.both(['run', '-d', '--name', 'cgfs-exec', '--cgroupns', 'private', '--memory', '64m', '--cpuset-cpus', '0', IMAGE, 'sleep', '60']);
+    expect(started.skiff.code).toBe(0);
+    expect(started.dockerd.code).toBe(0);
+    for (const script of [LIMITS, cpuset, 'cat /proc/self/cgroup']) {
+      const r = await daemons.both(['exec', 'cgfs-exec', 'sh', '-c', script]);
+      expect({ script, ...r.skiff }).toEqual({ script, ...r.dockerd });
+    }
+    const r = await daemons.both(['exec', 'cgfs-exec', 'sh', '-c', cpuset]);
+    expect(r.skiff.stdout).toBe('0\n');
+  } finally {
+    await daemons.both(['rm', '-f', 'cgfs-exec']);
   }
 }, 60_000);
 
