@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCgroupManager, detectCgroupSetup, listCgroupIds, v1Mounts } from './index.js';
+import { removeCgroupDir } from './remove.js';
 
 // Managers on a fake tree of plain files: what each version writes and reads.
 const dirs: string[] = [];
@@ -11,6 +12,14 @@ const fakeRoot = () => { const d = mkdtempSync(join(tmpdir(), 'cg-')); dirs.push
 const read = (p: string) => readFileSync(p, 'utf8');
 
 describe('cgroups', () => {
+  it('removes a cgroup\'s children first, deepest first (a privileged container may make its own)', async () => {
+    const root = fakeRoot();
+    for (const d of ['c/sub/deeper', 'c/other']) mkdirSync(join(root, d), { recursive: true });
+    await removeCgroupDir(join(root, 'c'));
+    expect(existsSync(join(root, 'c'))).toBe(false);
+    await removeCgroupDir(join(root, 'c')); // gone already: nothing to do
+  });
+
   it('detects one of the three layouts on this host', () => {
     expect(['v1', 'hybrid', 'v2']).toContain(detectCgroupSetup());
   });
