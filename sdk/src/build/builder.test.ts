@@ -63,6 +63,19 @@ describe('Builder (metadata and file steps)', () => {
     expect(img.config.history?.length).toBeGreaterThan(5);
   });
 
+  it('COPY keeps the source\'s modification time, as docker does; SOURCE_DATE_EPOCH caps it', async () => {
+    const ctx = () => new MemoryContext().add('Dockerfile', 'FROM scratch\nCOPY a.txt dir /x/\n')
+      .addEntry({ path: 'a.txt', type: 'file', mode: 0o644, size: 2, mtime: 1_700_000_000 }, new TextEncoder().encode('a\n'))
+      .addEntry({ path: 'dir', type: 'directory', mode: 0o755, size: 0, mtime: 1_600_000_000 })
+      .addEntry({ path: 'dir/b', type: 'file', mode: 0o644, size: 0, mtime: 1_650_000_000 });
+    const { engine, builder } = setup();
+    const plain = await builder.build({ context: ctx(), tags: ['mt:1'], platform: 'wasip1/wasm' });
+    const files = await stageFiles(engine.layout, (await engine.images.resolve(plain.names[0]!, [{ os: 'wasip1', architecture: 'wasm' }])).manifest.layers);
+    expect([files.get('x/a.txt')!.mtime, files.get('x/b')!.mtime]).toEqual([1_700_000_000, 1_650_000_000]);
+    const capped = await setup().builder.build({ context: ctx(), tags: ['mt:2'], platform: 'wasip1/wasm', sourceDateEpoch: 1_660_000_000 });
+    expect(capped.id).not.toBe(plain.id);
+  });
+
   it('reuses the cache: an unchanged rebuild gives the same digest, a changed source rebuilds from its step', async () => {
     const { builder } = setup();
     const a = await builder.build({ context: context(), tags: ['demo:1'], platform: 'wasip1/wasm' });

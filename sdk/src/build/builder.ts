@@ -689,6 +689,8 @@ interface SourceEntry {
   type: FileSpec['type'];
   mode: number;
   linkname?: string;
+  /** Seconds; kept on the copy (docker's COPY keeps the source's modification time). */
+  mtime?: number;
 }
 
 /**
@@ -723,6 +725,7 @@ function matchSources<E extends SourceEntry>(word: string, entries: E[], dest: s
 function copyMeta(target: string, e: SourceEntry, chmod: number | undefined): FileSpec {
   const f: FileSpec = { path: target, type: e.type, mode: chmod ?? e.mode & 0o7777 };
   if (e.linkname !== undefined) f.linkname = e.linkname;
+  if (e.mtime !== undefined) f.mtime = e.mtime;
   return f;
 }
 

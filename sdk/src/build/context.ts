@@ -6,6 +6,8 @@ export interface ContextEntry {
   mode: number;
   size: number;
   linkname?: string;
+  /** Modification time, seconds since the epoch: COPY and ADD keep it, as docker does (else 0, or SOURCE_DATE_EPOCH). */
+  mtime?: number;
   /**
    * Files only, optional: a token that changes whenever the content may have
    * (device, inode, size, mtime, ctime). Contexts that can stat give it, and

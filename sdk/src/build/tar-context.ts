@@ -10,9 +10,9 @@ export async function contextFromTar(stream: ReadableStream<Uint8Array>): Promis
     if (path === '') continue;
     const t = e.header.type;
     if (t === 'file' || t === 'hardlink') {
-      ctx.addEntry({ path, type: 'file', mode: e.header.mode, size: e.header.size }, t === 'file' ? await e.bytes() : new Uint8Array());
-    } else if (t === 'directory') ctx.addEntry({ path, type: 'directory', mode: e.header.mode, size: 0 });
-    else if (t === 'symlink') ctx.addEntry({ path, type: 'symlink', mode: e.header.mode, size: 0, linkname: e.header.linkname ?? '' });
+      ctx.addEntry({ path, type: 'file', mode: e.header.mode, size: e.header.size, mtime: e.header.mtime }, t === 'file' ? await e.bytes() : new Uint8Array());
+    } else if (t === 'directory') ctx.addEntry({ path, type: 'directory', mode: e.header.mode, size: 0, mtime: e.header.mtime });
+    else if (t === 'symlink') ctx.addEntry({ path, type: 'symlink', mode: e.header.mode, size: 0, linkname: e.header.linkname ?? '', mtime: e.header.mtime });
   }
   return ctx;
 }

@@ -28,10 +28,11 @@ export class DirectoryContext implements BuildContext {
         const p = `${abs}/${name}`;
         const r = rel ? `${rel}/${name}` : name;
         const st = lstatSync(p);
-        if (st.isDirectory()) { out.push({ path: r, type: 'directory', mode: st.mode & 0o7777, size: 0 }); walk(p, r); }
-        else if (st.isSymbolicLink()) out.push({ path: r, type: 'symlink', mode: 0o777, size: 0, linkname: readlinkSync(p) });
+        const mtime = Math.floor(st.mtimeMs / 1000);
+        if (st.isDirectory()) { out.push({ path: r, type: 'directory', mode: st.mode & 0o7777, size: 0, mtime }); walk(p, r); }
+        else if (st.isSymbolicLink()) out.push({ path: r, type: 'symlink', mode: 0o777, size: 0, linkname: readlinkSync(p), mtime });
         else if (st.isFile()) {
-          const e: ContextEntry = { path: r, type: 'file', mode: st.mode & 0o7777, size: st.size };
+          const e: ContextEntry = { path: r, type: 'file', mode: st.mode & 0o7777, size: st.size, mtime };
           if (st.ctimeMs < settled) e.stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
           out.push(e);
         }

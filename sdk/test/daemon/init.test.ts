@@ -12,7 +12,7 @@ import { busyboxContext } from './support/harness.js';
 import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-init/busybox:1';
-const daemons = sideBySide('init', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'echo', 'cat', 'tr']) }));
+const daemons = sideBySide('init', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'sleep', 'echo', 'cat', 'tr', 'ls']) }));
 const both = (args: string[]) => daemons.both(args);
 
 it('--init=false runs the command as PID 1; --init puts an init there', async () => {
@@ -72,3 +72,10 @@ it('docker top with ps options runs ps as dockerd: the columns asked for, the co
   expect(noPid.skiff.stderr).toContain("Couldn't find PID field in ps output");
   await both(['rm', '-f', 'top-ps']);
 }, 60_000);
+
+it('docker build: COPY keeps the context files\' modification times, as dockerd\'s builder does', async () => {
+  const r = await both(['run', '--rm', IMAGE, 'ls', '-le', '/bin/busybox']);
+  expect(r.skiff).toEqual(r.dockerd);
+  expect(r.skiff.stdout).not.toContain('1970');
+}, 60_000);
+
