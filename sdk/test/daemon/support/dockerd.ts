@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker } from './harness.js';
+import { docker, removeAllContainers } from './harness.js';
 
 export interface Dockerd {
   url: string;
@@ -45,6 +45,9 @@ export async function startDockerd(): Promise<Dockerd> {
     child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
+        // dockerd leaves the bridges of its networks on the host when it exits: take them down with it.
+        await removeAllContainers(url);
+        await docker(url, ['network', 'prune', '-f'], { timeoutMs: 15_000 }).catch(() => {});
         process.kill(child.pid!, 'SIGTERM');
         const t = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 20_000);
         await exited;
