@@ -23,6 +23,8 @@ declare -A want=(
   [docker-compose]=docker-compose
   [nsenter]=util-linux
   [mount]=mount
+  [ps]=procps
+  [pgrep]=procps
 )
 missing=()
 for cmd in "${!want[@]}"; do
