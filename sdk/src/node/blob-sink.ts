@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { unavailable } from '../errors/index.js';
+import { errno } from './errno.js';
 
 export interface BlobSink {
   /**
@@ -30,10 +31,6 @@ export interface BlobSink {
 
 /** Bytes handed to a sink and not yet written before write() asks the caller to wait. */
 export const WRITE_BACKLOG = 8 << 20;
-
-export function errno(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-}
 
 /**
  * Hashes on this thread; writes in the background as one writev of every

@@ -22,6 +22,7 @@ import { REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManife
 import type { BlobInfo, Expected, ImageLayout } from '../content/types.js';
 import { checkExpected } from '../content/util.js';
 import { writeFileAtomicSync } from './atomic.js';
+import { errno } from './errno.js';
 import { InlineSink, type BlobSink } from './blob-sink.js';
 import { WorkerSink } from './blob-sink-worker.js';
 import { ownChunksToWeb } from './own-chunks.js';
@@ -34,10 +35,6 @@ const ROOT_TEMP = /^\.(?:index\.json|oci-layout)\.(\d+)\.[a-z0-9]+\.tmp$/;
 const STALE_INGEST_MS = 24 * 3600_000;
 /** Blobs of known size below this are hashed on the calling thread: not worth a trip to the worker (or starting it). */
 const OFF_THREAD_MIN = 1 << 20;
-
-function errno(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-}
 
 /** fsyncDir off the event loop, so other downloads go on while the disk flushes. */
 async function fsyncDirAsync(dir: string): Promise<void> {

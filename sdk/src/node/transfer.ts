@@ -17,10 +17,7 @@ import { importArchive, importFiles } from '../transfer/import.js';
 import { CONTAINERD_NAME_ANNOTATION } from '../transfer/names.js';
 import type { ArchiveFile, ExportOptions, ImportOptions, ImportResult } from '../transfer/types.js';
 import { FsImageLayout } from './fs-layout.js';
-
-function errno(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-}
+import { errno } from './errno.js';
 
 function statOrThrow(path: string, what: string): Stats {
   try {
