@@ -18,6 +18,7 @@ import { CONTAINERD_NAME_ANNOTATION } from '../transfer/names.js';
 import type { ArchiveFile, ExportOptions, ImportOptions, ImportResult } from '../transfer/types.js';
 import { FsImageLayout } from './fs-layout.js';
 import { errno } from './errno.js';
+import { ownChunksToWeb } from './own-chunks.js';
 
 function statOrThrow(path: string, what: string): Stats {
   try {
@@ -29,7 +30,7 @@ function statOrThrow(path: string, what: string): Stats {
 }
 
 function fileStream(path: string): ReadableStream<Uint8Array> {
-  return Readable.toWeb(createReadStream(path, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
+  return ownChunksToWeb(createReadStream(path, { highWaterMark: 1 << 20 }), 1);
 }
 
 function archiveFile(root: string, rel: string, st: Stats): ArchiveFile {
