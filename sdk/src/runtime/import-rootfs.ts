@@ -7,6 +7,7 @@
  */
 import { invalidArgument, unsupported } from '../errors/index.js';
 import { applyChanges } from '../build/changes.js';
+import { sniffArchiveCompression } from '../build/archive.js';
 import { createSha256 } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
 import { formatReference, parseReference } from '../image/reference.js';
@@ -131,9 +132,8 @@ async function storeLayer(layout: ImageStore['layout'], tarball: ReadableStream<
   return { diffId: `sha256:${diff.hex()}`, descriptor: { mediaType, digest: info.digest, size: info.size } };
 }
 
-/** gzip, zstd, bzip2, xz or none, from the first bytes. */
+/** gzip, bzip2 or xz (as ADD sniffs archives), zstd (as layers are sniffed) or none, from the first bytes. */
 function compressionOf(head: Uint8Array): string {
-  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
-  if ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00].every((b, i) => head[i] === b)) return 'xz';
-  return sniffCompression(head);
+  const archive = sniffArchiveCompression(head);
+  return archive === 'none' ? sniffCompression(head) : archive;
 }
