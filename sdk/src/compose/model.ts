@@ -71,6 +71,12 @@ function str(v: unknown, where: string): string {
   return fail(where, `expected a string, got ${JSON.stringify(v)}`);
 }
 
+function wholeNumber(v: unknown, where: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) fail(where, `expected a whole number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 function bool(v: unknown, where: string): boolean {
   if (typeof v === 'boolean') return v;
   if (v === 'true' || v === 'false') return v === 'true';
@@ -327,11 +333,7 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   if (raw.pids_limit !== undefined) create.pidsLimit = Number(raw.pids_limit);
   if (raw.memswap_limit !== undefined) create.memorySwap = str(raw.memswap_limit, `${at}.memswap_limit`);
   if (raw.mem_reservation !== undefined) create.memoryReservation = str(raw.mem_reservation, `${at}.mem_reservation`);
-  const int = (key: string) => {
-    const n = Number(raw[key]);
-    if (!Number.isInteger(n)) fail(`${at}.${key}`, `expected a whole number, got ${JSON.stringify(raw[key])}`);
-    return n;
-  };
+  const int = (key: string) => wholeNumber(raw[key], `${at}.${key}`);
   if (raw.cpu_shares !== undefined) create.cpuShares = int('cpu_shares');
   if (raw.cpu_quota !== undefined) create.cpuQuota = int('cpu_quota');
   if (raw.cpu_period !== undefined) create.cpuPeriod = int('cpu_period');
@@ -379,23 +381,17 @@ function normalizeService(name: string, raw: unknown, ctx: NormalizeContext, vol
   return s;
 }
 
-/** compose's logging: driver and options, as `--log-driver`/`--log-opt` (checked by the Engine at create). */
 /** ulimits, shm_size, pid, ipc, uts, cgroup, group_add, dns*, oom_score_adj: docker's --ulimit, --shm-size and the rest. */
 function processSettings(raw: Obj, at: string, create: Omit<CreateOptions, 'image' | 'name'>): void {
   if (raw.ulimits !== undefined) {
     if (!isObj(raw.ulimits)) fail(`${at}.ulimits`, 'expected a map of name: limit or name: {soft, hard}');
     create.ulimits = Object.entries(raw.ulimits).map(([name, v]) => {
       const where = `${at}.ulimits.${name}`;
-      const n = (x: unknown, w: string) => {
-        const num = Number(x);
-        if (!Number.isInteger(num)) fail(w, `expected a whole number, got ${JSON.stringify(x)}`);
-        return num;
-      };
       if (isObj(v)) {
         for (const k of Object.keys(v)) if (k !== 'soft' && k !== 'hard') fail(where, `unknown key "${k}" (expected soft and hard)`);
-        return { name, soft: n(v.soft, `${where}.soft`), hard: n(v.hard, `${where}.hard`) };
+        return { name, soft: wholeNumber(v.soft, `${where}.soft`), hard: wholeNumber(v.hard, `${where}.hard`) };
       }
-      const single = n(v, where);
+      const single = wholeNumber(v, where);
       return { name, soft: single, hard: single };
     });
   }
@@ -423,13 +419,10 @@ function processSettings(raw: Obj, at: string, create: Omit<CreateOptions, 'imag
       fail(`${at}.sysctls`, (err as Error).message);
     }
   }
-  if (raw.oom_score_adj !== undefined) {
-    const n = Number(raw.oom_score_adj);
-    if (!Number.isInteger(n)) fail(`${at}.oom_score_adj`, `expected a whole number, got ${JSON.stringify(raw.oom_score_adj)}`);
-    create.oomScoreAdj = n;
-  }
+  if (raw.oom_score_adj !== undefined) create.oomScoreAdj = wholeNumber(raw.oom_score_adj, `${at}.oom_score_adj`);
 }
 
+/** compose's logging: driver and options, as `--log-driver`/`--log-opt` (checked by the Engine at create). */
 function logging(v: unknown, where: string): NonNullable<CreateOptions['logConfig']> {
   if (!isObj(v)) fail(where, 'expected a map with driver and options');
   for (const k of Object.keys(v)) if (k !== 'driver' && k !== 'options') fail(where, `unknown key "${k}"`);
