@@ -122,7 +122,6 @@ export interface DockerCreateBody {
   NetworkDisabled?: boolean;
 }
 
-
 /** The first field of the body skiff cannot honour, as a 400 saying so. */
 function refuseUnsupported(body: DockerCreateBody, h: DockerHostConfig): void {
   const no = (flag: string, field: string, why: string) => invalidArgument(`${flag} (${field}) is not supported by skiff: ${why}`);

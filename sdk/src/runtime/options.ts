@@ -134,8 +134,6 @@ export interface CreateOptions {
   /** docker's --ulimit: `nofile=1024:2048` specs or Ulimits (runtime/process-settings.ts). */
   ulimits?: Array<string | Ulimit>;
   /** Size of /dev/shm (docker's --shm-size), bytes or a size like `8m`; default 64m. */
-  /** Namespaced kernel parameters (docker's --sysctl): `KEY=VALUE` strings or a record; net.*, fs.mqueue.* and the IPC ones. */
-  sysctls?: Record<string, string> | string[];
   shmSize?: number | string;
   /** `host` shares the host's PID namespace (docker's --pid). */
   pidMode?: string;
@@ -153,6 +151,8 @@ export interface CreateOptions {
   dnsOptions?: string[];
   /** The process's OOM score adjustment, -1000 to 1000 (docker's --oom-score-adj). */
   oomScoreAdj?: number;
+  /** Namespaced kernel parameters (docker's --sysctl): `KEY=VALUE` strings or a record; net.*, fs.mqueue.* and the IPC ones. */
+  sysctls?: Record<string, string> | string[];
   /** Kill the container's process when one run takes longer than this. */
   timeoutMs?: number;
   /** WASI: fixed clock and seeded random. */
