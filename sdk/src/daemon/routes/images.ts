@@ -74,10 +74,11 @@ async function namesOf(ctx: DaemonContext, target: Descriptor): Promise<string[]
 /**
  * The image a local one was committed from (docker inspect's Parent), while
  * it is still in the store: the annotation any of the image's names carries
- * (Engine.commit sets it; docker tag keeps it); '' otherwise.
+ * (Engine.commit sets it; docker tag keeps it); '' otherwise. `refs`: the
+ * store's names, when the caller has read them already (one read for a list).
  */
-async function parentOf(ctx: DaemonContext, target: Descriptor): Promise<string> {
-  const refs = await ctx.engine.layout.listRefs();
+async function parentOf(ctx: DaemonContext, target: Descriptor, refs?: Array<{ name: string; target: Descriptor }>): Promise<string> {
+  refs ??= await ctx.engine.layout.listRefs();
   const parent = refs.find((r) => r.target.digest === target.digest && r.target.annotations?.[PARENT_ANNOTATION])?.target.annotations?.[PARENT_ANNOTATION];
   return parent && (await ctx.engine.layout.info(parent)) ? parent : '';
 }
@@ -178,6 +179,7 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const f = parseFilters(x.query.get('filters'));
     const danglingOnly = f.dangling?.some((v) => v === 'true' || v === '1') ?? false;
     const out = [];
+    const refs = await ctx.engine.layout.listRefs();
     for (const s of await ctx.engine.images.list()) {
       if (danglingOnly && !s.names.every(isDanglingName)) continue;
       const tags = s.names.map(tagOf).filter((t): t is string => !!t);
@@ -190,7 +192,7 @@ export function imageRoutes(r: Router<DaemonContext>): void {
       if (f.label?.length && !f.label.every((l) => labelMatches(labels ?? {}, l))) continue;
       out.push({
         Id: s.id,
-        ParentId: await parentOf(ctx, s.target),
+        ParentId: await parentOf(ctx, s.target, refs),
         RepoTags: tags,
         RepoDigests: digestsOf(s.names, s.target.digest),
         Created: unix(s.created),
