@@ -150,8 +150,10 @@ function action(name: string, where: string): SeccompAction {
  * alternatives, so such a rule becomes one rule per condition, as runc makes it.
  */
 export function seccompFromDocker(profile: DockerSeccompProfile, capabilities: readonly string[], kernel: string = release()): SeccompProfile {
-  const caps = new Set(capabilities.map((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`)));
-  const has = (c: string) => caps.has(c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
+  // Docker's profiles name capabilities either way (CAP_SYS_ADMIN, sys_admin).
+  const canonical = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
+  const caps = new Set(capabilities.map(canonical));
+  const has = (c: string) => caps.has(canonical(c));
   const arches = profile.architectures?.length
     ? profile.architectures
     : (profile.archMap ?? []).filter((a) => a.architecture === 'SCMP_ARCH_X86_64').flatMap((a) => [a.architecture, ...(a.subArchitectures ?? [])]);
