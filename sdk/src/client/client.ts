@@ -23,6 +23,7 @@ import type { Credentials } from '../registry/types.js';
 import { apiError, type ApiRequest, type ApiResponse, type HijackedConnection, type QueryValue, type Transport } from './transport.js';
 import { FrameDecoder, MULTIPLEXED } from './stdcopy.js';
 import { toCreateBody } from './create-body.js';
+import { fromBase64 } from '../content/base64.js';
 import type { ContainerInspect, ContainerRuntime, ContainerSummary, ExecStdio, ImageInspectJson, ImageSummaryJson, ProgressMessage } from './types.js';
 
 /** The newest API version this client knows. */
@@ -492,7 +493,7 @@ export class DockerClient implements ContainerRuntime {
   async getArchive(id: string, path: string): Promise<{ stat: { name: string; size: number; mode: number; mtime: string; linkTarget: string }; tar: ReadableStream<Uint8Array> }> {
     const res = await this.call('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
     const raw = res.headers['x-docker-container-path-stat'];
-    const stat = raw ? (JSON.parse(dec.decode(Uint8Array.from(atob(raw), (c) => c.charCodeAt(0)))) as { name: string; size: number; mode: number; mtime: string; linkTarget: string }) : { name: path, size: 0, mode: 0, mtime: '', linkTarget: '' };
+    const stat = raw ? (JSON.parse(dec.decode(fromBase64(raw))) as { name: string; size: number; mode: number; mtime: string; linkTarget: string }) : { name: path, size: 0, mode: 0, mtime: '', linkTarget: '' };
     return { stat, tar: res.body };
   }
 

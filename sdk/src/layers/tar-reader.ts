@@ -6,6 +6,7 @@
  */
 import { dataLoss, failedPrecondition } from '../errors/index.js';
 import { ByteReader } from './byte-reader.js';
+import { fromBase64 } from '../content/base64.js';
 import type { TarEntryType, TarHeader } from './tar-types.js';
 
 export type { TarHeader, TarEntryType } from './tar-types.js';
@@ -136,10 +137,7 @@ function paxNumber(v: PaxValue | undefined, key: string, integer: boolean): numb
 }
 
 function base64(s: string): Uint8Array {
-  const bin = atob(s.replace(/\s+/g, ''));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return fromBase64(s.replace(/\s+/g, ''));
 }
 
 function xattrsOf(pax: Map<string, PaxValue>): Record<string, Uint8Array> | undefined {

@@ -1,5 +1,6 @@
 /** Container logs: each chunk of stdout/stderr with its time, like docker's json-file driver. */
 import type { LogLimits } from './log-config.js';
+import { fromBase64, toBase64 } from '../content/base64.js';
 
 export type { LogLimits };
 
@@ -111,19 +112,6 @@ export function logLineSize(e: LogEntry): number {
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const looseUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-
-function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 
 /** Splits entries into lines and applies since/until/tail. */
 export function filterLog(entries: LogEntry[], options: LogReadOptions): LogEntry[] {
