@@ -9,22 +9,20 @@
  * refused.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxContext, docker, dockerBinary, shutdownDaemon, startDaemon, type DaemonProcess, type DockerResult } from './support/harness.js';
-import { startDockerd, type Dockerd } from './support/dockerd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { busyboxContext, docker, type DockerResult } from './support/harness.js';
+import { sideBySide } from './support/side-by-side.js';
 import { connectDocker } from '../../src/client/node-transport.js';
 
-let real: Dockerd;
-let skiff: DaemonProcess;
-let tmp: string;
+const daemons = sideBySide('import', () => ({}));
 let rootfsTar: string;
 
 /** Runs one docker command on both daemons: [dockerd, skiff]. */
 async function both(args: string[], o: { input?: Buffer } = {}): Promise<[DockerResult, DockerResult]> {
-  return Promise.all([docker(real.url, args, o), docker(skiff.url, args, o)]);
+  const r = await daemons.both(args, o);
+  return [r.dockerd, r.skiff];
 }
 
 /** Every image ID a daemon has, tagged or not. */
@@ -32,23 +30,12 @@ async function imageIds(url: string): Promise<string[]> {
   return (await docker(url, ['images', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean).sort();
 }
 
-beforeAll(async () => {
-  dockerBinary();
-  tmp = mkdtempSync(join(tmpdir(), 'skiff-import-'));
+beforeAll(() => {
   // A busybox root file system (the Dockerfile busyboxContext writes is not used).
-  const ctx = busyboxContext(join(tmp, 'ctx'), ['sh', 'cat', 'echo', 'ls', 'env'], { 'etc/motd': 'from the tarball\n' });
-  rootfsTar = join(tmp, 'rootfs.tar');
+  const ctx = busyboxContext(join(daemons.tmp, 'ctx'), ['sh', 'cat', 'echo', 'ls', 'env'], { 'etc/motd': 'from the tarball\n' });
+  rootfsTar = join(daemons.tmp, 'rootfs.tar');
   execFileSync('tar', ['-C', join(ctx, 'rootfs'), '-cf', rootfsTar, '.']);
   execFileSync('sh', ['-c', `gzip -c ${rootfsTar} > ${rootfsTar}.gz`]);
-  // Both started before either failure is thrown, so afterAll stops the one that did start.
-  const [r, s] = await Promise.allSettled([startDockerd(), startDaemon({ backends: ['linux'] })]);
-  if (r.status === 'fulfilled') real = r.value;
-  if (s.status === 'fulfilled') skiff = s.value;
-  for (const x of [r, s]) if (x.status === 'rejected') throw x.reason;
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.allSettled([real?.stop(), shutdownDaemon(skiff, tmp)]);
 });
 
 describe('docker import, dockerd and skiff daemon side by side', () => {
@@ -87,10 +74,10 @@ describe('docker import, dockerd and skiff daemon side by side', () => {
   it('docker export | docker import - with --change and -m: runs, and inspect and history match dockerd', async () => {
     const name = 'imp-exported:1';
     const ids: string[] = [];
-    for (const url of [real.url, skiff.url]) {
+    for (const url of [daemons.real.url, daemons.skiff.url]) {
       const ran = await docker(url, ['run', '--name', 'imp-src', 'imp-base:1', 'sh', '-c', 'echo made in the container > /made']);
       expect(ran.code, ran.stderr).toBe(0);
-      const file = join(tmp, `export-${url === real.url ? 'dockerd' : 'skiff'}.tar`);
+      const file = join(daemons.tmp, `export-${url === daemons.real.url ? 'dockerd' : 'skiff'}.tar`);
       const exported = await docker(url, ['export', '-o', file, 'imp-src']);
       expect(exported.code, exported.stderr).toBe(0);
       const made = await docker(url, ['import', '--change', 'CMD ["sh"]', '--change', 'ENV A=1', '-m', 'msg', '-', name], { input: readFileSync(file) });
@@ -117,7 +104,7 @@ describe('docker import, dockerd and skiff daemon side by side', () => {
   it('an unnamed import is a dangling image on both', async () => {
     const made = await both(['import', rootfsTar]);
     for (const r of made) expect(r.code, r.stderr).toBe(0);
-    for (const [i, url] of [real.url, skiff.url].entries()) {
+    for (const [i, url] of [daemons.real.url, daemons.skiff.url].entries()) {
       const dangling = await docker(url, ['images', '-q', '--no-trunc', '-f', 'dangling=true']);
       expect(dangling.stdout.split('\n')).toContain(made[i]!.stdout.trim());
     }
@@ -127,18 +114,18 @@ describe('docker import, dockerd and skiff daemon side by side', () => {
     ['FROM x', 'from is not a valid change command'],
     ['RUN x', 'run is not a valid change command'],
   ])('--change "%s" is refused on both with docker\'s words; nothing is stored', async (change, words) => {
-    const before = await Promise.all([imageIds(real.url), imageIds(skiff.url)]);
+    const before = await Promise.all([imageIds(daemons.real.url), imageIds(daemons.skiff.url)]);
     const r = await both(['import', '--change', change, rootfsTar, 'imp-bad:1']);
     for (const x of r) {
       expect(x.code).toBe(1);
       expect(x.stderr).toContain(words);
     }
-    expect(await Promise.all([imageIds(real.url), imageIds(skiff.url)])).toEqual(before);
+    expect(await Promise.all([imageIds(daemons.real.url), imageIds(daemons.skiff.url)])).toEqual(before);
     for (const x of await both(['image', 'inspect', 'imp-bad:1'])) expect(x.code).toBe(1);
   }, 60_000);
 
   it('a damaged tarball fails on both; skiff says what is wrong; nothing is stored', async () => {
-    const before = await Promise.all([imageIds(real.url), imageIds(skiff.url)]);
+    const before = await Promise.all([imageIds(daemons.real.url), imageIds(daemons.skiff.url)]);
     const garbage = Buffer.from('this is not a tar archive, only text long enough to fill some header blocks. '.repeat(40));
     const cut = readFileSync(rootfsTar).subarray(0, 100_000);
     for (const input of [garbage, cut]) {
@@ -147,25 +134,25 @@ describe('docker import, dockerd and skiff daemon side by side', () => {
       expect(r[1].stderr).toMatch(/not a valid tar archive \(plain or gzip-compressed\): (corrupt|truncated) tar archive/);
       for (const x of await both(['image', 'inspect', 'imp-corrupt:1'])) expect(x.code).toBe(1);
     }
-    expect(await Promise.all([imageIds(real.url), imageIds(skiff.url)])).toEqual(before);
+    expect(await Promise.all([imageIds(daemons.real.url), imageIds(daemons.skiff.url)])).toEqual(before);
   }, 60_000);
 });
 
 describe('docker import, what only skiff answers', () => {
   it('--platform sets the platform of the image', async () => {
-    const made = await docker(skiff.url, ['import', '--platform', 'linux/arm64', rootfsTar, 'imp-arm:1']);
+    const made = await docker(daemons.skiff.url, ['import', '--platform', 'linux/arm64', rootfsTar, 'imp-arm:1']);
     expect(made.code, made.stderr).toBe(0);
-    expect((await docker(skiff.url, ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'imp-arm:1'])).stdout).toBe('linux/arm64\n');
+    expect((await docker(daemons.skiff.url, ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'imp-arm:1'])).stdout).toBe('linux/arm64\n');
   });
 
   it('the SDK client: images.import with a name, changes, message and platform; a refused change is the API error', async () => {
-    const client = connectDocker(skiff.url);
+    const client = connectDocker(daemons.skiff.url);
     try {
       const made = await client.images.import(readFileSync(`${rootfsTar}.gz`), { reference: 'imp-client:1', changes: ['CMD ["cat", "/etc/motd"]'], message: 'from the client', platform: { os: 'linux', architecture: 'amd64' } });
       expect(made.id).toMatch(/^sha256:[a-f0-9]{64}$/);
       const img = await client.images.inspect('imp-client:1');
       expect(img).toMatchObject({ Id: made.id, Comment: 'from the client', Os: 'linux', Architecture: 'amd64', Config: { Cmd: ['cat', '/etc/motd'] } });
-      const out = await docker(skiff.url, ['run', '--rm', 'imp-client:1']);
+      const out = await docker(daemons.skiff.url, ['run', '--rm', 'imp-client:1']);
       expect(out, out.stderr).toMatchObject({ code: 0, stdout: 'from the tarball\n' });
       await expect(client.images.import(readFileSync(rootfsTar), { changes: ['RUN x'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('run is not a valid change command') });
     } finally {
@@ -174,7 +161,7 @@ describe('docker import, what only skiff answers', () => {
   });
 
   it('a URL source is refused, saying why and what to do', async () => {
-    const r = await docker(skiff.url, ['import', 'http://127.0.0.1:9/rootfs.tar', 'imp-url:1']);
+    const r = await docker(daemons.skiff.url, ['import', 'http://127.0.0.1:9/rootfs.tar', 'imp-url:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('importing from a URL (http://127.0.0.1:9/rootfs.tar) is not supported');
     expect(r.stderr).toContain('download the tarball yourself');

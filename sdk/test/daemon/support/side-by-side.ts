@@ -1,8 +1,9 @@
 /**
  * A real dockerd and a `skiff daemon` on the Linux backend, side by side for
  * one test file: started together (and both stopped afterwards, also when one
- * of them failed to start), the file's images built on each with the classic
- * builder, and `both()` running the same docker CLI command against the two.
+ * of them failed to start), the file's images (if any) built on each with the
+ * classic builder, and `both()` running the same docker CLI command against
+ * the two.
  * skiff's daemon holds a stray inherited descriptor, which must not show.
  */
 import { mkdtempSync } from 'node:fs';
@@ -18,10 +19,10 @@ export interface SideBySide {
   skiff: DaemonProcess;
   /** A temp directory for the file, removed afterwards. */
   tmp: string;
-  /** One docker CLI command against one daemon (its url). */
-  on(url: string, args: string[]): Promise<DockerResult>;
+  /** One docker CLI command against one daemon (its url), `input` on its stdin. */
+  on(url: string, args: string[], o?: { input?: string | Buffer }): Promise<DockerResult>;
   /** The same docker CLI command against dockerd and skiff at once. */
-  both(args: string[]): Promise<{ dockerd: DockerResult; skiff: DockerResult }>;
+  both(args: string[], o?: { input?: string | Buffer }): Promise<{ dockerd: DockerResult; skiff: DockerResult }>;
 }
 
 /**
@@ -31,9 +32,9 @@ export interface SideBySide {
  */
 export function sideBySide(name: string, images: (tmp: string) => Record<string, string>, setupTimeoutMs = 240_000): SideBySide {
   const s = {} as SideBySide;
-  s.on = (url, args) => docker(url, args, { env: { DOCKER_BUILDKIT: '0' } });
-  s.both = async (args) => {
-    const [dockerd, skiff] = await Promise.all([s.on(s.real.url, args), s.on(s.skiff.url, args)]);
+  s.on = (url, args, o = {}) => docker(url, args, { ...o, env: { DOCKER_BUILDKIT: '0' } });
+  s.both = async (args, o) => {
+    const [dockerd, skiff] = await Promise.all([s.on(s.real.url, args, o), s.on(s.skiff.url, args, o)]);
     return { dockerd, skiff };
   };
   beforeAll(async () => {
