@@ -33,6 +33,7 @@ static int mkdir_p(const char *path, serr_t *e) {
   return 0;
 }
 
+/* Like docker: a WORKDIR that does not exist yet is made (as root, before the user switch). */
 int ensure_cwd(const process_spec *p, serr_t *e) {
   struct stat st;
   if (stat(p->cwd, &st) == 0 || errno != ENOENT) return 0; /* other errors: prepare_process reports them */
@@ -40,11 +41,8 @@ int ensure_cwd(const process_spec *p, serr_t *e) {
 }
 
 int prepare_process(const process_spec *p, int make_cwd, serr_t *e) {
-  if (chdir(p->cwd) < 0) {
-    /* Like docker: a WORKDIR that does not exist yet is made (as root, before the user switch). */
-    if (!make_cwd || errno != ENOENT || mkdir_p(p->cwd, e) < 0 || chdir(p->cwd) < 0)
-      return e->msg[0] ? -1 : fail(e, "cwd", errno, "chdir to the working directory %s", p->cwd);
-  }
+  if (make_cwd && ensure_cwd(p, e) < 0) return -1;
+  if (chdir(p->cwd) < 0) return fail(e, "cwd", errno, "chdir to the working directory %s", p->cwd);
   umask(p->has_umask ? p->umask : 022);
   if (apply_rlimits(p, e) < 0) return -1;
   if (p->has_oom_score_adj) {
