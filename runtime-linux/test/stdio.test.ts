@@ -78,6 +78,25 @@ describe.skipIf(!!why)('linux backend: attach, terminals, logs', () => {
     await c.kill('SIGKILL');
   });
 
+
+  it('exec -t keeps what a process wrote just before its exit, and a background process holding the terminal does not keep it', async () => {
+    const { c } = await started('sleep 30');
+    // The last write is still in the terminal's line discipline when the exit
+    // is seen; many at once make that race likely.
+    const runs = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
+      const out = sink();
+      const p = await c.exec({ args: ['sh', '-c', `echo first ${i}; echo last ${i}`], env: [], cwd: '/', tty: true }, { stdout: out.stream, stderr: sink().stream });
+      return { i, code: (await p.wait()).exitCode, text: out.text() };
+    }));
+    for (const r of runs) expect(r).toEqual({ i: r.i, code: 0, text: `first ${r.i}\r\nlast ${r.i}\r\n` });
+    const out = sink();
+    const started_ = Date.now();
+    const p = await c.exec({ args: ['sh', '-c', 'sleep 20 & echo left it running'], env: [], cwd: '/', tty: true }, { stdout: out.stream, stderr: sink().stream });
+    expect((await p.wait()).exitCode).toBe(0);
+    expect(out.text()).toBe('left it running\r\n');
+    expect(Date.now() - started_).toBeLessThan(10_000);
+    await c.kill('SIGKILL');
+  });
   it('resizes the terminal of a container run with -t', async () => {
     const input = pushStream();
     const { c, out } = await started('stty size; read x; stty size', { process: { tty: true } }, input.stream);

@@ -98,7 +98,13 @@ it.skipIf(!ready)('bad log options are refused before anything runs, by run and 
   expect(await skiff('daemon', '--log-opt', 'max-size=lots')).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid log opt max-size "lots"') });
 }, 60_000);
 
-/** A command line under script(1) (a terminal); `typed` is typed at the shell's first prompt. */
+/**
+ * A command line under script(1) (a terminal); `typed` is typed at the shell's
+ * first prompt. script stops reading its terminal about 10 ms after its child
+ * exits, and the kernel may not have moved the last output to script's side
+ * of the terminal by then on a busy machine: the typed lines sleep a moment
+ * before they exit, so what the test checks is never that last output.
+ */
 function inTerminal(line: string, typed: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -114,7 +120,7 @@ function inTerminal(line: string, typed: string): Promise<{ code: number | null;
 }
 
 it.skipIf(!ready)('run -it is interactive in a terminal, sized like it, and ends with the shell', async () => {
-  const r = await inTerminal(`stty rows 22 cols 66; ${process.execPath} ${BIN} --root ${root} run --rm -it bb:1 sh`, 'stty size; tty; exit 2\n');
+  const r = await inTerminal(`stty rows 22 cols 66; ${process.execPath} ${BIN} --root ${root} run --rm -it bb:1 sh`, 'stty size; tty; sleep 1; exit 2\n');
   expect(r.out).toMatch(/\n22 66\r+\n\/dev\/pts\/0\r+\n/);
   expect(r.code).toBe(2);
 }, 60_000);
@@ -136,7 +142,7 @@ it.skipIf(!ready)('exec -t gives the process a terminal; exec -it in a terminal 
   const t = await skiff('exec', '-t', id, 'sh', '-c', 'tty; echo $((6*7))');
   expect(t.code, t.stderr).toBe(0);
   expect(t.stdout).toMatch(/^\/dev\/pts\/\d+\r\n42\r\n$/);
-  const r = await inTerminal(`stty rows 20 cols 70; ${process.execPath} ${BIN} --root ${root} exec -it ${id} sh`, 'stty size; echo $((6*7)); exit 4\n');
+  const r = await inTerminal(`stty rows 20 cols 70; ${process.execPath} ${BIN} --root ${root} exec -it ${id} sh`, 'stty size; echo $((6*7)); sleep 1; exit 4\n');
   expect(r.out).toMatch(/\n20 70\r+\n42\r+\n/); // Node's raw mode keeps ONLCR: \r\r\n
   expect(r.code).toBe(4);
   expect((await skiff('rm', '-f', id)).code).toBe(0);
