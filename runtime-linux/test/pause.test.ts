@@ -85,7 +85,7 @@ describe.skipIf(!!why)('linux backend: pause through the cgroup v1 freezer', () 
       const t0 = Date.now();
       await c.kill('SIGKILL');
       expect((await done).exitCode).toBe(137);
-      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       await c.remove();
     }
@@ -97,7 +97,7 @@ describe.skipIf(!!why)('linux backend: pause through the cgroup v1 freezer', () 
     await d.pause!();
     const t0 = Date.now();
     await d.remove(); // the contract's "exited first" broken on purpose: nothing may outlive removal
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(existsSync(dir)).toBe(false);
   });
 
@@ -117,7 +117,7 @@ describe.skipIf(!!why)('linux backend: pause through the cgroup v1 freezer', () 
         else await engine.kill(id);
         // stop: the init passes SIGTERM on to sh, which dies of it (143) once thawed.
         expect((await engine.wait(id)).exitCode).toBe(verb === 'stop' ? 143 : 137);
-        expect(Date.now() - t0).toBeLessThan(5000);
+        expect(Date.now() - t0).toBeLessThan(10_000);
         await engine.remove(id);
         expect(existsSync(dir)).toBe(false);
       }

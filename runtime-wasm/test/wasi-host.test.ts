@@ -81,12 +81,12 @@ describe('WASI host: clocks, sleeping and random', () => {
   it('really sleeps (relative) without burning the CPU', async () => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await probe(['sleep', '120']);
+    const r = await probe(['sleep', '500']);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const slept = Number(/slept (\d+)/.exec(r.stdout)![1]);
-    expect(slept).toBeGreaterThanOrEqual(120);
-    expect(wall).toBeGreaterThanOrEqual(119);
+    expect(slept).toBeGreaterThanOrEqual(500);
+    expect(wall).toBeGreaterThanOrEqual(499);
     // Atomics.wait blocks: far less CPU than wall time passed.
     expect((cpu.user + cpu.system) / 1000).toBeLessThan(wall * 0.6);
   });
@@ -125,9 +125,9 @@ describe('WASI host: clocks, sleeping and random', () => {
 
   it('does not really wait on a deterministic sleep, but time moves on', async () => {
     const t0 = performance.now();
-    const r = await probe(['sleep', '5000'], { deterministic: {} });
-    expect(performance.now() - t0).toBeLessThan(2000);
-    expect(Number(/slept (\d+)/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(5000);
+    const r = await probe(['sleep', '60000'], { deterministic: {} });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(Number(/slept (\d+)/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(60000);
   });
 });
 

@@ -173,21 +173,22 @@ describe('the demo page in Chromium', () => {
   it('a runaway guest is killed by the time limit while the page stays responsive', async () => {
     await pick('demo/runaway');
     const t0 = Date.now();
-    await start('spin', { timeoutMs: 2000 });
+    await start('spin', { timeoutMs: 4000 });
     await page.waitForFunction(() => document.querySelector('#output')!.textContent === 'spinning\n', undefined, { timeout: 10_000 });
-    // The guest spins in its worker; the page's own clock keeps ticking and it answers at once.
+    // The guest spins in its worker; the page's own clock keeps ticking and it answers
+    // long before the time limit (a page blocked by the guest would answer only after it).
     const before = Number(await page.textContent('#heartbeat'));
     const ping = Date.now();
     expect(await page.evaluate(() => 6 * 7)).toBe(42);
-    expect(Date.now() - ping).toBeLessThan(500);
+    expect(Date.now() - ping).toBeLessThan(2000);
     await page.waitForTimeout(600);
     expect(Number(await page.textContent('#heartbeat')) - before).toBeGreaterThanOrEqual(3);
     expect(await page.getAttribute('#status', 'data-state')).toBe('running');
     const r = await finished();
     expect(r.exitCode).toBe('137');
     expect(r.detail).toContain('the run passed its time limit');
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
     // The page goes on running containers.
     expect((await run('tick 1 0')).stdout).toBe('tick 1\n');
   });
@@ -199,7 +200,7 @@ describe('the demo page in Chromium', () => {
     const t0 = Date.now();
     await page.click('#kill');
     const r = await finished();
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(10_000); // the time limit is a minute
     expect(r).toMatchObject({ exitCode: '137' });
     expect(r.detail).toContain('SIGKILL');
   });

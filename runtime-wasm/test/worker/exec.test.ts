@@ -75,18 +75,18 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 describe('exec in worker mode', () => {
   it('runs while the main process sleeps, in its file system, and the main process resumes its sleep', async () => {
     const t0 = performance.now();
-    const { c, io } = await started(['tick', '2', '1500']);
+    const { c, io } = await started(['tick', '2', '3000']);
     const x = capture();
     const t1 = performance.now();
     const p = await c.exec(proc('files', '2'), x.stdio());
     expect(await p.wait()).toEqual({ exitCode: 0 });
     // Served inside the sleep, not after it.
-    expect(performance.now() - t1).toBeLessThan(1000);
+    expect(performance.now() - t1).toBeLessThan(2500);
     expect(x.stdout()).toBe('made 2 files\n');
     expect(await c.wait()).toEqual({ exitCode: 0 });
     const total = performance.now() - t0;
-    expect(total).toBeGreaterThan(1400);
-    expect(total).toBeLessThan(3000);
+    expect(total).toBeGreaterThan(2900);
+    expect(total).toBeLessThan(8000);
     expect(io.stdout()).toBe('tick 1\ntick 2\n');
     // The exec wrote the container's own file system.
     const tar = await new Response(c.exportChanges()).arrayBuffer();
@@ -156,7 +156,7 @@ describe('exec in worker mode', () => {
     await io.firstOut;
     const t0 = performance.now();
     await expect(c.exec(proc('files', '1'), capture().stdio())).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(10_000); // the main process never blocks: without the limit, forever
     await c.kill();
     expect((await c.wait()).exitCode).toBe(137);
     await c.remove();

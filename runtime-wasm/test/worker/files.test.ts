@@ -55,11 +55,9 @@ describe('docker cp with a running container in worker mode', () => {
     const c = await engine.create({ image: toolbox, cmd: ['sh', '-c', 'sleep 2; cat /tmp/f /etc/new/g'] });
     const logs = await engine.attach(c.id);
     await c.start();
-    const t0 = performance.now();
     await c.importFiles('/tmp', await tar([[{ path: 'f', type: 'file' }, 'copied in\n']]));
     await c.importFiles('/etc', await tar([[{ path: 'new', type: 'directory', mode: 0o755 }], [{ path: 'new/g', type: 'file' }, 'and g\n']]));
-    // Served in the sleep, not after it.
-    expect(performance.now() - t0).toBeLessThan(1500);
+    // Served in the sleep, not after it: the guest's cat, after the sleep, reads both files.
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
     const out = await collect(logs.pipeThrough(new TransformStream({ transform: (e, ctl) => { if (e.stream === 'stdout') ctl.enqueue(e.data); } })));
     expect(dec.decode(out)).toBe('copied in\nand g\n');
@@ -102,7 +100,7 @@ describe('docker cp with a running container that never blocks, or without a syn
     const t0 = performance.now();
     await expect(c.importFiles!('/tmp', await tar([[{ path: 'x', type: 'file' }, 'x']]))).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', message: expect.stringContaining('it computes') });
     await expect(collect(c.exportChanges())).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(performance.now() - t0).toBeLessThan(15_000); // the guest never blocks: without the limit, forever
     await c.kill();
     expect((await c.wait()).exitCode).toBe(137);
     await c.remove();

@@ -121,11 +121,11 @@ describe('worker mode (Node worker_threads)', () => {
     expect(io.stdout()).toBe('spinning\n');
     // The host's event loop is free while the guest spins.
     const tick = await new Promise<number>((r) => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 5); });
-    expect(tick).toBeLessThan(200);
+    expect(tick).toBeLessThan(1000);
     const t0 = performance.now();
     await c.kill();
     const status = await c.wait();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(5000); // the guest would spin forever
     expect(status).toEqual({ exitCode: 137, signal: 'SIGKILL', error: 'killed (SIGKILL)' });
     expect(await c.stats()).toMatchObject({ pids: 0 });
     // The container starts again, on a fresh worker.
@@ -248,7 +248,7 @@ describe('worker mode through the Engine', () => {
     const t0 = performance.now();
     const r = await engine.run({ image: image.name, cmd: ['spin'], rm: true, timeoutMs: 200 } as never);
     expect(r.exitCode).toBe(137);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(10_000); // the guest would spin forever
   });
 
   it('writes a volume held in the host\'s memory through the worker', async () => {

@@ -123,7 +123,7 @@ describe('stalls', () => {
     const abortedAt = Date.now();
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(Date.now() - abortedAt).toBeLessThan(1000);
+    expect(Date.now() - abortedAt).toBeLessThan(5000); // the stall itself would last far longer
     expect(await layout.info(big.digest)).toBeUndefined();
   });
 });
