@@ -106,4 +106,19 @@ describe.skipIf(!!why)('/sys/fs/cgroup in a container (skiff-runtime run on a bu
       '',
     ]);
   });
+
+  // A hybrid host has a cgroup2 tree beside its v1 hierarchies: mounted at
+  // /sys/fs/cgroup in a private mount namespace, it is the view a v2-only host
+  // gives the helper, so its v2 branch runs here too (without controllers).
+  it.runIf(setup === 'hybrid')('on a v2 view (the hybrid host\'s cgroup2 tree at /sys/fs/cgroup): cgroup2 read-only, the container\'s cgroup its root in a private namespace', () => {
+    const rel = `/${name}-${n++}/c`;
+    for (const d of [`/sys/fs/cgroup/unified${rel.slice(0, -2)}`, `/sys/fs/cgroup/unified${rel}`]) { mkdirSync(d); made.push(d); }
+    const v2 = 'mount -t cgroup2 cgroup2 /sys/fs/cgroup';
+    const probe = 'grep " /sys/fs/cgroup" /proc/self/mountinfo | cut -d" " -f4-6; grep "^0::" /proc/self/cgroup; mkdir /sys/fs/cgroup/sub 2>&1; echo "mkdir=$?"';
+    const own = run(bundle(probe, false), [`/sys/fs/cgroup${rel}`], v2).split('\n');
+    expect(own.slice(0, 2)).toEqual(['/ /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime', '0::/']);
+    expect(own.slice(2).join('\n')).toMatch(/Read-only file system\nmkdir=1\n$/);
+    const host = run(bundle(probe, true), [`/sys/fs/cgroup${rel}`], v2).split('\n');
+    expect(host.slice(0, 2)).toEqual(['/ /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime', `0::${rel}`]);
+  });
 });
