@@ -25,6 +25,7 @@ declare -A want=(
   [mount]=mount
   [ps]=procps
   [pgrep]=procps
+  [sqlite3]=sqlite3
 )
 missing=()
 for cmd in "${!want[@]}"; do

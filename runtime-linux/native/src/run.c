@@ -276,7 +276,8 @@ static void kill_cgroup_after(pid_t pid, char **cgroups, int ncgroups) {
   pid_t w = fork();
   if (w != 0) { close(pfd); return; }
   /* Hold nothing of the shim's open: its pipes and sockets must close when it ends. */
-  for (int fd = 0; fd < 1024; fd++) if (fd != pfd) close(fd);
+  if ((pfd > 0 && syscall(SYS_close_range, 0U, (unsigned)pfd - 1, 0) < 0) || syscall(SYS_close_range, (unsigned)pfd + 1, ~0U, 0) < 0)
+    for (int fd = 0; fd < 1024; fd++) if (fd != pfd) close(fd); /* kernels before 5.9 */
   struct pollfd p = { .fd = pfd, .events = POLLIN };
   while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
   for (int round = 0; round < 100; round++) {
