@@ -11,15 +11,18 @@ export class RegistryError extends SkiffError {
   readonly status?: number;
   /** The first code of the registry's error body, e.g. MANIFEST_UNKNOWN. */
   readonly registryCode?: string;
+  /** What the registry's error body said (its codes and messages, or the first line of a text body). */
+  readonly registrySays?: string;
   /** A 5xx, a 429 or a dropped connection: trying again may succeed. */
   readonly retryable: boolean;
   /** What the registry asked for in Retry-After. */
   readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message: string, extra: { status?: number; registryCode?: string; retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, extra: { status?: number; registryCode?: string; registrySays?: string; retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {}) {
     super(code, message, extra.cause === undefined ? undefined : { cause: extra.cause });
     if (extra.status !== undefined) this.status = extra.status;
     if (extra.registryCode !== undefined) this.registryCode = extra.registryCode;
+    if (extra.registrySays !== undefined) this.registrySays = extra.registrySays;
     this.retryable = extra.retryable ?? false;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
   }
@@ -83,7 +86,7 @@ export async function errorFromResponse(res: Response, ctx: RequestContext): Pro
   const reg = ctx.registry;
   const repo = ctx.repository ?? '';
   const said = detail ? ` (the registry said: ${detail})` : '';
-  const extra = { status, ...(registryCode ? { registryCode } : {}) };
+  const extra = { status, ...(registryCode ? { registryCode } : {}), ...(detail ? { registrySays: detail } : {}) };
   if (status === 401) {
     const bearer = parseChallenges(res.headers.get('www-authenticate') ?? '').find((c) => c.scheme === 'bearer');
     if (ctx.hadCredentials && bearer?.params.error === 'insufficient_scope') {

@@ -140,6 +140,7 @@ describe('POST /auth as the API has it', () => {
     const bad = await postAuth(JSON.stringify({ auth: Buffer.from('alice:nope').toString('base64'), serveraddress: basic.domain }));
     expect(bad.status).toBe(401);
     expect(bad.json.message).toContain(`registry ${basic.domain} refused the credentials of user "alice"`);
+    expect(bad.json.message).toContain('401 Unauthorized (UNAUTHORIZED: '); // the registry's own words
   });
 
   it('says what is wrong with a request it cannot use', async () => {

@@ -7,6 +7,7 @@
  */
 import { invalidArgument, isSkiffError, unauthenticated, unsupported } from '../../errors/index.js';
 import { checkCredentials } from '../../registry/login.js';
+import { RegistryError } from '../../registry/errors.js';
 import { baseUrlOf } from '../../registry/endpoint.js';
 import { registryKey } from '../../node/credentials.js';
 import type { Router } from '../router.js';
@@ -65,7 +66,7 @@ export function authRoutes(r: Router<DaemonContext>): void {
     } catch (err) {
       if (!isSkiffError(err, 'UNAUTHENTICATED')) throw err;
       // dockerd's wording, then which credentials and what to do.
-      const said = /\(the registry said: (.*)\)/.exec(err.message)?.[1];
+      const said = err instanceof RegistryError ? err.registrySays : undefined;
       const who = creds.username ? `user "${creds.username}"` : 'an empty user name';
       throw unauthenticated(`login attempt to ${endpoint} failed with status: 401 Unauthorized${said ? ` (${said})` : ''}: registry ${domain} refused the credentials of ${who}; check the user name and password`, err);
     }
