@@ -17,20 +17,26 @@ int fail(serr_t *e, const char *op, int errnum, const char *fmt, ...) {
   return -1;
 }
 
+size_t json_escape_byte(unsigned char c, char *out) {
+  static const char HEX[] = "0123456789abcdef";
+  const char *two = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+  if (two) { memcpy(out, two, 2); return 2; }
+  if (c >= 0x20) return 0;
+  memcpy(out, "\\u00", 4);
+  out[4] = HEX[c >> 4];
+  out[5] = HEX[c & 15];
+  return 6;
+}
+
 size_t json_quote(char *buf, size_t cap, const char *s) {
   size_t o = 0;
 #define PUT(c) do { if (o + 1 < cap) buf[o] = (c); o++; } while (0)
   PUT('"');
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    unsigned char c = *p;
-    if (c == '"' || c == '\\') { PUT('\\'); PUT(c); }
-    else if (c == '\n') { PUT('\\'); PUT('n'); }
-    else if (c == '\t') { PUT('\\'); PUT('t'); }
-    else if (c < 0x20) {
-      char u[8];
-      snprintf(u, sizeof u, "\\u%04x", c);
-      for (char *q = u; *q; q++) PUT(*q);
-    } else PUT(c);
+    char esc[6];
+    size_t n = json_escape_byte(*p, esc);
+    if (n == 0) PUT(*p);
+    for (size_t k = 0; k < n; k++) PUT(esc[k]);
   }
   PUT('"');
 #undef PUT

@@ -170,15 +170,10 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
  * as \ufffd. Returns the length written; *lossy says whether a byte was replaced.
  */
 static size_t json_text(char *out, const unsigned char *p, size_t n, int *lossy) {
-  static const char HEX[] = "0123456789abcdef";
   size_t o = 0;
   for (size_t i = 0; i < n;) {
-    unsigned char c = p[i];
-    if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; i++; continue; }
-    if (c == '\n') { out[o++] = '\\'; out[o++] = 'n'; i++; continue; }
-    if (c == '\r') { out[o++] = '\\'; out[o++] = 'r'; i++; continue; }
-    if (c == '\t') { out[o++] = '\\'; out[o++] = 't'; i++; continue; }
-    if (c < 0x20) { memcpy(out + o, "\\u00", 4); o += 4; out[o++] = HEX[c >> 4]; out[o++] = HEX[c & 15]; i++; continue; }
+    size_t esc = json_escape_byte(p[i], out + o);
+    if (esc) { o += esc; i++; continue; }
     size_t len = utf8_len(p + i, n - i);
     if (len == 0) { memcpy(out + o, "\\ufffd", 6); o += 6; i++; *lossy = 1; continue; }
     memcpy(out + o, p + i, len);
