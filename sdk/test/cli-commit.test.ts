@@ -74,3 +74,24 @@ it('WASI: a container that ran in an earlier command cannot be committed (its la
   expect((await skiff(root, 'run', '--rm', 'wasm-commit:2')).stdout).toBe('from the change\n');
   await skiff(root, 'rm', '-f', 'wran', 'wmade');
 });
+
+it.skipIf(!ready)('an image committed from another holds it: rmi by ID is refused, rmi of its last name keeps it for images -a only, and it goes with its last child', async () => {
+  const idOf = async (name: string) => (JSON.parse((await skiff(root, 'image', 'inspect', name)).stdout) as Array<{ Id: string }>)[0]!.Id;
+  expect((await skiff(root, 'run', '--name', 'lp', 'bb:1', 'sh', '-c', 'echo p > /p')).code).toBe(0);
+  expect((await skiff(root, 'commit', 'lp', 'parent:9')).code).toBe(0);
+  expect((await skiff(root, 'run', '--name', 'lch', 'parent:9', 'sh', '-c', 'echo c > /c')).code).toBe(0);
+  expect((await skiff(root, 'commit', 'lch', 'child:9')).code).toBe(0);
+  expect((await skiff(root, 'rm', 'lp', 'lch')).code).toBe(0);
+  const parent = await idOf('parent:9');
+  const byId = await skiff(root, 'rmi', '-f', parent.slice(7, 19));
+  expect(byId.code).toBe(1);
+  expect(byId.stderr).toContain(`conflict: unable to delete ${parent.slice(7, 19)} (cannot be forced) - image has dependent child images`);
+  expect(await skiff(root, 'rmi', 'parent:9')).toMatchObject({ code: 0, stdout: 'Untagged: parent:9\n' });
+  expect((await skiff(root, 'images', '-q', '--no-trunc')).stdout.split('\n')).not.toContain(parent);
+  expect((await skiff(root, 'images', '-a', '-q', '--no-trunc')).stdout.split('\n')).toContain(parent);
+  expect((await skiff(root, 'run', '--rm', 'child:9', 'cat', '/p', '/c')).stdout).toBe('p\nc\n');
+  const gone = await skiff(root, 'rmi', 'child:9');
+  expect(gone.code, gone.stderr).toBe(0);
+  expect(gone.stdout).toContain(`Deleted: ${parent}`);
+  expect((await skiff(root, 'images', '-a', '-q', '--no-trunc')).stdout.split('\n')).not.toContain(parent);
+}, 60_000);

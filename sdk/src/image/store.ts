@@ -10,7 +10,7 @@ import { isDigest, digestOf } from './digest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from './media-types.js';
 import { familiarName, formatReference, parseReference } from './reference.js';
 import { formatPlatform, selectManifest } from './platform.js';
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from './types.js';
+import { PARENT_ANNOTATION, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './types.js';
 
 /** One platform's image, ready to run. */
 /**
@@ -236,22 +236,64 @@ export class ImageStore {
    * Removes a name (`docker rmi`). Removing by ID removes every name of the
    * image, which needs `force` when there are several. Blobs no longer
    * referenced by any name are deleted. `inUse` names image IDs used by containers.
+   *
+   * Images committed from this one (its children, PARENT_ANNOTATION) hold it
+   * as dockerd does: removing it by ID is refused even with `force`, and
+   * removing its last name keeps it, unnamed and listed only with -a, until
+   * its last child goes; a removed image's unnamed parent then goes too.
    */
-  async remove(nameOrId: string, options: { force?: boolean; inUse?: (target: Descriptor) => boolean } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
+  async remove(nameOrId: string, options: { force?: boolean; inUse?: (target: Descriptor) => boolean | Promise<boolean> } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
     const found = await this.lookup(nameOrId);
     const refs = await this.layout.listRefs();
+    const id = await this.imageIdOf(found.target);
+    const hasChildren = childrenOf(refs, id, found.target).length > 0;
+    if (!found.name && hasChildren) throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (cannot be forced) - image has dependent child images`);
     const names = found.name ? [found.name] : refs.filter((r) => r.target.digest === found.target.digest).map((r) => r.name);
     if (!found.name && names.length > 1 && !options.force) {
       throw conflict(`unable to delete ${nameOrId} (must be forced): image is referenced in multiple names: ${names.map((n) => familiarName(parseReference(n))).join(', ')}`);
     }
     const lastName = refs.filter((r) => r.target.digest === found.target.digest).length <= names.length;
-    if (lastName && options.inUse?.(found.target) && !options.force) {
+    if (lastName && !options.force && (await options.inUse?.(found.target))) {
       throw conflict(`unable to remove image ${nameOrId} (must force): it is used by a container; remove the container first or use --force`);
     }
-    const owned = await this.reachable(found.target);
     for (const n of names) await this.layout.deleteRef(n);
+    if (lastName && hasChildren) {
+      // Kept for its children, unnamed (the target keeps its own parent annotation).
+      await this.layout.setRef(danglingName(found.target.digest), found.target);
+      return { untagged: names, deleted: [] };
+    }
+    const owned = await this.reachable(found.target);
     const deleted = await this.gc((d) => owned.has(d));
+    if (lastName) deleted.push(...(await this.removeUnnamedParent(found.target, options.inUse)));
     return { untagged: names, deleted };
+  }
+
+  /** The image ID of a stored target: its config digest (a manifest), or its own digest (an index). */
+  private async imageIdOf(target: Descriptor): Promise<string> {
+    return isManifestMediaType(target.mediaType) ? (await this.readJson<ImageManifest>(target)).config.digest : target.digest;
+  }
+
+  /** After an image went: its parent, when only kept for its children and now without any, not in use, goes too (and so on up). */
+  private async removeUnnamedParent(child: Descriptor, inUse?: (target: Descriptor) => boolean | Promise<boolean>): Promise<string[]> {
+    const parentId = child.annotations?.[PARENT_ANNOTATION];
+    const parent = parentId ? await this.findById(parentId).catch(() => undefined) : undefined;
+    if (!parent) return [];
+    const refs = await this.layout.listRefs();
+    const names = refs.filter((r) => r.target.digest === parent.digest).map((r) => r.name);
+    if (!names.every(isDanglingName) || childrenOf(refs, parentId!, parent).length > 0 || (await inUse?.(parent))) return [];
+    for (const n of names) await this.layout.deleteRef(n);
+    const owned = await this.reachable(parent);
+    return [...(await this.gc((d) => owned.has(d))), ...(await this.removeUnnamedParent(parent, inUse))];
+  }
+
+  /** IDs of the images that others were committed from (dockerd's images with children): listed only with -a when unnamed, never pruned. */
+  async parentIds(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const r of await this.layout.listRefs()) {
+      const p = r.target.annotations?.[PARENT_ANNOTATION];
+      if (p) out.add(p);
+    }
+    return out;
   }
 
   /** Deletes blobs that no name reaches (only those `only` selects, when given). */
@@ -294,6 +336,11 @@ export class ImageStore {
     await this.layout.setRef(formatReference(parseReference(name)), target);
     return target;
   }
+}
+
+/** The stored names of images committed from image `id` (other than `self`, the image itself under another name). */
+function childrenOf(refs: Array<{ name: string; target: Descriptor }>, id: string, self: Descriptor): string[] {
+  return refs.filter((r) => r.target.annotations?.[PARENT_ANNOTATION] === id && r.target.digest !== self.digest).map((r) => r.name);
 }
 
 function stripRefAnnotation(d: Descriptor): Descriptor {

@@ -13,6 +13,7 @@ export const images: Command = {
   description: 'List images',
   async run(argv, ctx) {
     const specs: FlagSpec[] = [
+      { name: 'all', short: 'a', type: 'bool', help: 'Show all images (also unnamed ones kept for images committed from them)' },
       { name: 'quiet', short: 'q', type: 'bool', help: 'Only show image IDs' },
       { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
       { name: 'digests', type: 'bool', help: 'Show digests' },
@@ -23,7 +24,9 @@ export const images: Command = {
     const engine = await ctx.engine();
     const filter = args[0];
     const rows: Array<{ repo: string; tag: string; id: string; digest: string; created?: string; size: number; platforms: string; name: string }> = [];
+    const parents = await engine.images.parentIds();
     for (const img of await engine.images.list()) {
+      if (!flags.all && parents.has(img.id) && img.names.every(isDanglingName)) continue;
       for (const name of img.names) {
         const ref = parseReference(name);
         const dangling = isDanglingName(name);

@@ -180,8 +180,12 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const danglingOnly = f.dangling?.some((v) => v === 'true' || v === '1') ?? false;
     const out = [];
     const refs = await ctx.engine.layout.listRefs();
+    const parents = await ctx.engine.images.parentIds();
     for (const s of await ctx.engine.images.list()) {
-      if (danglingOnly && !s.names.every(isDanglingName)) continue;
+      // An unnamed image kept for the images committed from it is not dangling: listed with -a only, as dockerd's intermediates.
+      const unnamed = s.names.every(isDanglingName);
+      if (unnamed && parents.has(s.id) && (danglingOnly || !x.bool('all'))) continue;
+      if (danglingOnly && !unnamed) continue;
       const tags = s.names.map(tagOf).filter((t): t is string => !!t);
       if (f.reference?.length && !f.reference.some((pat) => tags.some((t) => globMatch(pat, t) || globMatch(pat, t.slice(0, t.lastIndexOf(':')))))) continue;
       let labels: Record<string, string> | null = null;
@@ -284,7 +288,11 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const all = f.dangling?.some((v) => v === 'false' || v === '0') ?? false;
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
     // Without -a only dangling images (docker commit without a name) go; label filters as dockerd's.
+    // Images others were committed from stay (dockerd prunes only images without children; removing
+    // a child takes its unnamed parent along).
+    const parents = await ctx.engine.images.parentIds();
     for (const s of await ctx.engine.images.list()) {
+      if (parents.has(s.id)) continue;
       if (!all && !s.names.every(isDanglingName)) continue;
       if (f.label?.length || f['label!']?.length) {
         const labels = (await ctx.imageConfig(s.id))?.config?.Labels ?? {};
@@ -378,9 +386,8 @@ export function imageRoutes(r: Router<DaemonContext>): void {
 
   r.add('DELETE', '/images/:name+', async (x, ctx) => {
     const name = x.params.name!;
-    const found = await lookup(ctx, name);
-    const used = await inUse(ctx, found.target);
-    const res = await ctx.engine.images.remove(name, { force: x.bool('force'), inUse: () => used });
+    await lookup(ctx, name); // a name that cannot be an image is a 404 here, as in dockerd
+    const res = await ctx.engine.images.remove(name, { force: x.bool('force'), inUse: (t) => inUse(ctx, t) });
     for (const u of res.untagged.filter((n) => !isDanglingName(n))) ctx.events.emit('image', 'untag', familiarName(parseReference(u)), { name: familiarName(parseReference(u)) });
     for (const d of res.deleted) ctx.events.emit('image', 'delete', d, { name: d });
     const untagged = res.untagged.filter((u) => !isDanglingName(u));
