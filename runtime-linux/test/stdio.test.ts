@@ -178,6 +178,27 @@ describe.skipIf(!!why)('linux backend: attach, terminals, logs', () => {
     expect(Buffer.concat(entries.map((e) => Buffer.from(e.data))).toString('latin1')).toBe('a "q"\tb\nno\xe9x\n\x01end');
   });
 
+  it('logs a line written in pieces as one entry, as docker: held until its newline, 16 KiB of it, or the end of the output', async () => {
+    const logPath = join(tempDir(), 'container.log');
+    // 'abc' then 'def\n' later; 20,000 bytes with no newline; an unfinished last line on stderr.
+    const c = await h.create("printf abc; sleep 0.3; echo def; head -c 20000 /dev/zero | tr '\\0' x; sleep 0.2; echo; head -c 40000 /dev/zero | tr '\\0' y > /tmp/y; echo >> /tmp/y; cat /tmp/y; printf tail >&2", { logPath });
+    running.push(c);
+    const out = sink();
+    await c.start({ stdout: out.stream, stderr: sink().stream });
+    await c.wait();
+    const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { log: string; stream: string });
+    expect(lines.map((l) => [l.stream, l.log.length < 100 ? l.log : `${l.log.length} x`])).toEqual([
+      ['stdout', 'abcdef\n'],
+      ['stdout', '16384 x'],
+      ['stdout', '3617 x'], // the rest of the long line with its newline
+      ['stdout', '16384 x'], // a long line in one write: in 16 KiB pieces too
+      ['stdout', '16384 x'],
+      ['stdout', '7233 x'],
+      ['stderr', 'tail'],
+    ]);
+    expect(out.text()).toBe(`abcdef\n${'x'.repeat(20000)}\n${'y'.repeat(40000)}\n`); // attached readers get output at once, as it comes
+  });
+
   it('rotates the log by size between lines: container.log, .1, .2, the oldest dropped, the retained tail in order', async () => {
     const dir = tempDir();
     const logPath = join(dir, 'c1', 'container.log');

@@ -20,12 +20,17 @@
 #define IN_BUF 16384
 #define MAX_CONN 32
 
+/* docker's log copier holds a line without its newline up to 16 KiB (then logs it as a partial line). */
+#define LOG_PART_MAX 16384
+
 typedef struct {
   int from, to;
   int active, discard;
   size_t off, len;
   const char *stream;
   char buf[OUT_BUF];
+  size_t plen;              /* the held start of a line, for the log */
+  char part[LOG_PART_MAX];
 } out_chan;
 
 enum { C_FREE, C_HEADER, C_STDIN };
@@ -186,7 +191,7 @@ static size_t json_text(char *out, const unsigned char *p, size_t n, int *lossy)
 /* Lines waiting to be appended to the log: written whole, in as few appends as fit. */
 #define LOG_PENDING (256 * 1024)
 /* One line's worst case: every byte escaped as \u00XX or \ufffd (6), plus its base64 (4/3). */
-#define LOG_LINE_MAX (256 + 6 * OUT_BUF + 4 * (OUT_BUF / 3 + 1))
+#define LOG_LINE_MAX (256 + 6 * LOG_PART_MAX + 4 * (LOG_PART_MAX / 3 + 1))
 static char log_buf[LOG_PENDING + LOG_LINE_MAX];
 static size_t log_len;
 
@@ -227,24 +232,62 @@ static void log_line(io_loop *l, const char *stream, const char *when, const uns
   if (log_len >= LOG_PENDING) log_flush(l);
 }
 
-/* A chunk of output as docker logs it: one json-file line per line of output, all with the chunk's time. */
-static void log_chunk(io_loop *l, const char *stream, const char *buf, size_t n) {
-  if (l->log_fd < 0 || n == 0) return;
+static void now_rfc3339(char when[64]) {
   struct timespec t;
   struct tm tm;
-  char when[64];
   clock_gettime(CLOCK_REALTIME, &t);
   gmtime_r(&t.tv_sec, &tm);
-  size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(when + w, sizeof when - w, ".%09ldZ", t.tv_nsec);
+  size_t w = strftime(when, 64, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(when + w, 64 - w, ".%09ldZ", t.tv_nsec);
+}
+
+/* Appends bytes to the channel's held line; a full one is logged as it is (a partial line). */
+static void hold(io_loop *l, out_chan *c, const char *when, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    size_t take = LOG_PART_MAX - c->plen < n ? LOG_PART_MAX - c->plen : n;
+    memcpy(c->part + c->plen, p, take);
+    c->plen += take;
+    p += take;
+    n -= take;
+    if (c->plen == LOG_PART_MAX) {
+      log_line(l, c->stream, when, (const unsigned char *)c->part, c->plen);
+      c->plen = 0;
+    }
+  }
+}
+
+/*
+ * A chunk of output as docker logs it: one json-file line per line of
+ * output, with the time its newline came. A line's start without its newline
+ * is held until the newline, 16 KiB of it, or the end of the output
+ * (log_rest), as docker's copier does, so a line written in pieces is one
+ * entry; a longer line is logged in pieces of 16 KiB.
+ */
+static void log_chunk(io_loop *l, out_chan *c, const char *buf, size_t n) {
+  if (l->log_fd < 0 || n == 0) return;
+  char when[64];
+  now_rfc3339(when);
   const unsigned char *p = (const unsigned char *)buf;
   size_t start = 0;
   for (size_t i = 0; i < n; i++) {
     if (p[i] != '\n') continue;
-    log_line(l, stream, when, p + start, i + 1 - start);
+    /* Through the held line, so a line longer than 16 KiB is logged in 16 KiB pieces as docker's. */
+    hold(l, c, when, p + start, i + 1 - start);
+    if (c->plen > 0) log_line(l, c->stream, when, (const unsigned char *)c->part, c->plen);
+    c->plen = 0;
     start = i + 1;
   }
-  if (start < n) log_line(l, stream, when, p + start, n - start);
+  if (start < n) hold(l, c, when, p + start, n - start);
+  log_flush(l);
+}
+
+/* The end of a channel's output: its held line, without a newline, is logged. */
+static void log_rest(io_loop *l, out_chan *c) {
+  if (l->log_fd < 0 || c->plen == 0) return;
+  char when[64];
+  now_rfc3339(when);
+  log_line(l, c->stream, when, (const unsigned char *)c->part, c->plen);
+  c->plen = 0;
   log_flush(l);
 }
 
@@ -269,10 +312,11 @@ static void out_pump(io_state *s, out_chan *c) {
     if (n < 0 && errno == EAGAIN) return;
     if (n <= 0) { /* EOF, or EIO once a terminal's last slave is closed */
       c->active = 0;
+      log_rest(s->l, c);
       if (s->tty < 0) close(c->from);
       return;
     }
-    log_chunk(s->l, c->stream, c->buf, (size_t)n);
+    log_chunk(s->l, c, c->buf, (size_t)n);
     if (!c->discard) { c->len = (size_t)n; c->off = 0; }
   }
 }
@@ -407,7 +451,7 @@ static void drain_tty(io_state *s) {
     ssize_t n = read(c->from, c->buf, sizeof c->buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    log_chunk(s->l, c->stream, c->buf, (size_t)n);
+    log_chunk(s->l, c, c->buf, (size_t)n);
     if (!c->discard) write_all(c->to, c->buf, (size_t)n);
   }
   c->active = 0;
@@ -506,6 +550,7 @@ void io_run(io_loop *l, stdio_relay *pipes, tty_relay *tty, pid_t pid, int *stat
     }
   }
   if (s.tty >= 0) drain_tty(&s);
+  for (int i = 0; i < s.nout; i++) log_rest(l, &s.out[i]);
   if (!s.exited) while (waitpid(pid, status, 0) < 0 && errno == EINTR) {}
   for (int i = 0; i < MAX_CONN; i++) conn_close(&s.conns[i]);
   if (l->listen_fd >= 0) { close(l->listen_fd); l->listen_fd = -1; }

@@ -1074,12 +1074,15 @@ export class Engine {
       let sink: ((e: LogEntry | null) => void) | undefined;
       let ended = false;
       const unsubscribe = hub.subscribe((e) => (sink ? sink(e) : e ? buffered.push(e) : (ended = true)));
+      // An unfinished line is not in the log yet: its start, as of the subscription, comes after what is.
+      const held = hub.held();
       await hub.flushed();
       const stored = await this.logStore.read(r.id, options);
       const lastStored = stored.length ? stored[stored.length - 1]!.time : -1;
       return new ReadableStream<LogEntry>({
         start(ctl) {
           for (const e of stored) ctl.enqueue(e);
+          for (const e of held) ctl.enqueue(e);
           for (const e of buffered) if (e.time > lastStored || !stored.some((s) => s.data === e.data)) ctl.enqueue(e);
           if (ended) return ctl.close();
           sink = (e) => (e ? ctl.enqueue(e) : ctl.close());

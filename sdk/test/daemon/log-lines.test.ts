@@ -1,0 +1,29 @@
+/**
+ * A line written in pieces is one log entry, as docker's json-file logs keep
+ * it: compared side by side with dockerd through the docker CLI, for
+ * `logs -t` after the exit and for `logs -f` started in the middle of the
+ * line (its start, written before the follower came, is not lost).
+ */
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { busyboxContext } from './support/harness.js';
+import { sideBySide } from './support/side-by-side.js';
+
+const IMAGE = 'skiff-log-lines/bb:1';
+const daemons = sideBySide('log-lines', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'printf', 'sleep', 'echo']) }));
+
+it('logs -f from the middle of a line, and logs -t after the exit, show whole lines as dockerd', async () => {
+  const { both } = daemons;
+  const started = await both(['run', '-d', '--name', 'pieces', IMAGE, 'sh', '-c', 'printf abc; sleep 2; echo def; printf tail']);
+  expect([started.dockerd.code, started.skiff.code], started.skiff.stderr).toEqual([0, 0]);
+  await new Promise((r) => setTimeout(r, 800)); // 'abc' written, 'def' not yet
+  const followed = await both(['logs', '-f', 'pieces']);
+  // dockerd's follower may end before the unfinished last line reaches it; skiff's gets it.
+  expect(followed.dockerd.stdout).toMatch(/^abcdef\n(tail)?$/);
+  expect(followed.skiff.stdout).toBe('abcdef\ntail');
+  const stamped = await both(['logs', '-t', 'pieces']);
+  for (const [who, r] of Object.entries(stamped)) {
+    expect(r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /g, 'T '), who).toBe('T abcdef\nT tail');
+  }
+  await both(['rm', 'pieces']);
+}, 60_000);
