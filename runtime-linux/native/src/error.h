@@ -17,9 +17,9 @@ typedef struct {
 /* Fills e with "<formatted>: strerror(errnum)" (errnum 0: no suffix); returns -1. */
 int fail(serr_t *e, const char *op, int errnum, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Writes s as a JSON string literal (with quotes) into buf; returns the length used. */
 /* The JSON escape of one byte (\" \\ \n \r \t, or \u00XX below 0x20) into out, which has room for 6; 0 when it needs none. */
 size_t json_escape_byte(unsigned char c, char *out);
+/* Writes s as a JSON string literal (with quotes) into buf; returns the length used. */
 size_t json_quote(char *buf, size_t cap, const char *s);
 
 /* One line of JSON for the TypeScript side: {"error":..,"op":..,"errno":..}. */

@@ -16,12 +16,19 @@ export const LOG_PART_MAX = 16 * 1024;
  * 16 KiB, and the start of an unfinished line held until its newline, 16 KiB
  * of it, or the end of the output (rest()).
  */
-export class LogLineHolder {
-  private held = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
 
-  /** The pieces of output to store now, in order; each is whole lines or a 16 KiB piece of one. */
+export class LogLineHolder {
+  private held = EMPTY;
+
+  /** The pieces of output to store now, in order; each is whole lines or a 16 KiB piece of one (whole lines may be `chunk` itself). */
   take(chunk: Uint8Array): Uint8Array[] {
     const data = this.held.length ? concat(this.held, chunk) : chunk;
+    // Mostly: whole lines, none of them long.
+    if (data.length <= LOG_PART_MAX && data[data.length - 1] === 10) {
+      this.held = EMPTY;
+      return [data];
+    }
     const out: Uint8Array[] = [];
     let lineStart = 0;
     let runStart = 0; // consecutive lines of at most 16 KiB go out as one piece
@@ -34,7 +41,7 @@ export class LogLineHolder {
       }
       lineStart = end;
     }
-    if (lineStart > runStart) out.push(data.slice(runStart, lineStart));
+    if (lineStart > runStart) out.push(runStart === 0 && lineStart === data.length ? data : data.slice(runStart, lineStart));
     let rest = lineStart;
     for (; data.length - rest >= LOG_PART_MAX; rest += LOG_PART_MAX) out.push(data.slice(rest, rest + LOG_PART_MAX));
     this.held = data.slice(rest);
@@ -49,7 +56,7 @@ export class LogLineHolder {
   /** The held start of a line, at the end of the output. */
   rest(): Uint8Array | undefined {
     const r = this.held;
-    this.held = new Uint8Array(0);
+    this.held = EMPTY;
     return r.length ? r : undefined;
   }
 }
