@@ -67,6 +67,8 @@ export function eventMatches(e: DockerEvent, filters: Record<string, string[]>):
     any('container', (v) => e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v)) &&
     any('image', (v) => (e.Type === 'image' && (e.Actor.ID === v || e.Actor.Attributes.name === v)) || e.Actor.Attributes.image === v) &&
     any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
+    any('network', (v) => e.Type === 'network' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v)) &&
+    any('scope', (v) => v === 'local') &&
     any('label', (v) => {
       const eq = v.indexOf('=');
       return eq < 0 ? v in e.Actor.Attributes : e.Actor.Attributes[v.slice(0, eq)] === v.slice(eq + 1);

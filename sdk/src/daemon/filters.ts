@@ -1,9 +1,24 @@
 /** Docker's `filters` query parameter: `{"label":["a=b"]}`, or the old form `{"label":{"a=b":true}}`. */
-import { invalidArgument } from '../errors/index.js';
+import { invalidArgument, unsupported } from '../errors/index.js';
 
 export type Filters = Record<string, string[]>;
 
-export function parseFilters(raw: string | null | undefined): Filters {
+/**
+ * The filters of a request, each checked against the names the endpoint
+ * takes (`handled`): a name dockerd takes that skiff does not (`notHere`) is
+ * refused as such, any other in dockerd's words; none is ever ignored.
+ */
+export function parseFilters(raw: string | null | undefined, handled: readonly string[], notHere: readonly string[] = []): Filters {
+  const out = readFilters(raw);
+  for (const k of Object.keys(out)) {
+    if (handled.includes(k)) continue;
+    if (notHere.includes(k)) throw unsupported(`the '${k}' filter is not supported by skiff`);
+    throw invalidArgument(`Invalid filter '${k}'`); // dockerd's words
+  }
+  return out;
+}
+
+function readFilters(raw: string | null | undefined): Filters {
   if (!raw) return {};
   let v: unknown;
   try {
@@ -26,4 +41,19 @@ export function labelMatches(labels: Record<string, string>, filter: string): bo
   const eq = filter.indexOf('=');
   if (eq < 0) return filter in labels;
   return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+/** A time filter's value (until, since for events) as dockerd takes it: unix seconds (with a fraction), RFC 3339, or a duration before now (10m, 1h30m). Milliseconds. */
+export function filterTime(name: string, v: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const d = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(v);
+  if (d && v) return now - Math.round(((Number(d[1] ?? 0) * 60 + Number(d[2] ?? 0)) * 60 + Number(d[3] ?? 0)) * 1000);
+  const t = Date.parse(v);
+  if (!Number.isNaN(t) && /^\d{4}-\d\d-\d\d/.test(v)) return t;
+  throw invalidArgument(`invalid ${name} filter "${v}": give a unix timestamp, an RFC 3339 time, or a duration such as 10m`);
+}
+
+/** `label` and `label!` filters against labels: all `label` match, none of `label!`. */
+export function labelsMatch(labels: Record<string, string>, f: Filters): boolean {
+  return (f.label ?? []).every((l) => labelMatches(labels, l)) && !(f['label!'] ?? []).some((l) => labelMatches(labels, l));
 }

@@ -17,7 +17,7 @@ import { updateOptionsFrom, type DockerUpdateBody } from '../update-body.js';
 import { ttySize } from './exec.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
-import { labelMatches, parseFilters, type Filters } from '../filters.js';
+import { filterTime, labelsMatch, parseFilters, type Filters } from '../filters.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
 import { psTop } from '../ps-top.js';
 
@@ -94,9 +94,22 @@ function matchesFilters(r: ContainerRecord, f: Filters): boolean {
     any('ancestor', imageMatches) &&
     any('exited', (v) => r.state.status === 'exited' && String(r.state.exitCode) === v) &&
     any('volume', (v) => r.mounts.some((m) => m.source === v || m.target === v)) &&
-    any('network', (v) => v === (r.network === 'host' ? 'host' : 'none')) &&
-    (!f.label?.length || f.label.every((l) => labelMatches(r.labels, l)))
+    any('network', (v) => v === (r.network === 'host' ? 'host' : 'none') || (r.networks ?? []).some((a) => a.name === v)) &&
+    any('health', (v) => v === (r.state.status === 'running' ? (r.state.health?.status ?? 'none') : 'none')) &&
+    labelsMatch(r.labels, f)
   );
+}
+
+/** The containers filters dockerd takes: skiff's, and those it refuses. */
+const CONTAINER_FILTERS = ['status', 'id', 'name', 'ancestor', 'exited', 'volume', 'network', 'health', 'label', 'before', 'since'];
+const CONTAINER_FILTERS_NOT_HERE = ['expose', 'publish', 'isolation', 'is-task'];
+
+/** before/since: containers created before (or after) the one named, as docker ps. */
+async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(r: ContainerRecord) => boolean> {
+  const at = async (v: string) => Date.parse((await ctx.engine.record(v)).created);
+  const before = f.before?.length ? Math.min(...(await Promise.all(f.before.map(at)))) : Infinity;
+  const since = f.since?.length ? Math.max(...(await Promise.all(f.since.map(at)))) : -Infinity;
+  return (r) => Date.parse(r.created) < before && Date.parse(r.created) > since;
 }
 
 /** The container for `{id}`: its record, 404 when there is none. */
@@ -158,20 +171,22 @@ export function containerRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('GET', '/containers/json', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
-    const all = x.bool('all') || !!f.status?.length;
-    let list = (await ctx.engine.list({ all })).filter((c) => matchesFilters(c, f));
+    const f = parseFilters(x.query.get('filters'), CONTAINER_FILTERS, CONTAINER_FILTERS_NOT_HERE);
+    const all = x.bool('all') || !!f.status?.length || !!f.before?.length || !!f.since?.length;
+    const inBounds = await createdBounds(ctx, f);
+    let list = (await ctx.engine.list({ all })).filter((c) => matchesFilters(c, f) && inBounds(c));
     const limit = x.int('limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     x.sendJson(200, await Promise.all(list.map((c) => containerSummary(c, ctx.extras.load(c.id), ctx.engine.volumes))));
   });
 
   r.add('POST', '/containers/prune', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
+    const f = parseFilters(x.query.get('filters'), ['label', 'label!', 'until']);
+    const until = f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
     const deleted: string[] = [];
     for (const c of await ctx.engine.list({ all: true })) {
       if (c.state.status === 'running') continue;
-      if (f.label?.length && !f.label.every((l) => labelMatches(c.labels, l))) continue;
+      if (!labelsMatch(c.labels, f) || Date.parse(c.created) >= until) continue;
       await ctx.engine.remove(c.id).catch(() => {});
       ctx.forget(c.id);
       ctx.events.emit('container', 'destroy', c.id, ctx.containerAttributes(c));

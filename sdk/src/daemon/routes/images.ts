@@ -19,7 +19,7 @@ import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import type { Exchange } from '../exchange.js';
 import { JsonLines } from '../progress-stream.js';
-import { labelMatches, parseFilters } from '../filters.js';
+import { filterTime, labelsMatch, parseFilters, type Filters } from '../filters.js';
 import { ZERO_TIME } from '../container-json.js';
 import { importReference } from '../../runtime/import-rootfs.js';
 
@@ -174,26 +174,46 @@ function importReferenceOf(repo: string | undefined, tag: string | undefined): {
   return name ? { reference: name } : undefined;
 }
 
+/** The dangling filter: true, false, or absent (undefined); another value is refused as dockerd does. */
+function danglingFilter(f: Filters): boolean | undefined {
+  const vs = f.dangling ?? [];
+  for (const v of vs) if (!['true', 'false', '1', '0'].includes(v)) throw invalidArgument(`Invalid filter 'dangling=[${v}]'`);
+  return vs.length ? vs.some((v) => v === 'true' || v === '1') : undefined;
+}
+
+/** before/since (images created before or after the one named) and until (a time), as docker images. */
+async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(created: string | undefined) => boolean> {
+  const at = async (ref: string) => {
+    const found = await lookup(ctx, ref);
+    return Date.parse((await resolveAny(ctx, found.target, ref)).config.created ?? ZERO_TIME);
+  };
+  const before = Math.min(...(await Promise.all((f.before ?? []).map(at))), ...(f.until ?? []).map((v) => filterTime('until', v)));
+  const since = Math.max(...(await Promise.all((f.since ?? []).map(at))));
+  return (created) => {
+    const t = Date.parse(created ?? ZERO_TIME);
+    return t < before && t > since;
+  };
+}
+
 export function imageRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/images/json', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
-    const danglingOnly = f.dangling?.some((v) => v === 'true' || v === '1') ?? false;
+    const f = parseFilters(x.query.get('filters'), ['dangling', 'reference', 'label', 'label!', 'before', 'since', 'until']);
+    const dangling = danglingFilter(f);
+    const created = await createdBounds(ctx, f);
     const out = [];
     const refs = await ctx.engine.layout.listRefs();
     const parents = await ctx.engine.images.parentIds();
     for (const s of await ctx.engine.images.list()) {
       // An unnamed image kept for the images committed from it is not dangling: listed with -a only, as dockerd's intermediates.
       const unnamed = s.names.every(isDanglingName);
-      if (unnamed && parents.has(s.id) && (danglingOnly || !x.bool('all'))) continue;
-      if (danglingOnly && !unnamed) continue;
+      if (unnamed && parents.has(s.id) && (dangling !== undefined || !x.bool('all'))) continue;
+      if (dangling !== undefined && dangling !== unnamed) continue;
+      if (!created(s.created)) continue;
       const tags = s.names.map(tagOf).filter((t): t is string => !!t);
       if (f.reference?.length && !f.reference.some((pat) => tags.some((t) => globMatch(pat, t) || globMatch(pat, t.slice(0, t.lastIndexOf(':')))))) continue;
       let labels: Record<string, string> | null = null;
-      if (f.label?.length || s.id !== s.target.digest) {
-        const config = s.id !== s.target.digest ? await ctx.imageConfig(s.id) : undefined;
-        labels = config?.config?.Labels ?? null;
-      }
-      if (f.label?.length && !f.label.every((l) => labelMatches(labels ?? {}, l))) continue;
+      if (s.id !== s.target.digest) labels = (await ctx.imageConfig(s.id))?.config?.Labels ?? null;
+      if (!labelsMatch(labels ?? {}, f)) continue;
       out.push({
         Id: s.id,
         ParentId: await parentOf(ctx, s.target, refs),
@@ -284,8 +304,9 @@ export function imageRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('POST', '/images/prune', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
-    const all = f.dangling?.some((v) => v === 'false' || v === '0') ?? false;
+    const f = parseFilters(x.query.get('filters'), ['dangling', 'label', 'label!', 'until']);
+    const all = danglingFilter(f) === false;
+    const until = f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
     // Without -a only dangling images (docker commit without a name) go; label filters as dockerd's.
     // Images others were committed from stay (dockerd prunes only images without children; removing
@@ -294,9 +315,9 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     for (const s of await ctx.engine.images.list()) {
       if (parents.has(s.id)) continue;
       if (!all && !s.names.every(isDanglingName)) continue;
+      if (s.created && Date.parse(s.created) >= until) continue;
       if (f.label?.length || f['label!']?.length) {
-        const labels = (await ctx.imageConfig(s.id))?.config?.Labels ?? {};
-        if (!(f.label ?? []).every((l) => labelMatches(labels, l)) || (f['label!'] ?? []).some((l) => labelMatches(labels, l))) continue;
+        if (!labelsMatch((await ctx.imageConfig(s.id))?.config?.Labels ?? {}, f)) continue;
       }
       if (await inUse(ctx, s.target)) continue;
       let gone = false;

@@ -12,7 +12,7 @@ import type { NetworkInfo } from '../../runtime/networks.js';
 import type { ContainerRecord } from '../../runtime/records.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
-import { parseFilters } from '../filters.js';
+import { filterTime, labelsMatch, parseFilters } from '../filters.js';
 
 const NAMES = ['bridge', 'host', 'none'] as const;
 
@@ -76,13 +76,16 @@ async function inspectJson(ctx: DaemonContext, idOrName: string) {
 
 export function networkRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/networks', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
+    const f = parseFilters(x.query.get('filters'), ['name', 'id', 'label', 'driver', 'type', 'scope', 'dangling']);
+    for (const v of f.type ?? []) if (v !== 'builtin' && v !== 'custom') throw invalidArgument(`invalid filter: 'type'='${v}'`);
     const all = [...NAMES.map(predefinedJson), ...(await Promise.all((await ctx.engine.listNetworks()).map((n) => inspectJson(ctx, n.name))))];
-    const labelOk = (labels: Record<string, string>) => (f.label ?? []).every((l) => {
-      const i = l.indexOf('=');
-      return i < 0 ? l in labels : labels[l.slice(0, i)] === l.slice(i + 1);
-    });
-    x.sendJson(200, all.filter((n) => (!f.name?.length || f.name.some((v) => n.Name.includes(v))) && (!f.id?.length || f.id.some((v) => n.Id.startsWith(v))) && labelOk(n.Labels) && (!f.driver?.length || f.driver.includes(n.Driver))));
+    const any = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key]!.some(test);
+    const builtin = (n: { Name: string }) => (NAMES as readonly string[]).includes(n.Name);
+    x.sendJson(200, all.filter((n) =>
+      any('name', (v) => n.Name.includes(v)) && any('id', (v) => n.Id.startsWith(v)) && labelsMatch(n.Labels, f) && any('driver', (v) => v === n.Driver) &&
+      any('type', (v) => (v === 'builtin') === builtin(n)) && any('scope', (v) => v === 'local') &&
+      // dangling: custom networks no container is on (the predefined ones never are).
+      any('dangling', (v) => (v === 'true' || v === '1') === (!builtin(n) && Object.keys(n.Containers ?? {}).length === 0))));
   });
   r.add('GET', '/networks/:id', async (x, ctx) => x.sendJson(200, await inspectJson(ctx, x.params.id!)));
   r.add('POST', '/networks/create', async (x, ctx) => {
@@ -97,10 +100,12 @@ export function networkRoutes(r: Router<DaemonContext>): void {
     x.sendJson(201, { Id: n.id, Warning: '' });
   });
   r.add('POST', '/networks/prune', async (x, ctx) => {
+    const f = parseFilters(x.query.get('filters'), ['label', 'label!', 'until']);
+    const until = f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
     const deleted: string[] = [];
     for (const n of await ctx.engine.listNetworks()) {
       const { containers } = await ctx.engine.network(n.name);
-      if (containers.length) continue;
+      if (containers.length || !labelsMatch(n.labels ?? {}, f) || Date.parse(n.createdAt) >= until) continue;
       await ctx.engine.removeNetwork(n.name);
       ctx.events.emit('network', 'destroy', n.id, { name: n.name, type: 'bridge' });
       deleted.push(n.name);

@@ -117,7 +117,7 @@ export function systemRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('GET', '/events', async (x, ctx) => {
-    const filters = parseFilters(x.query.get('filters'));
+    const filters = parseFilters(x.query.get('filters'), ['type', 'event', 'container', 'image', 'volume', 'network', 'label', 'scope'], ['daemon', 'node', 'plugin', 'config', 'secret', 'service']);
     const toNano = (name: string) => {
       const v = x.str(name);
       if (v === undefined) return undefined;

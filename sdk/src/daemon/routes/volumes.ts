@@ -3,7 +3,7 @@ import { conflict, isSkiffError, notFound, unsupported } from '../../errors/inde
 import type { VolumeInfo } from '../../volumes/types.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
-import { labelMatches, parseFilters } from '../filters.js';
+import { labelMatches, labelsMatch, parseFilters } from '../filters.js';
 
 /** docker marks anonymous volumes with this label (and prunes only them by default). */
 const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -38,7 +38,7 @@ async function usersOf(ctx: DaemonContext, name: string): Promise<string[]> {
 
 export function volumeRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/volumes', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
+    const f = parseFilters(x.query.get('filters'), ['name', 'label', 'driver', 'dangling']);
     const all = await ctx.engine.volumes.list();
     const used = new Set((await ctx.engine.list({ all: true })).flatMap((c) => c.mounts.filter((m) => m.type === 'volume').map((m) => m.source)));
     const out = all.filter((v) =>
@@ -61,13 +61,13 @@ export function volumeRoutes(r: Router<DaemonContext>): void {
   });
 
   r.add('POST', '/volumes/prune', async (x, ctx) => {
-    const f = parseFilters(x.query.get('filters'));
+    const f = parseFilters(x.query.get('filters'), ['label', 'label!', 'all']);
     const all = f.all?.some((v) => v === 'true' || v === '1') ?? false;
     const used = new Set((await ctx.engine.list({ all: true })).flatMap((c) => c.mounts.filter((m) => m.type === 'volume').map((m) => m.source)));
     const deleted: string[] = [];
     for (const v of await ctx.engine.volumes.list()) {
       if (used.has(v.name) || (!all && !v.anonymous)) continue;
-      if (f.label?.length && !f.label.every((l) => labelMatches(v.labels, l))) continue;
+      if (!labelsMatch(v.labels, f)) continue;
       await ctx.engine.volumes.remove(v.name);
       ctx.events.emit('volume', 'destroy', v.name, { driver: 'local' });
       deleted.push(v.name);

@@ -1,0 +1,41 @@
+/**
+ * List and prune filters through the docker CLI, side by side with dockerd:
+ * images and containers by before/since, networks by type, and a filter the
+ * endpoint does not take refused in dockerd's words (never ignored).
+ */
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { busyboxContext, type DockerResult } from './support/harness.js';
+import { sideBySide } from './support/side-by-side.js';
+
+const IMAGE = 'skiff-filters/bb:1';
+const daemons = sideBySide('filters', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'true']) }));
+
+const outputs = (r: { dockerd: DockerResult; skiff: DockerResult }) => [r.dockerd.stdout, r.skiff.stdout];
+
+it('images and containers by before and since; networks by type', async () => {
+  const { both } = daemons;
+  for (const name of ['f1', 'f2', 'f3']) {
+    expect((await both(['create', '--name', name, IMAGE, 'true'])).skiff.code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100)); // created times a second apart, as the CLI shows them
+  }
+  expect(outputs(await both(['ps', '-a', '--filter', 'before=f3', '--filter', 'since=f1', '--format', '{{.Names}}']))).toEqual(['f2\n', 'f2\n']);
+  expect(outputs(await both(['ps', '-a', '--filter', 'since=f2', '--format', '{{.Names}}']))).toEqual(['f3\n', 'f3\n']);
+  expect((await both(['commit', 'f1', 'skiff-filters/later:1'])).skiff.code).toBe(0);
+  expect(outputs(await both(['images', '--filter', 'since=' + IMAGE, '--format', '{{.Repository}}:{{.Tag}}']))).toEqual(['skiff-filters/later:1\n', 'skiff-filters/later:1\n']);
+  expect(outputs(await both(['images', '--filter', 'before=skiff-filters/later:1', '--filter', 'reference=skiff-filters/*', '--format', '{{.Repository}}:{{.Tag}}']))).toEqual([`${IMAGE}\n`, `${IMAGE}\n`]);
+  expect((await both(['network', 'create', 'skiff-filters-net'])).skiff.code).toBe(0);
+  expect(outputs(await both(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}']))).toEqual(['skiff-filters-net\n', 'skiff-filters-net\n']);
+  expect(outputs(await both(['network', 'ls', '--filter', 'dangling=true', '--format', '{{.Name}}']))).toEqual(['skiff-filters-net\n', 'skiff-filters-net\n']);
+  await both(['network', 'rm', 'skiff-filters-net']);
+  await both(['rm', 'f1', 'f2', 'f3']);
+}, 60_000);
+
+it('a filter the endpoint does not take is refused, as dockerd refuses it', async () => {
+  for (const args of [['images', '--filter', 'colour=red'], ['ps', '--filter', 'colour=red'], ['volume', 'ls', '--filter', 'colour=red'], ['network', 'ls', '--filter', 'colour=red'], ['images', '--filter', 'dangling=maybe']]) {
+    const r = await daemons.both(args);
+    const words = `Error response from daemon: Invalid filter ${args.at(-1)!.startsWith('dangling') ? `'dangling=[maybe]'` : `'colour'`}\n`;
+    expect([r.dockerd.code, r.dockerd.stderr], args.join(' ')).toEqual([1, words]);
+    expect([r.skiff.code, r.skiff.stderr], args.join(' ')).toEqual([1, words]);
+  }
+}, 60_000);
