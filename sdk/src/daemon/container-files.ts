@@ -249,3 +249,22 @@ export async function containerChanges(engine: Engine, r: ContainerRecord): Prom
   }
   return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
 }
+
+/**
+ * docker ps -s's SizeRw: the bytes of the files the container wrote, from its
+ * changes (what docker diff and commit read); 0 when they cannot be read (a
+ * WASI container that ran in another process keeps none).
+ */
+export async function writableSize(engine: Engine, r: ContainerRecord): Promise<number> {
+  let size = 0;
+  try {
+    for await (const e of readTar(await engine.exportChanges(r.id))) {
+      // As dockerd's directory.Size: files and symlinks (their target's length), not directories.
+      if (e.header.type === 'file') size += e.header.size;
+      else if (e.header.type === 'symlink') size += new TextEncoder().encode(e.header.linkname ?? '').length;
+    }
+  } catch {
+    return 0;
+  }
+  return size;
+}

@@ -1,7 +1,8 @@
 /**
- * List and prune filters through the docker CLI, side by side with dockerd:
- * images and containers by before/since, networks by type, and a filter the
- * endpoint does not take refused in dockerd's words (never ignored).
+ * Listing through the docker CLI, side by side with dockerd: filters (images
+ * and containers by before/since, networks by type, and a filter the
+ * endpoint does not take refused in dockerd's words, never ignored), and the
+ * sizes of ps -s, inspect -s and system df.
  */
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { busyboxContext, type DockerResult } from './support/harness.js';
 import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-filters/bb:1';
-const daemons = sideBySide('filters', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'true']) }));
+const daemons = sideBySide('filters', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'true', 'head', 'ln']) }));
 
 const outputs = (r: { dockerd: DockerResult; skiff: DockerResult }) => [r.dockerd.stdout, r.skiff.stdout];
 
@@ -38,4 +39,17 @@ it('a filter the endpoint does not take is refused, as dockerd refuses it', asyn
     expect([r.dockerd.code, r.dockerd.stderr], args.join(' ')).toEqual([1, words]);
     expect([r.skiff.code, r.skiff.stderr], args.join(' ')).toEqual([1, words]);
   }
+}, 60_000);
+
+it('ps -s, inspect -s and system df give what a container wrote (SizeRw), as dockerd', async () => {
+  const { both } = daemons;
+  const made = await both(['run', '--name', 'writer', IMAGE, 'sh', '-c', 'head -c 100000 /dev/zero > /big; ln -s /some/where /link']);
+  expect([made.dockerd.code, made.skiff.code], made.skiff.stderr).toEqual([0, 0]);
+  const inspected = await both(['inspect', '-s', '--format', '{{.SizeRw}}', 'writer']);
+  expect(outputs(inspected)).toEqual(['100011\n', '100011\n']);
+  const listed = await both(['ps', '-a', '-s', '--filter', 'name=writer', '--format', '{{.Size}}']);
+  for (const [who, r] of Object.entries(listed)) expect(r.stdout, who).toMatch(/^100kB \(virtual \d+(\.\d+)?[kM]B\)\n$/);
+  const df = await both(['system', 'df', '-v', '--format', '{{range .Containers}}{{if eq .Names "writer"}}{{.Size}}{{end}}{{end}}']);
+  expect(outputs(df)).toEqual(['100kB', '100kB']);
+  await both(['rm', 'writer']);
 }, 60_000);

@@ -18,6 +18,7 @@ import { ttySize } from './exec.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
 import { filterTime, labelsMatch, parseFilters, type Filters } from '../filters.js';
+import { writableSize } from '../container-files.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
 import { psTop } from '../ps-top.js';
 
@@ -112,6 +113,15 @@ async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(r: Contai
   return (r) => Date.parse(r.created) < before && Date.parse(r.created) > since;
 }
 
+/** docker ps -s / inspect -s: SizeRw (what the container wrote) and SizeRootFs (that and its image, as images lists it). */
+async function sizesOf(ctx: DaemonContext): Promise<(r: ContainerRecord) => Promise<{ SizeRw: number; SizeRootFs: number }>> {
+  const imageSize = new Map((await ctx.engine.images.list()).map((s) => [s.id, s.size]));
+  return async (r) => {
+    const rw = await writableSize(ctx.engine, r);
+    return { SizeRw: rw, SizeRootFs: rw + (imageSize.get(r.imageId) ?? 0) };
+  };
+}
+
 /** The container for `{id}`: its record, 404 when there is none. */
 async function recordOf(x: Exchange, ctx: DaemonContext): Promise<ContainerRecord> {
   return ctx.engine.record(x.params.id!);
@@ -177,7 +187,8 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     let list = (await ctx.engine.list({ all })).filter((c) => matchesFilters(c, f) && inBounds(c));
     const limit = x.int('limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    x.sendJson(200, await Promise.all(list.map((c) => containerSummary(c, ctx.extras.load(c.id), ctx.engine.volumes))));
+    const sizes = x.bool('size') ? await sizesOf(ctx) : undefined;
+    x.sendJson(200, await Promise.all(list.map(async (c) => ({ ...(await containerSummary(c, ctx.extras.load(c.id), ctx.engine.volumes)), ...(sizes ? await sizes(c) : {}) }))));
   });
 
   r.add('POST', '/containers/prune', async (x, ctx) => {
@@ -195,7 +206,10 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     x.sendJson(200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
   });
 
-  r.add('GET', '/containers/:id/json', async (x, ctx) => x.sendJson(200, await inspectJson(ctx, await recordOf(x, ctx))));
+  r.add('GET', '/containers/:id/json', async (x, ctx) => {
+    const rec = await recordOf(x, ctx);
+    x.sendJson(200, { ...(await inspectJson(ctx, rec)), ...(x.bool('size') ? await (await sizesOf(ctx))(rec) : {}) });
+  });
 
   r.add('POST', '/containers/:id/start', async (x, ctx) => {
     const rec = await recordOf(x, ctx);
