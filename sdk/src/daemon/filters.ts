@@ -57,3 +57,8 @@ export function filterTime(name: string, v: string, now = Date.now()): number {
 export function labelsMatch(labels: Record<string, string>, f: Filters): boolean {
   return (f.label ?? []).every((l) => labelMatches(labels, l)) && !(f['label!'] ?? []).some((l) => labelMatches(labels, l));
 }
+
+/** The `until` filters as one bound (ms): the earliest; Infinity without any. */
+export function untilOf(f: Filters): number {
+  return f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
+}

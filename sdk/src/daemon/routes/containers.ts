@@ -3,7 +3,7 @@
  * top, stats, kill, stop, restart, remove, prune (files: routes/archive.ts).
  */
 import { cpus, totalmem } from 'node:os';
-import { conflict, invalidArgument, isSkiffError, notFound, unsupported } from '../../errors/index.js';
+import { conflict, invalidArgument, isSkiffError, notFound } from '../../errors/index.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import { splitLines, type LogEntry } from '../../runtime/logs.js';
 import type { ContainerRecord } from '../../runtime/records.js';
@@ -17,7 +17,7 @@ import { updateOptionsFrom, type DockerUpdateBody } from '../update-body.js';
 import { ttySize } from './exec.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
-import { filterTime, labelsMatch, parseFilters, type Filters } from '../filters.js';
+import { labelsMatch, parseFilters, untilOf, type Filters } from '../filters.js';
 import { writableSize } from '../container-files.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
 import { psTop } from '../ps-top.js';
@@ -193,7 +193,7 @@ export function containerRoutes(r: Router<DaemonContext>): void {
 
   r.add('POST', '/containers/prune', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'), ['label', 'label!', 'until']);
-    const until = f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
+    const until = untilOf(f);
     const deleted: string[] = [];
     for (const c of await ctx.engine.list({ all: true })) {
       if (c.state.status === 'running') continue;

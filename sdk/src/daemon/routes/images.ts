@@ -19,7 +19,7 @@ import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import type { Exchange } from '../exchange.js';
 import { JsonLines } from '../progress-stream.js';
-import { filterTime, labelsMatch, parseFilters, type Filters } from '../filters.js';
+import { labelsMatch, parseFilters, untilOf, type Filters } from '../filters.js';
 import { ZERO_TIME } from '../container-json.js';
 import { importReference } from '../../runtime/import-rootfs.js';
 
@@ -187,7 +187,7 @@ async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(created: 
     const found = await lookup(ctx, ref);
     return Date.parse((await resolveAny(ctx, found.target, ref)).config.created ?? ZERO_TIME);
   };
-  const before = Math.min(...(await Promise.all((f.before ?? []).map(at))), ...(f.until ?? []).map((v) => filterTime('until', v)));
+  const before = Math.min(...(await Promise.all((f.before ?? []).map(at))), untilOf(f));
   const since = Math.max(...(await Promise.all((f.since ?? []).map(at))));
   return (created) => {
     const t = Date.parse(created ?? ZERO_TIME);
@@ -306,7 +306,7 @@ export function imageRoutes(r: Router<DaemonContext>): void {
   r.add('POST', '/images/prune', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'), ['dangling', 'label', 'label!', 'until']);
     const all = danglingFilter(f) === false;
-    const until = f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
+    const until = untilOf(f);
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
     // Without -a only dangling images (docker commit without a name) go; label filters as dockerd's.
     // Images others were committed from stay (dockerd prunes only images without children; removing

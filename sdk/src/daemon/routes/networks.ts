@@ -5,14 +5,14 @@
  * it: testcontainers, inside a container, takes `bridge`'s gateway as the
  * host where published ports are reached, and 127.0.0.1 is right for skiff.
  */
-import { conflict, invalidArgument, notFound, unsupported } from '../../errors/index.js';
+import { conflict, invalidArgument, unsupported } from '../../errors/index.js';
 import { digestOf } from '../../image/digest.js';
 import { utf8 } from '../../content/util.js';
 import type { NetworkInfo } from '../../runtime/networks.js';
 import type { ContainerRecord } from '../../runtime/records.js';
 import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
-import { filterTime, labelsMatch, parseFilters } from '../filters.js';
+import { labelsMatch, parseFilters, untilOf } from '../filters.js';
 
 const NAMES = ['bridge', 'host', 'none'] as const;
 
@@ -101,7 +101,7 @@ export function networkRoutes(r: Router<DaemonContext>): void {
   });
   r.add('POST', '/networks/prune', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'), ['label', 'label!', 'until']);
-    const until = f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
+    const until = untilOf(f);
     const deleted: string[] = [];
     for (const n of await ctx.engine.listNetworks()) {
       const { containers } = await ctx.engine.network(n.name);
