@@ -70,6 +70,10 @@ it.skipIf(!ready)('run -d returns while the container runs; logs and logs -f fro
   const later = await skiff('logs', id);
   expect(later.stdout).toBe('hi\nlast\n');
   expect(later.stderr).toBe('bye\n');
+  // -t: each line after its time, in nanoseconds as the log file keeps it (docker logs -t's format).
+  const stamped = await skiff('logs', '-t', id);
+  expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z hi\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z last\n$/);
+  expect(stamped.stdout).not.toMatch(/\.\d{3}000000Z/); // the shim's nanoseconds, not milliseconds padded
   expect((await skiff('rm', id)).code).toBe(0);
 }, 60_000);
 

@@ -10,7 +10,14 @@ export interface LogEntry {
   stream: StreamName;
   /** Milliseconds since the epoch. */
   time: number;
+  /** The nanoseconds within that millisecond, when the log kept them (the Linux shim writes nanoseconds). */
+  nanos?: number;
   data: Uint8Array;
+}
+
+/** An entry's time as docker prints log timestamps: RFC 3339 with nanoseconds. */
+export function logTimestamp(e: Pick<LogEntry, 'time' | 'nanos'>): string {
+  return new Date(e.time).toISOString().replace(/Z$/, `${String(e.nanos ?? 0).padStart(6, '0')}Z`);
 }
 
 export interface LogReadOptions {
@@ -98,7 +105,10 @@ export function parseLogLine(line: string): LogEntry | undefined {
     if (typeof j.time === 'number') return { stream: j.stream, time: j.time, data: fromBase64(j.log) };
     const time = typeof j.time === 'string' ? Date.parse(j.time) : NaN;
     if (!Number.isFinite(time)) return undefined;
-    return { stream: j.stream, time, data: typeof j.raw === 'string' ? fromBase64(j.raw) : utf8.encode(j.log) };
+    // Date keeps milliseconds; the digits after them (docker's and the shim's nanoseconds) are kept apart.
+    const sub = /\.\d{3}(\d{1,6})/.exec(j.time as string)?.[1];
+    const data = typeof j.raw === 'string' ? fromBase64(j.raw) : utf8.encode(j.log);
+    return sub ? { stream: j.stream, time, nanos: Number(sub.padEnd(6, '0')), data } : { stream: j.stream, time, data };
   } catch {
     return undefined; // a line cut short by a crash, or still being written
   }

@@ -4,6 +4,7 @@
  * `logs -t` after the exit and for `logs -f` started in the middle of the
  * line (its start, written before the follower came, is not lost).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { busyboxContext } from './support/harness.js';
@@ -22,8 +23,13 @@ it('logs -f from the middle of a line, and logs -t after the exit, show whole li
   expect(followed.dockerd.stdout).toMatch(/^abcdef\n(tail)?$/);
   expect(followed.skiff.stdout).toBe('abcdef\ntail');
   const stamped = await both(['logs', '-t', 'pieces']);
-  for (const [who, r] of Object.entries(stamped)) {
+  const paths = await both(['inspect', '--format', '{{.LogPath}}', 'pieces']);
+  for (const who of ['dockerd', 'skiff'] as const) {
+    const r = stamped[who];
     expect(r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /g, 'T '), who).toBe('T abcdef\nT tail');
+    // The times of the log file, to the nanosecond.
+    const times = readFileSync(paths[who].stdout.trim(), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { time: string }).time);
+    expect(r.stdout.split('\n').map((l) => l.slice(0, l.indexOf(' '))), who).toEqual(times);
   }
   await both(['rm', 'pieces']);
 }, 60_000);

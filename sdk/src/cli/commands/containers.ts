@@ -5,6 +5,7 @@ import { parseArgs, helpText, requireArgs, str, UsageError, type FlagSpec, HELP_
 import type { CliContext, Command } from '../context.js';
 import { json, since, shortId, table } from '../format.js';
 import { runningSuffix, type ContainerRecord } from '../../runtime/records.js';
+import { logTimestamp, splitLines, type LogEntry } from '../../runtime/logs.js';
 import { createFlags, createOptions, attachAndWait } from './run.js';
 import { portsText } from './port.js';
 import { startingProcess } from '../exit-code.js';
@@ -145,10 +146,13 @@ export const logs = simple('logs', 'skiff logs [OPTIONS] CONTAINER', 'Fetch the 
     o.since = t;
   }
   const stream = await engine.logs(args[0]!, o);
-  for await (const e of stream as unknown as AsyncIterable<{ stream: string; data: Uint8Array; time: number }>) {
+  for await (const e of stream as unknown as AsyncIterable<LogEntry>) {
     const w = e.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout;
-    if (flags.timestamps) w.write(new Date(e.time).toISOString() + ' ');
-    w.write(e.data);
+    // As docker logs -t: each line after its time, in nanoseconds.
+    for (const line of flags.timestamps ? splitLines([e]) : [e]) {
+      if (flags.timestamps) w.write(logTimestamp(line) + ' ');
+      w.write(line.data);
+    }
   }
   return 0;
 }, { min: 1, max: 1 });

@@ -5,7 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { conflict, invalidArgument, isSkiffError, notFound } from '../../errors/index.js';
 import { familiarName, parseReference } from '../../image/reference.js';
-import { splitLines, type LogEntry } from '../../runtime/logs.js';
+import { logTimestamp, splitLines, type LogEntry } from '../../runtime/logs.js';
 import type { ContainerRecord } from '../../runtime/records.js';
 import type { WaitCondition } from '../../runtime/engine.js';
 import { encodeFrames, MULTIPLEXED, RAW_STREAM } from '../../client/stdcopy.js';
@@ -24,10 +24,6 @@ import { psTop } from '../ps-top.js';
 
 const enc = new TextEncoder();
 
-/** RFC 3339 with nanoseconds, as docker prints log timestamps. */
-export function logTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-}
 
 /** Writes log entries as frames (no TTY) or raw bytes (TTY), optionally with timestamps. */
 export async function writeEntries(out: ResponseStream, entries: ReadableStream<LogEntry>, o: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean; until?: Promise<unknown> }): Promise<void> {
@@ -40,7 +36,7 @@ export async function writeEntries(out: ResponseStream, entries: ReadableStream<
       const { done, value } = await reader.read();
       if (done || out.isClosed) break;
       if (value.stream === 'stdout' ? !o.stdout : !o.stderr) continue;
-      const pieces = o.timestamps ? splitLines([value]).map((l) => concat(enc.encode(`${logTimestamp(l.time)} `), l.data)) : [value.data];
+      const pieces = o.timestamps ? splitLines([value]).map((l) => concat(enc.encode(`${logTimestamp(l)} `), l.data)) : [value.data];
       for (const data of pieces) await out.write(o.tty ? data : encodeFrames(value.stream, data));
     }
   } finally {
