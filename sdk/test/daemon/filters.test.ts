@@ -10,7 +10,7 @@ import { busyboxContext, type DockerResult } from './support/harness.js';
 import { sideBySide } from './support/side-by-side.js';
 
 const IMAGE = 'skiff-filters/bb:1';
-const daemons = sideBySide('filters', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'true', 'head', 'ln']) }));
+const daemons = sideBySide('filters', (tmp) => ({ [IMAGE]: busyboxContext(join(tmp, 'ctx'), ['sh', 'true', 'head', 'ln', 'sleep']) }));
 
 const outputs = (r: { dockerd: DockerResult; skiff: DockerResult }) => [r.dockerd.stdout, r.skiff.stdout];
 
@@ -30,6 +30,26 @@ it('images and containers by before and since; networks by type', async () => {
   expect(outputs(await both(['network', 'ls', '--filter', 'dangling=true', '--format', '{{.Name}}']))).toEqual(['skiff-filters-net\n', 'skiff-filters-net\n']);
   await both(['network', 'rm', 'skiff-filters-net']);
   await both(['rm', 'f1', 'f2', 'f3']);
+}, 60_000);
+
+it('ps by exposed and published ports: those of running containers, as dockerd', async () => {
+  const { both, on } = daemons;
+  // Not running: neither filter matches on either daemon.
+  expect((await both(['create', '--name', 'e1', '--expose', '7000/udp', IMAGE, 'true'])).skiff.code).toBe(0);
+  expect((await both(['create', '--name', 'p1', '-p', '127.0.0.1::8080', IMAGE, 'true'])).skiff.code).toBe(0);
+  for (const v of ['expose=7000/udp', 'expose=8080', 'publish=8080']) expect(outputs(await both(['ps', '-a', '--filter', v, '--format', '{{.Names}}'])), v).toEqual(['', '']);
+  await both(['rm', 'e1', 'p1']);
+  // Running (skiff: this host's dockerd runs without a bridge, so it publishes nothing to compare).
+  const url = daemons.skiff.url;
+  expect((await on(url, ['run', '-d', '--name', 'pr', '--expose', '7000/udp', '-p', '127.0.0.1::8080', IMAGE, 'sh', '-c', 'sleep 30'])).code).toBe(0);
+  const names = async (v: string) => (await on(url, ['ps', '--filter', v, '--format', '{{.Names}}'])).stdout;
+  expect(await names('expose=7000/udp')).toBe('pr\n');
+  expect(await names('expose=7000')).toBe(''); // tcp unless told
+  expect(await names('expose=8000-8100')).toBe('pr\n'); // -p exposes the port too
+  expect(await names('publish=8080/tcp')).toBe('pr\n');
+  expect(await names('publish=7000/udp')).toBe(''); // exposed, not published
+  expect((await on(url, ['ps', '--filter', 'publish=eighty'])).stderr).toContain('invalid port filter "eighty"');
+  await on(url, ['rm', '-f', 'pr']);
 }, 60_000);
 
 it('a filter the endpoint does not take is refused, as dockerd refuses it', async () => {

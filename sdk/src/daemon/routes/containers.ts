@@ -98,8 +98,35 @@ function matchesFilters(r: ContainerRecord, f: Filters): boolean {
 }
 
 /** The containers filters dockerd takes: skiff's, and those it refuses. */
-const CONTAINER_FILTERS = ['status', 'id', 'name', 'ancestor', 'exited', 'volume', 'network', 'health', 'label', 'before', 'since'];
-const CONTAINER_FILTERS_NOT_HERE = ['expose', 'publish', 'isolation', 'is-task'];
+const CONTAINER_FILTERS = ['status', 'id', 'name', 'ancestor', 'exited', 'volume', 'network', 'health', 'label', 'before', 'since', 'expose', 'publish'];
+const CONTAINER_FILTERS_NOT_HERE = ['isolation', 'is-task'];
+
+/** A publish or expose filter's value, PORT[/PROTO] or START-END[/PROTO] (tcp when not given), as docker ps takes it. */
+function portFilter(v: string): (port: number, proto: string) => boolean {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(v);
+  if (!m) throw invalidArgument(`invalid port filter "${v}": give PORT[/PROTO] or START-END[/PROTO], e.g. 80/tcp or 8000-8080`);
+  const lo = Number(m[1]);
+  const hi = Number(m[2] ?? m[1]);
+  const proto = m[3] ?? 'tcp';
+  return (port, p) => p === proto && port >= lo && port <= hi;
+}
+
+/**
+ * publish: a container port it publishes; expose: one its config exposes (the
+ * image's, --expose and -p). As in dockerd, these are the ports of a running
+ * container's network: one that is not running matches neither.
+ */
+async function portsMatch(ctx: DaemonContext, r: ContainerRecord, f: Filters): Promise<boolean> {
+  if (r.state.status !== 'running') return false;
+  const published = (r.state.ports ?? []).map((p) => [p.containerPort, p.protocol] as const);
+  if (f.publish?.length && !f.publish.map(portFilter).some((ok) => published.some(([n, p]) => ok(n, p)))) return false;
+  if (!f.expose?.length) return true;
+  const exposed = Object.keys(((await inspectJson(ctx, r)).Config as { ExposedPorts?: Record<string, unknown> }).ExposedPorts ?? {}).map((k) => {
+    const [n, p] = k.split('/');
+    return [Number(n), p ?? 'tcp'] as const;
+  });
+  return f.expose.map(portFilter).some((ok) => exposed.some(([n, p]) => ok(n, p)));
+}
 
 /** before/since: containers created before (or after) the one named, as docker ps. */
 async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(r: ContainerRecord) => boolean> {
@@ -181,6 +208,10 @@ export function containerRoutes(r: Router<DaemonContext>): void {
     const all = x.bool('all') || !!f.status?.length || !!f.before?.length || !!f.since?.length;
     const inBounds = await createdBounds(ctx, f);
     let list = (await ctx.engine.list({ all })).filter((c) => matchesFilters(c, f) && inBounds(c));
+    if (f.publish?.length || f.expose?.length) {
+      const keep = await Promise.all(list.map((c) => portsMatch(ctx, c, f)));
+      list = list.filter((_, i) => keep[i]);
+    }
     const limit = x.int('limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     const sizes = x.bool('size') ? await sizesOf(ctx) : undefined;
