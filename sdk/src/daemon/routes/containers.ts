@@ -24,7 +24,6 @@ import { psTop } from '../ps-top.js';
 
 const enc = new TextEncoder();
 
-
 /** Writes log entries as frames (no TTY) or raw bytes (TTY), optionally with timestamps. */
 export async function writeEntries(out: ResponseStream, entries: ReadableStream<LogEntry>, o: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean; until?: Promise<unknown> }): Promise<void> {
   const reader = entries.getReader();
