@@ -24,6 +24,7 @@ import { apiError, type ApiRequest, type ApiResponse, type HijackedConnection, t
 import { FrameDecoder, MULTIPLEXED } from './stdcopy.js';
 import { toCreateBody } from './create-body.js';
 import { fromBase64 } from '../content/base64.js';
+import { concat } from '../content/util.js';
 import type { ContainerInspect, ContainerRuntime, ContainerSummary, ExecStdio, ImageInspectJson, ImageSummaryJson, ProgressMessage } from './types.js';
 
 /** The newest API version this client knows. */
@@ -58,15 +59,6 @@ async function readText(body: ReadableStream<Uint8Array>): Promise<string> {
     parts.push(value);
   }
   return dec.decode(concat(parts));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
 }
 
 /** Newline-delimited JSON (progress, events), one object at a time. */

@@ -4,11 +4,14 @@
  * the backend writes the log itself (`store: false`), the hub only fans out.
  */
 import type { LogEntry, LogLimits, LogStore, StreamName } from './logs.js';
+import { concat } from '../content/util.js';
 
 type Listener = (e: LogEntry | null) => void;
 
 /** docker's log copier holds a line's start up to 16 KiB until its newline (runtime-linux's shim does the same). */
 export const LOG_PART_MAX = 16 * 1024;
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * What of a stream's output the log stores, and when: whole lines (a line
@@ -16,14 +19,12 @@ export const LOG_PART_MAX = 16 * 1024;
  * 16 KiB, and the start of an unfinished line held until its newline, 16 KiB
  * of it, or the end of the output (rest()).
  */
-const EMPTY = new Uint8Array(0);
-
 export class LogLineHolder {
   private held = EMPTY;
 
   /** The pieces of output to store now, in order; each is whole lines or a 16 KiB piece of one (whole lines may be `chunk` itself). */
   take(chunk: Uint8Array): Uint8Array[] {
-    const data = this.held.length ? concat(this.held, chunk) : chunk;
+    const data = this.held.length ? concat([this.held, chunk]) : chunk;
     // Mostly: whole lines, none of them long.
     if (data.length <= LOG_PART_MAX && data[data.length - 1] === 10) {
       this.held = EMPTY;
@@ -59,13 +60,6 @@ export class LogLineHolder {
     this.held = EMPTY;
     return r.length ? r : undefined;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 export class OutputHub {

@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { conflict, invalidArgument, isSkiffError, notFound } from '../../errors/index.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import { logTimestamp, splitLines, type LogEntry } from '../../runtime/logs.js';
+import { concat } from '../../content/util.js';
 import type { ContainerRecord } from '../../runtime/records.js';
 import type { WaitCondition } from '../../runtime/engine.js';
 import { encodeFrames, MULTIPLEXED, RAW_STREAM } from '../../client/stdcopy.js';
@@ -17,8 +18,8 @@ import { updateOptionsFrom, type DockerUpdateBody } from '../update-body.js';
 import { ttySize } from './exec.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, watchDetachKeys } from '../detach-keys.js';
 import { containerInspect, containerSummary, ZERO_TIME } from '../container-json.js';
-import { labelsMatch, parseFilters, untilOf, type Filters } from '../filters.js';
-import { writableSize } from '../container-files.js';
+import { createdWindow, labelsMatch, parseFilters, untilOf, type Filters } from '../filters.js';
+import { containerSizes } from '../container-files.js';
 import { formatCpuTime, processTree, systemCpuNanos } from '../proc.js';
 import { psTop } from '../ps-top.js';
 
@@ -35,19 +36,12 @@ export async function writeEntries(out: ResponseStream, entries: ReadableStream<
       const { done, value } = await reader.read();
       if (done || out.isClosed) break;
       if (value.stream === 'stdout' ? !o.stdout : !o.stderr) continue;
-      const pieces = o.timestamps ? splitLines([value]).map((l) => concat(enc.encode(`${logTimestamp(l)} `), l.data)) : [value.data];
+      const pieces = o.timestamps ? splitLines([value]).map((l) => concat([enc.encode(`${logTimestamp(l)} `), l.data])) : [value.data];
       for (const data of pieces) await out.write(o.tty ? data : encodeFrames(value.stream, data));
     }
   } finally {
     stop();
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 async function osOf(ctx: DaemonContext, r: ContainerRecord): Promise<string> {
@@ -127,23 +121,6 @@ async function portsMatch(ctx: DaemonContext, r: ContainerRecord, f: Filters): P
   return f.expose.map(portFilter).some((ok) => exposed.some(([n, p]) => ok(n, p)));
 }
 
-/** before/since: containers created before (or after) the one named, as docker ps. */
-async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(r: ContainerRecord) => boolean> {
-  const at = async (v: string) => Date.parse((await ctx.engine.record(v)).created);
-  const before = f.before?.length ? Math.min(...(await Promise.all(f.before.map(at)))) : Infinity;
-  const since = f.since?.length ? Math.max(...(await Promise.all(f.since.map(at)))) : -Infinity;
-  return (r) => Date.parse(r.created) < before && Date.parse(r.created) > since;
-}
-
-/** docker ps -s / inspect -s: SizeRw (what the container wrote) and SizeRootFs (that and its image, as images lists it). */
-async function sizesOf(ctx: DaemonContext): Promise<(r: ContainerRecord) => Promise<{ SizeRw: number; SizeRootFs: number }>> {
-  const imageSize = new Map((await ctx.engine.images.list()).map((s) => [s.id, s.size]));
-  return async (r) => {
-    const rw = await writableSize(ctx.engine, r);
-    return { SizeRw: rw, SizeRootFs: rw + (imageSize.get(r.imageId) ?? 0) };
-  };
-}
-
 /** The container for `{id}`: its record, 404 when there is none. */
 async function recordOf(x: Exchange, ctx: DaemonContext): Promise<ContainerRecord> {
   return ctx.engine.record(x.params.id!);
@@ -205,15 +182,15 @@ export function containerRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/containers/json', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'), CONTAINER_FILTERS, CONTAINER_FILTERS_NOT_HERE);
     const all = x.bool('all') || !!f.status?.length || !!f.before?.length || !!f.since?.length;
-    const inBounds = await createdBounds(ctx, f);
-    let list = (await ctx.engine.list({ all })).filter((c) => matchesFilters(c, f) && inBounds(c));
+    const inWindow = await createdWindow(f, async (v) => Date.parse((await ctx.engine.record(v)).created));
+    let list = (await ctx.engine.list({ all })).filter((c) => matchesFilters(c, f) && inWindow(Date.parse(c.created)));
     if (f.publish?.length || f.expose?.length) {
       const keep = await Promise.all(list.map((c) => portsMatch(ctx, c, f)));
       list = list.filter((_, i) => keep[i]);
     }
     const limit = x.int('limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    const sizes = x.bool('size') ? await sizesOf(ctx) : undefined;
+    const sizes = x.bool('size') ? containerSizes(ctx.engine, await ctx.engine.images.list()) : undefined;
     x.sendJson(200, await Promise.all(list.map(async (c) => ({ ...(await containerSummary(c, ctx.extras.load(c.id), ctx.engine.volumes)), ...(sizes ? await sizes(c) : {}) }))));
   });
 
@@ -234,7 +211,7 @@ export function containerRoutes(r: Router<DaemonContext>): void {
 
   r.add('GET', '/containers/:id/json', async (x, ctx) => {
     const rec = await recordOf(x, ctx);
-    x.sendJson(200, { ...(await inspectJson(ctx, rec)), ...(x.bool('size') ? await (await sizesOf(ctx))(rec) : {}) });
+    x.sendJson(200, { ...(await inspectJson(ctx, rec)), ...(x.bool('size') ? await containerSizes(ctx.engine, await ctx.engine.images.list())(rec) : {}) });
   });
 
   r.add('POST', '/containers/:id/start', async (x, ctx) => {
