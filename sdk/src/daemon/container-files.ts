@@ -11,6 +11,7 @@ import { notFound } from '../errors/index.js';
 import type { Engine } from '../runtime/engine.js';
 import type { ContainerRecord } from '../runtime/records.js';
 import type { ImageManifest } from '../image/types.js';
+import type { ImageSummary } from '../image/store.js';
 import { readTar } from '../layers/tar-reader.js';
 import { TarWriter, type TarHeader } from '../layers/tar-writer.js';
 import { decompressLayer } from '../layers/compression.js';
@@ -250,21 +251,32 @@ export async function containerChanges(engine: Engine, r: ContainerRecord): Prom
   return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * docker ps -s's SizeRw: the bytes of the files the container wrote, from its
  * changes (what docker diff and commit read); 0 when they cannot be read (a
  * WASI container that ran in another process keeps none).
  */
-export async function writableSize(engine: Engine, r: ContainerRecord): Promise<number> {
+async function writableSize(engine: Engine, r: ContainerRecord): Promise<number> {
   let size = 0;
   try {
     for await (const e of readTar(await engine.exportChanges(r.id))) {
       // As dockerd's directory.Size: files and symlinks (their target's length), not directories.
       if (e.header.type === 'file') size += e.header.size;
-      else if (e.header.type === 'symlink') size += new TextEncoder().encode(e.header.linkname ?? '').length;
+      else if (e.header.type === 'symlink') size += utf8.encode(e.header.linkname ?? '').length;
     }
   } catch {
     return 0;
   }
   return size;
+}
+
+/** docker ps -s, inspect -s and system df: SizeRw (what a container wrote) and SizeRootFs (that and its image's size, as `images` lists it). */
+export function containerSizes(engine: Engine, images: ImageSummary[]): (r: ContainerRecord) => Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const imageSize = new Map(images.map((s) => [s.id, s.size]));
+  return async (r) => {
+    const rw = await writableSize(engine, r);
+    return { SizeRw: rw, SizeRootFs: rw + (imageSize.get(r.imageId) ?? 0) };
+  };
 }

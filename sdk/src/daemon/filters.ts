@@ -62,3 +62,14 @@ export function labelsMatch(labels: Record<string, string>, f: Filters): boolean
 export function untilOf(f: Filters): number {
   return f.until?.length ? Math.min(...f.until.map((v) => filterTime('until', v))) : Infinity;
 }
+
+/**
+ * before/since as docker ps and docker images take them: created after every
+ * `since` and before every `before` (and `until`, given as a bound), the
+ * times of the named objects from `timeOf`.
+ */
+export async function createdWindow(f: Filters, timeOf: (ref: string) => Promise<number>, until = Infinity): Promise<(created: number) => boolean> {
+  const before = Math.min(...(await Promise.all((f.before ?? []).map(timeOf))), until);
+  const since = Math.max(...(await Promise.all((f.since ?? []).map(timeOf))));
+  return (t) => t < before && t > since;
+}

@@ -19,7 +19,7 @@ import type { Router } from '../router.js';
 import type { DaemonContext } from '../context.js';
 import type { Exchange } from '../exchange.js';
 import { JsonLines } from '../progress-stream.js';
-import { labelsMatch, parseFilters, untilOf, type Filters } from '../filters.js';
+import { createdWindow, labelsMatch, parseFilters, untilOf, type Filters } from '../filters.js';
 import { ZERO_TIME } from '../container-json.js';
 import { importReference } from '../../runtime/import-rootfs.js';
 
@@ -181,25 +181,17 @@ function danglingFilter(f: Filters): boolean | undefined {
   return vs.length ? vs.some((v) => v === 'true' || v === '1') : undefined;
 }
 
-/** before/since (images created before or after the one named) and until (a time), as docker images. */
-async function createdBounds(ctx: DaemonContext, f: Filters): Promise<(created: string | undefined) => boolean> {
-  const at = async (ref: string) => {
-    const found = await lookup(ctx, ref);
-    return Date.parse((await resolveAny(ctx, found.target, ref)).config.created ?? ZERO_TIME);
-  };
-  const before = Math.min(...(await Promise.all((f.before ?? []).map(at))), untilOf(f));
-  const since = Math.max(...(await Promise.all((f.since ?? []).map(at))));
-  return (created) => {
-    const t = Date.parse(created ?? ZERO_TIME);
-    return t < before && t > since;
-  };
+/** An image's created time (ms), for before/since: the image named. */
+async function createdOf(ctx: DaemonContext, ref: string): Promise<number> {
+  const found = await lookup(ctx, ref);
+  return Date.parse((await resolveAny(ctx, found.target, ref)).config.created ?? ZERO_TIME);
 }
 
 export function imageRoutes(r: Router<DaemonContext>): void {
   r.add('GET', '/images/json', async (x, ctx) => {
     const f = parseFilters(x.query.get('filters'), ['dangling', 'reference', 'label', 'label!', 'before', 'since', 'until']);
     const dangling = danglingFilter(f);
-    const created = await createdBounds(ctx, f);
+    const inWindow = await createdWindow(f, (ref) => createdOf(ctx, ref), untilOf(f));
     const out = [];
     const refs = await ctx.engine.layout.listRefs();
     const parents = await ctx.engine.images.parentIds();
@@ -208,7 +200,7 @@ export function imageRoutes(r: Router<DaemonContext>): void {
       const unnamed = s.names.every(isDanglingName);
       if (unnamed && parents.has(s.id) && (dangling !== undefined || !x.bool('all'))) continue;
       if (dangling !== undefined && dangling !== unnamed) continue;
-      if (!created(s.created)) continue;
+      if (!inWindow(Date.parse(s.created ?? ZERO_TIME))) continue;
       const tags = s.names.map(tagOf).filter((t): t is string => !!t);
       if (f.reference?.length && !f.reference.some((pat) => tags.some((t) => globMatch(pat, t) || globMatch(pat, t.slice(0, t.lastIndexOf(':')))))) continue;
       let labels: Record<string, string> | null = null;

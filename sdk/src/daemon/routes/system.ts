@@ -5,7 +5,7 @@ import type { DaemonContext } from '../context.js';
 import { API_VERSION, DAEMON_VERSION, MIN_API_VERSION, pingHeaders } from '../api-version.js';
 import { eventMatches } from '../events.js';
 import { parseFilters } from '../filters.js';
-import { writableSize } from '../container-files.js';
+import { containerSizes } from '../container-files.js';
 import { invalidArgument } from '../../errors/index.js';
 import type { ImageStore, ImageSummary } from '../../image/store.js';
 import type { Descriptor } from '../../image/types.js';
@@ -149,14 +149,11 @@ export function systemRoutes(r: Router<DaemonContext>): void {
     const containers = await ctx.engine.list({ all: true });
     const volumes = await ctx.engine.volumes.list();
     const usage = await blobUsage(ctx.engine.images, images);
+    const sizes = containerSizes(ctx.engine, images);
     x.sendJson(200, {
       LayersSize: usage.total,
       Images: images.map((i, n) => ({ Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0, Size: i.size, VirtualSize: i.size, SharedSize: usage.shared[n]!, Labels: null, Containers: containers.filter((c) => c.manifestDigest === i.target.digest || c.imageId === i.id).length })),
-      Containers: await Promise.all(containers.map(async (c) => {
-        const rw = await writableSize(ctx.engine, c);
-        const image = images.find((i) => i.id === c.imageId)?.size ?? 0;
-        return { Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId, Command: [c.path, ...c.args].join(' '), Created: Math.floor(Date.parse(c.created) / 1000), State: c.state.status, Status: c.state.status, SizeRw: rw, SizeRootFs: rw + image };
-      })),
+      Containers: await Promise.all(containers.map(async (c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId, Command: [c.path, ...c.args].join(' '), Created: Math.floor(Date.parse(c.created) / 1000), State: c.state.status, Status: c.state.status, ...(await sizes(c)) }))),
       Volumes: volumes.map((v) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: {}, UsageData: { Size: -1, RefCount: containers.filter((c) => c.mounts.some((m) => m.type === 'volume' && m.source === v.name)).length } })),
       BuildCache: [],
     });
