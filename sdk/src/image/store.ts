@@ -286,10 +286,10 @@ export class ImageStore {
     return [...(await this.gc((d) => owned.has(d))), ...(await this.removeUnnamedParent(parent, inUse))];
   }
 
-  /** IDs of the images that others were committed from (dockerd's images with children): listed only with -a when unnamed, never pruned. */
-  async parentIds(): Promise<Set<string>> {
+  /** IDs of the images that others were committed from (dockerd's images with children): listed only with -a when unnamed, never pruned. `refs`: the store's names, when the caller has read them already. */
+  async parentIds(refs?: Array<{ target: Descriptor }>): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const r of await this.layout.listRefs()) {
+    for (const r of refs ?? (await this.layout.listRefs())) {
       const p = r.target.annotations?.[PARENT_ANNOTATION];
       if (p) out.add(p);
     }

@@ -194,7 +194,7 @@ export function imageRoutes(r: Router<DaemonContext>): void {
     const inWindow = await createdWindow(f, (ref) => createdOf(ctx, ref), untilOf(f));
     const out = [];
     const refs = await ctx.engine.layout.listRefs();
-    const parents = await ctx.engine.images.parentIds();
+    const parents = await ctx.engine.images.parentIds(refs);
     for (const s of await ctx.engine.images.list()) {
       // An unnamed image kept for the images committed from it is not dangling: listed with -a only, as dockerd's intermediates.
       const unnamed = s.names.every(isDanglingName);
